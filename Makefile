@@ -1,0 +1,71 @@
+# GRPO Studio. `make run` serves the app with demo data; `make test` runs every test.
+# Both work on a fresh Debian machine with Python 3.11+ (as root, or with sudo for apt-get).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DATA_DIR ?= var
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export DJANGO_SETTINGS_MODULE ?= config.settings.dev
+
+.PHONY: run test install install-test system-deps redis worker web migrate demo lint benchmarks clean
+
+$(VENV)/.installed-base: requirements/base.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements/base.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-base requirements/test.txt
+	$(PIP) install -q -r requirements/test.txt
+	touch $@
+
+install: $(VENV)/.installed-base
+install-test: $(VENV)/.installed-test
+
+# Debian packages: Redis for the task queue, Chromium for the browser tests.
+system-deps:
+	@command -v redis-server >/dev/null && test -x /usr/bin/chromium || \
+	  ($(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q redis-server chromium)
+
+redis: system-deps
+	@redis-cli ping >/dev/null 2>&1 || redis-server --daemonize yes --save "" --appendonly no \
+	  --dir /tmp --logfile /tmp/grpo-redis.log
+	@for i in $$(seq 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done; redis-cli ping
+
+migrate: install
+	mkdir -p $(DATA_DIR)/log
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+worker: install
+	mkdir -p $(DATA_DIR)/log
+	$(PY) manage.py rundramatiq --processes 1 --threads 1 --queues training default \
+	  >> $(DATA_DIR)/log/worker.log 2>&1 &
+	@echo "worker started (log: $(DATA_DIR)/log/worker.log)"
+
+web: install
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+run: redis demo worker
+	@echo ""
+	@echo "GRPO Studio: http://$(HOST):$(PORT)/   (demo logins printed above by seed_demo)"
+	@echo ""
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+test: install-test redis
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+
+benchmarks: install-test
+	$(PY) -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) $(DATA_DIR)

@@ -1,0 +1,27 @@
+"""Tests: fast password hashing, an in-memory cache, and dramatiq's StubBroker by default.
+
+Integration tests that need the real Redis broker start their own worker process with
+GRPO_TEST_BROKER=redis (see tests/integration).
+"""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("GRPO_DATA_DIR", str(Path(__file__).resolve().parent.parent.parent / "var" / "test"))
+
+from .base import *  # noqa: E402,F401,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("GRPO_TEST_BROKER", "stub") == "stub":
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.stub.StubBroker",
+        "OPTIONS": {},
+        "MIDDLEWARE": [
+            "dramatiq.middleware.AgeLimit",
+            "dramatiq.middleware.TimeLimit",
+            "dramatiq.middleware.Callbacks",
+            "dramatiq.middleware.Retries",
+            "django_dramatiq.middleware.DbConnectionsMiddleware",
+        ],
+    }

@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from .models import Assignment, ExportSnapshot, Project, Prompt, Ranking, RankingRevision, Response
+
+
+class ResponseInline(admin.TabularInline):
+    model = Response
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "target_annotators", "agreement_threshold", "allow_ties", "allow_partial"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Prompt)
+class PromptAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "project", "split"]
+    list_filter = ["project", "split"]
+    search_fields = ["external_id", "text"]
+    inlines = [ResponseInline]
+
+
+@admin.register(Ranking)
+class RankingAdmin(admin.ModelAdmin):
+    list_display = ["prompt", "annotator", "status", "version", "updated_at"]
+    list_filter = ["status", "prompt__project"]
+    readonly_fields = ["version"]
+
+
+@admin.register(RankingRevision)
+class RankingRevisionAdmin(admin.ModelAdmin):
+    list_display = ["ranking", "version", "status", "changed_by", "created_at"]
+
+
+admin.site.register(Assignment)
+admin.site.register(ExportSnapshot)

@@ -1,0 +1,3 @@
+"""REST API of ranking_app, mounted under /api/."""
+
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Routes of the compare pages (namespace `compare`)."""
+
+app_name = "compare"
+urlpatterns: list = []

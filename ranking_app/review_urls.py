@@ -1,0 +1,4 @@
+"""Routes of the review pages (namespace `review`)."""
+
+app_name = "review"
+urlpatterns: list = []

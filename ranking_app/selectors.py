@@ -1,0 +1,44 @@
+"""Reads: the queries views, the API and commands share."""
+
+from django.db.models import Count, Q, QuerySet
+
+from .models import Project, Prompt, Ranking
+
+
+def project_list(*, user=None) -> QuerySet[Project]:
+    return Project.objects.annotate(
+        n_prompts=Count("prompts", distinct=True),
+    ).order_by("name")
+
+
+def project_counts(*, project: Project) -> dict:
+    """Prompt and ranking counts for a project page."""
+    rankings = Ranking.objects.filter(prompt__project=project)
+    by_status = dict(rankings.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return {
+        "prompts": project.prompts.count(),
+        "responses": project.prompts.aggregate(n=Count("responses"))["n"] or 0,
+        "submitted": by_status.get(Ranking.Status.SUBMITTED, 0),
+        "drafts": by_status.get(Ranking.Status.DRAFT, 0),
+        "skipped": by_status.get(Ranking.Status.SKIPPED, 0),
+        "annotators": rankings.values("annotator").distinct().count(),
+    }
+
+
+def prompt_list(*, project: Project) -> QuerySet[Prompt]:
+    return project.prompts.annotate(
+        n_responses=Count("responses", distinct=True),
+        n_submitted=Count("rankings", filter=Q(rankings__status=Ranking.Status.SUBMITTED), distinct=True),
+    ).order_by("id")
+
+
+def ranking_list(*, user, project: Project | None = None) -> QuerySet[Ranking]:
+    """Rankings ``user`` may see: reviewers and admins see all, labelers only their own."""
+    from .roles import is_reviewer
+
+    qs = Ranking.objects.select_related("prompt", "annotator")
+    if project is not None:
+        qs = qs.filter(prompt__project=project)
+    if not is_reviewer(user):
+        qs = qs.filter(annotator=user)
+    return qs

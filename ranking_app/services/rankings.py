@@ -1,0 +1,96 @@
+"""Writes of rankings: every save is versioned and leaves a RankingRevision behind."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Prompt, Ranking, RankingRevision
+from ..ranking import RankingRules, Tiers, validate_tiers
+
+
+class RankingConflict(Exception):
+    """The client edited an older version than the stored one; nothing was overwritten."""
+
+    def __init__(self, ranking: Ranking, expected_version: int):
+        self.ranking = ranking
+        self.expected_version = expected_version
+        super().__init__(
+            f"this ranking was changed elsewhere (you edited version {expected_version}, "
+            f"the saved one is version {ranking.version}); reload to see it"
+        )
+
+
+def project_rules(project) -> RankingRules:
+    return RankingRules(allow_ties=project.allow_ties, allow_partial=project.allow_partial)
+
+
+def response_count(prompt: Prompt) -> int:
+    cached = getattr(prompt, "_response_count", None)
+    if cached is None:
+        cached = prompt.responses.count()
+    return cached
+
+
+@transaction.atomic
+def ranking_save(
+    *,
+    prompt: Prompt,
+    annotator,
+    tiers: Tiers,
+    status: str = Ranking.Status.DRAFT,
+    expected_version: int | None = None,
+    skip_reason: str = "",
+    time_spent_ms: int = 0,
+    source: str = "ui",
+    changed_by=None,
+) -> Ranking:
+    """Create or update ``annotator``'s ranking of ``prompt``.
+
+    Raises ``RankingError`` for a ranking that breaks the project's rules (a submitted ranking
+    must satisfy all of them, a draft only needs to be well-formed) and ``RankingConflict`` when
+    ``expected_version`` is given and is not the stored version.
+    """
+    submitted = status == Ranking.Status.SUBMITTED
+    clean = validate_tiers(tiers, response_count(prompt), project_rules(prompt.project), submitted=submitted)
+    if status == Ranking.Status.SKIPPED:
+        clean = []
+    ranking = (
+        Ranking.objects.select_for_update().filter(prompt=prompt, annotator=annotator).first()
+    )
+    if ranking is None:
+        if expected_version not in (None, 0):
+            raise RankingConflict(Ranking(version=0), expected_version)
+        ranking = Ranking(prompt=prompt, annotator=annotator, version=0)
+    elif expected_version is not None and expected_version != ranking.version:
+        raise RankingConflict(ranking, expected_version)
+
+    unchanged = (
+        ranking.pk is not None
+        and ranking.tiers == clean
+        and ranking.status == status
+        and ranking.skip_reason == skip_reason
+    )
+    ranking.time_spent_ms = min(ranking.time_spent_ms + max(int(time_spent_ms), 0), 2**31 - 1)
+    if unchanged:
+        ranking.save(update_fields=["time_spent_ms", "updated_at"])
+        return ranking
+
+    ranking.tiers = clean
+    ranking.status = status
+    ranking.skip_reason = skip_reason
+    ranking.source = source
+    ranking.version += 1
+    if submitted:
+        ranking.submitted_at = timezone.now()
+    ranking.save()
+    RankingRevision.objects.create(
+        ranking=ranking,
+        version=ranking.version,
+        tiers=clean,
+        status=status,
+        skip_reason=skip_reason,
+        changed_by=changed_by or annotator,
+        source=source,
+    )
+    return ranking

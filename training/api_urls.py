@@ -1,0 +1,3 @@
+"""Training job REST API, mounted under /api/jobs/."""
+
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Training job pages (namespace `training`)."""
+
+app_name = "training"
+urlpatterns: list = []
