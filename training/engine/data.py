@@ -1,0 +1,256 @@
+"""Ranked groups: read the exchange format, split, tokenise once per response, batch whole groups.
+
+A record is one prompt with K responses and a ranking aligned with them (ARCHITECTURE.md,
+"Ranking semantics"): lower is better, equal is a tie, null is unranked. Rankings are normalised to
+dense tiers 0, 1, 2, ... with -1 for unranked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+
+UNRANKED = -1
+
+
+class DataError(ValueError):
+    """The data file cannot be used for training or evaluation; the message says why."""
+
+
+def dense_tiers(rankings: list[int | None]) -> list[int]:
+    """[1, 3, 3, None] -> [0, 1, 1, -1]: dense tiers, 0 best, -1 for unranked."""
+    distinct = sorted({r for r in rankings if r is not None})
+    tier_of = {value: tier for tier, value in enumerate(distinct)}
+    return [UNRANKED if r is None else tier_of[r] for r in rankings]
+
+
+def has_valid_pair(ranks: list[int]) -> bool:
+    """True when at least two responses sit in different tiers."""
+    return len({r for r in ranks if r != UNRANKED}) >= 2
+
+
+def _read_json_records(path: Path) -> list[dict]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = None
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        return [data]
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise DataError(f"{path}: line {number} is not valid JSON ({error.msg})") from None
+    return records
+
+
+def _read_dataset_dict(path: Path) -> list[dict]:
+    from datasets import load_from_disk
+
+    try:
+        loaded = load_from_disk(str(path))
+    except Exception as error:  # datasets raises several types for a non-dataset folder
+        raise DataError(f"{path}: not a saved datasets DatasetDict ({error})") from None
+    splits = loaded.items() if hasattr(loaded, "keys") else [(None, loaded)]
+    records = []
+    for split_name, split in splits:
+        for row in split:
+            row = dict(row)
+            if split_name is not None:
+                row.setdefault("split", split_name)
+                row["split"] = row["split"] or split_name
+            records.append(row)
+    return records
+
+
+def _normalise_record(raw: dict, number: int) -> dict:
+    if not isinstance(raw, dict):
+        raise DataError(f"record {number}: expected an object, got {type(raw).__name__}")
+    responses = raw.get("responses")
+    if not isinstance(responses, list) or not all(isinstance(r, str) for r in responses):
+        raise DataError(f"record {number}: responses: expected a list of strings")
+    if not isinstance(raw.get("prompt"), str):
+        raise DataError(f"record {number}: prompt: expected a string")
+    rankings = raw.get("rankings")
+    if rankings is None:
+        rankings = [None] * len(responses)
+    if not isinstance(rankings, list) or len(rankings) != len(responses):
+        raise DataError(f"record {number}: rankings: expected a list aligned with responses ({len(responses)} items)")
+    if not all(r is None or (isinstance(r, int) and not isinstance(r, bool)) for r in rankings):
+        raise DataError(f"record {number}: rankings: expected integers or null")
+    return {
+        "id": str(raw.get("id", number)),
+        "prompt": raw["prompt"],
+        "responses": responses,
+        "ranks": dense_tiers(rankings),
+        "split": raw.get("split") or None,
+    }
+
+
+def load_records(data_path: str | os.PathLike) -> list[dict]:
+    """All records of a JSON array, JSONL file or saved DatasetDict, normalised (see module doc)."""
+    path = Path(data_path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory")
+    raw_records = _read_dataset_dict(path) if path.is_dir() else _read_json_records(path)
+    return [_normalise_record(raw, number) for number, raw in enumerate(raw_records, start=1)]
+
+
+def is_held_out(record_id: str, fraction: float = 0.2) -> bool:
+    """Deterministic hold-out by id hash, used when no record carries a split."""
+    digest = hashlib.sha256(record_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def select_split(records: list[dict], split: str) -> list[dict]:
+    """Records of ``split``. Without any split field, ~20% (by id hash) are "test", the rest "train";
+    with splits present, records lacking one count as "train"."""
+    if any(r["split"] for r in records):
+        return [r for r in records if (r["split"] or "train") == split]
+    wanted_test = split == "test"
+    return [r for r in records if is_held_out(r["id"]) == wanted_test]
+
+
+def dataset_sha256(data_path: str | os.PathLike) -> str:
+    """sha256 of the data file's bytes; for a folder, of every file's relative path and bytes, sorted."""
+    path = Path(data_path)
+    digest = hashlib.sha256()
+    if path.is_file():
+        digest.update(path.read_bytes())
+        return digest.hexdigest()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(path)).encode("utf-8") + b"\0")
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _common_prefix_length(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _token_ids(tokenizer, prompt: str, response: str | None) -> list[int]:
+    """Token ids of the prompt alone (response None, with generation prompt) or prompt + response."""
+    if getattr(tokenizer, "chat_template", None):
+        messages = [{"role": "user", "content": prompt}]
+        if response is not None:
+            messages.append({"role": "assistant", "content": response})
+        encoded = tokenizer.apply_chat_template(
+            messages, tokenize=True, return_dict=True, add_generation_prompt=response is None
+        )
+        return list(encoded["input_ids"])
+    if response is None:
+        return list(tokenizer(text=prompt)["input_ids"])
+    eos = tokenizer.eos_token or ""
+    text = prompt + response + ("" if response.endswith(eos) else eos)
+    return list(tokenizer(text=text)["input_ids"])
+
+
+def tokenize_group(record: dict, tokenizer, *, max_length: int, max_prompt_length: int) -> dict:
+    """Tokenise the prompt and each response once (TRL's rules, see docs/training.md).
+
+    The response starts where the tokenised prompt and prompt+response diverge. The prompt keeps
+    its last ``max_prompt_length`` tokens; each response is cut so prompt + response fit ``max_length``.
+    """
+    prompt_ids = _token_ids(tokenizer, record["prompt"], None)
+    full = [_token_ids(tokenizer, record["prompt"], response) for response in record["responses"]]
+    prompt_len = min(_common_prefix_length(prompt_ids, ids) for ids in full)
+    prompt_part = prompt_ids[:prompt_len][-max_prompt_length:]
+    room = max_length - len(prompt_part)
+    return {
+        "id": record["id"],
+        "prompt_ids": prompt_part,
+        "response_ids": [ids[prompt_len:][:room] for ids in full],
+        "ranks": list(record["ranks"]),
+    }
+
+
+class GroupDataset(Dataset):
+    """A list of tokenised groups, optionally with cached reference log-probs ("ref_logps")."""
+
+    def __init__(self, groups: list[dict]):
+        self.groups = groups
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def __getitem__(self, index: int) -> dict:
+        return self.groups[index]
+
+
+def build_group_dataset(records: list[dict], tokenizer, *, max_length: int, max_prompt_length: int) -> GroupDataset:
+    """Tokenised groups of the records that hold at least one valid pair."""
+    groups = [
+        tokenize_group(r, tokenizer, max_length=max_length, max_prompt_length=max_prompt_length)
+        for r in records
+        if has_valid_pair(r["ranks"])
+    ]
+    return GroupDataset(groups)
+
+
+@dataclass
+class GroupCollator:
+    """Batches whole groups: every response of every group becomes one row of ``input_ids``.
+
+    Returns ``input_ids``/``attention_mask``/``completion_mask`` (N, T) right-padded over the N real
+    responses of the batch, ``group_index``/``slot_index`` (N,) placing each row in the (G, K) grid,
+    ``ranks`` (G, K) padded with -1 (groups of different K mix), ``token_counts`` (G, K) and, when
+    the groups carry them, ``ref_logps`` (G, K).
+    """
+
+    pad_token_id: int
+
+    def __call__(self, groups: list[dict]) -> dict[str, torch.Tensor]:
+        width = max(len(g["response_ids"]) for g in groups)
+        rows, completion, group_index, slot_index = [], [], [], []
+        for g_index, group in enumerate(groups):
+            for slot, response in enumerate(group["response_ids"]):
+                rows.append(group["prompt_ids"] + response)
+                completion.append([0] * len(group["prompt_ids"]) + [1] * len(response))
+                group_index.append(g_index)
+                slot_index.append(slot)
+        length = max(len(r) for r in rows)
+        input_ids = torch.full((len(rows), length), self.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), length), dtype=torch.long)
+        completion_mask = torch.zeros((len(rows), length), dtype=torch.long)
+        for n, (row, mask) in enumerate(zip(rows, completion)):
+            input_ids[n, : len(row)] = torch.tensor(row)
+            attention_mask[n, : len(row)] = 1
+            completion_mask[n, : len(row)] = torch.tensor(mask)
+        ranks = torch.full((len(groups), width), -1, dtype=torch.long)
+        token_counts = torch.zeros((len(groups), width), dtype=torch.float)
+        for g_index, group in enumerate(groups):
+            ranks[g_index, : len(group["ranks"])] = torch.tensor(group["ranks"])
+            token_counts[g_index, : len(group["response_ids"])] = torch.tensor(
+                [float(len(r)) for r in group["response_ids"]]
+            )
+        batch = {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "completion_mask": completion_mask,
+            "group_index": torch.tensor(group_index),
+            "slot_index": torch.tensor(slot_index),
+            "ranks": ranks,
+            "token_counts": token_counts,
+        }
+        if all("ref_logps" in g for g in groups):
+            ref = torch.zeros((len(groups), width), dtype=torch.float)
+            for g_index, group in enumerate(groups):
+                ref[g_index, : len(group["ref_logps"])] = torch.tensor(group["ref_logps"])
+            batch["ref_logps"] = ref
+        return batch

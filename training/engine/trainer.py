@@ -1,0 +1,279 @@
+"""RankedGRPOTrainer (a transformers Trainer) and ``run_training``, the engine's training entry point.
+
+Per step each response of each group in the batch goes through the policy once; the reference
+log-probs come from one pass over the data before training, with the LoRA adapter disabled (no
+second model copy), cached in ``output_dir/reference_logps.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+from transformers import Trainer, TrainerCallback, set_seed
+from transformers.trainer_utils import get_last_checkpoint
+
+from .config import RankedGRPOConfig
+from .data import DataError, GroupCollator, GroupDataset, build_group_dataset, dataset_sha256, load_records, select_split
+from .losses import grpo_pairwise_loss, log_odds, orpo_ranked_loss, pairwise_stats, plackett_luce_loss, valid_pair_mask
+from .modeling import add_lora_adapter, load_base_model, load_tokenizer, response_logps
+
+REFERENCE_CACHE = "reference_logps.json"
+RUN_SUMMARY = "grpo_training.json"
+
+
+class TrainingCancelled(Exception):
+    """Raised by ``run_training`` after ``should_stop()`` asked to stop; a checkpoint was saved first."""
+
+    def __init__(self, checkpoint_dir: str | None, global_step: int):
+        super().__init__(f"training cancelled at step {global_step}; checkpoint: {checkpoint_dir}")
+        self.checkpoint_dir = checkpoint_dir
+        self.global_step = global_step
+
+
+class RankedGRPOTrainer(Trainer):
+    """Trains a LoRA adapter on ranked groups with the loss chosen in ``RankedGRPOConfig.loss``."""
+
+    def __init__(self, model, args: RankedGRPOConfig, train_dataset: GroupDataset, processing_class, callbacks=None):
+        super().__init__(
+            model=model,
+            args=args,
+            train_dataset=train_dataset,
+            data_collator=GroupCollator(pad_token_id=processing_class.pad_token_id),
+            processing_class=processing_class,
+            callbacks=callbacks,
+        )
+        self.model_accepts_loss_kwargs = False
+        self._metrics: dict[str, list[float]] = defaultdict(list)
+        if args.loss != "orpo":
+            self.precompute_reference_logps(train_dataset)
+
+    # -- reference ---------------------------------------------------------------------------
+    def precompute_reference_logps(self, dataset: GroupDataset) -> None:
+        """Store each group's reference log-probs in ``group["ref_logps"]``, from the cache if it matches."""
+        cache = Path(self.args.output_dir) / REFERENCE_CACHE
+        key = self._reference_key(dataset)
+        if cache.is_file():
+            stored = json.loads(cache.read_text())
+            if stored.get("key") == key:
+                for group, ref in zip(dataset.groups, stored["ref_logps"]):
+                    group["ref_logps"] = ref
+                return
+        for group, ref in zip(dataset.groups, self._reference_pass(dataset)):
+            group["ref_logps"] = ref
+        if self.is_world_process_zero():
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"key": key, "ref_logps": [g["ref_logps"] for g in dataset.groups]}))
+            os.replace(tmp, cache)
+
+    @torch.no_grad()
+    def _reference_pass(self, dataset: GroupDataset) -> list[list[float]]:
+        batch_size = self.args.ref_batch_size or self.args.per_device_train_batch_size
+        model = self.accelerator.unwrap_model(self.model)
+        was_training = model.training
+        model.eval()
+        results = []
+        with model.disable_adapter(), self.accelerator.autocast():
+            for start in range(0, len(dataset), batch_size):
+                groups = dataset.groups[start : start + batch_size]
+                batch = self._prepare_inputs(self.data_collator(groups))
+                logps = response_logps(model, batch["input_ids"], batch["attention_mask"], batch["completion_mask"])
+                grid = self._to_grid(logps.float(), batch)
+                results.extend(row[: len(g["response_ids"])].tolist() for row, g in zip(grid.cpu(), groups))
+        model.train(was_training)
+        return results
+
+    def _reference_key(self, dataset: GroupDataset) -> str:
+        digest = hashlib.sha256()
+        for part in (self.args.model_name_or_path, self.args.quantization, str(self.args.bf16)):
+            digest.update(str(part).encode() + b"\0")
+        for group in dataset.groups:
+            digest.update(json.dumps([group["prompt_ids"], group["response_ids"]]).encode())
+        return digest.hexdigest()
+
+    # -- loss ----------------------------------------------------------------------------------
+    @staticmethod
+    def _to_grid(logps: torch.Tensor, batch: dict) -> torch.Tensor:
+        """(N,) per-row values -> (G, K) grid aligned with batch["ranks"] (0 in padding slots)."""
+        grid = logps.new_zeros(batch["ranks"].shape)
+        return grid.index_put((batch["group_index"], batch["slot_index"]), logps)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        logps = response_logps(model, inputs["input_ids"], inputs["attention_mask"], inputs["completion_mask"])
+        policy = self._to_grid(logps.float(), inputs)
+        ranks, args = inputs["ranks"], self.args
+        if args.loss == "orpo":
+            loss = orpo_ranked_loss(policy, inputs["token_counts"], ranks, beta=args.beta, margin=args.margin,
+                                    weighting=args.weighting)
+            scores = log_odds(policy / inputs["token_counts"].clamp(min=1))
+        else:
+            ref = inputs["ref_logps"]
+            if args.loss == "grpo":
+                loss = grpo_pairwise_loss(policy, ref, ranks, beta=args.beta, margin=args.margin,
+                                          weighting=args.weighting)
+            else:
+                loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta)
+            scores = args.beta * (policy - ref)
+        self._record_pair_metrics(scores.detach(), ranks)
+        return (loss, {"policy_logps": policy}) if return_outputs else loss
+
+    def _record_pair_metrics(self, scores: torch.Tensor, ranks: torch.Tensor) -> None:
+        stats = pairwise_stats(scores, ranks)
+        totals = torch.tensor([stats["margin"] * stats["pairs"], stats["accuracy"] * stats["pairs"], stats["pairs"],
+                               float(valid_pair_mask(ranks).any(dim=(1, 2)).sum())], device=scores.device)
+        totals = self.accelerator.reduce(totals, reduction="sum")
+        pairs = max(totals[2].item(), 1.0)
+        self._metrics["reward_margin"].append(totals[0].item() / pairs)
+        self._metrics["pair_accuracy"].append(totals[1].item() / pairs)
+        self._metrics["pairs_per_step"].append(totals[2].item())
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs and self._metrics:
+            logs.update({name: sum(values) / len(values) for name, values in self._metrics.items()})
+            self._metrics.clear()
+        super().log(logs, start_time)
+
+
+class JobCallback(TrainerCallback):
+    """Reports each log to ``progress`` and stops (after a checkpoint) when ``should_stop()`` is true."""
+
+    def __init__(self, progress=None, should_stop=None):
+        self.progress, self.should_stop = progress, should_stop
+        self.history: list[dict] = []
+        self.cancelled = False
+        self.accelerator = None
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not logs or "loss" not in logs:
+            return
+        event = {
+            "phase": "train",
+            "step": state.global_step,
+            "total_steps": state.max_steps,
+            "epoch": state.epoch,
+            "loss": logs["loss"],
+            "reward_margin": logs.get("reward_margin"),
+            "pair_accuracy": logs.get("pair_accuracy"),
+            "learning_rate": logs.get("learning_rate"),
+            "grad_norm": logs.get("grad_norm"),
+        }
+        self.history.append(event)
+        if self.progress is not None and state.is_world_process_zero:
+            self.progress(dict(event))
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.should_stop is not None and self.should_stop():
+            self.accelerator.set_trigger()
+        if self.accelerator.check_trigger():  # every process stops together
+            self.cancelled = True
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+
+def _emit(progress, event: dict) -> None:
+    if progress is not None:
+        progress(event)
+
+
+def _count_pairs(dataset: GroupDataset) -> int:
+    total = 0
+    for group in dataset.groups:
+        ranks = torch.tensor(group["ranks"]).unsqueeze(0)
+        total += int(valid_pair_mask(ranks).sum())
+    return total
+
+
+def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resume: bool = False) -> dict:
+    """Train a LoRA adapter on the "train" split of ``config.data_path``; see docs/training.md.
+
+    Returns a JSON-serialisable summary; raises ``TrainingCancelled`` when ``should_stop()`` turned
+    true, ``DataError`` for unusable data and ``ModelLoadError`` for an unloadable model.
+    """
+    started = time.perf_counter()
+    set_seed(config.seed)
+    _emit(progress, {"phase": "load"})
+    tokenizer = load_tokenizer(config.model_name_or_path)
+    records = load_records(config.data_path)
+    dataset = build_group_dataset(select_split(records, "train"), tokenizer, max_length=config.max_length,
+                                  max_prompt_length=config.max_prompt_length)
+    if len(dataset) == 0:
+        raise DataError(f"{config.data_path}: no valid pairs in the train split "
+                        "(every prompt needs two ranked responses in different tiers)")
+    model = load_base_model(config.model_name_or_path, quantization=config.quantization, bf16=config.bf16)
+    model = add_lora_adapter(model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
+                             target_modules=config.target_modules, quantized=config.quantization != "none",
+                             gradient_checkpointing=config.gradient_checkpointing)
+    callback = JobCallback(progress, should_stop)
+    _emit(progress, {"phase": "reference"})
+    trainer = RankedGRPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
+                                callbacks=[callback])
+    callback.accelerator = trainer.accelerator
+    checkpoint = get_last_checkpoint(config.output_dir) if resume and os.path.isdir(config.output_dir) else None
+    _emit(progress, {"phase": "train", "resumed_from": checkpoint})
+    output = trainer.train(resume_from_checkpoint=checkpoint)
+    if callback.cancelled:
+        raise TrainingCancelled(get_last_checkpoint(config.output_dir), trainer.state.global_step)
+    sha = dataset_sha256(config.data_path)
+    summary = {
+        "adapter_dir": str(Path(config.output_dir) / "adapter"),
+        "output_dir": str(config.output_dir),
+        "base_model": config.model_name_or_path,
+        "global_step": trainer.state.global_step,
+        "train_loss": output.training_loss,
+        "history": callback.history,
+        "dataset_sha256": sha,
+        "n_train_groups": len(dataset),
+        "n_train_pairs": _count_pairs(dataset),
+        "resumed_from": checkpoint,
+        "train_runtime_s": time.perf_counter() - started,
+    }
+    _emit(progress, {"phase": "save"})
+    save_adapter(trainer, config, summary)
+    _emit(progress, {"phase": "done", "global_step": summary["global_step"]})
+    return summary
+
+
+def save_adapter(trainer: RankedGRPOTrainer, config: RankedGRPOConfig, summary: dict) -> None:
+    """Adapter (save_pretrained) + tokenizer + config + dataset sha256 + model card in ``adapter_dir``."""
+    adapter_dir = Path(summary["adapter_dir"])
+    trainer.save_model(str(adapter_dir))
+    if not trainer.is_world_process_zero():
+        return
+    record = {key: value for key, value in summary.items() if key != "history"}
+    record["config"] = config.to_json_dict()
+    (adapter_dir / RUN_SUMMARY).write_text(json.dumps(record, indent=2))
+    (adapter_dir / "dataset.sha256").write_text(summary["dataset_sha256"] + "\n")
+    (adapter_dir / "README.md").write_text(model_card(config, summary))
+
+
+def model_card(config: RankedGRPOConfig, summary: dict) -> str:
+    """A short Markdown model card for the saved adapter."""
+    return f"""---
+base_model: {config.model_name_or_path}
+library_name: peft
+tags: [lora, ranked-preference, group-relative-preference-optimization, grpo-studio]
+---
+# LoRA adapter trained with GRPO Studio
+
+Offline **Group Relative Preference Optimization** (ranked groups of human-ranked responses), not
+TRL's GRPOTrainer (Group Relative Policy Optimization, online RL).
+
+| | |
+| --- | --- |
+| base model | `{config.model_name_or_path}` |
+| loss | `{config.loss}` (weighting `{config.weighting}`, beta {config.beta}, margin {config.margin}) |
+| LoRA | r {config.lora_r}, alpha {config.lora_alpha}, dropout {config.lora_dropout}, targets `{config.lora_target_modules}` |
+| quantization | `{config.quantization}` |
+| optimisation | lr {config.learning_rate}, epochs {config.num_train_epochs}, {config.per_device_train_batch_size} prompts per device batch, seed {config.seed} |
+| data | `{config.data_path}` (sha256 `{summary["dataset_sha256"]}`), {summary["n_train_groups"]} prompts, {summary["n_train_pairs"]} valid pairs |
+| result | {summary["global_step"]} steps, mean train loss {summary["train_loss"]:.4f} |
+
+Load with `PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), this_folder)`.
+"""
