@@ -183,3 +183,24 @@ class ExportSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.slug} {self.format} {self.sha256[:12]}"
+
+
+# --- agreement & review area -------------------------------------------------------------
+class ProjectAgreement(models.Model):
+    """Cached agreement figures of a project, shared by the web process, workers and commands.
+
+    ``fingerprint`` summarises the state the figures were computed from (counts and latest
+    ``updated_at`` of the project's rankings and prompts, plus the project's settings); when the
+    current fingerprint differs, the figures are recomputed on the next read. ``summary`` holds
+    the small figures a dashboard needs, ``items`` the per-prompt rows (W, status, consensus).
+    """
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="agreement_cache")
+    fingerprint = models.CharField(max_length=300)
+    summary = models.JSONField(default=dict)
+    items = models.JSONField(default=list)
+    compute_ms = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"agreement of {self.project_id} at {self.computed_at:%Y-%m-%d %H:%M}"

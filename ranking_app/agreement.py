@@ -1,0 +1,352 @@
+"""Agreement between annotators on rankings: pure functions over plain data (no ORM).
+
+Conventions (see docs/agreement.md):
+
+* A ranking is stored as tiers (best first). For Kendall's W, tau-b and the Borda consensus a
+  ranking becomes *mid-ranks* 1..n: tied responses share the mean of the places they occupy,
+  and responses the annotator left **unranked share one bottom tier** below every ranked one.
+* For Krippendorff's alpha the unit is one (prompt, response), the value is the response's
+  dense tier (0 = best) from each annotator, and an unranked response is a **missing** value.
+* Per-prompt figures are vectorised with numpy over prompts that share the same number of
+  annotators and responses, so a project of 10,000 prompts is a handful of array operations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import krippendorff
+import numpy as np
+from scipy import stats
+
+from .ranking import Tiers, ranks_to_tiers
+
+VALIDATED = "validated"
+NEEDS_REVIEW = "needs_review"
+IN_PROGRESS = "in_progress"
+STATUSES = (VALIDATED, NEEDS_REVIEW, IN_PROGRESS)
+
+# Cells of the largest temporary array (prompts x annotators x n x n) built at once.
+_CHUNK_CELLS = 4_000_000
+# Tolerance when comparing W to a threshold (W is a ratio of floats).
+_EPS = 1e-9
+
+
+# ---------------------------------------------------------------------------- conversions
+def dense_ranks(tiers: Sequence[Sequence[int]], n_responses: int) -> np.ndarray:
+    """Dense tier per response (0 = best), -1 where unranked."""
+    dense = np.full(n_responses, -1, dtype=np.int64)
+    for tier_index, tier in enumerate(t for t in tiers if t):
+        dense[list(tier)] = tier_index
+    return dense
+
+
+def bottom_filled(dense: np.ndarray) -> np.ndarray:
+    """Unranked responses (-1) moved to one shared tier below the ranking's last tier."""
+    bottom = dense.max(axis=-1, keepdims=True) + 1
+    return np.where(dense < 0, bottom, dense)
+
+
+def midranks(dense: np.ndarray) -> np.ndarray:
+    """Fractional ranks 1..n along the last axis; ties share the mean of their places.
+
+    ``dense`` must already have unranked responses placed (see ``bottom_filled``).
+    """
+    less = (dense[..., None, :] < dense[..., :, None]).sum(-1)
+    equal = (dense[..., None, :] == dense[..., :, None]).sum(-1)
+    return less + (equal + 1) / 2.0
+
+
+def tie_sums(dense: np.ndarray) -> np.ndarray:
+    """Sum over tie groups of (t^3 - t) along the last axis (the W tie correction)."""
+    equal = (dense[..., None, :] == dense[..., :, None]).sum(-1)
+    # A group of size t contributes t elements of (t^2 - 1) each, i.e. t^3 - t.
+    return (equal**2 - 1).sum(-1)
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+# ---------------------------------------------------------------------------- Kendall's W
+def kendall_w_batch(dense: np.ndarray) -> np.ndarray:
+    """Kendall's W with tie correction for each prompt of ``dense`` (prompts, m, n).
+
+    W = 12 S / (m^2 (n^3 - n) - m * sum T), S = sum of squared deviations of the rank sums
+    from their mean, T = sum over each annotator's tie groups of (t^3 - t). NaN where W is
+    undefined (fewer than 2 annotators, or every annotator tied every response).
+    """
+    _, m, n = dense.shape
+    filled = bottom_filled(dense)
+    rank_sums = midranks(filled).sum(axis=1)
+    s = ((rank_sums - m * (n + 1) / 2.0) ** 2).sum(-1)
+    denominator = m * m * (n**3 - n) - m * tie_sums(filled).sum(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where((denominator > 0) & (m >= 2), 12.0 * s / denominator, np.nan)
+    return np.clip(w, 0.0, 1.0)
+
+
+def kendall_w(rankings: Sequence[Tiers], n_responses: int) -> float | None:
+    """Kendall's W of one prompt's rankings (tiers), or None when it is undefined."""
+    if len(rankings) < 2:
+        return None
+    dense = np.stack([dense_ranks(t, n_responses) for t in rankings])[None]
+    return _none_if_nan(kendall_w_batch(dense)[0])
+
+
+# ---------------------------------------------------------------------------- Kendall's tau-b
+def tau_b_batch(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Kendall's tau-b between ``x`` and ``y`` along the last axis (broadcasting); NaN if undefined.
+
+    tau_b = sum_{i<j} sgn(x_i - x_j) sgn(y_i - y_j) / sqrt((n0 - n1)(n0 - n2)); summing over all
+    ordered pairs doubles numerator and both pair counts alike, so the ratio is unchanged.
+    """
+    sx = np.sign(x[..., :, None] - x[..., None, :])
+    sy = np.sign(y[..., :, None] - y[..., None, :])
+    numerator = (sx * sy).sum((-1, -2))
+    scale = np.sqrt((sx * sx).sum((-1, -2)) * (sy * sy).sum((-1, -2)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(scale > 0, numerator / np.where(scale > 0, scale, 1), np.nan)
+
+
+def tau_b(a: Tiers, b: Tiers, n_responses: int) -> float | None:
+    """Kendall's tau-b (scipy) between two rankings, unranked responses tied at the bottom."""
+    x = bottom_filled(dense_ranks(a, n_responses))
+    y = bottom_filled(dense_ranks(b, n_responses))
+    if len(set(x.tolist())) < 2 or len(set(y.tolist())) < 2:
+        return None
+    return _none_if_nan(stats.kendalltau(x, y, variant="b").statistic)
+
+
+def tau_b_matrix(rankings: dict[Hashable, Tiers], n_responses: int) -> dict[Hashable, dict[Hashable, float | None]]:
+    """Tau-b between every two annotators of one prompt: ``matrix[a][b]`` (1.0 on the diagonal)."""
+    keys = list(rankings)
+    matrix: dict[Hashable, dict[Hashable, float | None]] = {a: {} for a in keys}
+    for i, a in enumerate(keys):
+        matrix[a][a] = 1.0
+        for b in keys[i + 1 :]:
+            matrix[a][b] = matrix[b][a] = tau_b(rankings[a], rankings[b], n_responses)
+    return matrix
+
+
+# ---------------------------------------------------------------------------- consensus
+def consensus_from_rank_sums(rank_sums: Sequence[float], ranked_by_anyone: Sequence[bool]) -> Tiers:
+    """Tiers ordered by rank sum (lower is better); equal sums tie; never-ranked stay unranked."""
+    ranks = [float(r) if ok else None for r, ok in zip(rank_sums, ranked_by_anyone, strict=True)]
+    distinct = sorted({r for r in ranks if r is not None})
+    order = {value: i for i, value in enumerate(distinct)}
+    return ranks_to_tiers([None if r is None else order[r] for r in ranks])
+
+
+def borda_consensus(rankings: Sequence[Tiers], n_responses: int) -> Tiers:
+    """Tie-aware Borda consensus of one prompt's rankings.
+
+    Each annotator gives a response (n - mid-rank) points: one per response strictly below it
+    and half a point per response tied with it (unranked responses share the bottom tier).
+    Responses are ordered by total points; equal totals form a tie. A response that no
+    annotator ranked stays unranked. Equivalent to ordering by the rank sums Kendall's W uses.
+    """
+    if not rankings:
+        return []
+    dense = np.stack([dense_ranks(t, n_responses) for t in rankings])
+    rank_sums = midranks(bottom_filled(dense)).sum(axis=0)
+    return consensus_from_rank_sums(rank_sums.tolist(), (dense >= 0).any(axis=0).tolist())
+
+
+# ---------------------------------------------------------------------------- Krippendorff's alpha
+def krippendorff_alpha_from_counts(value_counts: np.ndarray, level: str = "ordinal") -> float | None:
+    """Krippendorff's alpha (the ``krippendorff`` package) from a units x values count matrix.
+
+    None when it is undefined: fewer than two pairable values, or a single value in use.
+    """
+    counts = np.asarray(value_counts, dtype=np.float64)
+    if counts.ndim != 2 or counts.shape[1] < 2:
+        return None
+    counts = counts[counts.sum(axis=1) >= 2]  # only units with two or more values are pairable
+    if counts.shape[0] == 0 or np.count_nonzero(counts.sum(axis=0)) < 2:
+        return None
+    try:
+        return _none_if_nan(float(krippendorff.alpha(value_counts=counts, level_of_measurement=level)))
+    except (ValueError, ZeroDivisionError, FloatingPointError):
+        return None
+
+
+# ---------------------------------------------------------------------------- status rule
+def prompt_status(
+    *, n_submitted: int, target: int, kendall_w: float | None, threshold: float, adjudicated: bool
+) -> str:
+    """The validation rule (one place): adjudicated, or enough rankings that agree enough.
+
+    * ``validated``: adjudicated by a reviewer; or at least ``target`` submitted rankings and
+      W >= ``threshold`` (a target of 1 with one ranking has no W to check and is validated).
+    * ``needs_review``: at least ``target`` submitted rankings but W below the threshold (or
+      undefined, e.g. every annotator tied every response).
+    * ``in_progress``: fewer than ``target`` submitted rankings.
+    """
+    if adjudicated:
+        return VALIDATED
+    if n_submitted < max(target, 1):
+        return IN_PROGRESS
+    if n_submitted < 2:
+        return VALIDATED
+    if kendall_w is not None and kendall_w + _EPS >= threshold:
+        return VALIDATED
+    return NEEDS_REVIEW
+
+
+# ---------------------------------------------------------------------------- project figures
+@dataclass(frozen=True)
+class PromptData:
+    """One prompt's submitted rankings (tiers) by annotator key, and its gold ranking if any."""
+
+    prompt_id: int
+    n_responses: int
+    rankings: dict[Hashable, Tiers]
+    gold: Tiers | None = None
+
+
+@dataclass
+class PromptFigures:
+    kendall_w: float | None
+    n_submitted: int
+    consensus: Tiers
+
+
+@dataclass
+class AnnotatorFigures:
+    agreement: float | None = None  # mean tau-b with the leave-one-out consensus of the others
+    n_compared: int = 0  # prompts that entered ``agreement``
+    gold_agreement: float | None = None  # mean tau-b with gold rankings
+    n_gold: int = 0
+
+
+@dataclass
+class ProjectFigures:
+    krippendorff_alpha: float | None
+    prompts: dict[int, PromptFigures]
+    annotators: dict[Hashable, AnnotatorFigures] = field(default_factory=dict)
+
+
+def _chunks(n_items: int, cells_per_item: int) -> Iterable[slice]:
+    step = max(1, _CHUNK_CELLS // max(cells_per_item, 1))
+    for start in range(0, n_items, step):
+        yield slice(start, min(start + step, n_items))
+
+
+def _group_figures(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """W (P,), rank sums (P, n) and leave-one-out tau-b (P, m) for one (m, n) group."""
+    mids = midranks(bottom_filled(dense))
+    rank_sums = mids.sum(axis=1)
+    w = kendall_w_batch(dense)
+    if dense.shape[1] >= 2:
+        loo = tau_b_batch(mids, rank_sums[:, None, :] - mids)
+    else:
+        loo = np.full(dense.shape[:2], np.nan)
+    return w, rank_sums, loo
+
+
+def project_figures(prompts: Iterable[PromptData]) -> ProjectFigures:
+    """W, consensus, annotator agreement (LOO and gold) and alpha for a whole project."""
+    groups: dict[tuple[int, int], list[PromptData]] = defaultdict(list)
+    figures: dict[int, PromptFigures] = {}
+    for prompt in prompts:
+        if prompt.rankings:
+            groups[(len(prompt.rankings), prompt.n_responses)].append(prompt)
+        else:
+            figures[prompt.prompt_id] = PromptFigures(None, 0, [])
+
+    loo_sum: dict[Hashable, float] = defaultdict(float)
+    loo_n: dict[Hashable, int] = defaultdict(int)
+    gold_sum: dict[Hashable, float] = defaultdict(float)
+    gold_n: dict[Hashable, int] = defaultdict(int)
+    unit_blocks: list[np.ndarray] = []
+    for (m, n), members in groups.items():
+        for part in _chunks(len(members), m * n * n):
+            chunk = members[part]
+            keys = [list(p.rankings) for p in chunk]
+            dense = np.stack([
+                np.stack([dense_ranks(p.rankings[k], n) for k in ks]) for p, ks in zip(chunk, keys, strict=True)
+            ])
+            w, rank_sums, loo = _group_figures(dense)
+            ranked_any = (dense >= 0).any(axis=1)
+            for i, prompt in enumerate(chunk):
+                figures[prompt.prompt_id] = PromptFigures(
+                    _none_if_nan(w[i]), m, consensus_from_rank_sums(rank_sums[i].tolist(), ranked_any[i].tolist())
+                )
+                for j, key in enumerate(keys[i]):
+                    if math.isfinite(loo[i, j]):
+                        loo_sum[key] += float(loo[i, j])
+                        loo_n[key] += 1
+            _gold_agreement(chunk, keys, dense, gold_sum, gold_n)
+            unit_blocks.append(_value_counts(dense))
+
+    annotators = {
+        key: AnnotatorFigures(
+            agreement=loo_sum[key] / loo_n[key] if loo_n[key] else None,
+            n_compared=loo_n[key],
+            gold_agreement=gold_sum[key] / gold_n[key] if gold_n[key] else None,
+            n_gold=gold_n[key],
+        )
+        for p in groups.values()
+        for prompt in p
+        for key in prompt.rankings
+    }
+    return ProjectFigures(krippendorff_alpha=project_alpha(unit_blocks), prompts=figures, annotators=annotators)
+
+
+def _gold_agreement(chunk, keys, dense, gold_sum, gold_n) -> None:
+    with_gold = [i for i, p in enumerate(chunk) if p.gold]
+    if not with_gold:
+        return
+    n = dense.shape[-1]
+    gold = np.stack([dense_ranks(chunk[i].gold, n) for i in with_gold])
+    taus = tau_b_batch(bottom_filled(dense[with_gold]), bottom_filled(gold)[:, None, :])
+    for row, i in enumerate(with_gold):
+        for j, key in enumerate(keys[i]):
+            if math.isfinite(taus[row, j]):
+                gold_sum[key] += float(taus[row, j])
+                gold_n[key] += 1
+
+
+def _value_counts(dense: np.ndarray) -> np.ndarray:
+    """Units (prompt, response) x tier values: how many annotators put the response in each tier."""
+    p, _, n = dense.shape
+    n_values = int(dense.max()) + 1 if dense.size else 1
+    counts = np.zeros((p * n, max(n_values, 1)), dtype=np.int64)
+    prompt_index, _, position = np.nonzero(dense >= 0)
+    np.add.at(counts, (prompt_index * n + position, dense[dense >= 0]), 1)
+    return counts
+
+
+def project_alpha(blocks: Sequence[np.ndarray], level: str = "ordinal") -> float | None:
+    """Krippendorff's alpha over value-count blocks of differing widths (padded with zeros)."""
+    blocks = [b for b in blocks if b.size]
+    if not blocks:
+        return None
+    width = max(b.shape[1] for b in blocks)
+    padded = [np.pad(b, ((0, 0), (0, width - b.shape[1]))) for b in blocks]
+    return krippendorff_alpha_from_counts(np.concatenate(padded), level)
+
+
+def alpha_from_prompts(prompts: Iterable[PromptData], level: str = "ordinal") -> float | None:
+    """Krippendorff's alpha of the given prompts' rankings (unit = prompt x response)."""
+    blocks = []
+    for prompt in prompts:
+        if prompt.rankings:
+            dense = np.stack([dense_ranks(t, prompt.n_responses) for t in prompt.rankings.values()])
+            blocks.append(_value_counts(dense[None]))
+    return project_alpha(blocks, level)
+
+
+def w_histogram(values: Iterable[float | None], bins: int = 10) -> list[dict]:
+    """Counts of W in ``bins`` equal bins over [0, 1] (the last bin includes 1.0)."""
+    counts = [0] * bins
+    for value in values:
+        if value is not None:
+            counts[min(int(value * bins), bins - 1)] += 1
+    return [
+        {"low": round(i / bins, 4), "high": round((i + 1) / bins, 4), "count": c} for i, c in enumerate(counts)
+    ]
