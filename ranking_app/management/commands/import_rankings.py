@@ -1,0 +1,40 @@
+"""python manage.py import_rankings PATH --project SLUG [--create] [--source NAME]"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ranking_app.exchange import ExchangeError
+from ranking_app.services.imports import project_import_file
+
+
+class Command(BaseCommand):
+    help = (
+        "Import prompts, responses and rankings from a JSON array or JSONL file in the exchange format "
+        "(docs/exchange.md). Atomic: a file with any bad record changes nothing. Idempotent by record id."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="JSON array or JSONL file")
+        parser.add_argument("--project", required=True, help="slug of the target project")
+        parser.add_argument("--create", action="store_true", help="create the project if it does not exist")
+        parser.add_argument(
+            "--source", default="import", help="username the top-level `rankings` are stored under (default: import)"
+        )
+        parser.add_argument("--no-ties", action="store_true", help="with --create: the new project disallows ties")
+        parser.add_argument(
+            "--no-partial", action="store_true", help="with --create: the new project disallows partial rankings"
+        )
+
+    def handle(self, *args, **options):
+        try:
+            report = project_import_file(
+                path=options["path"],
+                slug=options["project"],
+                create=options["create"],
+                source=options["source"],
+                allow_ties=not options["no_ties"],
+                allow_partial=not options["no_partial"],
+            )
+        except ExchangeError as error:
+            lines = "\n".join(f"  {line}" for line in error.errors)
+            raise CommandError(f"import failed, nothing was changed ({len(error.errors)} problem(s)):\n{lines}") from None
+        self.stdout.write(self.style.SUCCESS(f"imported into {options['project']}: {report}"))

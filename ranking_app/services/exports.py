@@ -1,0 +1,263 @@
+"""Exports: immutable, hashed snapshots of a project's rankings in four formats.
+
+A snapshot file lives at ``settings.EXPORT_DIR/<project slug>/<name>`` and is never
+overwritten (training jobs freeze one at launch and read it later). The same database gives
+byte-identical data files: record order is by prompt id, key order is fixed, no timestamps
+inside the data. Which prompts are exported (validated only, by default) and their consensus
+come from ``ranking_app.validation.prompt_statuses`` and nowhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ..exchange import ResponseDetail, dumps_line, export_record, write_json_array, write_json_lines
+from ..models import ExportSnapshot, Project, Prompt, Ranking, Response
+from ..ranking import ranking_pairs, tiers_to_ranks
+from ..validation import prompt_statuses
+
+FORMATS = ("json", "jsonl", "pairs", "hf")
+SUFFIX = {"json": ".json", "jsonl": ".jsonl", "pairs": ".pairs.jsonl", "hf": ""}
+PAIR_WEIGHT = 1.0  # pairs are unweighted in the file; the trainer weights them by rank_gap
+
+
+class ExportError(ValueError):
+    pass
+
+
+@dataclass
+class _Row:
+    prompt: Prompt
+    responses: list[Response]
+    record: dict
+
+
+def export_create(*, project: Project, format: str, validated_only: bool = True, created_by=None) -> ExportSnapshot:
+    """Write a new snapshot of ``project`` in ``format`` and record it as an ``ExportSnapshot``."""
+    if format not in FORMATS:
+        raise ExportError(f"format: must be one of {', '.join(FORMATS)} (got {format!r})")
+    rows = _export_rows(project, validated_only=validated_only)
+    directory = Path(settings.EXPORT_DIR) / project.slug
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
+    try:
+        written = staging / "data"
+        counts = WRITERS[format](rows, written)
+        digest = directory_sha256(written) if written.is_dir() else file_sha256(written)
+        final = _publish(written, directory, f"{project.slug}-{format}", SUFFIX[format], digest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    counts = {"prompts": len(rows), **counts}
+    with transaction.atomic():
+        return ExportSnapshot.objects.create(
+            project=project,
+            format=format,
+            filters={"validated_only": validated_only},
+            counts=counts,
+            sha256=digest,
+            path=str(final.relative_to(Path(settings.EXPORT_DIR))),
+            created_by=created_by,
+        )
+
+
+def export_path(snapshot: ExportSnapshot) -> Path:
+    """Absolute path of the snapshot's file (a directory for the ``hf`` format)."""
+    return (Path(settings.EXPORT_DIR) / snapshot.path).resolve()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def directory_sha256(path: Path) -> str:
+    """sha256 over ``"<relative path>\\0<sha256 of file>\\n"`` for every file, sorted by path."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
+    return digest.hexdigest()
+
+
+def _publish(written: Path, directory: Path, stem: str, suffix: str, digest: str) -> Path:
+    """Move the finished file or directory to a fresh name; never replaces an existing one."""
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
+    for attempt in range(1000):
+        extra = f"-{attempt}" if attempt else ""
+        final = directory / f"{stem}-{stamp}-{digest[:12]}{extra}{suffix}"
+        try:
+            if written.is_dir():
+                final.mkdir()  # fails if taken; os.replace then swaps the empty dir for ours
+                os.replace(written, final)
+            else:
+                os.link(written, final)  # fails if taken, never overwrites
+            return final
+        except FileExistsError:
+            continue
+    raise ExportError(f"could not find a free file name for {stem} in {directory}")
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def _export_rows(project: Project, *, validated_only: bool) -> list[_Row]:
+    """Records of the exported prompts, by prompt id, with their consensus and submitted annotations."""
+    statuses = prompt_statuses(project)
+    ids = sorted(pid for pid, s in statuses.items() if s.status == "validated" or not validated_only)
+    wanted = set(ids)
+    responses: dict[int, list[Response]] = defaultdict(list)
+    for response in Response.objects.filter(prompt__project=project).order_by("prompt_id", "position"):
+        responses[response.prompt_id].append(response)
+    annotations: dict[int, list[tuple[str, list]]] = defaultdict(list)
+    submitted = Ranking.objects.filter(prompt__project=project, status=Ranking.Status.SUBMITTED)
+    for prompt_id, username, tiers in submitted.order_by("prompt_id", "annotator__username").values_list(
+        "prompt_id", "annotator__username", "tiers"
+    ):
+        annotations[prompt_id].append((username, tiers))
+    rows = []
+    for prompt in project.prompts.order_by("id"):
+        if prompt.id not in wanted:
+            continue
+        rows.append(_row(prompt, responses[prompt.id], annotations[prompt.id], statuses[prompt.id]))
+    return rows
+
+
+def _row(prompt: Prompt, responses: list[Response], annotations: list, status) -> _Row:
+    n = len(responses)
+    record = export_record(
+        record_id=prompt.external_id,
+        prompt=prompt.text,
+        responses=[r.text for r in responses],
+        details=[ResponseDetail(r.source, r.metadata or {}) for r in responses],
+        rankings=tiers_to_ranks(status.consensus, n) if status.consensus else None,
+        annotations=[(name, tiers_to_ranks(tiers, n)) for name, tiers in annotations],
+        split=prompt.split,
+        metadata=prompt.metadata or {},
+        agreement={"kendall_w": status.kendall_w, "n_annotators": status.n_submitted, "status": status.status},
+    )
+    return _Row(prompt, responses, record)
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def _write_json(rows: list[_Row], path: Path) -> dict:
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        write_json_array((row.record for row in rows), out)
+    return _record_counts(rows)
+
+
+def _write_jsonl(rows: list[_Row], path: Path) -> dict:
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        write_json_lines((row.record for row in rows), out)
+    return _record_counts(rows)
+
+
+def _record_counts(rows: list[_Row]) -> dict:
+    splits: dict[str, int] = defaultdict(int)
+    for row in rows:
+        splits[row.record["split"] or "unassigned"] += 1
+    return {
+        "responses": sum(len(row.record["responses"]) for row in rows),
+        "annotations": sum(len(row.record["annotations"]) for row in rows),
+        "splits": dict(sorted(splits.items())),
+    }
+
+
+def pair_records(record: dict) -> list[dict]:
+    """Every valid pair of the record's consensus: better response first, with the rank gap."""
+    if record["rankings"] is None:
+        return []
+    return [
+        {
+            "id": record["id"],
+            "prompt": record["prompt"],
+            "chosen": record["responses"][better],
+            "rejected": record["responses"][worse],
+            "rank_gap": gap,
+            "weight": PAIR_WEIGHT,
+            "split": record["split"],
+        }
+        for better, worse, gap in ranking_pairs(record["rankings"])
+    ]
+
+
+def _write_pairs(rows: list[_Row], path: Path) -> dict:
+    n_pairs = 0
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        for row in rows:
+            for pair in pair_records(row.record):
+                out.write(dumps_line(pair) + "\n")
+                n_pairs += 1
+    return {"pairs": n_pairs}
+
+
+def hf_columns(record: dict) -> dict:
+    """One Hugging Face row: the exchange record with ``metadata`` and response details as JSON
+    strings and the split the row sits in (unassigned prompts go to ``train``)."""
+    return {
+        "id": record["id"],
+        "prompt": record["prompt"],
+        "responses": record["responses"],
+        "rankings": record["rankings"] if record["rankings"] is not None else [None] * len(record["responses"]),
+        "annotations": record["annotations"],
+        "split": record["split"] or "train",
+        "metadata": json.dumps(record["metadata"], ensure_ascii=False, sort_keys=True),
+        "response_details": json.dumps(record.get("response_details"), ensure_ascii=False, sort_keys=True),
+        "agreement": record["agreement"],
+    }
+
+
+def hf_features():
+    from datasets import Features, List, Value
+
+    return Features(
+        {
+            "id": Value("string"),
+            "prompt": Value("string"),
+            "responses": List(Value("string")),
+            "rankings": List(Value("int32")),
+            "annotations": List({"annotator": Value("string"), "rankings": List(Value("int32"))}),
+            "split": Value("string"),
+            "metadata": Value("string"),
+            "response_details": Value("string"),
+            "agreement": {"kendall_w": Value("float64"), "n_annotators": Value("int32"), "status": Value("string")},
+        }
+    )
+
+
+def _write_hf(rows: list[_Row], path: Path) -> dict:
+    import datasets
+
+    datasets.disable_progress_bars()
+    features = hf_features()
+    by_split: dict[str, list[dict]] = {"train": [], "test": []}
+    for row in rows:
+        columns = hf_columns(row.record)
+        by_split[columns["split"]].append(columns)
+    dataset = datasets.DatasetDict(
+        {
+            name: datasets.Dataset.from_dict(
+                {column: [r[column] for r in split_rows] for column in features}, features=features
+            )
+            for name, split_rows in by_split.items()
+        }
+    )
+    dataset.save_to_disk(str(path))
+    return {"splits": {name: len(split_rows) for name, split_rows in by_split.items()}}
+
+
+WRITERS = {"json": _write_json, "jsonl": _write_jsonl, "pairs": _write_pairs, "hf": _write_hf}

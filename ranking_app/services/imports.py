@@ -1,0 +1,309 @@
+"""Import of exchange records into a project: atomic, idempotent by record id, bulk.
+
+Rules (docs/exchange.md has the user-facing version):
+
+* A record is matched to an existing prompt of the project by ``id`` (``Prompt.external_id``).
+  New ids create prompts; known ids update text, split, metadata and responses; nothing is ever
+  deleted (rankings or prompts missing from the file stay as they are).
+* A known prompt that already has any ranking keeps its responses: a record that changes the
+  response texts or their number is rejected, because the stored rankings point at positions.
+* Top-level ``rankings`` is saved as the ranking of user ``source``; each annotation as the
+  ranking of its annotator. Missing users are created inactive, in the ``labeler`` group.
+  Every ranking goes through ``ranking_save`` as ``submitted`` with source ``import:<source>``,
+  so it is versioned and leaves a revision; an identical stored ranking is left alone.
+* Any bad record means nothing is written, and the error lists every bad record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.validators import validate_slug
+from django.db import transaction
+from django.utils import timezone
+
+from ..exchange import USERNAME_RE, ExchangeError, ExchangeRecord, ResponseDetail, clean_records, read_exchange_file, record_label
+from ..models import Project, Prompt, Ranking, Response
+from ..ranking import RankingError, ranks_to_tiers
+from ..roles import LABELER
+from .rankings import project_rules, ranking_save
+
+CHUNK = 500  # ids per IN (...) query, well under SQLite's parameter limit
+MAX_SOURCE_NAME = 43  # Ranking.source holds "import:<name>" in 50 characters
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rankings_saved: int = 0
+    users_created: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged "
+            f"({self.rankings_saved} rankings saved"
+        )
+        if self.users_created:
+            text += f"; new inactive users: {', '.join(self.users_created)}"
+        return text + ")"
+
+
+@dataclass
+class _Stored:
+    """What the database holds for one known prompt."""
+
+    prompt: Prompt
+    responses: list[Response]
+    rankings: dict[int, tuple[list, str, str]]  # annotator id -> (tiers, status, skip reason)
+
+
+@transaction.atomic
+def rankings_import(*, project: Project, records: list[dict], source: str = "import", user=None) -> ImportReport:
+    """Import raw exchange records into ``project``; raise ``ExchangeError`` listing every bad record."""
+    _check_source(source)
+    cleaned = clean_records(records, rules=project_rules(project), source=source)
+    stored = _stored_prompts(project, [r.id for r in cleaned])
+    conflicts = [problem for r in cleaned for problem in _response_conflicts(r, stored.get(r.id))]
+    if conflicts:
+        raise ExchangeError(conflicts)
+    report = ImportReport()
+    users = _users_by_name(_usernames(cleaned, source), report)
+    changed = _write_prompts(project, cleaned, stored)
+    for record in cleaned:
+        saved = _save_rankings(record, stored[record.id], users, source, user)
+        report.rankings_saved += saved
+        if record.id in changed.created:
+            report.created += 1
+        elif saved or record.id in changed.updated:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    return report
+
+
+def project_import_file(
+    *,
+    path,
+    slug: str,
+    create: bool = False,
+    source: str = "import",
+    allow_ties: bool = True,
+    allow_partial: bool = True,
+    user=None,
+) -> ImportReport:
+    """Read ``path`` (a path or an open file) and import it into project ``slug``.
+
+    With ``create`` a missing project is made (named after the slug) with the given tie and
+    partial-ranking rules; it is only kept if the whole import succeeds.
+    """
+    records = read_exchange_file(path)
+    with transaction.atomic():
+        project = Project.objects.filter(slug=slug).first()
+        if project is None:
+            if not create:
+                raise ExchangeError([f"project: no project with slug {slug!r} (use --create to make it)"])
+            project = _project_create(slug=slug, allow_ties=allow_ties, allow_partial=allow_partial, user=user)
+        return rankings_import(project=project, records=records, source=source, user=user)
+
+
+def _project_create(*, slug: str, allow_ties: bool, allow_partial: bool, user) -> Project:
+    try:
+        validate_slug(slug)
+    except Exception:
+        raise ExchangeError([f"project: {slug!r} is not a valid slug (letters, digits, - and _)"]) from None
+    return Project.objects.create(
+        name=slug, slug=slug, allow_ties=allow_ties, allow_partial=allow_partial, created_by=user
+    )
+
+
+def _check_source(source: str) -> None:
+    if not isinstance(source, str) or not USERNAME_RE.match(source) or len(source) > MAX_SOURCE_NAME:
+        raise ExchangeError(
+            [f"source: {source!r} must be a username of at most {MAX_SOURCE_NAME} characters (letters, digits, @.+-_)"]
+        )
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _stored_prompts(project: Project, external_ids: list[str]) -> dict[str, _Stored]:
+    """Known prompts of ``project`` among ``external_ids``, with responses and rankings: 3 queries per chunk."""
+    stored: dict[str, _Stored] = {}
+    for chunk in _chunks(external_ids):
+        prompts = {p.id: p for p in Prompt.objects.filter(project=project, external_id__in=chunk)}
+        responses: dict[int, list[Response]] = {pid: [] for pid in prompts}
+        rankings: dict[int, dict] = {pid: {} for pid in prompts}
+        for response in Response.objects.filter(prompt_id__in=list(prompts)).order_by("prompt_id", "position"):
+            responses[response.prompt_id].append(response)
+        rows = Ranking.objects.filter(prompt_id__in=list(prompts)).values_list(
+            "prompt_id", "annotator_id", "tiers", "status", "skip_reason"
+        )
+        for prompt_id, annotator_id, tiers, status, skip_reason in rows:
+            rankings[prompt_id][annotator_id] = (tiers, status, skip_reason)
+        for pid, prompt in prompts.items():
+            prompt.project = project
+            stored[prompt.external_id] = _Stored(prompt, responses[pid], rankings[pid])
+    return stored
+
+
+def _response_conflicts(record: ExchangeRecord, stored: _Stored | None) -> list[str]:
+    if stored is None or not stored.rankings:
+        return []
+    if [r.text for r in stored.responses] == record.responses:
+        return []
+    return [
+        f"{record_label(record.number, record.id)}: responses: differ from the stored responses of this prompt, "
+        f"which already has {len(stored.rankings)} ranking(s) pointing at them; keep the responses "
+        f"(same texts, same order) or import the changed prompt under a new id"
+    ]
+
+
+def _usernames(records: list[ExchangeRecord], source: str) -> set[str]:
+    names = {name for r in records for name in r.annotations}
+    if any(r.rankings is not None for r in records):
+        names.add(source)
+    return names
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _users_by_name(names: set[str], report: ImportReport) -> dict[str, object]:
+    """Existing users by username; the missing ones created inactive and put in group labeler."""
+    User = get_user_model()
+    users = {}
+    for chunk in _chunks(sorted(names)):
+        users.update({u.username: u for u in User.objects.filter(username__in=chunk)})
+    missing = sorted(names - set(users))
+    if missing:
+        new = [User(username=name, is_active=False) for name in missing]
+        for u in new:
+            u.set_unusable_password()
+        User.objects.bulk_create(new)
+        created = list(User.objects.filter(username__in=missing))
+        group, _ = Group.objects.get_or_create(name=LABELER)
+        group.user_set.add(*created)
+        users.update({u.username: u for u in created})
+        report.users_created = missing
+    return users
+
+
+@dataclass
+class _Changes:
+    created: set[str] = field(default_factory=set)
+    updated: set[str] = field(default_factory=set)
+
+
+def _write_prompts(project: Project, records: list[ExchangeRecord], stored: dict[str, _Stored]) -> _Changes:
+    """Create new prompts and update changed ones with bulk queries; fills ``stored`` for new ones."""
+    changes = _Changes()
+    new = [r for r in records if r.id not in stored]
+    prompts = Prompt.objects.bulk_create(
+        [Prompt(project=project, external_id=r.id, text=r.prompt, split=r.split, metadata=r.metadata) for r in new],
+        batch_size=CHUNK,
+    )
+    responses = []
+    for record, prompt in zip(new, prompts, strict=True):
+        prompt.project = project
+        stored[record.id] = _Stored(prompt, _responses_for(prompt, record), {})
+        responses.extend(stored[record.id].responses)
+        changes.created.add(record.id)
+    Response.objects.bulk_create(responses, batch_size=CHUNK)
+
+    changed_prompts, changed_responses, replaced = [], [], []
+    for record in records:
+        if record.id in changes.created:
+            continue
+        entry = stored[record.id]
+        changed = _update_prompt(entry.prompt, record)
+        if changed:
+            changed_prompts.append(entry.prompt)
+        if [r.text for r in entry.responses] != record.responses:
+            replaced.append((entry, record))  # the prompt has no rankings (checked before): safe to replace
+            changed = True
+        else:
+            details = _update_details(entry.responses, record.details)
+            changed_responses.extend(details)
+            changed = changed or bool(details)
+        if changed:
+            changes.updated.add(record.id)
+    Prompt.objects.bulk_update(changed_prompts, ["text", "split", "metadata", "updated_at"], batch_size=CHUNK)
+    Response.objects.bulk_update(changed_responses, ["source", "metadata"], batch_size=CHUNK)
+    _replace_responses(replaced)
+    return changes
+
+
+def _responses_for(prompt: Prompt, record: ExchangeRecord) -> list[Response]:
+    return [
+        Response(prompt=prompt, position=i, text=text, source=detail.source, metadata=detail.metadata)
+        for i, (text, detail) in enumerate(zip(record.responses, record.details, strict=True))
+    ]
+
+
+def _update_prompt(prompt: Prompt, record: ExchangeRecord) -> bool:
+    wanted = {"text": record.prompt, "split": record.split, "metadata": record.metadata}
+    if all(getattr(prompt, name) == value for name, value in wanted.items()):
+        return False
+    for name, value in wanted.items():
+        setattr(prompt, name, value)
+    prompt.updated_at = timezone.now()  # bulk_update does not touch auto_now fields
+    return True
+
+
+def _update_details(responses: list[Response], details: list[ResponseDetail]) -> list[Response]:
+    changed = []
+    for response, detail in zip(responses, details, strict=True):
+        if response.source != detail.source or response.metadata != detail.metadata:
+            response.source, response.metadata = detail.source, detail.metadata
+            changed.append(response)
+    return changed
+
+
+def _replace_responses(replaced: list[tuple[_Stored, ExchangeRecord]]) -> None:
+    if not replaced:
+        return
+    for chunk in _chunks(replaced):
+        Response.objects.filter(prompt_id__in=[entry.prompt.id for entry, _ in chunk]).delete()
+    new = []
+    for entry, record in replaced:
+        entry.responses = _responses_for(entry.prompt, record)
+        new.extend(entry.responses)
+    Response.objects.bulk_create(new, batch_size=CHUNK)
+
+
+def _save_rankings(record: ExchangeRecord, entry: _Stored, users: dict, source: str, user) -> int:
+    """Save the record's rankings that differ from the stored ones; return how many were saved."""
+    wanted = list(record.annotations.items())
+    if record.rankings is not None and source not in record.annotations:
+        wanted.insert(0, (source, record.rankings))
+    entry.prompt._response_count = len(record.responses)
+    saved = 0
+    for username, ranks in wanted:
+        annotator = users[username]
+        tiers = ranks_to_tiers(ranks)
+        if entry.rankings.get(annotator.id) == (tiers, Ranking.Status.SUBMITTED, ""):
+            continue
+        try:
+            ranking_save(
+                prompt=entry.prompt,
+                annotator=annotator,
+                tiers=tiers,
+                status=Ranking.Status.SUBMITTED,
+                source=f"import:{source}",
+                changed_by=user,
+            )
+        except RankingError as error:  # checked before; kept so a rule change can never pass silently
+            raise ExchangeError(
+                [f"{record_label(record.number, record.id)}: rankings ({username}): {problem}" for problem in error.errors]
+            ) from None
+        saved += 1
+    return saved
