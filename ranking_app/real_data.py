@@ -1,15 +1,17 @@
 """Converters from the public ranking data sets in ``../shared/data/real`` to the exchange format.
 
 Pure functions (no Django): each takes the source rows and returns exchange records
-``{"id", "prompt", "responses", "annotations", "split", "metadata"}`` (ARCHITECTURE.md).
+``{"id", "prompt", "responses", "response_details", "annotations", "split", "metadata"}``
+(ARCHITECTURE.md; ``response_details[i]`` is ``{"source", "metadata"}`` of ``responses[i]``).
 The converted copies ship in ``data/real/`` (attribution in ``data/real/SOURCES.md``) so a fresh
 machine has them; regenerate them with::
 
     python -m ranking_app.real_data [--source ../shared/data/real] [--output data/real]
 
 * **LAMP** (salesforce/creativity_eval, BSD-3-Clause): 201 writing prompts x 3 responses
-  (``AI-generated``, ``AI-edited``, ``Human-edited``), each ranked 1 (best) .. 3 by 3 named
-  annotators. Ranks become 0 .. 2; the response order is the source's (it varies per record).
+  (``AI-generated``, ``AI-edited``, ``Human-edited``: each response's ``source``), each ranked
+  1 (best) .. 3 by 3 named annotators. Ranks become 0 .. 2; the response order is the source's
+  (it varies per record).
   The source id ``gene_batch1_10`` occurs twice, so every id gets the instruction id appended.
 * **OASST** (LAION-AI/Open-Assistant, Apache-2.0): 154 groups of 3-9 assistant replies to one
   conversation, with one merged ranking (0 = best, no ties), stored as annotator ``oasst``. The
@@ -93,6 +95,7 @@ def lamp_record(row: dict, number: int = 0) -> dict:
         "id": record_id,
         "prompt": row["instruction"],
         "responses": [row["responses"][k] for k in keys],
+        "response_details": [{"source": k, "metadata": {}} for k in keys],
         "annotations": annotations,
         "split": split_for(record_id),
         "metadata": {
@@ -102,7 +105,6 @@ def lamp_record(row: dict, number: int = 0) -> dict:
             "batch": row.get("batch"),
             "type": row.get("type"),
             "source_model": row.get("source_model"),
-            "response_labels": keys,
         },
     }
 
@@ -122,6 +124,10 @@ def oasst_record(row: dict, number: int = 0) -> dict:
         "id": record_id,
         "prompt": render_conversation(context),
         "responses": [reply["text"] for reply in replies],
+        "response_details": [
+            {"source": reply.get("model_name") or "human", "metadata": {"message_id": reply["message_id"]}}
+            for reply in replies
+        ],
         "annotations": [{"annotator": OASST_ANNOTATOR, "rankings": _dense([r["rank"] for r in replies])}],
         "split": split_for(record_id),
         "metadata": {
@@ -129,8 +135,6 @@ def oasst_record(row: dict, number: int = 0) -> dict:
             "message_tree_id": row["message_tree_id"],
             "parent_message_id": row["parent_message_id"],
             "context": context,
-            "reply_message_ids": [reply["message_id"] for reply in replies],
-            "reply_models": [reply.get("model_name") or "human" for reply in replies],
         },
     }
 

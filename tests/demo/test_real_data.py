@@ -10,7 +10,8 @@ def _check_records(records, n_records, sizes):
     assert len(records) == n_records
     assert len({r["id"] for r in records}) == n_records
     for record in records:
-        assert set(record) == {"id", "prompt", "responses", "annotations", "split", "metadata"}
+        assert list(record) == ["id", "prompt", "responses", "response_details", "annotations", "split", "metadata"]
+        assert len(record["response_details"]) == len(record["responses"])
         assert record["prompt"].strip() and all(text.strip() for text in record["responses"])
         assert len(record["responses"]) in sizes
         assert record["split"] in {"train", "test"}
@@ -59,7 +60,7 @@ def test_lamp_ranks_one_to_three_become_zero_to_two_aligned_with_responses():
     assert record["id"] == "lamp-x-i7"
     assert record["responses"] == ["b", "c", "a"]
     assert record["annotations"] == [{"annotator": "ann", "rankings": [2, 1, 0]}]
-    assert record["metadata"]["response_labels"] == ["AI-edited", "Human-edited", "AI-generated"]
+    assert [d["source"] for d in record["response_details"]] == ["AI-edited", "Human-edited", "AI-generated"]
 
 
 def test_oasst_ranking_follows_its_replies_through_the_shuffle():
@@ -68,8 +69,10 @@ def test_oasst_ranking_follows_its_replies_through_the_shuffle():
            "replies": replies}
     record = real_data.oasst_record(row)
 
-    for text, rank in zip(record["responses"], record["annotations"][0]["rankings"], strict=True):
+    ranks = record["annotations"][0]["rankings"]
+    for text, rank, detail in zip(record["responses"], ranks, record["response_details"], strict=True):
         assert text == f"reply {rank}"
+        assert detail == {"source": "human", "metadata": {"message_id": f"m{rank}"}}
     assert normalize_ranks(record["annotations"][0]["rankings"]) == record["annotations"][0]["rankings"]
 
 
