@@ -93,12 +93,15 @@ def project_import_file(
     source: str = "import",
     allow_ties: bool = True,
     allow_partial: bool = True,
+    target_annotators: int = 1,
     user=None,
 ) -> ImportReport:
     """Read ``path`` (a path or an open file) and import it into project ``slug``.
 
     With ``create`` a missing project is made (named after the slug) with the given tie and
-    partial-ranking rules; it is only kept if the whole import succeeds.
+    partial-ranking rules and ``target_annotators`` (default 1: imported rankings are already
+    made, so one ranking validates a prompt, and several must still agree); it is only kept if
+    the whole import succeeds.
     """
     records = read_exchange_file(path)
     with transaction.atomic():
@@ -106,17 +109,26 @@ def project_import_file(
         if project is None:
             if not create:
                 raise ExchangeError([f"project: no project with slug {slug!r} (use --create to make it)"])
-            project = _project_create(slug=slug, allow_ties=allow_ties, allow_partial=allow_partial, user=user)
+            project = _project_create(
+                slug=slug, allow_ties=allow_ties, allow_partial=allow_partial, target=target_annotators, user=user
+            )
         return rankings_import(project=project, records=records, source=source, user=user)
 
 
-def _project_create(*, slug: str, allow_ties: bool, allow_partial: bool, user) -> Project:
+def _project_create(*, slug: str, allow_ties: bool, allow_partial: bool, target: int, user) -> Project:
     try:
         validate_slug(slug)
     except Exception:
         raise ExchangeError([f"project: {slug!r} is not a valid slug (letters, digits, - and _)"]) from None
+    if not 1 <= target <= 100:
+        raise ExchangeError([f"project: target annotators must be 1 to 100 (got {target})"])
     return Project.objects.create(
-        name=slug, slug=slug, allow_ties=allow_ties, allow_partial=allow_partial, created_by=user
+        name=slug,
+        slug=slug,
+        allow_ties=allow_ties,
+        allow_partial=allow_partial,
+        target_annotators=target,
+        created_by=user,
     )
 
 

@@ -24,6 +24,13 @@ class Command(BaseCommand):
             "--no-partial", action="store_true", help="with --create: the new project disallows partial rankings"
         )
 
+        parser.add_argument(
+            "--target-annotators",
+            type=int,
+            default=1,
+            help="with --create: submitted rankings wanted per prompt before it can be validated (default 1)",
+        )
+
     def handle(self, *args, **options):
         try:
             report = project_import_file(
@@ -33,6 +40,7 @@ class Command(BaseCommand):
                 source=options["source"],
                 allow_ties=not options["no_ties"],
                 allow_partial=not options["no_partial"],
+                target_annotators=options["target_annotators"],
             )
         except ExchangeError as error:
             lines = "\n".join(f"  {line}" for line in error.errors)
