@@ -1,0 +1,152 @@
+"""Training jobs, their metric time series and their evaluations (with per-prompt model rankings).
+
+A job row is the single source of truth for a run: the web pages, the API and the worker all read
+and write it. The worker owns a running job through ``worker_id`` + a fresh ``heartbeat_at``; a
+running job whose heartbeat went stale is shown (and stored) as ``interrupted``.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from ranking_app.models import ExportSnapshot, Project, Prompt
+
+
+class TrainingJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+        INTERRUPTED = "interrupted", "interrupted"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    RESUMABLE = (Status.INTERRUPTED, Status.CANCELLED, Status.FAILED)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="training_jobs")
+    export = models.ForeignKey(
+        ExportSnapshot, on_delete=models.PROTECT, related_name="training_jobs",
+        help_text="The frozen export the job trains and evaluates on.",
+    )
+    name = models.CharField(max_length=200, blank=True)
+    preset = models.CharField(max_length=50, blank=True)
+    base_model = models.CharField(max_length=500)
+    config = models.JSONField(help_text="User-facing RankedGRPOConfig values (validated by the engine at launch).")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    phase = models.CharField(max_length=50, blank=True, help_text="What a running job is doing right now.")
+    # progress of the training phase
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    epoch = models.FloatField(default=0)
+    latest_metrics = models.JSONField(default=dict, blank=True)
+    train_started_at = models.DateTimeField(null=True, blank=True, help_text="First progress event of this attempt.")
+    train_started_step = models.PositiveIntegerField(default=0)
+    resumed_from = models.CharField(max_length=500, blank=True, help_text="Checkpoint the last attempt resumed from.")
+    # ownership and liveness
+    attempts = models.PositiveIntegerField(default=0, help_text="How many times a worker claimed the job.")
+    worker_id = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    # files, relative to settings.TRAINING_DIR
+    work_dir = models.CharField(max_length=500, blank=True)
+    adapter_dir = models.CharField(max_length=500, blank=True)
+    data_summary = models.JSONField(default=dict, blank=True, help_text="Prompts per split the engine will use.")
+    result = models.JSONField(default=dict, blank=True, help_text="run_training's summary, without the history.")
+    error = models.TextField(blank=True, help_text="Readable error message.")
+    error_detail = models.TextField(blank=True, help_text="The traceback behind ``error``.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.total_steps:
+            return 0
+        return min(100, int(100 * self.step / self.total_steps))
+
+
+class JobMetric(models.Model):
+    """One logging step of a job: what the charts plot."""
+
+    job = models.ForeignKey(TrainingJob, on_delete=models.CASCADE, related_name="metrics")
+    step = models.PositiveIntegerField()
+    epoch = models.FloatField(null=True)
+    loss = models.FloatField(null=True)
+    reward_margin = models.FloatField(null=True)
+    pair_accuracy = models.FloatField(null=True)
+    learning_rate = models.FloatField(null=True)
+    grad_norm = models.FloatField(null=True)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["job_id", "step"]
+        constraints = [models.UniqueConstraint(fields=["job", "step"], name="unique_job_metric_step")]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} step {self.step}"
+
+
+class EvaluationResult(models.Model):
+    """Metrics of one model (the base model or base + the job's adapter) on one split of one export."""
+
+    class Model(models.TextChoices):
+        BASE = "base", "base model"
+        TUNED = "tuned", "base + adapter"
+
+    job = models.ForeignKey(TrainingJob, on_delete=models.CASCADE, related_name="evaluations")
+    model = models.CharField(max_length=10, choices=Model.choices)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    export = models.ForeignKey(ExportSnapshot, on_delete=models.PROTECT, related_name="+")
+    split = models.CharField(max_length=20, default="test")
+    n_prompts = models.PositiveIntegerField(default=0)
+    metrics = models.JSONField(
+        default=dict, help_text="accuracy, ndcg, mrr, kendall_tau, pairwise_accuracy, n_pairs, robustness{...}."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job_id", "model", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "model", "export", "split"], name="unique_job_evaluation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.model} on {self.split}"
+
+
+class PromptEvaluation(models.Model):
+    """A model's scores and ranking of one prompt's responses (canonical response order)."""
+
+    evaluation = models.ForeignKey(EvaluationResult, on_delete=models.CASCADE, related_name="prompts")
+    prompt = models.ForeignKey(Prompt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    external_id = models.CharField(max_length=200)
+    scores = models.JSONField(help_text="Mean token log-prob of each response, in canonical order.")
+    ranking = models.JSONField(help_text="Model ranking as dense ranks per response (0 = best).")
+    human_ranking = models.JSONField(default=list, help_text="Dense human ranks the evaluation compared against.")
+    implicit_rewards = models.JSONField(null=True, blank=True, help_text="beta * (log pi - log pi_ref), tuned only.")
+
+    class Meta:
+        ordering = ["evaluation_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "external_id"], name="unique_prompt_evaluation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evaluation} {self.external_id}"

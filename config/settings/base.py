@@ -192,3 +192,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Training jobs (training app). A worker writes heartbeat + progress every HEARTBEAT seconds; a
+# running job whose heartbeat is older than STALE seconds counts as interrupted (worker lost).
+TRAINING_HEARTBEAT_SECONDS = float(os.environ.get("GRPO_TRAINING_HEARTBEAT_SECONDS", "5"))
+TRAINING_STALE_SECONDS = float(os.environ.get("GRPO_TRAINING_STALE_SECONDS", "60"))
+TRAINING_TIME_LIMIT_HOURS = float(os.environ.get("GRPO_TRAINING_TIME_LIMIT_HOURS", "72"))

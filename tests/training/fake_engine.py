@@ -1,0 +1,70 @@
+"""A fast stand-in for ``training.engine`` (unit tests only): same API, no model, controllable timing.
+
+It keeps the real ``RankedGRPOConfig`` and ``TrainingCancelled``; ``run_training`` counts steps,
+writes ``checkpoint-N`` folders every ``save_steps`` and resumes from the last one.
+"""
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from training.engine import RankedGRPOConfig, TrainingCancelled  # noqa: F401 - re-exported like the engine
+
+
+class FakeEngine:
+    RankedGRPOConfig = RankedGRPOConfig
+    TrainingCancelled = TrainingCancelled
+
+    def __init__(self, *, total_steps: int = 6, step_seconds: float = 0.0, fail_with: BaseException | None = None):
+        self.total_steps, self.step_seconds, self.fail_with = total_steps, step_seconds, fail_with
+        self.calls: list[dict] = []
+        self.step_reached = threading.Event()  # set once training passed ``wait_step``
+        self.wait_step = 2
+
+    def run_training(self, config, progress=None, should_stop=None, resume=False):
+        out = Path(config.output_dir)
+        checkpoints = sorted(int(p.name.split("-")[1]) for p in out.glob("checkpoint-*"))
+        start = checkpoints[-1] if resume and checkpoints else 0
+        self.calls.append({"call": "train", "resume": resume, "start": start})
+        progress({"phase": "load"})
+        progress({"phase": "train", "resumed_from": str(out / f"checkpoint-{start}") if start else None})
+        for step in range(start + 1, self.total_steps + 1):
+            time.sleep(self.step_seconds)
+            if self.fail_with is not None and step == 3:
+                raise self.fail_with
+            progress({"phase": "train", "step": step, "total_steps": self.total_steps, "epoch": step / self.total_steps,
+                      "loss": 1.0 / step, "reward_margin": 0.1 * step, "pair_accuracy": min(1.0, 0.5 + 0.1 * step),
+                      "learning_rate": 1e-3, "grad_norm": 0.5})
+            if step % int(config.save_steps) == 0:
+                (out / f"checkpoint-{step}").mkdir(parents=True, exist_ok=True)
+            if step >= self.wait_step:
+                self.step_reached.set()
+            if should_stop():
+                (out / f"checkpoint-{step}").mkdir(parents=True, exist_ok=True)
+                raise TrainingCancelled(str(out / f"checkpoint-{step}"), step)
+        adapter = out / "adapter"
+        adapter.mkdir(parents=True, exist_ok=True)
+        (adapter / "adapter_model.safetensors").write_bytes(b"weights")
+        (adapter / "adapter_config.json").write_text(json.dumps({"r": config.lora_r}))
+        progress({"phase": "save"})
+        progress({"phase": "done"})
+        return {"adapter_dir": str(adapter), "global_step": self.total_steps, "train_loss": 0.5,
+                "history": [], "resumed_from": None}
+
+    def evaluate_model(self, model_name_or_path, data_path, adapter_dir=None, split="test", **kwargs):
+        from training.engine.data import has_valid_pair, load_records, select_split
+
+        self.calls.append({"call": "evaluate", "adapter_dir": adapter_dir, **kwargs})
+        records = [r for r in select_split(load_records(data_path), split) if has_valid_pair(r["ranks"])]
+        good = adapter_dir is not None
+        per_prompt = []
+        for record in records:
+            scores = [-float(r) if good else float(i) for i, r in enumerate(record["ranks"])]
+            distinct = sorted(set(scores), reverse=True)
+            per_prompt.append({"id": record["id"], "scores": scores, "ranking": [distinct.index(s) for s in scores],
+                               "human_ranking": record["ranks"]})
+        value = 0.9 if good else 0.4
+        return {"n_prompts": len(records), "accuracy": value, "ndcg": value, "mrr": value, "kendall_tau": value - 0.3,
+                "pairwise_accuracy": value, "n_pairs": 10, "adjacent_pair_accuracy": value,
+                "robustness": {"order_consistency": 1.0, "whitespace_consistency": value}, "per_prompt": per_prompt}

@@ -1,0 +1,54 @@
+"""Launch-form presets and the grouping of the engine's hyperparameters on the form.
+
+Values are RankedGRPOConfig fields; anything a preset leaves out takes the engine's default.
+"""
+
+from django.conf import settings
+
+# Fields the job system sets itself; never on the form.
+SYSTEM_FIELDS = ("output_dir", "data_path")
+
+FIELD_GROUPS = (
+    ("Model", ("model_name_or_path", "quantization")),
+    ("Loss", ("loss", "weighting", "beta", "margin")),
+    ("LoRA adapter", ("lora_r", "lora_alpha", "lora_dropout", "lora_target_modules")),
+    ("Optimisation", ("learning_rate", "num_train_epochs", "per_device_train_batch_size",
+                      "gradient_accumulation_steps", "max_length", "max_prompt_length", "gradient_checkpointing",
+                      "seed")),
+    ("Logging and checkpoints", ("logging_steps", "save_steps")),
+)  # fmt: skip
+
+
+def tiny_model_path() -> str:
+    """Where `make run` builds the offline tiny Llama (python -m training.engine make-tiny-model)."""
+    return str(settings.MODELS_DIR / "tiny-llama")
+
+
+def presets() -> dict[str, dict]:
+    return {
+        "cpu-smoke": {
+            "label": "CPU smoke run (tiny local model, about a minute)",
+            "config": {
+                "model_name_or_path": tiny_model_path(), "quantization": "none", "loss": "grpo",
+                "weighting": "none", "beta": 0.1, "margin": 0.0, "lora_r": 8, "lora_alpha": 16,
+                "lora_dropout": 0.0, "lora_target_modules": "all-linear", "learning_rate": 0.005,
+                "num_train_epochs": 3.0, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1,
+                "max_length": 256, "max_prompt_length": 128, "gradient_checkpointing": False, "seed": 42,
+                "logging_steps": 1, "save_steps": 10,
+            },
+        },
+        "gpu-qlora": {
+            "label": "GPU QLoRA (4-bit base, 1.5B instruct model from the Hugging Face hub)",
+            "config": {
+                "model_name_or_path": "Qwen/Qwen2.5-1.5B-Instruct", "quantization": "4bit", "loss": "grpo",
+                "weighting": "log", "beta": 0.1, "margin": 0.0, "lora_r": 16, "lora_alpha": 32,
+                "lora_dropout": 0.05, "lora_target_modules": "all-linear", "learning_rate": 0.0001,
+                "num_train_epochs": 2.0, "per_device_train_batch_size": 2, "gradient_accumulation_steps": 8,
+                "max_length": 1024, "max_prompt_length": 512, "gradient_checkpointing": True, "seed": 42,
+                "logging_steps": 5, "save_steps": 100,
+            },
+        },
+    }  # fmt: skip
+
+
+DEFAULT_PRESET = "cpu-smoke"

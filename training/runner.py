@@ -1,0 +1,322 @@
+"""Run one claimed training job inside a worker: base evaluation, training, tuned evaluation.
+
+While the job runs, a ``JobReporter`` thread writes the heartbeat, the throttled progress and the
+metric rows every ``TRAINING_HEARTBEAT_SECONDS`` and reads the cancel flag, which the engine
+polls through ``should_stop`` every step. It is the only writer during training; other writes
+from this process take ``JobReporter.db_lock`` so the two threads never contend for SQLite.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import OperationalError, close_old_connections, connection
+from django.utils import timezone
+
+from ranking_app.services.exports import export_path
+
+from .errors import readable_error
+from .models import EvaluationResult, JobMetric, TrainingJob
+from .services.evaluations import evaluation_store
+from .services.jobs import current_worker_id, job_claim, job_finish, job_work_dir, jobs_mark_interrupted
+
+logger = logging.getLogger("training.job")
+Status = TrainingJob.Status
+
+PHASES = {  # engine progress phase -> what the job page says
+    "load": "loading model and data",
+    "reference": "computing reference log-probs",
+    "train": "training",
+    "save": "saving adapter",
+    "done": "training finished",
+}
+METRIC_FIELDS = ("epoch", "loss", "reward_margin", "pair_accuracy", "learning_rate", "grad_norm")
+
+
+def load_engine():
+    """The training engine module (unit tests swap in a fake one here)."""
+    import training.engine
+
+    return training.engine
+
+
+class OwnershipLost(Exception):
+    """Another actor changed the job (marked interrupted, or resumed elsewhere); stop writing to it."""
+
+
+def execute_job(job_id: int) -> str:
+    """Entry point of the dramatiq actor: claim ``job_id`` and run it; returns what happened."""
+    jobs_mark_interrupted()
+    job = job_claim(job_id=job_id, worker_id=current_worker_id())
+    if job is None:
+        status = TrainingJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        logger.info("job %s not claimed: it is %s (duplicate or stale delivery ignored)", job_id, status or "deleted")
+        return "skipped"
+    return JobRun(job).run()
+
+
+class JobReporter:
+    """Heartbeat + throttled progress writer thread; also the cooperative cancel flag."""
+
+    def __init__(self, job: TrainingJob, interval: float | None = None):
+        self.job_id, self.worker_id = job.pk, job.worker_id
+        self.interval = interval or settings.TRAINING_HEARTBEAT_SECONDS
+        self.db_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._pending: dict = {}
+        self._metrics: dict[int, dict] = {}
+        self._train_started = job.train_started_at is not None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"job-{job.pk}-reporter", daemon=True)
+        self.cancel_requested = False
+        self.lost = False
+
+    # called from the training thread ----------------------------------------------------
+    def event(self, event: dict) -> None:
+        with self._lock:
+            phase = event.get("phase")
+            if phase in PHASES and "step" not in event:
+                self._pending["phase"] = PHASES[phase]
+                if event.get("resumed_from"):
+                    self._pending["resumed_from"] = str(event["resumed_from"])
+                    logger.info("resuming from checkpoint %s", event["resumed_from"])
+                else:
+                    logger.info("phase: %s", PHASES[phase])
+            if event.get("step") is not None:
+                self._record_step(event)
+
+    def _record_step(self, event: dict) -> None:
+        step = int(event["step"])
+        metrics = {name: _number(event.get(name)) for name in METRIC_FIELDS}
+        self._pending.update(step=step, total_steps=int(event.get("total_steps") or 0),
+                             epoch=metrics["epoch"] or 0.0, phase=PHASES["train"],
+                             latest_metrics={k: v for k, v in metrics.items() if v is not None})
+        if not self._train_started:
+            self._train_started = True
+            self._pending.update(train_started_at=timezone.now(), train_started_step=step)
+        self._metrics[step] = metrics
+        logger.info("step %s/%s %s", step, event.get("total_steps"),
+                    " ".join(f"{k}={v:.4g}" for k, v in metrics.items() if v is not None))
+
+    def set_phase(self, phase: str) -> None:
+        with self._lock:
+            self._pending["phase"] = phase
+        logger.info("phase: %s", phase)
+
+    def should_stop(self) -> bool:
+        return self.cancel_requested or self.lost
+
+    # the writer -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread, then write what is still pending from the caller's thread."""
+        self._stop.set()
+        self._thread.join()
+        _retry_locked(self.flush)
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    self.flush()
+                except OperationalError as exc:  # database busy/locked: the next tick retries
+                    logger.warning("progress write failed, retrying: %s", exc)
+        finally:
+            connection.close()
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, metrics = dict(self._pending), dict(self._metrics)
+        with self.db_lock:
+            updated = TrainingJob.objects.filter(pk=self.job_id, status=Status.RUNNING, worker_id=self.worker_id).update(
+                heartbeat_at=timezone.now(), **pending
+            )
+            if not updated:
+                self.lost = True
+                return
+            if metrics:
+                JobMetric.objects.bulk_create(
+                    [JobMetric(job_id=self.job_id, step=step, **values) for step, values in sorted(metrics.items())],
+                    update_conflicts=True, unique_fields=["job", "step"], update_fields=list(METRIC_FIELDS),
+                )  # fmt: skip
+            self.cancel_requested = bool(
+                TrainingJob.objects.filter(pk=self.job_id).values_list("cancel_requested", flat=True).first()
+            )
+        with self._lock:  # only drop what was written; newer events stay pending
+            for key, value in pending.items():
+                if self._pending.get(key) is value:
+                    del self._pending[key]
+            for step in metrics:
+                if self._metrics.get(step) is metrics[step]:
+                    del self._metrics[step]
+
+
+class JobRun:
+    """One attempt at a claimed job, from its files to its final status."""
+
+    def __init__(self, job: TrainingJob):
+        self.job = job
+        self.engine = load_engine()
+        self.work_dir = job_work_dir(job)
+        self.output_dir = self.work_dir / "output"
+        self.reporter = JobReporter(job)
+
+    def run(self) -> str:
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        handler = _attach_log(self.work_dir / "job.log")
+        logger.info("job %s attempt %s claimed by %s", self.job.pk, self.job.attempts, self.job.worker_id)
+        self.reporter.start()
+        try:
+            status, fields = self._run_stages()
+        except OwnershipLost:
+            status, fields = "", {}
+        except self.engine.TrainingCancelled as exc:
+            logger.info("cancelled: %s", exc)
+            status, fields = Status.CANCELLED, {}
+        except BaseException as exc:  # noqa: B036 - time limits arrive as BaseException; every failure is recorded
+            logger.error("failed: %s", exc, exc_info=True)
+            status, fields = Status.FAILED, {"error": readable_error(exc), "error_detail": traceback.format_exc()}
+        finally:
+            self.reporter.stop()
+            _release_memory()
+        try:
+            return self._finish(status, fields)
+        finally:
+            _detach_log(handler)
+
+    def _finish(self, status: str, fields: dict) -> str:
+        if self.reporter.lost or not status:
+            logger.warning("job %s was taken over (marked interrupted or resumed); not recording an outcome", self.job.pk)
+            return "lost"
+        with self.reporter.db_lock:
+            recorded = _retry_locked(lambda: job_finish(job_id=self.job.pk, worker_id=self.job.worker_id,
+                                                        status=status, **fields))
+        logger.info("job %s %s", self.job.pk, status if recorded else "ended, but another actor took it over")
+        return status if recorded else "lost"
+
+    def _run_stages(self) -> tuple[str, dict]:
+        engine, job = self.engine, self.job
+        config = engine.RankedGRPOConfig(
+            output_dir=str(self.output_dir), data_path=str(export_path(job.export)), **job.config
+        )
+        evaluate = job.data_summary.get("test_prompts", 0) > 0
+        if not evaluate:
+            logger.warning("the export has no test-split prompts with a valid pair: evaluation skipped")
+        if evaluate and not EvaluationResult.objects.filter(job=job, model="base").exists():
+            self.reporter.set_phase("evaluating base model")
+            self._store_evaluation("base", self._evaluate(config, adapter_dir=None))
+        self._check_cancel()
+        checkpoint = _last_checkpoint(self.output_dir)
+        summary = engine.run_training(config, progress=self.reporter.event, should_stop=self.reporter.should_stop,
+                                      resume=checkpoint is not None)
+        self._check_cancel()
+        if evaluate:
+            self.reporter.set_phase("evaluating tuned model")
+            self._store_evaluation("tuned", self._evaluate(config, adapter_dir=summary["adapter_dir"]))
+        adapter = Path(summary["adapter_dir"])
+        return Status.SUCCEEDED, {
+            "result": {k: v for k, v in summary.items() if k != "history"},
+            "adapter_dir": str(adapter.relative_to(settings.TRAINING_DIR)) if adapter.is_relative_to(
+                settings.TRAINING_DIR) else str(adapter),
+        }
+
+    def _evaluate(self, config, adapter_dir: str | None) -> dict:
+        return self.engine.evaluate_model(
+            config.model_name_or_path, config.data_path, adapter_dir=adapter_dir, split="test",
+            max_length=config.max_length, max_prompt_length=config.max_prompt_length,
+            batch_size=max(1, config.per_device_train_batch_size), quantization=config.quantization, beta=config.beta,
+        )  # fmt: skip
+
+    def _store_evaluation(self, model: str, result: dict) -> None:
+        logger.info("%s model: %s", model, {k: result.get(k) for k in ("accuracy", "ndcg", "pairwise_accuracy")})
+        with self.reporter.db_lock:
+            _retry_locked(lambda: evaluation_store(job=self.job, model=model, result=result))
+
+    def _check_cancel(self) -> None:
+        if self.reporter.lost:
+            raise OwnershipLost()
+        if self.reporter.cancel_requested:
+            raise self.engine.TrainingCancelled(_last_checkpoint(self.output_dir), self.job.step)
+
+
+def _last_checkpoint(output_dir: Path) -> str | None:
+    if not output_dir.is_dir():
+        return None
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(output_dir))
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _retry_locked(write, attempts: int = 50, delay: float = 0.1):
+    """Run a DB write, retrying while SQLite reports the database busy or a table locked."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            close_old_connections()
+            time.sleep(delay)
+
+
+class _ThreadFilter(logging.Filter):
+    def __init__(self):
+        super().__init__()
+        self.prefix = "job-"
+        self.main = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread == self.main or record.threadName.startswith(self.prefix)
+
+
+class _UTCFormatter(logging.Formatter):
+    def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's name
+        return datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _attach_log(path: Path) -> logging.Handler:
+    """Send this thread's log records (ours, the engine's, transformers') to the job's log file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(_UTCFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_ThreadFilter())
+    handler.setLevel(logging.INFO)
+    for name in ("", "transformers"):
+        logging.getLogger(name).addHandler(handler)
+    if logging.getLogger().level > logging.INFO:
+        logger.setLevel(logging.INFO)
+    return handler
+
+
+def _detach_log(handler: logging.Handler) -> None:
+    for name in ("", "transformers"):
+        logging.getLogger(name).removeHandler(handler)
+    handler.close()
+
+
+def _release_memory() -> None:
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:  # pragma: no cover - torch is a runtime dependency
+        pass

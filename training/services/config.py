@@ -1,0 +1,64 @@
+"""Validate a job's hyperparameters with the engine's own config class, field by field."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+
+from ..presets import SYSTEM_FIELDS, presets
+
+
+class JobConfigError(ValueError):
+    """Bad hyperparameters: ``errors`` maps a field name (or "__all__") to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in errors.items()))
+
+
+def config_field_help() -> dict[str, dict]:
+    """The engine's user-facing hyperparameters without the ones the job system sets."""
+    from training.engine import RankedGRPOConfig
+
+    return {name: spec for name, spec in RankedGRPOConfig.field_help().items() if name not in SYSTEM_FIELDS}
+
+
+def config_build(*, values: dict, preset: str = "") -> dict:
+    """Engine defaults, overlaid with the preset, overlaid with ``values``; validated by the engine.
+
+    Returns every user-facing field with its value; raises ``JobConfigError`` naming the fields.
+    """
+    fields = config_field_help()
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise JobConfigError({name: ["unknown hyperparameter"] for name in unknown})
+    if preset and preset not in presets():
+        raise JobConfigError({"preset": [f"unknown preset {preset!r}; choose one of {', '.join(presets())}"]})
+    config = {name: spec["default"] for name, spec in fields.items()}
+    if preset:
+        config.update(presets()[preset]["config"])
+    config.update(values)
+    config_validate(config)
+    return config
+
+
+def config_validate(config: dict) -> None:
+    """Build a ``RankedGRPOConfig`` from ``config`` (placeholder paths); raise ``JobConfigError`` if it refuses."""
+    from training.engine import RankedGRPOConfig
+
+    with tempfile.TemporaryDirectory(prefix="grpo-config-") as scratch:
+        try:
+            RankedGRPOConfig(output_dir=scratch, data_path="(export made at launch)", **config)
+        except (ValueError, TypeError) as exc:
+            raise JobConfigError(_field_errors(str(exc), set(config))) from exc
+
+
+def _field_errors(message: str, fields: set[str]) -> dict[str, list[str]]:
+    # the engine says "field: reason"; transformers says "--field must ..." or "... `field` ..."
+    match = re.match(r"^-{0,2}([a-z_]+)[: ]\s*(.*)$", message.strip(), re.S)
+    if match and match.group(1) in fields:
+        return {match.group(1): [match.group(2).strip() or message]}
+    for name in sorted(fields, key=len, reverse=True):
+        if re.search(rf"\b{name}\b", message):
+            return {name: [message]}
+    return {"__all__": [message]}

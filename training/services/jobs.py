@@ -1,0 +1,172 @@
+"""Writes on training jobs: launch, cancel, resume, claim by a worker, and marking lost runs interrupted.
+
+Every state change is one conditional UPDATE (``filter(status=...).update(...)``), so two actors
+racing on the same row (two deliveries of a message, a cancel during a claim) cannot both win.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ranking_app.models import Project
+from ranking_app.services.exports import export_create, export_path
+
+from ..models import TrainingJob
+from .config import JobConfigError, config_build
+
+logger = logging.getLogger(__name__)
+
+Status = TrainingJob.Status
+
+
+class JobStateError(ValueError):
+    """The action does not apply to the job in its current status."""
+
+
+def job_launch(
+    *, project: Project, config: dict, created_by=None, preset: str = "", name: str = "", validated_only: bool = True
+) -> TrainingJob:
+    """Validate ``config``, freeze a JSONL export of ``project`` and queue a job that trains on it.
+
+    Raises ``JobConfigError`` (field -> messages) for bad hyperparameters or an export with nothing
+    to train on; nothing is stored then.
+    """
+    config = config_build(values=config, preset=preset)
+    _check_base_model(config["model_name_or_path"])
+    with transaction.atomic():
+        export = export_create(project=project, format="jsonl", validated_only=validated_only, created_by=created_by)
+        summary = _data_summary(export_path(export))
+        if not summary["train_prompts"]:
+            export_path(export).unlink(missing_ok=True)
+            which = "validated prompts" if validated_only else "prompts"
+            raise JobConfigError({"validated_only": [
+                f"the export of {project.slug} has no train-split {which} with two responses in different tiers "
+                f"(prompts per split: {summary['splits'] or 'none'})"
+            ]})  # fmt: skip
+        job = TrainingJob.objects.create(
+            project=project, export=export, name=name or f"{project.slug} {preset or 'custom'}", preset=preset,
+            base_model=config["model_name_or_path"], config=config, data_summary=summary, created_by=created_by,
+        )  # fmt: skip
+        job.work_dir = f"job-{job.pk}"
+        job.save(update_fields=["work_dir"])
+        _enqueue_on_commit(job.pk)
+    logger.info("job %s queued by %s on export %s", job.pk, created_by, export.sha256[:12])
+    return job
+
+
+def job_cancel(*, job: TrainingJob) -> TrainingJob:
+    """Queued or interrupted jobs stop now; a running job is asked to stop and saves a checkpoint first."""
+    now = timezone.now()
+    stopped = TrainingJob.objects.filter(pk=job.pk, status__in=[Status.QUEUED, Status.INTERRUPTED]).update(
+        status=Status.CANCELLED, phase="", finished_at=now, cancel_requested=True
+    )
+    if not stopped:
+        asked = TrainingJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(cancel_requested=True)
+        if not asked:
+            raise JobStateError(f"job {job.pk} is {_status(job)}; only queued, running or interrupted jobs can be cancelled")
+    job.refresh_from_db()
+    return job
+
+
+def job_resume(*, job: TrainingJob) -> TrainingJob:
+    """Queue an interrupted, cancelled or failed job again; the worker continues from its last checkpoint."""
+    with transaction.atomic():
+        queued = TrainingJob.objects.filter(pk=job.pk, status__in=TrainingJob.RESUMABLE).update(
+            status=Status.QUEUED, phase="", cancel_requested=False, error="", error_detail="", finished_at=None,
+            worker_id="", heartbeat_at=None,
+        )  # fmt: skip
+        if not queued:
+            raise JobStateError(f"job {job.pk} is {_status(job)}; only interrupted, cancelled or failed jobs can be resumed")
+        _enqueue_on_commit(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def jobs_mark_interrupted(*, now=None) -> int:
+    """Running jobs whose worker stopped sending heartbeats become ``interrupted``; returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.TRAINING_STALE_SECONDS)
+    stale = TrainingJob.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+    changed = stale.update(
+        status=Status.INTERRUPTED, phase="", finished_at=now,
+        error="the worker stopped sending heartbeats (killed, crashed or lost its machine); "
+              "resume continues from the last checkpoint",
+    )  # fmt: skip
+    if changed:
+        logger.warning("%d training job(s) marked interrupted (no heartbeat for %ss)", changed,
+                       settings.TRAINING_STALE_SECONDS)
+    return changed
+
+
+def job_claim(*, job_id: int, worker_id: str) -> TrainingJob | None:
+    """Take a queued job for ``worker_id`` (atomic); ``None`` when it is not queued any more.
+
+    A second delivery of the same message finds the job running (or finished) and gets ``None``.
+    """
+    now = timezone.now()
+    claimed = TrainingJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, phase="starting", worker_id=worker_id, heartbeat_at=now, attempts=F("attempts") + 1,
+        started_at=now, finished_at=None, cancel_requested=False, train_started_at=None, error="", error_detail="",
+    )  # fmt: skip
+    if not claimed:
+        return None
+    return TrainingJob.objects.get(pk=job_id)
+
+
+def job_finish(*, job_id: int, worker_id: str, status: str, **fields) -> bool:
+    """Record the end of a run, if ``worker_id`` still owns it; returns whether it did."""
+    return bool(
+        TrainingJob.objects.filter(pk=job_id, status=Status.RUNNING, worker_id=worker_id).update(
+            status=status, phase="", finished_at=timezone.now(), heartbeat_at=timezone.now(), **fields
+        )
+    )
+
+
+def current_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def job_work_dir(job: TrainingJob) -> Path:
+    return Path(settings.TRAINING_DIR) / (job.work_dir or f"job-{job.pk}")
+
+
+def _enqueue_on_commit(job_id: int) -> None:
+    from ..tasks import run_training_job
+
+    transaction.on_commit(lambda: run_training_job.send(job_id))
+
+
+def _status(job: TrainingJob) -> str:
+    return TrainingJob.objects.filter(pk=job.pk).values_list("status", flat=True).first() or "gone"
+
+
+def _check_base_model(name: str) -> None:
+    looks_local = name.startswith(("/", "./", "../", "~")) or Path(name).exists()
+    if looks_local and not (Path(name).expanduser() / "config.json").is_file():
+        hint = " (run `make run` or `python -m training.engine make-tiny-model DIR` to build the tiny model)"
+        raise JobConfigError({"model_name_or_path": [f"no model folder with a config.json at {name}{hint}"]})
+
+
+def _data_summary(path: Path) -> dict:
+    """Prompts per split as the engine will read them, and how many of them can train or be evaluated."""
+    from training.engine.data import has_valid_pair, load_records, select_split
+
+    records = load_records(path)
+    splits: dict[str, int] = {}
+    for record in records:
+        splits[record["split"] or "none"] = splits.get(record["split"] or "none", 0) + 1
+    return {
+        "splits": splits,
+        "train_prompts": sum(has_valid_pair(r["ranks"]) for r in select_split(records, "train")),
+        "test_prompts": sum(has_valid_pair(r["ranks"]) for r in select_split(records, "test")),
+    }
