@@ -1,61 +1,49 @@
 """Which prompts are fit to export and train on, and their consensus ranking.
 
-This is the one place that decides "validated"; export and training call only this.
-Interim rule until the agreement module lands: a prompt with at least one submitted ranking
-is validated, and its consensus is a tie-aware Borda count of the submitted rankings.
+This is the one place that decides "validated"; export and training call only this. The rule
+itself is ``ranking_app.agreement.prompt_status``:
+
+* ``validated``: adjudicated by a reviewer (the adjudicated ranking overrides the consensus),
+  or at least ``project.target_annotators + prompt.extra_annotators`` submitted rankings with
+  Kendall's W >= ``project.agreement_threshold``;
+* ``needs_review``: enough submitted rankings but W below the threshold;
+* ``in_progress``: fewer submitted rankings than the target.
+
+The figures come from the project's agreement cache (``services.agreement.agreement_get``),
+recomputed whenever rankings or prompts changed, so export, UI, API and command agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count
-
-from .models import Project, Ranking
-from .ranking import Tiers, ranks_to_tiers, tiers_to_ranks
+from .agreement import IN_PROGRESS, NEEDS_REVIEW, VALIDATED, borda_consensus  # noqa: F401 (re-exported)
+from .models import Project
+from .ranking import Tiers
 
 
 @dataclass(frozen=True)
 class PromptStatus:
     status: str  # validated | needs_review | in_progress
-    consensus: Tiers  # best first; [] when nothing was submitted
+    consensus: Tiers  # best first (the adjudicated ranking when there is one); [] when nothing was submitted
     kendall_w: float | None
     n_submitted: int
 
 
-def borda_consensus(rankings: list[Tiers], n_responses: int) -> Tiers:
-    """Tie-aware Borda count: a response scores the number of responses ranked below it."""
-    if not rankings:
-        return []
-    scores = [0.0] * n_responses
-    for tiers in rankings:
-        ranks = tiers_to_ranks(tiers, n_responses)
-        for i, ri in enumerate(ranks):
-            for rj in ranks:
-                if ri is not None and (rj is None or ri < rj):
-                    scores[i] += 1
-    return ranks_to_tiers([-s for s in scores])
-
-
 def prompt_statuses(project: Project) -> dict[int, PromptStatus]:
     """Status and consensus of every prompt of ``project``, keyed by prompt id."""
-    n_responses = dict(
-        project.prompts.annotate(n=Count("responses")).values_list("id", "n")
-    )
-    submitted: dict[int, list[Tiers]] = {pid: [] for pid in n_responses}
-    rows = Ranking.objects.filter(prompt__project=project, status=Ranking.Status.SUBMITTED)
-    for prompt_id, tiers in rows.values_list("prompt_id", "tiers"):
-        submitted[prompt_id].append(tiers)
+    from .services.agreement import agreement_get
+
     return {
-        pid: PromptStatus(
-            status="validated" if submitted[pid] else "in_progress",
-            consensus=borda_consensus(submitted[pid], n_responses[pid]),
-            kendall_w=None,
-            n_submitted=len(submitted[pid]),
+        item["prompt_id"]: PromptStatus(
+            status=item["status"],
+            consensus=item["consensus"],
+            kendall_w=item["kendall_w"],
+            n_submitted=item["n_annotators"],
         )
-        for pid in n_responses
+        for item in agreement_get(project=project).items
     }
 
 
 def validated_prompt_ids(project: Project) -> list[int]:
-    return sorted(pid for pid, s in prompt_statuses(project).items() if s.status == "validated")
+    return sorted(pid for pid, s in prompt_statuses(project).items() if s.status == VALIDATED)

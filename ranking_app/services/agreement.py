@@ -1,0 +1,205 @@
+"""Project agreement figures: load from the database, compute (``ranking_app.agreement``), cache.
+
+The cache is one ``ProjectAgreement`` row per project, so the web process, workers and
+management commands share it. It is keyed by a *fingerprint* of the data it was computed from
+(count and latest ``updated_at`` of the project's submitted/skipped rankings and of its prompts,
+plus the target and threshold); a read whose fingerprint differs recomputes. This catches every
+change, including bulk imports that bypass model signals, and costs two aggregate queries.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import defaultdict
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
+
+from .. import agreement
+from ..models import Project, ProjectAgreement, Prompt, Ranking, Response
+
+FINGERPRINT_VERSION = "agreement-v1"
+COUNTED = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)
+
+
+def agreement_fingerprint(project: Project) -> str:
+    """Changes whenever a submitted/skipped ranking, a prompt or the project's rule changes."""
+    rankings = Ranking.objects.filter(prompt__project_id=project.pk, status__in=COUNTED).aggregate(
+        n=Count("id"), last=Max("updated_at")
+    )
+    prompts = Prompt.objects.filter(project_id=project.pk).aggregate(n=Count("id"), last=Max("updated_at"))
+    target, threshold = Project.objects.filter(pk=project.pk).values_list(
+        "target_annotators", "agreement_threshold"
+    ).get()
+    return (
+        f"{FINGERPRINT_VERSION}|r{rankings['n']}@{rankings['last']}|p{prompts['n']}@{prompts['last']}"
+        f"|t{target}|w{threshold!r}"
+    )
+
+
+def _prompt_rows(project: Project) -> list[tuple]:
+    n_responses = dict(
+        Response.objects.filter(prompt__project_id=project.pk)
+        .values("prompt_id")
+        .annotate(n=Count("id"))
+        .values_list("prompt_id", "n")
+    )
+    rows = Prompt.objects.filter(project_id=project.pk).order_by("id")
+    fields = ("id", "external_id", "extra_annotators", "gold_tiers", "adjudicated_tiers")
+    return [(*row, n_responses.get(row[0], 0)) for row in rows.values_list(*fields)]
+
+
+def _annotator_activity(rankings: list[tuple]) -> dict[int, dict]:
+    """Per annotator: submitted count, median time per submitted prompt, skip rate."""
+    times: dict[int, list[int]] = defaultdict(list)
+    skipped: dict[int, int] = defaultdict(int)
+    for _prompt_id, annotator_id, status, _tiers, time_ms in rankings:
+        if status == Ranking.Status.SUBMITTED:
+            times[annotator_id].append(time_ms)
+        else:
+            skipped[annotator_id] += 1
+    activity = {}
+    for annotator_id in set(times) | set(skipped):
+        done = len(times[annotator_id])
+        activity[annotator_id] = {
+            "count": done,
+            "skipped": skipped[annotator_id],
+            "skip_rate": skipped[annotator_id] / (done + skipped[annotator_id]),
+            "median_time_ms": statistics.median(times[annotator_id]) if done else None,
+        }
+    return activity
+
+
+def agreement_compute(project: Project) -> tuple[dict, list[dict]]:
+    """All figures of ``project`` from the database: ``(summary, items)`` (see ProjectAgreement)."""
+    prompt_rows = _prompt_rows(project)
+    rankings = list(
+        Ranking.objects.filter(prompt__project_id=project.pk, status__in=COUNTED)
+        .order_by("prompt_id", "annotator_id")
+        .values_list("prompt_id", "annotator_id", "status", "tiers", "time_spent_ms")
+    )
+    submitted: dict[int, dict[int, list]] = defaultdict(dict)
+    for prompt_id, annotator_id, status, tiers, _ in rankings:
+        if status == Ranking.Status.SUBMITTED:
+            submitted[prompt_id][annotator_id] = tiers
+    figures = agreement.project_figures(
+        agreement.PromptData(pid, n, submitted.get(pid, {}), gold or None)
+        for pid, _ext, _extra, gold, _adj, n in prompt_rows
+    )
+    items = _items(project, prompt_rows, figures)
+    return _summary(project, items, figures, _annotator_activity(rankings)), items
+
+
+def _items(project: Project, prompt_rows: list[tuple], figures: agreement.ProjectFigures) -> list[dict]:
+    items = []
+    for pid, external_id, extra, gold, adjudicated, _n in prompt_rows:
+        fig = figures.prompts[pid]
+        target = project.target_annotators + extra
+        status = agreement.prompt_status(
+            n_submitted=fig.n_submitted,
+            target=target,
+            kendall_w=fig.kendall_w,
+            threshold=project.agreement_threshold,
+            adjudicated=adjudicated is not None,
+        )
+        items.append({
+            "prompt_id": pid,
+            "id": external_id,
+            "kendall_w": fig.kendall_w,
+            "n_annotators": fig.n_submitted,
+            "target": target,
+            "status": status,
+            "adjudicated": adjudicated is not None,
+            "gold": bool(gold),
+            "consensus": adjudicated if adjudicated is not None else fig.consensus,
+        })
+    return items
+
+
+def _summary(project: Project, items: list[dict], figures: agreement.ProjectFigures, activity: dict) -> dict:
+    ws = [item["kendall_w"] for item in items if item["kendall_w"] is not None]
+    counts = {status: 0 for status in agreement.STATUSES}
+    for item in items:
+        counts[item["status"]] += 1
+    usernames = dict(
+        get_user_model().objects.filter(pk__in=set(activity) | set(figures.annotators)).values_list("pk", "username")
+    )
+    annotators = []
+    for user_id in sorted(usernames, key=lambda pk: usernames[pk]):
+        fig = figures.annotators.get(user_id, agreement.AnnotatorFigures())
+        act = activity.get(user_id, {"count": 0, "skipped": 0, "skip_rate": 0.0, "median_time_ms": None})
+        annotators.append({
+            "annotator": usernames[user_id],
+            "user_id": user_id,
+            "agreement": fig.agreement,
+            "n_compared": fig.n_compared,
+            "gold_agreement": fig.gold_agreement,
+            "n_gold": fig.n_gold,
+            **act,
+        })
+    return {
+        "krippendorff_alpha": figures.krippendorff_alpha,
+        "mean_kendall_w": statistics.fmean(ws) if ws else None,
+        "median_kendall_w": statistics.median(ws) if ws else None,
+        "n_prompts": len(items),
+        "n_with_w": len(ws),
+        "n_adjudicated": sum(item["adjudicated"] for item in items),
+        "n_gold": sum(item["gold"] for item in items),
+        "status_counts": counts,
+        "histogram": agreement.w_histogram(ws),
+        "agreement_threshold": project.agreement_threshold,
+        "target_annotators": project.target_annotators,
+        "annotators": annotators,
+    }
+
+
+def agreement_refresh(*, project: Project) -> ProjectAgreement:
+    """Recompute and store the figures of ``project`` (whatever the cache holds)."""
+    project.refresh_from_db(fields=["target_annotators", "agreement_threshold"])
+    fingerprint = agreement_fingerprint(project)
+    started = time.perf_counter()
+    summary, items = agreement_compute(project)
+    values = {
+        "fingerprint": fingerprint,
+        "summary": summary,
+        "items": items,
+        "compute_ms": int((time.perf_counter() - started) * 1000),
+    }
+    try:
+        with transaction.atomic():
+            cache, _ = ProjectAgreement.objects.update_or_create(project=project, defaults=values)
+    except IntegrityError:  # another process created the row at the same moment
+        ProjectAgreement.objects.filter(project=project).update(**values)
+        cache = ProjectAgreement.objects.get(project=project)
+    return cache
+
+
+def agreement_get(*, project: Project, with_items: bool = True) -> ProjectAgreement:
+    """The cached figures of ``project``, recomputed first if the data changed since."""
+    fingerprint = agreement_fingerprint(project)
+    rows = ProjectAgreement.objects.filter(project=project)
+    cache = (rows if with_items else rows.defer("items")).first()
+    if cache is None or cache.fingerprint != fingerprint:
+        cache = agreement_refresh(project=project)
+    return cache
+
+
+def agreement_payload(*, project: Project) -> dict:
+    """The public figures (``manage.py agreement --json`` and the REST API give exactly this)."""
+    cache = agreement_get(project=project)
+    summary = cache.summary
+    return {
+        "krippendorff_alpha": summary["krippendorff_alpha"],
+        "mean_kendall_w": summary["mean_kendall_w"],
+        "status_counts": summary["status_counts"],
+        "items": [
+            {"id": i["id"], "kendall_w": i["kendall_w"], "n_annotators": i["n_annotators"], "status": i["status"]}
+            for i in cache.items
+        ],
+        "annotators": [
+            {"annotator": a["annotator"], "agreement": a["agreement"], "count": a["count"]}
+            for a in summary["annotators"]
+        ],
+    }

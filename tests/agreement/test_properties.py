@@ -1,0 +1,159 @@
+"""The vectorised measures against direct, textbook computations on random rankings (hypothesis)."""
+
+import math
+
+import krippendorff
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from ranking_app import agreement
+from ranking_app.ranking import ranks_to_tiers, tiers_to_ranks
+
+
+@st.composite
+def ranking(draw, n):
+    """Random ranks with ties and unranked responses (at least 2 ranked), as tiers."""
+    ranks = draw(st.lists(st.one_of(st.none(), st.integers(0, n)), min_size=n, max_size=n))
+    if sum(r is not None for r in ranks) < 2:
+        ranks[0], ranks[1] = 0, 1
+    return ranks_to_tiers(ranks)
+
+
+@st.composite
+def prompt_rankings(draw, min_m=2, max_m=5):
+    n = draw(st.integers(2, 7))
+    m = draw(st.integers(min_m, max_m))
+    return n, [draw(ranking(n)) for _ in range(m)]
+
+
+def bottom_midranks(tiers, n):
+    """Direct: unranked share the bottom tier; scipy's average ranks."""
+    ranks = tiers_to_ranks(tiers, n)
+    bottom = max(r for r in ranks if r is not None) + 1
+    return stats.rankdata([bottom if r is None else r for r in ranks], method="average")
+
+
+def direct_w(rankings, n):
+    m = len(rankings)
+    rows = [bottom_midranks(t, n) for t in rankings]
+    rank_sums = [sum(row[i] for row in rows) for i in range(n)]
+    mean = sum(rank_sums) / n
+    s = sum((r - mean) ** 2 for r in rank_sums)
+    ties = 0
+    for row in rows:
+        for value in set(row.tolist()):
+            t = row.tolist().count(value)
+            ties += t**3 - t
+    denominator = m**2 * (n**3 - n) - m * ties
+    return None if denominator == 0 else 12 * s / denominator
+
+
+@settings(max_examples=150, deadline=None)
+@given(prompt_rankings())
+def test_kendall_w_equals_the_direct_formula(data):
+    n, rankings = data
+    expected = direct_w(rankings, n)
+    got = agreement.kendall_w(rankings, n)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(expected, abs=1e-9)
+        assert 0.0 <= got <= 1.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(prompt_rankings(min_m=2, max_m=2))
+def test_vectorised_tau_b_equals_scipy(data):
+    n, (a, b) = data
+    x, y = bottom_midranks(a, n), bottom_midranks(b, n)
+    expected = stats.kendalltau(x, y, variant="b").statistic
+    got = agreement.tau_b_batch(np.asarray(x)[None], np.asarray(y)[None])[0]
+    if math.isnan(expected):
+        assert math.isnan(got)
+    else:
+        assert got == pytest.approx(expected, abs=1e-9)
+        assert agreement.tau_b(a, b, n) == pytest.approx(expected, abs=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(prompt_rankings())
+def test_borda_consensus_orders_by_direct_points(data):
+    n, rankings = data
+    points = [0.0] * n
+    for tiers in rankings:
+        for i, mid in enumerate(bottom_midranks(tiers, n)):
+            points[i] += n - mid
+    ranked = {p for t in rankings for tier in t for p in tier}
+    consensus = agreement.borda_consensus(rankings, n)
+    ranks = tiers_to_ranks(consensus, n)
+    for i in range(n):
+        assert (ranks[i] is None) == (i not in ranked)
+        for j in ranked:
+            if i in ranked and points[i] > points[j]:
+                assert ranks[i] < ranks[j]
+            if i in ranked and points[i] == points[j]:
+                assert ranks[i] == ranks[j]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(prompt_rankings(min_m=1, max_m=4), min_size=1, max_size=6))
+def test_project_figures_match_per_prompt_and_direct_computations(prompts_data):
+    users = ["u0", "u1", "u2", "u3"]
+    prompts = [
+        agreement.PromptData(pid, n, dict(zip(users, rankings)), gold=rankings[0])
+        for pid, (n, rankings) in enumerate(prompts_data)
+    ]
+    figures = agreement.project_figures(prompts)
+
+    loo: dict[str, list[float]] = {u: [] for u in users}
+    gold: dict[str, list[float]] = {u: [] for u in users}
+    for prompt in prompts:
+        fig = figures.prompts[prompt.prompt_id]
+        expected_w = agreement.kendall_w(list(prompt.rankings.values()), prompt.n_responses)
+        assert fig.kendall_w == (pytest.approx(expected_w) if expected_w is not None else None)
+        assert fig.consensus == agreement.borda_consensus(list(prompt.rankings.values()), prompt.n_responses)
+        for user, tiers in prompt.rankings.items():
+            own = bottom_midranks(tiers, prompt.n_responses)
+            g = stats.kendalltau(own, bottom_midranks(prompt.gold, prompt.n_responses), variant="b").statistic
+            if not math.isnan(g):
+                gold[user].append(g)
+            if len(prompt.rankings) < 2:
+                continue
+            others = sum(bottom_midranks(t, prompt.n_responses) for u, t in prompt.rankings.items() if u != user)
+            tau = stats.kendalltau(own, others, variant="b").statistic
+            if not math.isnan(tau):
+                loo[user].append(tau)
+    for user, fig in figures.annotators.items():
+        assert fig.n_compared == len(loo[user])
+        if loo[user]:
+            assert fig.agreement == pytest.approx(np.mean(loo[user]), abs=1e-9)
+        else:
+            assert fig.agreement is None
+        assert fig.n_gold == len(gold[user])
+
+    # Alpha: the package on a directly built reliability matrix (annotators x units).
+    units = [(p, i) for p in prompts for i in range(p.n_responses)]
+    matrix = [
+        [
+            np.nan if (r := tiers_to_ranks(p.rankings[u], p.n_responses)[i] if u in p.rankings else None) is None else r
+            for p, i in units
+        ]
+        for u in users
+    ]
+    pairable = sum(sum(not np.isnan(row[k]) for row in matrix) >= 2 for k in range(len(units)))
+    values = {v for row in matrix for v in row if not np.isnan(v)}
+    if pairable == 0 or len(values) < 2:
+        assert figures.krippendorff_alpha is None
+        return
+    try:
+        expected = krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal",
+                                       value_domain=sorted(values))
+    except ValueError:
+        expected = float("nan")
+    if math.isnan(expected):
+        assert figures.krippendorff_alpha is None
+    else:
+        assert figures.krippendorff_alpha == pytest.approx(expected, abs=1e-9)
