@@ -1,0 +1,162 @@
+"""The reusable rank widget: display order, template context and the POST it sends back.
+
+The widget (``templates/ranking_app/labeling/_rank_widget.html`` + ``static/js/rank.js``) shows
+responses as cards that are dragged (or moved with keys) into ordered tiers and an unranked
+tray. Without JavaScript it is a plain form: one ``<select name="rank_<position>">`` per
+response holding a tier number (1 = best) or nothing (unranked). With JavaScript the selects are
+hidden and kept in sync with the cards, so the server parses one format either way:
+
+    context = build_rank_widget(responses=shown, tiers=stored, allow_ties=..., allow_partial=...,
+                                action=url, version=ranking_version)
+    {% include "ranking_app/labeling/_rank_widget.html" with widget=context %}
+    tiers = tiers_from_post(request.POST, n_responses)   # canonical positions, best first
+
+``<position>`` is always the canonical response position; only the order of the cards on
+screen is shuffled (see :func:`display_order`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .ranking import RankingError, Tiers, ranks_to_tiers
+
+FIELD_PREFIX = "rank_"
+
+
+def card_label(index: int) -> str:
+    """A, B, ..., Z, AA, AB, ...: the name of the ``index``-th card on screen."""
+    letters = string.ascii_uppercase
+    label = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        label = letters[rest] + label
+    return label
+
+
+def display_order(items: Sequence, *, annotator_id: int, prompt_id: int) -> list:
+    """``items`` shuffled the same way every time for this (annotator, prompt) pair."""
+    digest = hashlib.sha256(f"grpo-rank-order:{annotator_id}:{prompt_id}".encode()).digest()
+    shuffled = list(items)
+    random.Random(int.from_bytes(digest[:8], "big")).shuffle(shuffled)
+    return shuffled
+
+
+@dataclass
+class RankCard:
+    position: int
+    label: str
+    text: str
+    tier: int | None  # 1-based tier number, None when unranked
+    source: str = ""
+
+
+@dataclass
+class RankTier:
+    number: int
+    cards: list[RankCard]
+
+    @property
+    def name(self) -> str:
+        return "Best" if self.number == 1 else str(self.number)
+
+
+@dataclass
+class RankWidget:
+    uid: str
+    action: str
+    version: int
+    cards: list[RankCard]
+    tiers: list[RankTier]
+    unranked: list[RankCard]
+    allow_ties: bool
+    allow_partial: bool
+    autosave_url: str = ""
+    submit_label: str = "Submit ranking"
+    draft_button: bool = False
+    hx_target: str = ""
+    extra_template: str = ""
+    keyboard: bool = True
+    autofocus: bool = False
+    errors: list[str] = field(default_factory=list)
+    show_sources: bool = False
+
+    @property
+    def tier_choices(self) -> range:
+        return range(1, len(self.cards) + 1)
+
+
+def build_rank_widget(
+    *,
+    responses: Sequence,
+    tiers: Tiers,
+    allow_ties: bool,
+    allow_partial: bool,
+    action: str,
+    version: int,
+    uid: str = "rank",
+    **options,
+) -> RankWidget:
+    """Template context for ``_rank_widget.html``.
+
+    ``responses`` are objects with ``position`` and ``text`` (and optionally ``source``), in the
+    order to show them; ``tiers`` are stored tiers of canonical positions, best first. Options:
+    ``autosave_url`` (drafts are POSTed there after each change), ``submit_label``,
+    ``draft_button`` (a "Save draft" button for the no-JS form), ``hx_target`` (submit through
+    htmx and swap that element), ``extra_template`` (included inside the form, before the
+    buttons, with the page's context), ``keyboard`` (page-wide shortcuts; one widget per page),
+    ``autofocus`` (focus the first card on load), ``errors`` and ``show_sources``.
+    """
+    tier_of = {position: number for number, tier in enumerate((t for t in tiers if t), 1) for position in tier}
+    cards = [
+        RankCard(
+            position=r.position,
+            label=card_label(i),
+            text=r.text,
+            tier=tier_of.get(r.position),
+            source=getattr(r, "source", ""),
+        )
+        for i, r in enumerate(responses)
+    ]
+    n_tiers = max(tier_of.values(), default=0)
+    tier_rows = [RankTier(number=n, cards=[c for c in cards if c.tier == n]) for n in range(1, n_tiers + 1)]
+    return RankWidget(
+        uid=uid,
+        action=action,
+        version=version,
+        cards=cards,
+        tiers=tier_rows,
+        unranked=[c for c in cards if c.tier is None],
+        allow_ties=allow_ties,
+        allow_partial=allow_partial,
+        **options,
+    )
+
+
+def tiers_from_post(data: Mapping, n_responses: int) -> Tiers:
+    """Read ``rank_<position>`` fields (tier number from 1, empty = unranked) into tiers.
+
+    Raises ``RankingError`` naming each bad field; missing fields count as unranked.
+    """
+    ranks: list[int | None] = []
+    errors = []
+    for position in range(n_responses):
+        raw = str(data.get(f"{FIELD_PREFIX}{position}", "") or "").strip()
+        if raw == "":
+            ranks.append(None)
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= n_responses:
+            errors.append(f"{FIELD_PREFIX}{position}: tier must be a number from 1 to {n_responses} (got {raw!r})")
+        ranks.append(value)
+    if errors:
+        raise RankingError(errors)
+    return ranks_to_tiers(ranks)

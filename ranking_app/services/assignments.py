@@ -1,0 +1,208 @@
+"""The labeling queue: which prompt a labeler gets next, held for them through a lease.
+
+Rules
+* A prompt wants ``project.target_annotators + prompt.extra_annotators`` submitted rankings
+  (reviewers raise ``extra_annotators`` to send a prompt back for more).
+* A slot is taken by a submitted ranking or by another labeler's live lease (an
+  ``Assignment`` whose ``expires_at`` is in the future and whose holder has not submitted).
+* A labeler is handed a prompt only while a slot is free, never one they already submitted or
+  skipped; fewest submitted rankings first, their own unfinished drafts before anything else.
+* The same labeler gets their live lease back on reload; a lease lasts
+  ``settings.ASSIGNMENT_LEASE_MINUTES`` and is renewed whenever they work on the prompt.
+
+Concurrency: the handing-out runs in one transaction that locks the chosen prompt row and
+re-counts its slots before writing the lease (SQLite serialises writers with
+``transaction_mode=IMMEDIATE``; PostgreSQL blocks on ``SELECT ... FOR UPDATE``), so two labelers
+asking at once never push a prompt past its target.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ..models import Assignment, Project, Prompt, Ranking
+
+DONE_STATUSES = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)
+CANDIDATES_PER_TRY = 5
+
+
+class PromptFull(Exception):
+    """The prompt already has all the annotators it wants (and this labeler holds no slot)."""
+
+    def __init__(self, prompt: Prompt):
+        self.prompt = prompt
+        super().__init__(
+            "this prompt already has all the rankings it needs from other labelers; take the next one"
+        )
+
+
+def lease_expiry(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) + timedelta(minutes=settings.ASSIGNMENT_LEASE_MINUTES)
+
+
+def _count(qs: QuerySet) -> Coalesce:
+    """A correlated ``SELECT COUNT(*)`` subquery (no GROUP BY over the outer query)."""
+    counted = qs.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _taken_slots(*, annotator, now: datetime) -> Coalesce:
+    """Slots of ``OuterRef('pk')`` (a prompt) used by others: submitted rankings + live leases."""
+    submitted = Ranking.objects.filter(prompt=OuterRef("pk"), status=Ranking.Status.SUBMITTED).exclude(
+        annotator=annotator
+    )
+    holder_submitted = Ranking.objects.filter(
+        prompt=OuterRef("prompt"), annotator=OuterRef("annotator"), status=Ranking.Status.SUBMITTED
+    )
+    leases = (
+        Assignment.objects.filter(prompt=OuterRef("pk"), expires_at__gt=now)
+        .exclude(annotator=annotator)
+        .exclude(Exists(holder_submitted))
+    )
+    return _count(submitted) + _count(leases)
+
+
+def _done_by(annotator) -> Exists:
+    return Exists(
+        Ranking.objects.filter(prompt=OuterRef("pk"), annotator=annotator, status__in=DONE_STATUSES)
+    )
+
+
+def open_prompts(*, project: Project, annotator, now: datetime | None = None) -> QuerySet[Prompt]:
+    """Prompts of ``project`` this labeler may be handed now, best candidate first."""
+    now = now or timezone.now()
+    my_draft = Exists(
+        Ranking.objects.filter(prompt=OuterRef("pk"), annotator=annotator, status=Ranking.Status.DRAFT)
+    )
+    n_submitted = _count(Ranking.objects.filter(prompt=OuterRef("pk"), status=Ranking.Status.SUBMITTED))
+    return (
+        Prompt.objects.filter(project=project)
+        .exclude(_done_by(annotator))
+        .alias(taken=_taken_slots(annotator=annotator, now=now), my_draft=my_draft, n_submitted=n_submitted)
+        .filter(taken__lt=project.target_annotators + F("extra_annotators"))
+        .order_by(F("my_draft").desc(), "n_submitted", "id")
+    )
+
+
+def _live_lease(*, project: Project, annotator, now: datetime) -> Assignment | None:
+    """The labeler's current live lease in ``project`` on a prompt they have not finished."""
+    done = Ranking.objects.filter(
+        prompt=OuterRef("prompt"), annotator=annotator, status__in=DONE_STATUSES
+    )
+    return (
+        Assignment.objects.filter(annotator=annotator, prompt__project=project, expires_at__gt=now)
+        .exclude(Exists(done))
+        .select_related("prompt")
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def _has_free_slot(prompt: Prompt, annotator, now: datetime) -> bool:
+    taken = (
+        Prompt.objects.filter(pk=prompt.pk)
+        .annotate(taken=_taken_slots(annotator=annotator, now=now))
+        .values_list("taken", flat=True)
+        .get()
+    )
+    return taken < prompt.project.target_annotators + prompt.extra_annotators
+
+
+def _lease(prompt: Prompt, annotator, now: datetime) -> Assignment:
+    assignment, _ = Assignment.objects.update_or_create(
+        prompt=prompt, annotator=annotator, defaults={"expires_at": lease_expiry(now)}
+    )
+    return assignment
+
+
+@transaction.atomic
+def assignment_next(*, project: Project, annotator, now: datetime | None = None) -> Prompt | None:
+    """Lease and return the next prompt for ``annotator`` in ``project`` (``None``: nothing left).
+
+    A live lease the labeler already holds is renewed and returned, so a reload gives the same
+    prompt back.
+    """
+    now = now or timezone.now()
+    current = _live_lease(project=project, annotator=annotator, now=now)
+    if current is not None:
+        current.expires_at = lease_expiry(now)
+        current.save(update_fields=["expires_at"])
+        return current.prompt
+    while True:
+        candidates = list(open_prompts(project=project, annotator=annotator, now=now)[:CANDIDATES_PER_TRY])
+        if not candidates:
+            return None
+        for candidate in candidates:
+            prompt = Prompt.objects.select_for_update().select_related("project").get(pk=candidate.pk)
+            if _has_free_slot(prompt, annotator, now):
+                _lease(prompt, annotator, now)
+                return prompt
+        # Every candidate filled up between the read and the lock: look again.
+
+
+@transaction.atomic
+def assignment_claim(*, prompt: Prompt, annotator, now: datetime | None = None) -> Assignment | None:
+    """Make sure ``annotator`` may work on ``prompt`` now, renewing or taking a lease.
+
+    Editing one's own submitted ranking needs no slot (returns ``None``). Otherwise the labeler
+    keeps or takes a lease while a slot is free, and ``PromptFull`` is raised when none is.
+    """
+    now = now or timezone.now()
+    if Ranking.objects.filter(prompt=prompt, annotator=annotator, status=Ranking.Status.SUBMITTED).exists():
+        return None
+    locked = Prompt.objects.select_for_update().select_related("project").get(pk=prompt.pk)
+    live = Assignment.objects.filter(prompt=prompt, annotator=annotator, expires_at__gt=now).first()
+    if live is None and not _has_free_slot(locked, annotator, now):
+        raise PromptFull(prompt)
+    return _lease(locked, annotator, now)
+
+
+@transaction.atomic
+def assignment_release(*, prompt: Prompt, annotator) -> None:
+    """Free the labeler's lease (after they submit or skip)."""
+    Assignment.objects.filter(prompt=prompt, annotator=annotator).delete()
+
+
+def assignment_purge_expired(*, now: datetime | None = None) -> int:
+    """Delete expired leases (they are already ignored; this only keeps the table small)."""
+    deleted, _ = Assignment.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
+
+
+def labeling_progress(*, project: Project, annotator) -> dict:
+    """Done/target figures for the progress bar of the labeler and of the project."""
+    prompts = Prompt.objects.filter(project=project)
+    totals = prompts.aggregate(n=Count("pk"), extra=Coalesce(Sum("extra_annotators"), 0))
+    mine = Ranking.objects.filter(prompt__project=project, annotator=annotator)
+    my_done = mine.filter(status__in=DONE_STATUSES).count()
+    submitted = Ranking.objects.filter(prompt__project=project, status=Ranking.Status.SUBMITTED).count()
+    wanted = totals["n"] * project.target_annotators + totals["extra"]
+    return {
+        "mine_done": my_done,
+        "mine_target": totals["n"],
+        "mine_percent": _percent(my_done, totals["n"]),
+        "project_done": min(submitted, wanted),
+        "project_target": wanted,
+        "project_percent": _percent(min(submitted, wanted), wanted),
+    }
+
+
+def _percent(done: int, target: int) -> int:
+    return 100 if target == 0 else int(100 * done / target)
+
+
+__all__ = [
+    "PromptFull",
+    "assignment_claim",
+    "assignment_next",
+    "assignment_purge_expired",
+    "assignment_release",
+    "labeling_progress",
+    "open_prompts",
+]

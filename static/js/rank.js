@@ -1,0 +1,416 @@
+/* Rank widget: drag-and-drop tiers (SortableJS) + keyboard, on top of a plain HTML form.
+ *
+ * Every element with [data-rank-widget] (the form from _rank_widget.html) is initialised, on page
+ * load and whenever htmx swaps new content in. The DOM is the state: ordered [data-rank-tier]
+ * elements hold the ranked cards (best first), [data-rank-tray] the unranked ones. After every
+ * move the hidden <select name="rank_<position>"> of each card is set to its tier number, so the
+ * server reads the same fields with or without JavaScript, and a "rank:changed" event is fired
+ * on the form (the autosave element listens for it through htmx).
+ *
+ * Keys (page-wide for the widget marked [data-rank-keys]; ignored while typing in a field):
+ *   j / k or arrows: next / previous card     1-9: put the card into tier N
+ *   0 or u: unranked                          Shift+arrows (or J / K): move one step up / down
+ *   e: expand / collapse a long card          Enter or s: submit     x: skip     g: guidelines
+ *   ?: this help                              Esc: close help / skip
+ */
+(function () {
+  "use strict";
+
+  function $all(root, selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
+
+  function RankWidget(form) {
+    this.form = form;
+    this.uid = form.id;
+    this.allowTies = form.dataset.allowTies === "true";
+    this.allowPartial = form.dataset.allowPartial === "true";
+    this.board = form.querySelector(".rank-board");
+    this.tiersEl = form.querySelector("[data-rank-tiers]");
+    this.tray = form.querySelector("[data-rank-tray]");
+    this.sortables = [];
+    this.lastSent = Date.now();
+    form.classList.add("rank-js");
+    this.live = document.getElementById("rank-live") || this.makeLiveRegion();
+    this.normalize();
+    this.initExpanders();
+    form.__rankWidget = this;
+    var self = this;
+    form.addEventListener("focusin", function (e) {
+      var card = e.target.closest && e.target.closest(".rank-card");
+      if (card && form.contains(card)) self.lastFocused = card;
+    });
+    form.addEventListener("htmx:configRequest", function (e) {
+      var now = Date.now();
+      e.detail.parameters.elapsed_ms = String(Math.min(now - self.lastSent, 3600000));
+      self.lastSent = now;
+    });
+    form.addEventListener("click", function (e) {
+      var keep = e.target.closest("[data-rank-keep-mine]");
+      if (keep) self.keepMine(keep);
+    });
+  }
+
+  RankWidget.prototype.makeLiveRegion = function () {
+    var region = document.createElement("div");
+    region.id = "rank-live";
+    region.className = "sr-only";
+    region.setAttribute("aria-live", "polite");
+    region.setAttribute("role", "status");
+    document.body.appendChild(region);
+    return region;
+  };
+
+  RankWidget.prototype.announce = function (message) {
+    var region = this.live;
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = message; }, 30);
+  };
+
+  RankWidget.prototype.tiers = function () { return $all(this.tiersEl, "[data-rank-tier]"); };
+  RankWidget.prototype.cards = function () {
+    // Visual reading order: unranked tray first, then the tiers best to worst.
+    return $all(this.tray, ".rank-card").concat($all(this.tiersEl, ".rank-card"));
+  };
+  RankWidget.prototype.tierOf = function (card) {
+    var tier = card.closest("[data-rank-tier]");
+    return tier ? this.tiers().indexOf(tier) : -1;
+  };
+
+  RankWidget.prototype.makeTier = function () {
+    var li = document.createElement("li");
+    li.className = "rank-tier";
+    li.setAttribute("data-rank-tier", "");
+    li.innerHTML = '<div class="rank-tier-head"><span class="rank-tier-num"></span><span class="rank-tier-name"></span></div>' +
+      '<div class="rank-list rank-tier-cards" data-rank-list></div>';
+    return li;
+  };
+
+  RankWidget.prototype.makeZone = function (index, total) {
+    var zone = document.createElement("li");
+    zone.className = "rank-newtier";
+    zone.setAttribute("data-rank-newtier", String(index));
+    var text = total === 0 ? "Drop the best response here"
+      : (index === 0 ? "Drop here: new tier above 1" : (index === total ? "Drop here: new tier at the bottom" : "Drop here: new tier"));
+    zone.innerHTML = '<div class="rank-list rank-newtier-list" data-rank-list data-rank-zone><span class="rank-newtier-hint">' + text + "</span></div>";
+    return zone;
+  };
+
+  /* Rebuild everything derived from the DOM: empty tiers dropped, drop zones between tiers,
+   * numbers and names, the selects, the "where" badges, Sortable instances. */
+  RankWidget.prototype.normalize = function () {
+    var self = this;
+    // Cards dropped into a new-tier zone become a tier of their own there.
+    $all(this.tiersEl, "[data-rank-newtier]").forEach(function (zone) {
+      var cards = $all(zone, ".rank-card");
+      if (cards.length) {
+        var tier = self.makeTier();
+        var list = tier.querySelector("[data-rank-list]");
+        cards.forEach(function (c) { list.appendChild(c); });
+        self.tiersEl.insertBefore(tier, zone);
+      }
+      zone.remove();
+    });
+    this.tiers().forEach(function (tier) { if (!tier.querySelector(".rank-card")) tier.remove(); });
+    if (!this.allowTies) this.splitTies();
+    var tiers = this.tiers();
+    tiers.forEach(function (tier, i) {
+      tier.querySelector(".rank-tier-num").textContent = String(i + 1);
+      tier.querySelector(".rank-tier-name").textContent = i === 0 ? "Best" : (i === tiers.length - 1 && tiers.length > 2 ? "Worst" : "");
+      tier.classList.toggle("is-tie", tier.querySelectorAll(".rank-card").length > 1);
+      self.tiersEl.insertBefore(self.makeZone(i, tiers.length), tier);
+    });
+    this.tiersEl.appendChild(this.makeZone(tiers.length, tiers.length));
+    this.cards().forEach(function (card) {
+      var t = self.tierOf(card);
+      var select = card.querySelector("[data-rank-select]");
+      if (select) select.value = t < 0 ? "" : String(t + 1);
+      var where = card.querySelector("[data-rank-where]");
+      if (where) where.textContent = t < 0 ? "unranked" : (t === 0 ? "tier 1 · best" : "tier " + (t + 1));
+      card.setAttribute("aria-label", "Response " + card.dataset.label + ", " + (t < 0 ? "unranked" : "tier " + (t + 1)));
+    });
+    var unranked = this.tray.querySelectorAll(".rank-card").length;
+    var count = this.form.querySelector("[data-rank-tray-count]");
+    if (count) count.textContent = "(" + unranked + ")";
+    this.form.classList.toggle("tray-empty", unranked === 0);
+    this.bindSortables();
+  };
+
+  /* Without ties a tier holds one card: extra cards become tiers right below it. */
+  RankWidget.prototype.splitTies = function () {
+    var self = this;
+    this.tiers().forEach(function (tier) {
+      var cards = $all(tier, ".rank-card");
+      var after = tier.nextSibling;
+      cards.slice(1).forEach(function (card) {
+        var t = self.makeTier();
+        t.querySelector("[data-rank-list]").appendChild(card);
+        self.tiersEl.insertBefore(t, after);
+      });
+    });
+  };
+
+  RankWidget.prototype.bindSortables = function () {
+    if (typeof window.Sortable === "undefined") return;
+    var self = this;
+    this.sortables.forEach(function (s) { s.destroy(); });
+    this.sortables = $all(this.form, "[data-rank-list]").map(function (list) {
+      var isTier = list.classList.contains("rank-tier-cards");
+      return window.Sortable.create(list, {
+        group: {
+          name: "rank-" + self.uid,
+          put: function (to) {
+            // No ties: an occupied tier accepts nothing; drop between tiers instead.
+            return self.allowTies || !isTier || to.el.querySelectorAll(".rank-card:not(.sortable-chosen)").length === 0;
+          },
+        },
+        draggable: ".rank-card",
+        handle: ".rank-card-head",
+        filter: "select, button, .rank-select",
+        preventOnFilter: false,
+        animation: 120,
+        forceFallback: true,
+        fallbackOnBody: true,
+        fallbackTolerance: 3,
+        ghostClass: "rank-ghost",
+        chosenClass: "rank-chosen",
+        onStart: function () { self.form.classList.add("is-dragging"); },
+        onEnd: function (evt) {
+          self.form.classList.remove("is-dragging");
+          var card = evt.item;
+          window.setTimeout(function () {
+            self.changed(card);
+            card.focus({ preventScroll: true });
+          }, 0);
+        },
+      });
+    });
+  };
+
+  RankWidget.prototype.describe = function (card) {
+    var t = this.tierOf(card);
+    if (t < 0) return "Response " + card.dataset.label + " unranked.";
+    var mates = $all(this.tiers()[t], ".rank-card").filter(function (c) { return c !== card; })
+      .map(function (c) { return c.dataset.label; });
+    var where = "Response " + card.dataset.label + " in tier " + (t + 1) + (t === 0 ? " (best)" : "") + " of " + this.tiers().length;
+    return where + (mates.length ? ", tied with " + mates.join(", ") + "." : ".");
+  };
+
+  RankWidget.prototype.changed = function (card) {
+    this.normalize();
+    if (card) this.announce(this.describe(card));
+    var errors = this.form.querySelector("[data-rank-errors]");
+    if (errors) errors.remove();
+    if (window.htmx) window.htmx.trigger(this.form, "rank:changed");
+    else this.form.dispatchEvent(new CustomEvent("rank:changed", { bubbles: true }));
+  };
+
+  /* Moves. dest: {tier: i} joins tier i (0-based), {newTier: i} inserts a tier before tier i,
+   * {tray: true} unranks. */
+  RankWidget.prototype.place = function (card, dest) {
+    if (dest.tray) {
+      this.tray.appendChild(card);
+    } else if (dest.tier !== undefined && dest.tier < this.tiers().length) {
+      this.tiers()[dest.tier].querySelector("[data-rank-list]").appendChild(card);
+    } else {
+      var tiers = this.tiers();
+      var tier = this.makeTier();
+      tier.querySelector("[data-rank-list]").appendChild(card);
+      var before = dest.newTier !== undefined && dest.newTier < tiers.length ? tiers[dest.newTier] : null;
+      this.tiersEl.insertBefore(tier, before);
+    }
+    this.changed(card);
+    card.focus({ preventScroll: false });
+  };
+
+  /* Key N: with ties, join the tier shown as N (a new last tier when N is past the end);
+   * without ties, become the N-th response (the others shift down). */
+  RankWidget.prototype.toTier = function (card, n) {
+    var tiers = this.tiers();
+    var current = this.tierOf(card);
+    var next = current < 0 ? this.nextUnranked(card) : null;
+    if (this.allowTies) {
+      if (current === n - 1) { this.announce(this.describe(card)); return; }
+      if (n - 1 < tiers.length) this.place(card, { tier: n - 1 });
+      else this.place(card, { newTier: tiers.length });
+    } else {
+      var others = tiers.filter(function (t) { return !t.contains(card); });
+      this.place(card, { newTier: n - 1 < others.length ? tiers.indexOf(others[n - 1]) : tiers.length });
+    }
+    if (next) next.focus();
+  };
+
+  RankWidget.prototype.nextUnranked = function (card) {
+    var inTray = $all(this.tray, ".rank-card");
+    var i = inTray.indexOf(card);
+    return inTray[i + 1] || inTray[i - 1] || null;
+  };
+
+  /* Step moves: the slots without the card are [new 0, tier 0, new 1, tier 1, ..., new n];
+   * tier slots only when ties are allowed. Down past the last slot unranks. */
+  RankWidget.prototype.step = function (card, delta) {
+    var tiers = this.tiers();
+    var current = this.tierOf(card);
+    var alone = current >= 0 && tiers[current].querySelectorAll(".rank-card").length === 1;
+    var others = tiers.filter(function (t) { return !(alone && t.contains(card)); });
+    var slots = [];
+    for (var i = 0; i <= others.length; i++) {
+      slots.push({ newBefore: others[i] || null });
+      if (i < others.length && this.allowTies) slots.push({ join: others[i] });
+    }
+    var at;
+    if (current < 0) at = slots.length;
+    else if (alone) {
+      var below = tiers[current + 1] || null;
+      at = slots.findIndex(function (s) { return s.newBefore === below && s.join === undefined; });
+    } else at = slots.findIndex(function (s) { return s.join === tiers[current]; });
+    var goal = at + delta;
+    if (goal < 0) goal = 0;
+    if (goal >= slots.length) { if (current >= 0) this.place(card, { tray: true }); return; }
+    if (goal === at) return;
+    var slot = slots[goal];
+    if (slot.join) this.place(card, { tier: this.tiers().indexOf(slot.join) });
+    else this.place(card, { newTier: slot.newBefore ? this.tiers().indexOf(slot.newBefore) : this.tiers().length });
+  };
+
+  RankWidget.prototype.focusCard = function (delta) {
+    var cards = this.cards();
+    if (!cards.length) return;
+    var current = cards.indexOf(document.activeElement.closest ? document.activeElement.closest(".rank-card") : null);
+    var next = current < 0 ? (delta > 0 ? 0 : cards.length - 1) : Math.max(0, Math.min(cards.length - 1, current + delta));
+    cards[next].focus();
+    cards[next].scrollIntoView({ block: "nearest" });
+    this.announce(this.describe(cards[next]));
+  };
+
+  RankWidget.prototype.focusedCard = function () {
+    var el = document.activeElement;
+    var card = el && el.closest ? el.closest(".rank-card") : null;
+    return card && this.form.contains(card) ? card : null;
+  };
+
+  RankWidget.prototype.toggleExpand = function (card) {
+    var button = card.querySelector("[data-rank-expand]");
+    if (!button || button.hidden) return;
+    button.click();
+  };
+
+  RankWidget.prototype.initExpanders = function () {
+    $all(this.form, ".rank-card").forEach(function (card) {
+      var body = card.querySelector(".rank-card-body");
+      var button = card.querySelector("[data-rank-expand]");
+      if (!body || !button || button.__bound) return;
+      button.__bound = true;
+      if (body.scrollHeight > body.clientHeight + 8) {
+        button.hidden = false;
+        card.classList.add("is-long");
+      }
+      button.addEventListener("click", function () {
+        var open = card.classList.toggle("is-expanded");
+        button.textContent = open ? "Show less" : "Show all";
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    });
+  };
+
+  RankWidget.prototype.submit = function () {
+    var button = this.form.querySelector("[data-rank-submit]");
+    if (this.form.requestSubmit) this.form.requestSubmit(button);
+    else button.click();
+  };
+
+  /* After a version conflict: take the stored version as the base and save this arrangement. */
+  RankWidget.prototype.keepMine = function (button) {
+    var version = this.form.querySelector("input[name=version]");
+    version.value = button.getAttribute("data-version");
+    var conflict = button.closest("[data-rank-conflict]");
+    if (conflict) conflict.remove();
+    if (window.htmx) window.htmx.trigger(this.form, "rank:changed");
+    this.announce("Keeping your arrangement; saving it over the other version.");
+  };
+
+  /* ---------- page-wide keys ---------- */
+
+  function activeWidget() {
+    var form = document.querySelector("[data-rank-widget][data-rank-keys]");
+    return form && form.__rankWidget;
+  }
+
+  function typing(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  function toggleHelp(force) {
+    var help = document.getElementById("rank-help");
+    if (!help) return;
+    var open = force === undefined ? help.hidden : force;
+    help.hidden = !open;
+    if (open) help.querySelector("[data-rank-help-close]").focus();
+    else if (help.__returnFocus) help.__returnFocus.focus();
+  }
+
+  function openSkip(widget) {
+    var skip = document.querySelector("[data-rank-skip]");
+    if (!skip) return;
+    skip.open = true;
+    var first = skip.querySelector("input, textarea, select");
+    if (first) first.focus();
+    if (widget) widget.announce("Skip this prompt: choose a reason, then press Skip.");
+  }
+
+  function toggleGuidelines() {
+    var g = document.querySelector("[data-rank-guidelines]");
+    if (g) { g.open = !g.open; if (g.open) g.querySelector("summary").focus(); }
+  }
+
+  document.addEventListener("keydown", function (e) {
+    var help = document.getElementById("rank-help");
+    if (e.key === "Escape") {
+      if (help && !help.hidden) { toggleHelp(false); e.preventDefault(); return; }
+      var skip = document.querySelector("[data-rank-skip][open]");
+      if (skip) { skip.open = false; e.preventDefault(); var w0 = activeWidget(); if (w0 && w0.lastFocused) w0.lastFocused.focus(); return; }
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+    var widget = activeWidget();
+    if (!widget) return;
+    if (help && !help.hidden && e.key !== "?") return;
+    var card = widget.focusedCard();
+    var key = e.key;
+    var onControl = e.target.closest && e.target.closest("button, a, summary");
+    var handled = true;
+    if (key === "?") { if (help) help.__returnFocus = card || document.activeElement; toggleHelp(); }
+    else if (key === "j" || key === "ArrowDown" && !e.shiftKey && !onControl) widget.focusCard(1);
+    else if (key === "k" || key === "ArrowUp" && !e.shiftKey && !onControl) widget.focusCard(-1);
+    else if (card && (key === "J" || key === "ArrowDown" && e.shiftKey)) widget.step(card, 1);
+    else if (card && (key === "K" || key === "ArrowUp" && e.shiftKey)) widget.step(card, -1);
+    else if (card && /^[1-9]$/.test(key)) widget.toTier(card, parseInt(key, 10));
+    else if (card && (key === "0" || key === "u")) { if (widget.tierOf(card) >= 0) widget.place(card, { tray: true }); }
+    else if (card && key === "e") widget.toggleExpand(card);
+    else if (key === "s" || key === "Enter" && (card || e.target === document.body)) widget.submit();
+    else if (key === "x") openSkip(widget);
+    else if (key === "g") toggleGuidelines();
+    else handled = false;
+    if (handled) e.preventDefault();
+  });
+
+  document.addEventListener("click", function (e) {
+    if (e.target.closest("[data-rank-help-close]")) toggleHelp(false);
+    if (e.target.closest("[data-rank-help-open]")) toggleHelp(true);
+  });
+
+  function initAll(scope) {
+    var root = scope && scope.querySelectorAll ? scope : document;
+    var forms = root.matches && root.matches("[data-rank-widget]") ? [root] : $all(root, "[data-rank-widget]");
+    forms.forEach(function (form) {
+      if (form.__rankWidget) return;
+      new RankWidget(form);
+      if (form.hasAttribute("data-rank-autofocus")) {
+        var first = form.querySelector(".rank-card");
+        if (first) first.focus({ preventScroll: true });
+      }
+    });
+  }
+
+  window.RankWidget = RankWidget;
+  document.addEventListener("htmx:load", function (e) { initAll(e.detail.elt); });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { initAll(document); });
+  else initAll(document);
+})();
