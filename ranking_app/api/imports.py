@@ -1,0 +1,68 @@
+"""/api/projects/<slug>/import/ (admins): a multipart file upload or a JSON body of records."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..exchange import ExchangeError, read_exchange_file
+from ..models import Project
+from ..permissions import IsAdmin
+from ..services.imports import rankings_import
+from .common import ErrorListSerializer
+
+
+class ImportUploadInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JSON array or JSONL in the exchange format.")
+    source = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=43, default="import")
+
+
+class ImportRecordsInputSerializer(serializers.Serializer):
+    records = serializers.ListField(child=serializers.JSONField(), help_text="Exchange records, one per prompt.")
+    source = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=43, default="import")
+
+
+class ImportOutputSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rankings_saved = serializers.IntegerField()
+    users_created = serializers.ListField(child=serializers.CharField())
+
+
+class ProjectImportApi(APIView):
+    permission_classes = [IsAdmin]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        operation_id="project_import",
+        description="Import exchange records into the project: atomic (any bad record -> 400 listing every "
+        "problem, nothing changed) and idempotent by record id. Send a multipart `file`, or a JSON body "
+        "`{\"records\": [...], \"source\": \"import\"}` (a bare JSON array of records works too).",
+        request={
+            "multipart/form-data": ImportUploadInputSerializer,
+            "application/json": ImportRecordsInputSerializer,
+        },
+        responses={200: ImportOutputSerializer, 400: ErrorListSerializer},
+    )
+    def post(self, request, slug: str):
+        project = get_object_or_404(Project, slug=slug)
+        try:
+            records, source = self._records(request)
+            report = rankings_import(project=project, records=records, source=source, user=request.user)
+        except ExchangeError as error:
+            return Response({"errors": error.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(ImportOutputSerializer(report).data)
+
+    def _records(self, request) -> tuple[list, str]:
+        if isinstance(request.data, list):
+            return request.data, "import"
+        if "file" in request.FILES:
+            data = ImportUploadInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            return read_exchange_file(data.validated_data["file"]), data.validated_data["source"]
+        data = ImportRecordsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return data.validated_data["records"], data.validated_data["source"]

@@ -1,0 +1,95 @@
+"""Import / export page of a project (admins): upload form, export buttons, snapshot list."""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from ..exchange import ExchangeError, read_exchange_file
+from ..models import ExportSnapshot, Project
+from ..roles import admin_required
+from ..services.exports import FORMATS, ExportError, export_create, export_path
+from ..services.imports import MAX_SOURCE_NAME, rankings_import
+
+FORMAT_LABELS = dict(ExportSnapshot.Format.choices)
+
+
+def _page(request, project: Project, *, status: int = 200, **extra):
+    snapshots = Paginator(
+        ExportSnapshot.objects.filter(project=project).select_related("created_by"), 25
+    ).get_page(request.GET.get("page"))
+    context = {
+        "project": project,
+        "snapshots": snapshots,
+        "formats": [(f, FORMAT_LABELS[f]) for f in FORMATS],
+        "max_source": MAX_SOURCE_NAME,
+        **extra,
+    }
+    return render(request, "ranking_app/exchange/project_data.html", context, status=status)
+
+
+@require_GET
+@admin_required
+def project_data(request, slug: str):
+    return _page(request, get_object_or_404(Project, slug=slug))
+
+
+@require_POST
+@admin_required
+def project_import(request, slug: str):
+    project = get_object_or_404(Project, slug=slug)
+    upload = request.FILES.get("file")
+    source = request.POST.get("source", "").strip() or "import"
+    if upload is None:
+        return _page(request, project, status=400, import_errors=["file: choose a JSON or JSONL file to upload"])
+    try:
+        report = rankings_import(project=project, records=read_exchange_file(upload), source=source, user=request.user)
+    except ExchangeError as error:
+        return _page(request, project, status=400, import_errors=error.errors, upload_name=upload.name)
+    messages.success(request, f"Imported {upload.name}: {report}")
+    return redirect("exchange:project_data", slug=project.slug)
+
+
+@require_POST
+@admin_required
+def project_export(request, slug: str):
+    project = get_object_or_404(Project, slug=slug)
+    try:
+        snapshot = export_create(
+            project=project,
+            format=request.POST.get("format", ""),
+            validated_only=request.POST.get("scope", "validated") != "all",
+            created_by=request.user,
+        )
+    except ExportError as error:
+        messages.error(request, str(error))
+        return redirect("exchange:project_data", slug=project.slug)
+    messages.success(request, f"Export #{snapshot.pk} ({FORMAT_LABELS[snapshot.format]}) written, sha256 {snapshot.sha256[:12]}…")
+    return redirect("exchange:project_data", slug=project.slug)
+
+
+@require_GET
+@admin_required
+def export_download(request, pk: int):
+    return snapshot_download_response(get_object_or_404(ExportSnapshot, pk=pk))
+
+
+def snapshot_download_response(snapshot: ExportSnapshot) -> FileResponse:
+    """The snapshot's file as an attachment; a Hugging Face directory is zipped on the fly."""
+    path = export_path(snapshot)
+    if not path.exists():
+        raise Http404("the snapshot's file is missing from the export directory")
+    if path.is_file():
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)
+    archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            zipped.write(file, arcname=f"{path.name}/{file.relative_to(path).as_posix()}")
+    archive.seek(0)
+    return FileResponse(archive, as_attachment=True, filename=f"{path.name}.zip", content_type="application/zip")
