@@ -1,0 +1,50 @@
+"""python manage.py agreement --project SLUG [--json] [--refresh]"""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ranking_app.models import Project
+from ranking_app.services.agreement import agreement_get, agreement_payload, agreement_refresh
+
+
+class Command(BaseCommand):
+    help = "Print a project's agreement figures (Krippendorff's alpha, Kendall's W, statuses, annotators)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--project", required=True, help="Project slug.")
+        parser.add_argument("--json", action="store_true", help="Print the same JSON as /api/projects/<slug>/agreement/.")
+        parser.add_argument("--refresh", action="store_true", help="Recompute even if the cached figures are current.")
+
+    def handle(self, *args, **options):
+        slug = options["project"]
+        found = Project.objects.filter(slug=slug).first()
+        if found is None:
+            raise CommandError(f"--project: no project with slug {slug!r}")
+        if options["refresh"]:
+            agreement_refresh(project=found)
+        payload = agreement_payload(project=found)
+        if options["json"]:
+            self.stdout.write(_dumps(payload))
+            return
+        self._print_table(found, payload)
+
+    def _print_table(self, project, payload) -> None:
+        summary = agreement_get(project=project, with_items=False).summary
+        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+        self.stdout.write(f"Project {project.slug}: {summary['n_prompts']} prompts")
+        self.stdout.write(f"  Krippendorff's alpha (ordinal): {fmt(payload['krippendorff_alpha'])}")
+        self.stdout.write(
+            f"  mean Kendall's W: {fmt(payload['mean_kendall_w'])} over {summary['n_with_w']} prompts "
+            f"(threshold {project.agreement_threshold}, target {project.target_annotators} rankings)"
+        )
+        self.stdout.write("  statuses: " + ", ".join(f"{k} {v}" for k, v in payload["status_counts"].items()))
+        for a in summary["annotators"]:
+            self.stdout.write(
+                f"  {a['annotator']:<20} agreement {fmt(a['agreement'])}  submitted {a['count']}  "
+                f"skip rate {a['skip_rate']:.0%}  gold {fmt(a['gold_agreement'])}"
+            )
+
+
+def _dumps(payload) -> str:
+    return json.dumps(payload, indent=2, ensure_ascii=False)

@@ -1,0 +1,114 @@
+"""Reads for the reviewer screens: the queue, the annotator table, one prompt side by side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import agreement
+from .models import Project, Prompt, Ranking
+from .rank_widget import card_label
+from .ranking import Tiers, tiers_to_ranks
+
+ANNOTATOR_SORTS = {
+    "annotator": lambda a: (a["annotator"].lower(),),
+    "agreement": lambda a: (a["agreement"] is None, a["agreement"] or 0.0),
+    "count": lambda a: (a["count"],),
+    "time": lambda a: (a["median_time_ms"] is None, a["median_time_ms"] or 0),
+    "skip": lambda a: (a["skip_rate"],),
+    "gold": lambda a: (a["gold_agreement"] is None, a["gold_agreement"] or 0.0),
+}
+
+
+def annotator_table(annotators: list[dict], *, sort: str = "agreement", descending: bool = False) -> list[dict]:
+    """Annotator rows sorted by ``sort`` (unknown keys sort by agreement); missing values last."""
+    key = ANNOTATOR_SORTS.get(sort, ANNOTATOR_SORTS["agreement"])
+    present = [a for a in annotators if not key(a)[0] is True]
+    missing = [a for a in annotators if key(a)[0] is True]
+    present.sort(key=key, reverse=descending)
+    return present + missing
+
+
+def review_queue(items: list[dict], *, status: str = agreement.NEEDS_REVIEW) -> list[dict]:
+    """Prompts with ``status``, lowest W first (undefined W first of all: nothing to go on)."""
+    chosen = [i for i in items if i["status"] == status]
+    return sorted(chosen, key=lambda i: (i["kendall_w"] is not None, i["kendall_w"] or 0.0, i["prompt_id"]))
+
+
+@dataclass
+class MatrixRow:
+    position: int
+    label: str  # A, B, ... as on the rank widget's cards (canonical order)
+    text: str
+    source: str
+    cells: list[dict]  # per annotator: {"rank": int|None, "off": bool}
+    consensus: int | None
+    gold: int | None
+    final: int | None
+    disputed: bool
+
+
+def _label(rank: int | None) -> int | None:
+    return None if rank is None else rank + 1
+
+
+def prompt_review(*, prompt: Prompt) -> dict:
+    """Everything the prompt review page shows: matrix, W, tau-b matrix, consensus, status."""
+    project: Project = prompt.project
+    responses = list(prompt.responses.order_by("position"))
+    n = len(responses)
+    rankings = list(
+        prompt.rankings.filter(status=Ranking.Status.SUBMITTED).select_related("annotator").order_by("annotator__username")
+    )
+    skipped = list(
+        prompt.rankings.filter(status=Ranking.Status.SKIPPED).select_related("annotator").order_by("annotator__username")
+    )
+    by_user: dict[str, Tiers] = {r.annotator.username: r.tiers for r in rankings}
+    w = agreement.kendall_w(list(by_user.values()), n)
+    borda = agreement.borda_consensus(list(by_user.values()), n)
+    target = project.target_annotators + prompt.extra_annotators
+    status = agreement.prompt_status(
+        n_submitted=len(rankings),
+        target=target,
+        kendall_w=w,
+        threshold=project.agreement_threshold,
+        adjudicated=prompt.adjudicated_tiers is not None,
+    )
+    ranks = {user: tiers_to_ranks(t, n) for user, t in by_user.items()}
+    borda_ranks = tiers_to_ranks(borda, n)
+    gold_ranks = tiers_to_ranks(prompt.gold_tiers, n) if prompt.gold_tiers else [None] * n
+    final_tiers = prompt.adjudicated_tiers if prompt.adjudicated_tiers is not None else borda
+    final_ranks = tiers_to_ranks(final_tiers, n)
+    rows = []
+    for i, response in enumerate(responses):
+        given = [ranks[user][i] for user in by_user]
+        rows.append(MatrixRow(
+            position=response.position,
+            label=card_label(i),
+            text=response.text,
+            source=response.source,
+            cells=[{"rank": _label(r), "off": r != borda_ranks[i]} for r in given],
+            consensus=_label(borda_ranks[i]),
+            gold=_label(gold_ranks[i]),
+            final=_label(final_ranks[i]),
+            disputed=len(set(given)) > 1,
+        ))
+    gold_taus = {
+        user: agreement.tau_b(t, prompt.gold_tiers, n) for user, t in by_user.items()
+    } if prompt.gold_tiers else {}
+    return {
+        "responses": responses,
+        "annotators": list(by_user),
+        "rankings": rankings,
+        "skipped": skipped,
+        "rows": rows,
+        "kendall_w": w,
+        "tau_b": agreement.tau_b_matrix(by_user, n),
+        "gold_taus": gold_taus,
+        "borda": borda,
+        "final_tiers": final_tiers,
+        "final_ranks": final_ranks,
+        "status": status,
+        "target": target,
+        "n_submitted": len(rankings),
+        "threshold": project.agreement_threshold,
+    }

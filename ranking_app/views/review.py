@@ -1,0 +1,192 @@
+"""Reviewer screens: agreement dashboard, review queue, prompt review (adjudicate, send back, gold).
+
+Every view here is reviewer-or-admin only (labelers get 403); gold rankings are admin only.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import agreement
+from ..models import Project, Prompt
+from ..rank_widget import build_rank_widget
+from ..ranking import RankingError, ranks_to_tiers
+from ..roles import is_admin, reviewer_required
+from ..selectors_review import ANNOTATOR_SORTS, annotator_table, prompt_review, review_queue
+from ..services.agreement import agreement_get
+from ..services.review import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
+
+QUEUE_PAGE_SIZE = 50
+
+
+@require_GET
+@reviewer_required
+def dashboard(request, slug: str):
+    project = get_object_or_404(Project, slug=slug)
+    cache = agreement_get(project=project, with_items=False)
+    summary = cache.summary
+    sort = request.GET.get("sort", "agreement")
+    sort = sort if sort in ANNOTATOR_SORTS else "agreement"
+    descending = request.GET.get("dir", "desc" if sort != "annotator" else "asc") == "desc"
+    peak = max((b["count"] for b in summary["histogram"]), default=0) or 1
+    histogram = [{**b, "pct": round(100 * b["count"] / peak, 1)} for b in summary["histogram"]]
+    return render(request, "ranking_app/review/dashboard.html", {
+        "project": project,
+        "summary": summary,
+        "computed_at": cache.computed_at,
+        "compute_ms": cache.compute_ms,
+        "histogram": histogram,
+        "threshold_pct": round(100 * project.agreement_threshold, 1),
+        "annotators": annotator_table(summary["annotators"], sort=sort, descending=descending),
+        "sort": sort,
+        "descending": descending,
+        "sort_columns": [
+            ("annotator", "Annotator"), ("agreement", "Agreement (tau-b vs others' consensus)"),
+            ("count", "Submitted"), ("time", "Median time / prompt"), ("skip", "Skip rate"),
+            ("gold", "Agreement with gold"),
+        ],
+    })
+
+
+@require_GET
+@reviewer_required
+def queue(request, slug: str):
+    project = get_object_or_404(Project, slug=slug)
+    status = request.GET.get("status", agreement.NEEDS_REVIEW)
+    if status not in agreement.STATUSES:
+        status = agreement.NEEDS_REVIEW
+    cache = agreement_get(project=project)
+    page = Paginator(review_queue(cache.items, status=status), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "ranking_app/review/queue.html", {
+        "project": project,
+        "page": page,
+        "status": status,
+        "statuses": agreement.STATUSES,
+        "status_counts": cache.summary["status_counts"],
+        "threshold": project.agreement_threshold,
+    })
+
+
+def _prompt(slug: str, prompt_id: int) -> Prompt:
+    return get_object_or_404(Prompt.objects.select_related("project", "adjudicated_by"), pk=prompt_id, project__slug=slug)
+
+
+@require_GET
+@reviewer_required
+def prompt_detail(request, slug: str, prompt_id: int):
+    prompt = _prompt(slug, prompt_id)
+    return _render_prompt(request, prompt)
+
+
+def _render_prompt(request, prompt: Prompt, *, errors: list[str] | None = None, status: int = 200):
+    data = prompt_review(prompt=prompt)
+    project = prompt.project
+    widget = build_rank_widget(
+        responses=data["responses"],
+        tiers=data["final_tiers"],
+        allow_ties=project.allow_ties,
+        allow_partial=project.allow_partial,
+        action=reverse("review:adjudicate", args=[project.slug, prompt.pk]),
+        version=0,
+        uid="adjudicate",
+        submit_label="Adjudicate: save as final ranking",
+        extra_template="ranking_app/review/_adjudicate_extra.html",
+        show_sources=True,
+    )
+    return render(request, "ranking_app/review/prompt.html", {
+        "project": project,
+        "prompt": prompt,
+        "data": data,
+        "widget": widget,
+        "errors": errors or [],
+        "next_url": _next_in_queue(prompt),
+    }, status=status)
+
+
+def _next_in_queue(prompt: Prompt) -> str | None:
+    """The lowest-W other prompt still waiting for review, if any (from the cached figures)."""
+    cache = agreement_get(project=prompt.project)
+    for item in review_queue(cache.items):
+        if item["prompt_id"] != prompt.pk:
+            return reverse("review:prompt", args=[prompt.project.slug, item["prompt_id"]])
+    return None
+
+
+def tiers_from_post(post, n_responses: int):
+    """The ranking posted by the widget (``tiers`` JSON) or by the no-JS selects (``rank_<i>``)."""
+    raw = post.get("tiers", "").strip()
+    if raw:
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise RankingError([f"tiers: not valid JSON ({exc.msg})"]) from exc
+    ranks = []
+    for i in range(n_responses):
+        value = post.get(f"rank_{i}", "").strip()
+        if value in ("", "none", "unranked"):
+            ranks.append(None)
+        elif value.isdigit():
+            ranks.append(int(value))
+        else:
+            raise RankingError([f"rank of response {i + 1}: expected a number or unranked (got {value!r})"])
+    return ranks_to_tiers(ranks)
+
+
+def _post_ranking(request, prompt: Prompt, action):
+    try:
+        tiers = tiers_from_post(request.POST, prompt.responses.count())
+        action(tiers)
+    except RankingError as exc:
+        return _render_prompt(request, prompt, errors=exc.errors, status=400)
+    except ValueError as exc:
+        return _render_prompt(request, prompt, errors=[str(exc)], status=400)
+    return None
+
+
+@require_POST
+@reviewer_required
+def adjudicate(request, slug: str, prompt_id: int):
+    prompt = _prompt(slug, prompt_id)
+    note = request.POST.get("note", "")
+    failed = _post_ranking(request, prompt, lambda t: prompt_adjudicate(prompt=prompt, tiers=t, reviewer=request.user, note=note))
+    if failed:
+        return failed
+    messages.success(request, f"{prompt.external_id} adjudicated: it is now validated with your ranking.")
+    return redirect(_next_in_queue(prompt) or reverse("review:queue", args=[slug]))
+
+
+@require_POST
+@reviewer_required
+def send_back(request, slug: str, prompt_id: int):
+    prompt = _prompt(slug, prompt_id)
+    try:
+        prompt = prompt_send_back(prompt=prompt, reviewer=request.user, note=request.POST.get("note", ""))
+    except ValueError as exc:
+        return _render_prompt(request, prompt, errors=[str(exc)], status=400)
+    target = prompt.project.target_annotators + prompt.extra_annotators
+    messages.success(request, f"{prompt.external_id} sent back: it now needs {target} submitted rankings.")
+    return redirect(_next_in_queue(prompt) or reverse("review:queue", args=[slug]))
+
+
+@require_POST
+@reviewer_required
+def gold(request, slug: str, prompt_id: int):
+    if not is_admin(request.user):
+        raise PermissionDenied("Only admins set gold rankings.")
+    prompt = _prompt(slug, prompt_id)
+    if request.POST.get("action") == "clear":
+        prompt_gold_clear(prompt=prompt, user=request.user)
+        messages.success(request, f"Gold ranking of {prompt.external_id} cleared.")
+    else:
+        failed = _post_ranking(request, prompt, lambda t: prompt_gold_set(prompt=prompt, tiers=t, user=request.user))
+        if failed:
+            return failed
+        messages.success(request, f"Gold ranking of {prompt.external_id} saved.")
+    return redirect("review:prompt", slug, prompt.pk)
