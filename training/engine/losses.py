@@ -25,11 +25,11 @@ def valid_pair_mask(ranks: torch.Tensor) -> torch.Tensor:
     return ranked.unsqueeze(2) & ranked.unsqueeze(1) & above
 
 
-def pair_weights(ranks: torch.Tensor, weighting: str = "none") -> torch.Tensor:
+def pair_weights(ranks: torch.Tensor, weighting: str = "none", dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Float (G, K, K) weights w_ij of every valid pair (0 elsewhere): 1, gap, gap^2 or log(1 + gap)."""
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting: must be one of {', '.join(WEIGHTINGS)} (got {weighting!r})")
-    gap = (ranks.unsqueeze(1) - ranks.unsqueeze(2)).float()
+    gap = (ranks.unsqueeze(1) - ranks.unsqueeze(2)).to(dtype)
     weight = {
         "none": torch.ones_like(gap),
         "linear": gap,
@@ -66,7 +66,7 @@ def grpo_pairwise_loss(
     scores = policy_logps - ref_logps
     diff = scores.unsqueeze(2) - scores.unsqueeze(1)
     pair_loss = -F.logsigmoid(beta * diff - margin)
-    return _weighted_pair_mean(pair_loss, pair_weights(ranks, weighting))
+    return _weighted_pair_mean(pair_loss, pair_weights(ranks, weighting, pair_loss.dtype))
 
 
 def log_odds(mean_logps: torch.Tensor) -> torch.Tensor:
@@ -93,8 +93,8 @@ def orpo_ranked_loss(
     mean_logps = policy_logps / token_counts.clamp(min=1)
     odds = log_odds(mean_logps)
     diff = odds.unsqueeze(2) - odds.unsqueeze(1)
-    odds_ratio_loss = _weighted_pair_mean(-F.logsigmoid(diff - margin), pair_weights(ranks, weighting))
-    top = (ranks == 0).float()
+    odds_ratio_loss = _weighted_pair_mean(-F.logsigmoid(diff - margin), pair_weights(ranks, weighting, diff.dtype))
+    top = (ranks == 0).to(mean_logps.dtype)
     nll = -(mean_logps * top).sum() / top.sum().clamp(min=1)
     return nll + beta * odds_ratio_loss
 

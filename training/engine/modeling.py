@@ -46,7 +46,7 @@ def make_tiny_model(
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,
-        intermediate_size=intermediate_size or int(hidden_size * 8 / 3) // 8 * 8,
+        intermediate_size=intermediate_size or max(64, int(hidden_size * 8 / 3) // 64 * 64),  # bnb CPU 4-bit: multiples of 64
         num_hidden_layers=num_hidden_layers,
         num_attention_heads=num_attention_heads,
         num_key_value_heads=max(1, num_attention_heads // 2),
@@ -66,6 +66,8 @@ def make_tiny_model(
 
 def load_tokenizer(name_or_path: str):
     """The tokenizer of a model, with a pad token (the EOS token when the model has none)."""
+    if str(name_or_path).startswith(("/", ".", "~")) and not Path(name_or_path).expanduser().exists():
+        raise ModelLoadError(f"model {name_or_path!r}: no such directory")
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path)
     except Exception as error:  # hub/network/format errors come in many types
