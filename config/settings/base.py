@@ -167,6 +167,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status` field; name each choice set after its model (exchange/API area).
+    "ENUM_NAME_OVERRIDES": {"RankingStatusEnum": "ranking_app.models.Ranking.Status"},
 }
 
 DRAMATIQ_BROKER = {
