@@ -1,3 +1,13 @@
-"""Training job REST API, mounted under /api/jobs/."""
+"""Training job REST API, mounted under /api/jobs/ (admins only)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from .api import views
+
+app_name = "training_api"
+urlpatterns = [
+    path("", views.JobListApi.as_view(), name="job-list"),
+    path("<int:pk>/", views.JobDetailApi.as_view(), name="job-detail"),
+    path("<int:pk>/cancel/", views.JobCancelApi.as_view(), name="job-cancel"),
+    path("<int:pk>/resume/", views.JobResumeApi.as_view(), name="job-resume"),
+]

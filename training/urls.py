@@ -1,4 +1,16 @@
-"""Training job pages (namespace `training`)."""
+"""Training job pages (namespace `training`), mounted at /jobs/."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "training"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.job_list_view, name="job_list"),
+    path("new/", views.job_launch_view, name="job_launch"),
+    path("<int:pk>/", views.job_detail_view, name="job_detail"),
+    path("<int:pk>/metrics.json", views.job_metrics_view, name="job_metrics"),
+    path("<int:pk>/cancel/", views.job_cancel_view, name="job_cancel"),
+    path("<int:pk>/resume/", views.job_resume_view, name="job_resume"),
+    path("<int:pk>/adapter.zip", views.job_adapter_download_view, name="job_adapter"),
+]

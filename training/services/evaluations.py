@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.db import transaction
 
 from ranking_app.models import ExportSnapshot, Prompt
@@ -24,7 +26,7 @@ def evaluation_store(
     evaluation = EvaluationResult.objects.create(
         job=job, model=model, project=export.project, export=export, split=split,
         n_prompts=int(result.get("n_prompts") or len(result.get("per_prompt", []))),
-        metrics={key: result[key] for key in AGGREGATE_KEYS if key in result},
+        metrics=finite({key: result[key] for key in AGGREGATE_KEYS if key in result}),
     )  # fmt: skip
     per_prompt = result.get("per_prompt", [])
     prompt_ids = dict(
@@ -34,9 +36,20 @@ def evaluation_store(
     PromptEvaluation.objects.bulk_create(
         PromptEvaluation(
             evaluation=evaluation, prompt_id=prompt_ids.get(str(entry["id"])), external_id=str(entry["id"]),
-            scores=entry["scores"], ranking=entry["ranking"], human_ranking=entry.get("human_ranking", []),
-            implicit_rewards=entry.get("implicit_rewards"),
+            scores=finite(entry["scores"]), ranking=entry["ranking"], human_ranking=entry.get("human_ranking", []),
+            implicit_rewards=finite(entry.get("implicit_rewards")),
         )
         for entry in per_prompt
     )  # fmt: skip
     return evaluation
+
+
+def finite(value):
+    """JSON-safe copy: NaN and infinities (e.g. an undefined Kendall tau) become None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value

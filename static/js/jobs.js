@@ -1,0 +1,66 @@
+// Job page charts: loss, pair accuracy and reward margin per logging step (vendored Chart.js).
+// Polls the job's metrics.json while the job is queued or running; the rest of the page is htmx.
+(function () {
+  "use strict";
+  const box = document.getElementById("job-charts");
+  if (!box || typeof Chart === "undefined") return;
+  const url = box.dataset.metricsUrl;
+  const empty = document.getElementById("charts-empty");
+  const common = {
+    responsive: true, maintainAspectRatio: false, animation: false, parsing: false,
+    interaction: { mode: "index", intersect: false },
+    scales: { x: { type: "linear", title: { display: true, text: "step" } } },
+  };
+  const lossChart = new Chart(document.getElementById("chart-loss"), {
+    type: "line",
+    data: { datasets: [{ label: "loss", data: [], borderColor: "#3b5bdb", pointRadius: 0, borderWidth: 2 }] },
+    options: { ...common, scales: { ...common.scales, y: { title: { display: true, text: "loss" } } } },
+  });
+  const accChart = new Chart(document.getElementById("chart-accuracy"), {
+    type: "line",
+    data: { datasets: [
+      { label: "pair accuracy", data: [], borderColor: "#2b8a3e", pointRadius: 0, borderWidth: 2, yAxisID: "y" },
+      { label: "reward margin", data: [], borderColor: "#e67700", pointRadius: 0, borderWidth: 2, yAxisID: "y1" },
+    ] },
+    options: { ...common, scales: { ...common.scales,
+      y: { min: 0, max: 1, title: { display: true, text: "pair accuracy" } },
+      y1: { position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "reward margin" } } } },
+  });
+
+  function points(steps, values) {
+    const out = [];
+    steps.forEach((step, i) => { if (values[i] !== null && values[i] !== undefined) out.push({ x: step, y: values[i] }); });
+    return out;
+  }
+
+  function isActive() {
+    const live = document.getElementById("job-live");
+    return live ? live.dataset.active === "true" : false;
+  }
+
+  async function refresh() {
+    let data;
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) return;
+      data = await response.json();
+    } catch (err) {
+      return; // offline for a moment: the next poll tries again
+    }
+    lossChart.data.datasets[0].data = points(data.steps, data.loss);
+    accChart.data.datasets[0].data = points(data.steps, data.pair_accuracy);
+    accChart.data.datasets[1].data = points(data.steps, data.reward_margin);
+    lossChart.update();
+    accChart.update();
+    if (empty) empty.hidden = data.steps.length > 0;
+    box.dataset.points = String(data.steps.length);
+  }
+
+  let wasActive = isActive();
+  refresh();
+  setInterval(() => {
+    const active = isActive();
+    if (active || wasActive) refresh(); // one last refresh after the job settles
+    wasActive = active;
+  }, 2500);
+})();

@@ -1,0 +1,98 @@
+"""Job pages: admin-only, the launch form with presets and field errors, live partials, downloads."""
+
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import make_user
+from training.models import TrainingJob
+from training.services.config import config_field_help
+from training.services.jobs import job_launch
+
+FAKE = {"model_name_or_path": "fake/tiny", "save_steps": 2, "logging_steps": 1}
+
+
+@pytest.fixture
+def admin_client(client, trainer_admin):
+    client.force_login(trainer_admin)
+    return client
+
+
+def test_job_pages_are_for_admins_only(client, db, ranked):
+    client.force_login(make_user("rev", "reviewer"))
+    for name in ("training:job_list", "training:job_launch"):
+        assert client.get(reverse(name)).status_code == 403
+
+
+def test_launch_form_shows_every_hyperparameter_with_its_help_and_the_cpu_preset(admin_client, ranked):
+    html = admin_client.get(reverse("training:job_launch") + f"?project={ranked.slug}").content.decode()
+    for name, spec in config_field_help().items():
+        assert f'name="{name}"' in html, name
+        assert spec["help"].replace("'", "&#x27;")[:40] in html, name
+    assert 'value="cpu-smoke" selected' in html
+    assert "var/test" in html or "tiny-llama" in html  # the CPU preset's local tiny model
+
+
+def test_applying_the_gpu_preset_fills_4bit_qlora_values(admin_client, ranked):
+    response = admin_client.get(reverse("training:job_launch") + "?preset=gpu-qlora", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith("<form")  # htmx gets the form alone
+    assert '<option value="4bit" selected>' in html
+    assert 'value="Qwen/Qwen2.5-1.5B-Instruct"' in html
+
+
+def test_a_bad_value_is_a_form_error_next_to_its_field_and_no_job_is_made(admin_client, ranked):
+    data = _form_data(ranked, beta="-0.5")
+    response = admin_client.post(reverse("training:job_launch"), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-field="beta"' in html and "must be &gt; 0" in html
+    assert TrainingJob.objects.count() == 0
+
+
+def test_a_valid_form_queues_a_job_and_opens_its_page(admin_client, ranked, broker, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, lora_r="4"))
+    job = TrainingJob.objects.get()
+    assert response.status_code == 302 and response.url == reverse("training:job_detail", args=[job.pk])
+    assert job.config["lora_r"] == 4 and job.config["gradient_checkpointing"] is False
+    assert len(broker.queues["training"].queue) == 1
+    page = admin_client.get(response.url).content.decode()
+    assert 'id="job-status">queued' in page and 'hx-trigger="every 2s"' in page
+    assert job.export.sha256 in page
+
+
+def test_clone_and_edit_prefills_the_form_from_the_job(admin_client, ranked, trainer_admin):
+    job = job_launch(project=ranked, config={**FAKE, "beta": 0.37}, created_by=trainer_admin, validated_only=False)
+    html = admin_client.get(reverse("training:job_launch") + f"?clone={job.pk}").content.decode()
+    assert 'value="0.37"' in html and f"copy of {job.name}" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finished_job_page_shows_the_eval_change_and_serves_the_adapter_zip(client, trainer_admin, ranked, broker,
+                                                                          worker, fake_engine):
+    client.force_login(trainer_admin)
+    job = job_launch(project=ranked, config=FAKE, preset="cpu-smoke", created_by=trainer_admin, validated_only=False)
+    broker.join("training")
+    worker.join()
+    html = client.get(reverse("training:job_detail", args=[job.pk])).content.decode()
+    assert 'id="job-status">succeeded' in html and 'hx-trigger="every 2s"' not in html
+    assert '<td class="change better">+0.500</td>' in html  # accuracy 0.4 -> 0.9
+    assert "step 6/6" in html  # log tail
+    metrics = client.get(reverse("training:job_metrics", args=[job.pk])).json()
+    assert metrics["steps"] == [1, 2, 3, 4, 5, 6] and metrics["active"] is False
+    response = client.get(reverse("training:job_adapter", args=[job.pk]))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert sorted(archive.namelist()) == ["adapter/adapter_config.json", "adapter/adapter_model.safetensors"]
+    rows = client.get(reverse("training:job_list"), HTTP_HX_REQUEST="true").content.decode()
+    assert rows.lstrip().startswith('<tbody id="job-rows"') and f"#{job.pk}" in rows and "succeeded" in rows
+
+
+def _form_data(project, **overrides) -> dict:
+    from training.forms import launch_initial
+
+    data = {k: v for k, v in launch_initial(project=project).items() if v is not None}
+    data.update(FAKE, project=project.slug, validated_only="", **overrides)
+    return data

@@ -1,0 +1,106 @@
+"""REST API of training jobs under /api/jobs/ (admins only). One view per endpoint."""
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ranking_app.models import Project
+from ranking_app.permissions import IsAdmin
+
+from ..models import TrainingJob
+from ..selectors import job_get, job_list
+from ..services.config import JobConfigError
+from ..services.jobs import JobStateError, job_cancel, job_launch, job_resume
+from .serializers import JobLaunchInput, job_detail, job_summary
+
+HYPERPARAMETER_KEYS = {"project", "preset", "name", "validated_only"}
+
+
+def _job(pk: int) -> TrainingJob:
+    try:
+        return job_get(pk=pk)
+    except TrainingJob.DoesNotExist:
+        raise Http404(f"no training job {pk}") from None
+
+
+class JobListApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(summary="List training jobs (newest first)", responses={200: OpenApiResponse(description="jobs")})
+    def get(self, request):
+        jobs = job_list(project=_project_or_none(request.query_params.get("project")),
+                        status=request.query_params.get("status"))
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(jobs, request, view=self)
+        return paginator.get_paginated_response([job_summary(job) for job in page])
+
+    @extend_schema(summary="Launch a training job", request=JobLaunchInput,
+                   responses={201: OpenApiResponse(description="the queued job"),
+                              400: OpenApiResponse(description="field errors; hyperparameters under `config`")})
+    def post(self, request):
+        given = JobLaunchInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        project = Project.objects.filter(slug=data["project"]).first()
+        if project is None:
+            return Response({"project": [f"no project {data['project']!r}"]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            job = job_launch(project=project, config=data["config"], created_by=request.user, preset=data["preset"],
+                             name=data["name"], validated_only=data["validated_only"])
+        except JobConfigError as exc:
+            return Response(_launch_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(job_detail(job_get(pk=job.pk)), status=status.HTTP_201_CREATED)
+
+
+class JobDetailApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(summary="A job: status, progress, metrics series, evaluation before/after")
+    def get(self, request, pk: int):
+        return Response(job_detail(_job(pk)))
+
+
+class JobCancelApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(summary="Cancel a queued, running or interrupted job", request=None,
+                   responses={200: OpenApiResponse(description="the job"), 409: OpenApiResponse(description="not cancellable")})
+    def post(self, request, pk: int):
+        return _act(pk, job_cancel)
+
+
+class JobResumeApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(summary="Resume an interrupted, cancelled or failed job from its last checkpoint", request=None,
+                   responses={200: OpenApiResponse(description="the job"), 409: OpenApiResponse(description="not resumable")})
+    def post(self, request, pk: int):
+        return _act(pk, job_resume)
+
+
+def _act(pk: int, action) -> Response:
+    job = _job(pk)
+    try:
+        action(job=job)
+    except JobStateError as exc:
+        return Response({"detail": str(exc), "status": job.status}, status=status.HTTP_409_CONFLICT)
+    return Response(job_detail(job_get(pk=pk)))
+
+
+def _project_or_none(slug: str | None):
+    return Project.objects.filter(slug=slug).first() if slug else None
+
+
+def _launch_errors(exc: JobConfigError) -> dict:
+    top, config = {}, {}
+    for field, messages in exc.errors.items():
+        if field in HYPERPARAMETER_KEYS:
+            top[field] = messages
+        elif field == "__all__":
+            top["non_field_errors"] = messages
+        else:
+            config[field] = messages
+    return {**top, **({"config": config} if config else {})}

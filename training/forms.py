@@ -1,0 +1,92 @@
+"""The launch form: project, preset, and every user-facing hyperparameter of the engine with its help."""
+
+from __future__ import annotations
+
+from django import forms
+
+from ranking_app.models import Project
+
+from .presets import DEFAULT_PRESET, FIELD_GROUPS, presets
+from .services.config import JobConfigError, config_build, config_field_help
+
+BOOL_CHOICES = (("", "engine default"), ("true", "on"), ("false", "off"))
+
+
+class JobLaunchForm(forms.Form):
+    project = forms.ModelChoiceField(queryset=Project.objects.all(), to_field_name="slug", empty_label=None)
+    name = forms.CharField(required=False, max_length=200, help_text="Optional label for the jobs table.")
+    preset = forms.ChoiceField(required=False, help_text="Fills every hyperparameter below; edit any of them after.")
+    validated_only = forms.BooleanField(
+        required=False, initial=True,
+        help_text="Train only on validated prompts (agreement reached or adjudicated). Unticked: every prompt "
+                  "with a consensus ranking.",
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preset"].choices = [("", "custom")] + [(key, p["label"]) for key, p in presets().items()]
+        self.help = config_field_help()
+        for name, spec in self.help.items():
+            self.fields[name] = _hyperparameter_field(name, spec)
+        self.config: dict | None = None
+
+    def field_groups(self):
+        """(title, [bound fields]) in the order the page shows them."""
+        shown = set()
+        for title, names in FIELD_GROUPS:
+            bound = [self[name] for name in names if name in self.fields]
+            shown.update(names)
+            yield title, bound
+        rest = [self[name] for name in self.help if name not in shown]
+        if rest:
+            yield "Other", rest
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        values = {name: cleaned[name] for name in self.help if cleaned.get(name) is not None}
+        try:
+            self.config = config_build(values=values)
+        except JobConfigError as exc:
+            self.add_config_errors(exc)
+        return cleaned
+
+    def add_config_errors(self, exc: JobConfigError) -> None:
+        for name, messages in exc.errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+def launch_initial(*, project: Project | None = None, preset: str | None = None, clone=None) -> dict:
+    """Initial values: a clone's config, else the preset's (the CPU smoke preset by default)."""
+    initial: dict = {"validated_only": True}
+    if project is not None:
+        initial["project"] = project.slug
+    if clone is not None:
+        initial.update(clone.config, project=clone.project.slug, name=f"copy of {clone.name or clone.pk}",
+                       preset=clone.preset, validated_only=clone.export.filters.get("validated_only", True))
+        return _form_values(initial)
+    preset = preset if preset in presets() else DEFAULT_PRESET
+    initial.update(presets()[preset]["config"], preset=preset)
+    return _form_values(initial)
+
+
+def _form_values(initial: dict) -> dict:
+    return {key: ("true" if value else "false") if isinstance(value, bool) and key != "validated_only" else value
+            for key, value in initial.items()}
+
+
+def _hyperparameter_field(name: str, spec: dict) -> forms.Field:
+    kind, label = spec.get("type", "str"), name.replace("_", " ")
+    common = {"label": label, "help_text": spec.get("help", ""), "required": name == "model_name_or_path"}
+    if spec.get("choices"):
+        return forms.ChoiceField(choices=[(c, c) for c in spec["choices"]], **common)
+    if kind.startswith("bool"):
+        return forms.TypedChoiceField(choices=BOOL_CHOICES, coerce=lambda v: v == "true", empty_value=None,
+                                      **{**common, "required": False})
+    if kind.startswith("int"):
+        return forms.IntegerField(**common)
+    if kind.startswith("float"):
+        return forms.FloatField(**common)
+    return forms.CharField(max_length=500, **common)

@@ -1,0 +1,52 @@
+"""Filters of the job pages: `{% load training %}`."""
+
+from datetime import timedelta
+from pathlib import PurePath
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def duration_short(value: timedelta | None) -> str:
+    """1h 02m, 3m 05s, 42s."""
+    if value is None:
+        return ""
+    seconds = max(0, int(value.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+@register.filter
+def short_model(name: str) -> str:
+    """A local model folder shows as its last two parts; a hub id as is."""
+    parts = PurePath(name or "").parts
+    return "/".join(parts[-2:]) if name and name.startswith("/") else name
+
+
+@register.filter
+def basename(path: str) -> str:
+    return PurePath(path or "").name
+
+
+@register.filter
+def change_class(change) -> str:
+    """All evaluation metrics are higher-is-better."""
+    if change is None:
+        return ""
+    if change > 1e-9:
+        return "better"
+    if change < -1e-9:
+        return "worse"
+    return "same"
+
+
+@register.filter
+def signed(value) -> str:
+    return "" if value is None else f"{value:+.3f}"
