@@ -1,5 +1,6 @@
 """/api/projects/<slug>/import/ (admins): a multipart file upload or a JSON body of records."""
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -49,6 +50,9 @@ class ProjectImportApi(APIView):
     )
     def post(self, request, slug: str):
         project = get_object_or_404(Project, slug=slug)
+        length, limit = int(request.META.get("CONTENT_LENGTH") or 0), settings.IMPORT_MAX_FILE_BYTES
+        if length > limit:  # checked before the body is parsed
+            return Response({"errors": [f"file: too big ({length:,} bytes; the limit is {limit:,} bytes)"]}, status=400)
         try:
             records, source = self._records(request)
             report = rankings_import(project=project, records=records, source=source, user=request.user)

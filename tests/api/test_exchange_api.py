@@ -117,3 +117,10 @@ def test_missing_snapshot_and_file_are_404(admin_user, project, export_dir):
     body = client.post("/api/projects/demo/exports/", {"format": "json", "validated_only": False}, format="json").json()
     (export_dir / body["path"]).unlink()
     assert client.get(body["download_url"]).status_code == 404
+
+
+def test_oversize_json_body_is_rejected_before_parsing(admin_user, project, settings):
+    settings.IMPORT_MAX_FILE_BYTES = 100
+    response = client_for(admin_user).post("/api/projects/demo/import/", [record("a"), record("b")], format="json")
+    assert response.status_code == 400 and "too big" in response.json()["errors"][0]
+    assert not Prompt.objects.filter(external_id="a").exists()
