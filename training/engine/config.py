@@ -63,6 +63,7 @@ class RankedGRPOConfig(TrainingArguments):
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; default: on for a CUDA GPU that supports it, off (fp32) on CPU."})
     remove_unused_columns: bool = field(default=False, metadata={"help": "Kept False: the group collator needs every column."})
     report_to: str | list[str] | None = field(default="none", metadata={"help": "Integrations to report to (none by default)."})
+    ddp_find_unused_parameters: bool | None = field(default=False, metadata={"help": "Every LoRA weight is used each step, so DDP need not search for unused ones."})
     save_total_limit: int | None = field(default=2, metadata={"help": "Keep at most this many checkpoints."})
 
     def __post_init__(self):

@@ -190,13 +190,8 @@ def _count_pairs(dataset: GroupDataset) -> int:
     return total
 
 
-def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resume: bool = False) -> dict:
-    """Train a LoRA adapter on the "train" split of ``config.data_path``; see docs/training.md.
-
-    Returns a JSON-serialisable summary; raises ``TrainingCancelled`` when ``should_stop()`` turned
-    true, ``DataError`` for unusable data and ``ModelLoadError`` for an unloadable model.
-    """
-    started = time.perf_counter()
+def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None) -> tuple[RankedGRPOTrainer, JobCallback]:
+    """Tokenizer, train groups, base model + new LoRA adapter, and the trainer (reference log-probs ready)."""
     set_seed(config.seed)
     _emit(progress, {"phase": "load"})
     tokenizer = load_tokenizer(config.model_name_or_path)
@@ -215,12 +210,27 @@ def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resu
     trainer = RankedGRPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
                                 callbacks=[callback])
     callback.accelerator = trainer.accelerator
+    return trainer, callback
+
+
+def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resume: bool = False) -> dict:
+    """Train a LoRA adapter on the "train" split of ``config.data_path``; see docs/training.md.
+
+    ``progress(event)`` gets a dict at each logging step (step, total_steps, epoch, loss,
+    reward_margin, pair_accuracy, learning_rate, grad_norm) and at phase changes ({"phase": ...}).
+    ``should_stop()`` is checked after every optimizer step. ``resume`` continues from the last
+    checkpoint in ``output_dir`` (a fresh start when there is none). Returns a JSON-serialisable
+    summary; raises ``TrainingCancelled`` when stopped, ``DataError`` for unusable data and
+    ``ModelLoadError`` for an unloadable model.
+    """
+    started = time.perf_counter()
+    trainer, callback = build_trainer(config, progress, should_stop)
+    dataset = trainer.train_dataset
     checkpoint = get_last_checkpoint(config.output_dir) if resume and os.path.isdir(config.output_dir) else None
     _emit(progress, {"phase": "train", "resumed_from": checkpoint})
     output = trainer.train(resume_from_checkpoint=checkpoint)
     if callback.cancelled:
         raise TrainingCancelled(get_last_checkpoint(config.output_dir), trainer.state.global_step)
-    sha = dataset_sha256(config.data_path)
     summary = {
         "adapter_dir": str(Path(config.output_dir) / "adapter"),
         "output_dir": str(config.output_dir),
@@ -228,7 +238,7 @@ def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resu
         "global_step": trainer.state.global_step,
         "train_loss": output.training_loss,
         "history": callback.history,
-        "dataset_sha256": sha,
+        "dataset_sha256": dataset_sha256(config.data_path),
         "n_train_groups": len(dataset),
         "n_train_pairs": _count_pairs(dataset),
         "resumed_from": checkpoint,

@@ -1,0 +1,37 @@
+"""Two CPU processes (gloo) through ``accelerate launch`` end with identical adapter weights."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_dir, vowel_data):
+    accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or shutil.which("accelerate")
+    if accelerate is None:
+        pytest.skip("accelerate CLI not installed")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", TQDM_DISABLE="1")
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    # "--cpu" would start one process (multi-CPU there means MPI); "--multi_gpu" starts torchrun, and with
+    # use_cpu=True (ddp_train.py) the two processes form a gloo group on the CPU.
+    command = [accelerate, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+               "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "tests/engine/ddp_train.py"),
+               tiny_model_dir, vowel_data, str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=400)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [torch.load(tmp_path / f"rank{i}.pt") for i in range(2)]
+    assert all(r["world_size"] == 2 for r in ranks)
+    first, second = ranks[0]["weights"], ranks[1]["weights"]
+    assert first and first.keys() == second.keys()
+    assert any(first[name].abs().sum() > 0 for name in first if "lora_B" in name), "adapter did not train"
+    for name in first:
+        assert torch.equal(first[name], second[name]), name
