@@ -181,9 +181,13 @@ def _unique(records: list[dict]) -> list[dict]:
 CONVERTERS = {"lamp": (LAMP_SOURCE, lamp_records), "oasst": (OASST_SOURCE, oasst_records)}
 
 
-def shipped_records(name: str, directory: Path = SHIPPED_DIR) -> list[dict] | None:
+def shipped_path(name: str) -> Path:
+    return SHIPPED_DIR / f"{name}.jsonl"
+
+
+def shipped_records(name: str) -> list[dict] | None:
     """The converted records shipped in ``data/real/<name>.jsonl``, or ``None`` if absent."""
-    path = directory / f"{name}.jsonl"
+    path = shipped_path(name)
     return read_jsonl(path) if path.exists() else None
 
 
