@@ -1,0 +1,181 @@
+"""The rank screen in a real browser: drag-and-drop, keyboard only, conflicts, screenshots."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ranking_app.models import Ranking
+from tests.browser.conftest import login
+from tests.conftest import make_user
+from tests.labeling.factories import make_labeling_project
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def card(page, label):
+    return page.locator(f'#rank .rank-card[data-label="{label}"]')
+
+
+def position(page, label) -> int:
+    return int(card(page, label).get_attribute("data-position"))
+
+
+def drag(page, source, target):
+    """Mouse drag through SortableJS (fallback mode): press on the card header, move in steps."""
+    head = source.locator(".rank-card-head").bounding_box()
+    page.mouse.move(head["x"] + 12, head["y"] + head["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(head["x"] + 22, head["y"] + head["height"] / 2 + 8, steps=3)
+    for steps in (12, 4, 4):  # hovering lists moves the placeholder and shifts the layout: re-aim
+        box = target.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=steps)
+    page.mouse.up()
+    page.wait_for_timeout(50)
+
+
+def last_zone(page):
+    return page.locator("#rank [data-rank-newtier] [data-rank-list]").last
+
+
+def tier_list(page, index):
+    return page.locator("#rank [data-rank-tier] .rank-tier-cards").nth(index)
+
+
+def open_first_prompt(page, project):
+    page.goto(f"/label/{project.slug}/")
+    page.wait_for_selector("#rank.rank-js")
+    return int(page.locator("#labeling-panel").get_attribute("data-prompt-id"))
+
+
+def wait_for_next_prompt(page, previous_id):
+    page.wait_for_function(
+        "id => { const p = document.querySelector('#labeling-panel'); return p && p.dataset.promptId && p.dataset.promptId !== String(id); }",
+        arg=previous_id,
+    )
+
+
+def test_drag_a_tie_and_leave_one_unranked_then_submit(page, live_server):
+    labeler = make_user("lab1", "labeler")
+    project = make_labeling_project()
+    login(page, "lab1")
+    prompt_id = open_first_prompt(page, project)
+
+    drag(page, card(page, "B"), last_zone(page))  # B best
+    drag(page, card(page, "A"), last_zone(page))  # A second
+    drag(page, card(page, "C"), tier_list(page, 1))  # C tied with A
+    assert page.locator("#rank [data-rank-tier]").count() == 2
+    assert card(page, "D").locator("xpath=ancestor::*[@data-rank-tray]").count() == 1
+    expected = [[position(page, "B")], sorted([position(page, "A"), position(page, "C")])]
+
+    page.click("#rank [data-rank-submit]")
+    wait_for_next_prompt(page, prompt_id)
+    ranking = Ranking.objects.get(prompt_id=prompt_id, annotator=labeler)
+    assert ranking.status == Ranking.Status.SUBMITTED
+    assert ranking.tiers == expected
+    assert "/label/demo/p/" in page.url and str(prompt_id) not in page.url.split("/p/")[1]
+
+
+def press(page, *keys):
+    for key in keys:
+        page.keyboard.press(key)
+
+
+def test_keyboard_only_ranking_with_tie_unranked_and_submit(page, live_server):
+    labeler = make_user("lab1", "labeler")
+    project = make_labeling_project()
+    login(page, "lab1")
+    prompt_id = open_first_prompt(page, project)
+    assert page.evaluate("document.activeElement.dataset.label") == "A"  # first card has focus
+
+    press(page, "2")  # A -> tier 1 (a number past the last tier makes a new one); focus moves on to B
+    assert page.evaluate("document.activeElement.dataset.label") == "B"
+    press(page, "j", "K", "K", "K")  # C: new tier at the bottom, tie with A, then a new tier above A
+    press(page, "k", "2")  # D joins tier 2 with A
+    live = page.locator("#rank-live")
+    live.filter(has_text="tied with A").wait_for()
+    expected = [[position(page, "C")], sorted([position(page, "A"), position(page, "D")])]
+    press(page, "?")
+    assert page.locator("#rank-help").is_visible()
+    press(page, "Escape")
+    assert not page.locator("#rank-help").is_visible()
+    card(page, "C").focus()
+    press(page, "Enter")
+    wait_for_next_prompt(page, prompt_id)
+    ranking = Ranking.objects.get(prompt_id=prompt_id, annotator=labeler)
+    assert (ranking.status, ranking.tiers) == (Ranking.Status.SUBMITTED, expected)
+
+    # Skip the next prompt with the keyboard too.
+    second_id = int(page.locator("#labeling-panel").get_attribute("data-prompt-id"))
+    page.wait_for_function("document.activeElement && document.activeElement.classList.contains('rank-card')")
+    press(page, "x", "Space", "Tab", "Tab", "Enter")
+    wait_for_next_prompt(page, second_id)
+    skipped = Ranking.objects.get(prompt_id=second_id, annotator=labeler)
+    assert skipped.status == Ranking.Status.SKIPPED and "expertise" in skipped.skip_reason
+
+
+def test_keyboard_without_ties_inserts_at_the_typed_place(page, live_server):
+    labeler = make_user("lab1", "labeler")
+    project = make_labeling_project(allow_ties=False)
+    login(page, "lab1")
+    prompt_id = open_first_prompt(page, project)
+    press(page, "1")  # A first; focus -> B
+    press(page, "1")  # B first, A second; focus -> C
+    press(page, "3")  # C third; focus -> D
+    press(page, "2")  # D second: B, D, A, C
+    expected = [[position(page, label)] for label in "BDAC"]
+    page.click("#rank [data-rank-submit]")
+    wait_for_next_prompt(page, prompt_id)
+    assert Ranking.objects.get(prompt_id=prompt_id, annotator=labeler).tiers == expected
+
+
+def test_stale_version_in_a_second_tab_shows_a_conflict_and_loses_nothing(page, live_server):
+    labeler = make_user("lab1", "labeler")
+    project = make_labeling_project()
+    login(page, "lab1")
+    prompt_id = open_first_prompt(page, project)
+    other = page.context.new_page()
+    other.set_default_timeout(10_000)
+    other.goto(page.url)
+    other.wait_for_selector("#rank.rank-js")
+
+    page.keyboard.press("1")  # tab 1: A best
+    page.locator("[data-rank-autosave]").filter(has_text="version 1").wait_for()
+    other.bring_to_front()
+    card(other, "B").focus()
+    other.keyboard.press("1")  # tab 2 still holds version 0: B best
+    conflict = other.locator("[data-rank-conflict]")
+    conflict.wait_for()
+    assert "version 0" in conflict.inner_text() and "version 1" in conflict.inner_text()
+    ranking = Ranking.objects.get(prompt_id=prompt_id, annotator=labeler)
+    assert (ranking.version, ranking.tiers) == (1, [[position(page, "A")]])
+    # Tab 2's arrangement is still on screen; keeping it saves it over the other one.
+    assert card(other, "B").locator("xpath=ancestor::*[@data-rank-tier]").count() == 1
+    other.click("[data-rank-keep-mine]")
+    other.locator("[data-rank-autosave]").filter(has_text="version 2").wait_for()
+    ranking.refresh_from_db()
+    assert (ranking.version, ranking.tiers) == (2, [[position(other, "B")]])
+    other.close()
+
+
+@pytest.mark.parametrize("name,viewport", [("rank-desktop", (1280, 900)), ("rank-mobile", (390, 1100))])
+def test_screenshots_of_the_rank_screen(browser, live_server, tmp_path, name, viewport):
+    make_user("lab1", "labeler")
+    project = make_labeling_project()
+    context = browser.new_context(base_url=live_server.url, viewport={"width": viewport[0], "height": viewport[1]})
+    page = context.new_page()
+    login(page, "lab1")
+    open_first_prompt(page, project)
+    press(page, "j", "1", "1", "k", "2")  # a best answer, a tie below it, two cards still unranked
+    page.locator("[data-rank-autosave]").filter(has_text="Draft saved").wait_for()
+    page.evaluate("document.activeElement.blur()")
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path))
+    context.close()
+    assert path.stat().st_size > 10_000
+    if os.environ.get("GRPO_UPDATE_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, SCREENSHOTS / path.name)
