@@ -169,7 +169,8 @@ def krippendorff_alpha_from_counts(value_counts: np.ndarray, level: str = "ordin
     if counts.shape[0] == 0 or np.count_nonzero(counts.sum(axis=0)) < 2:
         return None
     try:
-        return _none_if_nan(float(krippendorff.alpha(value_counts=counts, level_of_measurement=level)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _none_if_nan(float(krippendorff.alpha(value_counts=counts, level_of_measurement=level)))
     except (ValueError, ZeroDivisionError, FloatingPointError):
         return None
 
@@ -248,6 +249,40 @@ def _group_figures(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return w, rank_sums, loo
 
 
+def _dense_rows(tiers_list: Sequence[Tiers], n: int) -> list[list[int]]:
+    """Dense tiers (-1 = unranked) for many rankings, in plain Python (faster than numpy per row)."""
+    rows = []
+    for tiers in tiers_list:
+        row = [-1] * n
+        for tier_index, tier in enumerate(tiers):
+            for position in tier:
+                row[position] = tier_index
+        rows.append(row)
+    return rows
+
+
+def consensus_batch(rank_sums: np.ndarray, ranked_any: np.ndarray) -> list[Tiers]:
+    """``consensus_from_rank_sums`` for many prompts at once (prompts x n arrays)."""
+    values = np.where(ranked_any, rank_sums, np.inf)
+    order = np.argsort(values, axis=1, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=1)
+    new_tier = np.ones(ordered.shape, dtype=bool)
+    new_tier[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    tier_of_sorted = np.cumsum(new_tier, axis=1) - 1
+    finite = np.isfinite(ordered)
+    result = []
+    for order_row, tier_row, finite_row in zip(order.tolist(), tier_of_sorted.tolist(), finite.tolist(), strict=True):
+        tiers: Tiers = []
+        for position, tier, ok in zip(order_row, tier_row, finite_row, strict=True):
+            if not ok:
+                break
+            if tier == len(tiers):
+                tiers.append([])
+            tiers[-1].append(position)
+        result.append([sorted(t) for t in tiers])
+    return result
+
+
 def project_figures(prompts: Iterable[PromptData]) -> ProjectFigures:
     """W, consensus, annotator agreement (LOO and gold) and alpha for a whole project."""
     groups: dict[tuple[int, int], list[PromptData]] = defaultdict(list)
@@ -267,19 +302,14 @@ def project_figures(prompts: Iterable[PromptData]) -> ProjectFigures:
         for part in _chunks(len(members), m * n * n):
             chunk = members[part]
             keys = [list(p.rankings) for p in chunk]
-            dense = np.stack([
-                np.stack([dense_ranks(p.rankings[k], n) for k in ks]) for p, ks in zip(chunk, keys, strict=True)
-            ])
+            flat = _dense_rows([p.rankings[k] for p, ks in zip(chunk, keys, strict=True) for k in ks], n)
+            dense = np.asarray(flat, dtype=np.int64).reshape(len(chunk), m, n)
             w, rank_sums, loo = _group_figures(dense)
-            ranked_any = (dense >= 0).any(axis=1)
+            consensus = consensus_batch(rank_sums, (dense >= 0).any(axis=1))
+            w_list = w.tolist()
             for i, prompt in enumerate(chunk):
-                figures[prompt.prompt_id] = PromptFigures(
-                    _none_if_nan(w[i]), m, consensus_from_rank_sums(rank_sums[i].tolist(), ranked_any[i].tolist())
-                )
-                for j, key in enumerate(keys[i]):
-                    if math.isfinite(loo[i, j]):
-                        loo_sum[key] += float(loo[i, j])
-                        loo_n[key] += 1
+                figures[prompt.prompt_id] = PromptFigures(_none_if_nan(w_list[i]), m, consensus[i])
+            _accumulate(keys, loo, loo_sum, loo_n)
             _gold_agreement(chunk, keys, dense, gold_sum, gold_n)
             unit_blocks.append(_value_counts(dense))
 
@@ -297,6 +327,15 @@ def project_figures(prompts: Iterable[PromptData]) -> ProjectFigures:
     return ProjectFigures(krippendorff_alpha=project_alpha(unit_blocks), prompts=figures, annotators=annotators)
 
 
+def _accumulate(keys: list[list[Hashable]], taus: np.ndarray, sums: dict, counts: dict) -> None:
+    """Add each finite tau (prompts x annotators) to its annotator's running sum and count."""
+    for row_keys, row in zip(keys, taus.tolist(), strict=True):
+        for key, tau in zip(row_keys, row, strict=True):
+            if math.isfinite(tau):
+                sums[key] += tau
+                counts[key] += 1
+
+
 def _gold_agreement(chunk, keys, dense, gold_sum, gold_n) -> None:
     with_gold = [i for i, p in enumerate(chunk) if p.gold]
     if not with_gold:
@@ -304,11 +343,7 @@ def _gold_agreement(chunk, keys, dense, gold_sum, gold_n) -> None:
     n = dense.shape[-1]
     gold = np.stack([dense_ranks(chunk[i].gold, n) for i in with_gold])
     taus = tau_b_batch(bottom_filled(dense[with_gold]), bottom_filled(gold)[:, None, :])
-    for row, i in enumerate(with_gold):
-        for j, key in enumerate(keys[i]):
-            if math.isfinite(taus[row, j]):
-                gold_sum[key] += float(taus[row, j])
-                gold_n[key] += 1
+    _accumulate([keys[i] for i in with_gold], taus, gold_sum, gold_n)
 
 
 def _value_counts(dense: np.ndarray) -> np.ndarray:

@@ -192,13 +192,15 @@ class ProjectAgreement(models.Model):
     ``fingerprint`` summarises the state the figures were computed from (counts and latest
     ``updated_at`` of the project's rankings and prompts, plus the project's settings); when the
     current fingerprint differs, the figures are recomputed on the next read. ``summary`` holds
-    the small figures a dashboard needs, ``items`` the per-prompt rows (W, status, consensus).
+    the small figures a dashboard needs, ``items`` the per-prompt rows (W, status, consensus),
+    ``queue`` the ``needs_review`` rows lowest W first (the review queue, without loading items).
     """
 
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="agreement_cache")
     fingerprint = models.CharField(max_length=300)
     summary = models.JSONField(default=dict)
     items = models.JSONField(default=list)
+    queue = models.JSONField(default=list)
     compute_ms = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(auto_now=True)
 

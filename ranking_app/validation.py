@@ -41,7 +41,7 @@ def prompt_statuses(project: Project) -> dict[int, PromptStatus]:
             kendall_w=item["kendall_w"],
             n_submitted=item["n_annotators"],
         )
-        for item in agreement_get(project=project).items
+        for item in agreement_get(project=project, with_queue=False).items
     }
 
 

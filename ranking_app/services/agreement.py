@@ -9,16 +9,19 @@ change, including bulk imports that bypass model signals, and costs two aggregat
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, TextField
+from django.db.models.functions import Cast
 
 from .. import agreement
 from ..models import Project, ProjectAgreement, Prompt, Ranking, Response
+from ..selectors_review import review_queue
 
 FINGERPRINT_VERSION = "agreement-v1"
 COUNTED = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)
@@ -51,6 +54,22 @@ def _prompt_rows(project: Project) -> list[tuple]:
     return [(*row, n_responses.get(row[0], 0)) for row in rows.values_list(*fields)]
 
 
+def _ranking_rows(project: Project) -> list[tuple]:
+    """(prompt_id, annotator_id, status, tiers, time_spent_ms) of submitted and skipped rankings.
+
+    The tiers arrive as JSON text and are decoded in one ``json.loads`` call: per-row decoding
+    is the largest cost of a 30,000-ranking project.
+    """
+    rows = list(
+        Ranking.objects.filter(prompt__project_id=project.pk, status__in=COUNTED)
+        .order_by("prompt_id", "annotator_id")
+        .annotate(tiers_text=Cast("tiers", TextField()))
+        .values_list("prompt_id", "annotator_id", "status", "tiers_text", "time_spent_ms")
+    )
+    all_tiers = json.loads("[" + ",".join(row[3] or "[]" for row in rows) + "]")
+    return [(p, a, s, tiers, t) for (p, a, s, _, t), tiers in zip(rows, all_tiers, strict=True)]
+
+
 def _annotator_activity(rankings: list[tuple]) -> dict[int, dict]:
     """Per annotator: submitted count, median time per submitted prompt, skip rate."""
     times: dict[int, list[int]] = defaultdict(list)
@@ -75,11 +94,7 @@ def _annotator_activity(rankings: list[tuple]) -> dict[int, dict]:
 def agreement_compute(project: Project) -> tuple[dict, list[dict]]:
     """All figures of ``project`` from the database: ``(summary, items)`` (see ProjectAgreement)."""
     prompt_rows = _prompt_rows(project)
-    rankings = list(
-        Ranking.objects.filter(prompt__project_id=project.pk, status__in=COUNTED)
-        .order_by("prompt_id", "annotator_id")
-        .values_list("prompt_id", "annotator_id", "status", "tiers", "time_spent_ms")
-    )
+    rankings = _ranking_rows(project)
     submitted: dict[int, dict[int, list]] = defaultdict(dict)
     for prompt_id, annotator_id, status, tiers, _ in rankings:
         if status == Ranking.Status.SUBMITTED:
@@ -161,10 +176,15 @@ def agreement_refresh(*, project: Project) -> ProjectAgreement:
     fingerprint = agreement_fingerprint(project)
     started = time.perf_counter()
     summary, items = agreement_compute(project)
+    queue = [
+        {k: v for k, v in item.items() if k != "consensus"}
+        for item in review_queue(items, status=agreement.NEEDS_REVIEW)
+    ]
     values = {
         "fingerprint": fingerprint,
         "summary": summary,
         "items": items,
+        "queue": queue,
         "compute_ms": int((time.perf_counter() - started) * 1000),
     }
     try:
@@ -176,11 +196,15 @@ def agreement_refresh(*, project: Project) -> ProjectAgreement:
     return cache
 
 
-def agreement_get(*, project: Project, with_items: bool = True) -> ProjectAgreement:
-    """The cached figures of ``project``, recomputed first if the data changed since."""
+def agreement_get(*, project: Project, with_items: bool = True, with_queue: bool = True) -> ProjectAgreement:
+    """The cached figures of ``project``, recomputed first if the data changed since.
+
+    ``with_items=False`` / ``with_queue=False`` leave those (large) columns unloaded until used.
+    """
     fingerprint = agreement_fingerprint(project)
     rows = ProjectAgreement.objects.filter(project=project)
-    cache = (rows if with_items else rows.defer("items")).first()
+    deferred = [name for name, wanted in (("items", with_items), ("queue", with_queue)) if not wanted]
+    cache = rows.defer(*deferred).first()
     if cache is None or cache.fingerprint != fingerprint:
         cache = agreement_refresh(project=project)
     return cache
@@ -188,7 +212,7 @@ def agreement_get(*, project: Project, with_items: bool = True) -> ProjectAgreem
 
 def agreement_payload(*, project: Project) -> dict:
     """The public figures (``manage.py agreement --json`` and the REST API give exactly this)."""
-    cache = agreement_get(project=project)
+    cache = agreement_get(project=project, with_queue=False)
     summary = cache.summary
     return {
         "krippendorff_alpha": summary["krippendorff_alpha"],

@@ -30,7 +30,7 @@ QUEUE_PAGE_SIZE = 50
 @reviewer_required
 def dashboard(request, slug: str):
     project = get_object_or_404(Project, slug=slug)
-    cache = agreement_get(project=project, with_items=False)
+    cache = agreement_get(project=project, with_items=False, with_queue=False)
     summary = cache.summary
     sort = request.GET.get("sort", "agreement")
     sort = sort if sort in ANNOTATOR_SORTS else "agreement"
@@ -62,8 +62,13 @@ def queue(request, slug: str):
     status = request.GET.get("status", agreement.NEEDS_REVIEW)
     if status not in agreement.STATUSES:
         status = agreement.NEEDS_REVIEW
-    cache = agreement_get(project=project)
-    page = Paginator(review_queue(cache.items, status=status), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    if status == agreement.NEEDS_REVIEW:  # the common case: precomputed, no need to load every prompt
+        cache = agreement_get(project=project, with_items=False)
+        rows = cache.queue
+    else:
+        cache = agreement_get(project=project, with_queue=False)
+        rows = review_queue(cache.items, status=status)
+    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "ranking_app/review/queue.html", {
         "project": project,
         "page": page,
@@ -112,8 +117,8 @@ def _render_prompt(request, prompt: Prompt, *, errors: list[str] | None = None, 
 
 def _next_in_queue(prompt: Prompt) -> str | None:
     """The lowest-W other prompt still waiting for review, if any (from the cached figures)."""
-    cache = agreement_get(project=prompt.project)
-    for item in review_queue(cache.items):
+    cache = agreement_get(project=prompt.project, with_items=False)
+    for item in cache.queue:
         if item["prompt_id"] != prompt.pk:
             return reverse("review:prompt", args=[prompt.project.slug, item["prompt_id"]])
     return None
