@@ -33,7 +33,6 @@ from ranking_app.models import ProjectAgreement, Ranking  # noqa: E402
 from ranking_app.services.agreement import agreement_get, agreement_refresh  # noqa: E402
 from ranking_app.services.rankings import ranking_save  # noqa: E402
 
-
 CPU_TIMES: dict[str, list[float]] = {}
 
 

@@ -22,7 +22,7 @@ ANNOTATOR_SORTS = {
 def annotator_table(annotators: list[dict], *, sort: str = "agreement", descending: bool = False) -> list[dict]:
     """Annotator rows sorted by ``sort`` (unknown keys sort by agreement); missing values last."""
     key = ANNOTATOR_SORTS.get(sort, ANNOTATOR_SORTS["agreement"])
-    present = [a for a in annotators if not key(a)[0] is True]
+    present = [a for a in annotators if key(a)[0] is not True]
     missing = [a for a in annotators if key(a)[0] is True]
     present.sort(key=key, reverse=descending)
     return present + missing

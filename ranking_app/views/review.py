@@ -5,8 +5,6 @@ Every view here is reviewer-or-admin only (labelers get 403); gold rankings are 
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -16,8 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import agreement
 from ..models import Project, Prompt
-from ..rank_widget import build_rank_widget
-from ..ranking import RankingError, ranks_to_tiers
+from ..rank_widget import build_rank_widget, tiers_from_post
+from ..ranking import RankingError
 from ..roles import is_admin, reviewer_required
 from ..selectors_review import ANNOTATOR_SORTS, annotator_table, prompt_review, review_queue
 from ..services.agreement import agreement_get
@@ -122,26 +120,6 @@ def _next_in_queue(prompt: Prompt) -> str | None:
         if item["prompt_id"] != prompt.pk:
             return reverse("review:prompt", args=[prompt.project.slug, item["prompt_id"]])
     return None
-
-
-def tiers_from_post(post, n_responses: int):
-    """The ranking posted by the widget (``tiers`` JSON) or by the no-JS selects (``rank_<i>``)."""
-    raw = post.get("tiers", "").strip()
-    if raw:
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise RankingError([f"tiers: not valid JSON ({exc.msg})"]) from exc
-    ranks = []
-    for i in range(n_responses):
-        value = post.get(f"rank_{i}", "").strip()
-        if value in ("", "none", "unranked"):
-            ranks.append(None)
-        elif value.isdigit():
-            ranks.append(int(value))
-        else:
-            raise RankingError([f"rank of response {i + 1}: expected a number or unranked (got {value!r})"])
-    return ranks_to_tiers(ranks)
 
 
 def _post_ranking(request, prompt: Prompt, action):

@@ -103,7 +103,7 @@ def test_borda_consensus_orders_by_direct_points(data):
 def test_project_figures_match_per_prompt_and_direct_computations(prompts_data):
     users = ["u0", "u1", "u2", "u3"]
     prompts = [
-        agreement.PromptData(pid, n, dict(zip(users, rankings)), gold=rankings[0])
+        agreement.PromptData(pid, n, dict(zip(users, rankings, strict=False)), gold=rankings[0])
         for pid, (n, rankings) in enumerate(prompts_data)
     ]
     figures = agreement.project_figures(prompts)

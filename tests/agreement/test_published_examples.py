@@ -47,9 +47,9 @@ def test_kendall_w_matches_siegel_and_castellan_without_ties():
 
 def test_tie_correction_changes_w_on_tied_data():
     """Without the correction the anxiety W would be lower (irr reports 0.54 only when corrected)."""
-    from ranking_app.agreement import bottom_filled, dense_ranks, midranks
-
     import numpy as np
+
+    from ranking_app.agreement import bottom_filled, dense_ranks, midranks
 
     dense = np.stack([dense_ranks(ranks_to_tiers(r), 20) for r in ANXIETY])
     rank_sums = midranks(bottom_filled(dense)).sum(axis=0)

@@ -109,7 +109,7 @@ def test_bad_adjudication_is_refused_with_a_clear_message_and_saves_nothing(clie
     assert response.status_code == 400
     assert "every response must be ranked" in response.content.decode()
     response = client.post(url, {"rank_0": "one", "rank_1": "2", "rank_2": "3", "rank_3": "4"})
-    assert response.status_code == 400 and "expected a number" in response.content.decode()
+    assert response.status_code == 400 and "rank_0: tier must be a number from 1 to 4" in response.content.decode()
     prompt.refresh_from_db()
     assert prompt.adjudicated_tiers is None
 
