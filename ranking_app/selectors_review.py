@@ -9,23 +9,26 @@ from .models import Project, Prompt, Ranking
 from .rank_widget import card_label
 from .ranking import Tiers, tiers_to_ranks
 
+# Sort key of the annotator table -> the field of an annotator row it sorts by.
 ANNOTATOR_SORTS = {
-    "annotator": lambda a: (a["annotator"].lower(),),
-    "agreement": lambda a: (a["agreement"] is None, a["agreement"] or 0.0),
-    "count": lambda a: (a["count"],),
-    "time": lambda a: (a["median_time_ms"] is None, a["median_time_ms"] or 0),
-    "skip": lambda a: (a["skip_rate"],),
-    "gold": lambda a: (a["gold_agreement"] is None, a["gold_agreement"] or 0.0),
+    "annotator": "annotator",
+    "agreement": "agreement",
+    "count": "count",
+    "time": "median_time_ms",
+    "skip": "skip_rate",
+    "gold": "gold_agreement",
 }
 
 
 def annotator_table(annotators: list[dict], *, sort: str = "agreement", descending: bool = False) -> list[dict]:
-    """Annotator rows sorted by ``sort`` (unknown keys sort by agreement); missing values last."""
-    key = ANNOTATOR_SORTS.get(sort, ANNOTATOR_SORTS["agreement"])
-    present = [a for a in annotators if key(a)[0] is not True]
-    missing = [a for a in annotators if key(a)[0] is True]
-    present.sort(key=key, reverse=descending)
-    return present + missing
+    """Annotator rows sorted by ``sort`` (unknown keys sort by agreement); missing values always last."""
+    field = ANNOTATOR_SORTS.get(sort, "agreement")
+
+    def value(row):
+        return row[field].lower() if field == "annotator" else row[field]
+
+    present = sorted((a for a in annotators if a[field] is not None), key=value, reverse=descending)
+    return present + [a for a in annotators if a[field] is None]
 
 
 def review_queue(items: list[dict], *, status: str = agreement.NEEDS_REVIEW) -> list[dict]:

@@ -134,3 +134,17 @@ def test_project_page_links_to_the_dashboard_for_reviewers_only(client, project,
     assert dashboard in client.get(url).content.decode()
     client.force_login(labeler)
     assert dashboard not in client.get(url).content.decode()
+
+
+def test_annotator_table_puts_missing_figures_last_in_both_directions():
+    from ranking_app.selectors_review import annotator_table
+
+    rows = [
+        {"annotator": "b", "agreement": None, "count": 1},
+        {"annotator": "a", "agreement": 0.2, "count": 5},
+        {"annotator": "C", "agreement": 0.9, "count": 3},
+    ]
+    assert [r["annotator"] for r in annotator_table(rows, sort="agreement", descending=True)] == ["C", "a", "b"]
+    assert [r["annotator"] for r in annotator_table(rows, sort="agreement")] == ["a", "C", "b"]
+    assert [r["annotator"] for r in annotator_table(rows, sort="annotator")] == ["a", "b", "C"]
+    assert [r["annotator"] for r in annotator_table(rows, sort="nonsense", descending=True)] == ["C", "a", "b"]
