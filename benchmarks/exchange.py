@@ -112,8 +112,8 @@ def main() -> None:
     lines += [
         "",
         f"Queries: first import {first_queries.count} ({first_queries.count / (3 * args.n_prompts):.1f} per ranking: "
-        "prompts, responses and users are bulk-inserted; each ranking goes through `ranking_save` "
-        "(savepoint, select, insert, revision insert, release), the one write path for rankings); "
+        "prompts, responses, users, first rankings and their revisions are bulk-inserted; "
+        "a changed existing ranking would go through `ranking_save`); "
         f"re-import {again_queries.count} (bulk reads only, nothing written).",
         "",
     ]

@@ -204,7 +204,9 @@ def _clean_record(
     n = len(responses) if responses is not None else None
     details = _clean_details(raw.get("response_details"), n, errors)
     exported = "agreement" in raw
-    rankings = _clean_ranks("rankings", raw.get("rankings"), n, rules, errors)
+    # An exported consensus is not stored (below), so only its shape is checked, not the project's rules.
+    rankings_rules = RankingRules(allow_ties=True, allow_partial=True, min_ranked=0) if exported else rules
+    rankings = _clean_ranks("rankings", raw.get("rankings"), n, rankings_rules, errors)
     annotations = _clean_annotations(raw.get("annotations"), n, rules, errors)
     split = _clean_split(raw.get("split"), errors)
     metadata = _clean_metadata(raw.get("metadata"), errors)

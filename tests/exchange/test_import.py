@@ -296,3 +296,35 @@ def test_a_file_with_one_bad_record_among_good_ones_changes_nothing(project, tmp
         project_import_file(path=path, slug=project.slug)
     assert caught.value.errors == ["record 21 (id bad): rankings: has 1 entries but there are 4 responses"]
     assert db_state() == before
+
+
+def test_import_cost_in_queries_does_not_grow_with_the_number_of_records(empty_project, django_assert_max_num_queries):
+    """Bulk reads and writes: 300 prompts with 3 rankings each in a few dozen queries, not thousands."""
+    records = [
+        record(f"q-{i}", annotations=[{"annotator": "al", "rankings": [0, 1, 2, 3]}, {"annotator": "bo", "rankings": [1, 0, 2, 3]}])
+        for i in range(300)
+    ]
+    with django_assert_max_num_queries(40):
+        report = rankings_import(project=empty_project, records=records)
+    assert report.created == 300 and report.rankings_saved == 900
+    assert RankingRevision.objects.count() == 900
+    assert set(Ranking.objects.values_list("version", "status")) == {(1, "submitted")}
+    with django_assert_max_num_queries(20):
+        assert rankings_import(project=empty_project, records=records).unchanged == 300
+
+
+def test_an_exported_consensus_is_not_stored_as_a_ranking_of_its_own(db):
+    """Records with `agreement` come from an export: their `rankings` is derived from the annotations."""
+    project = make_project("strict2", n_prompts=0, allow_ties=False)
+    exported = record(
+        "a",
+        rankings=[0, 0, 1, 2],  # a tied consensus would break this project's rules, but it is not stored
+        annotations=[{"annotator": "al", "rankings": [0, 1, 2, 3]}],
+        agreement={"kendall_w": None, "n_annotators": 1, "status": "validated"},
+    )
+    report = rankings_import(project=project, records=[exported])
+    assert report.rankings_saved == 1
+    assert list(Ranking.objects.values_list("annotator__username", flat=True)) == ["al"]
+    assert errors_of(project, [record("b", rankings=[0, 0, 1, 2])]) == [
+        "record 1 (id b): rankings: ties are not allowed in this project"
+    ]
