@@ -16,7 +16,7 @@ USER_FIELDS = (
     "model_name_or_path", "data_path", "output_dir", "loss", "weighting", "beta", "margin", "quantization",
     "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate", "num_train_epochs",
     "per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "max_prompt_length",
-    "gradient_checkpointing", "seed", "logging_steps", "save_steps",
+    "activation_checkpointing", "seed", "logging_steps", "save_steps",
 )  # fmt: skip
 
 
@@ -60,6 +60,7 @@ class RankedGRPOConfig(TrainingArguments):
     per_device_train_batch_size: int = field(default=4, metadata={"help": "Prompts (whole groups of responses) per batch and device."})
     logging_steps: float = field(default=10, metadata={"help": "Log (and report progress) every this many optimizer steps."})
     save_steps: float = field(default=200, metadata={"help": "Save a resumable checkpoint every this many optimizer steps."})
+    activation_checkpointing: bool | None = field(default=None, metadata={"help": "Recompute activations during the backward pass to save memory (~20% slower); off unless set. Small models do not need it."})
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; default: on for a CUDA GPU that supports it, off (fp32) on CPU."})
     remove_unused_columns: bool = field(default=False, metadata={"help": "Kept False: the group collator needs every column."})
     report_to: str | list[str] | None = field(default="none", metadata={"help": "Integrations to report to (none by default)."})

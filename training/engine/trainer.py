@@ -204,7 +204,7 @@ def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None) -> 
     model = load_base_model(config.model_name_or_path, quantization=config.quantization, bf16=config.bf16)
     model = add_lora_adapter(model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
                              target_modules=config.target_modules, quantized=config.quantization != "none",
-                             gradient_checkpointing=config.gradient_checkpointing)
+                             gradient_checkpointing=bool(config.activation_checkpointing))
     callback = JobCallback(progress, should_stop)
     _emit(progress, {"phase": "reference"})
     trainer = RankedGRPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
