@@ -148,3 +148,42 @@ def test_annotator_table_puts_missing_figures_last_in_both_directions():
     assert [r["annotator"] for r in annotator_table(rows, sort="agreement")] == ["a", "C", "b"]
     assert [r["annotator"] for r in annotator_table(rows, sort="annotator")] == ["a", "b", "C"]
     assert [r["annotator"] for r in annotator_table(rows, sort="nonsense", descending=True)] == ["C", "a", "b"]
+
+
+@pytest.mark.django_db
+def test_screens_work_on_a_project_without_rankings(client, project, reviewer):
+    client.force_login(reviewer)
+    dashboard = client.get(reverse("review:dashboard", args=[project.slug]))
+    assert dashboard.status_code == 200
+    assert dashboard.context["summary"]["krippendorff_alpha"] is None
+    assert "no W to show" in dashboard.content.decode()
+    assert client.get(reverse("review:queue", args=[project.slug])).status_code == 200
+    prompt = project.prompts.first()
+    page = client.get(reverse("review:prompt", args=[project.slug, prompt.pk]))
+    assert page.status_code == 200 and page.context["data"]["status"] == "in_progress"
+
+
+@pytest.mark.django_db
+def test_fifty_responses_with_gold_render_and_compute(client, reviewer, admin_user, annotators):
+    import random
+
+    from ranking_app.services.review import prompt_gold_set
+    from tests.conftest import make_project
+
+    project = make_project("wide", n_prompts=1, k=50)
+    prompt = project.prompts.first()
+    rng = random.Random(1)
+    for user in annotators[:3]:
+        order = list(range(50))
+        rng.shuffle(order)
+        submit(prompt, user, [order[i : i + 2] for i in range(0, 50, 2)])  # 25 tiers of 2
+    prompt_gold_set(prompt=prompt, tiers=[[i] for i in range(50)], user=admin_user)
+    client.force_login(reviewer)
+    page = client.get(reverse("review:prompt", args=[project.slug, prompt.pk]))
+    assert page.status_code == 200
+    data = page.context["data"]
+    assert len(data["rows"]) == 50 and data["rows"][-1].label == "AX"
+    assert set(data["gold_taus"]) == {"ann0", "ann1", "ann2"}
+    assert 'class="tier-cell gold"' in page.content.decode()
+    summary = client.get(reverse("review:dashboard", args=[project.slug])).context["summary"]
+    assert summary["n_gold"] == 1 and all(a["n_gold"] == 1 for a in summary["annotators"])
