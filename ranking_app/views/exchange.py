@@ -16,6 +16,7 @@ from ..models import ExportSnapshot, Project
 from ..roles import admin_required
 from ..services.exports import FORMATS, ExportError, export_create, export_path
 from ..services.imports import MAX_SOURCE_NAME, rankings_import
+from ..validation import prompt_statuses
 
 FORMAT_LABELS = dict(ExportSnapshot.Format.choices)
 
@@ -24,8 +25,11 @@ def _page(request, project: Project, *, status: int = 200, **extra):
     snapshots = Paginator(
         ExportSnapshot.objects.filter(project=project).select_related("created_by"), 25
     ).get_page(request.GET.get("page"))
+    statuses = prompt_statuses(project)
     context = {
         "project": project,
+        "n_prompts": len(statuses),
+        "n_validated": sum(1 for s in statuses.values() if s.status == "validated"),
         "snapshots": snapshots,
         "formats": [(f, FORMAT_LABELS[f]) for f in FORMATS],
         "max_source": MAX_SOURCE_NAME,

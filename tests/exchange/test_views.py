@@ -33,6 +33,12 @@ def test_page_is_for_admins_only(client, labeler, reviewer, project):
         assert client.post(reverse("exchange:project_export", args=[project.slug]), {"format": "json"}).status_code == 403
 
 
+def test_page_shows_how_many_prompts_each_export_scope_holds(admin_client, project):
+    admin_client.post(reverse("exchange:project_import", args=[project.slug]), {"file": upload("x.jsonl", [record("r")])})
+    page = admin_client.get(reverse("exchange:project_data", args=[project.slug])).content.decode()
+    assert "validated only (0)" in page and "all prompts (4)" in page  # target 3 annotators: not validated yet
+
+
 def test_project_page_links_to_the_exchange_page_for_admins(admin_client, project):
     page = admin_client.get(reverse("project_detail", args=[project.slug])).content.decode()
     assert reverse("exchange:project_data", args=[project.slug]) in page
