@@ -36,7 +36,7 @@ from ..exchange import (
     record_label,
 )
 from ..models import Project, Prompt, Ranking, RankingRevision, Response
-from ..ranking import RankingError, ranks_to_tiers, validate_tiers
+from ..ranking import RankingError, RankingRules, ranks_to_tiers, validate_tiers
 from ..roles import LABELER
 from .rankings import project_rules, ranking_save
 
@@ -71,30 +71,16 @@ class _Stored:
     rankings: dict[int, tuple[list, str, str]]  # annotator id -> (tiers, status, skip reason)
 
 
-@transaction.atomic
 def rankings_import(*, project: Project, records: list[dict], source: str = "import", user=None) -> ImportReport:
-    """Import raw exchange records into ``project``; raise ``ExchangeError`` listing every bad record."""
+    """Import raw exchange records into ``project``; raise ``ExchangeError`` listing every bad record.
+
+    The records are checked before the transaction opens, so the database write lock is held only
+    for the (bulk) reads and writes.
+    """
     _check_source(source)
     cleaned = clean_records(records, rules=project_rules(project), source=source)
-    stored = _stored_prompts(project, [r.id for r in cleaned])
-    conflicts = [problem for r in cleaned for problem in _response_conflicts(r, stored.get(r.id))]
-    if conflicts:
-        raise ExchangeError(conflicts)
-    report = ImportReport()
-    users = _users_by_name(_usernames(cleaned, source), report)
-    changed = _write_prompts(project, cleaned, stored)
-    new_rankings: list[Ranking] = []
-    for record in cleaned:
-        saved = _save_rankings(record, stored[record.id], users, source, user, new_rankings)
-        report.rankings_saved += saved
-        if record.id in changed.created:
-            report.created += 1
-        elif saved or record.id in changed.updated:
-            report.updated += 1
-        else:
-            report.unchanged += 1
-    _rankings_create(new_rankings, user)
-    return report
+    with transaction.atomic():
+        return _import_cleaned(project, cleaned, source, user)
 
 
 def project_import_file(
@@ -116,15 +102,41 @@ def project_import_file(
     the whole import succeeds.
     """
     records = read_exchange_file(path)
-    with transaction.atomic():
-        project = Project.objects.filter(slug=slug).first()
-        if project is None:
-            if not create:
-                raise ExchangeError([f"project: no project with slug {slug!r} (use --create to make it)"])
-            project = _project_create(
-                slug=slug, allow_ties=allow_ties, allow_partial=allow_partial, target=target_annotators, user=user
-            )
+    project = Project.objects.filter(slug=slug).first()
+    if project is not None:
         return rankings_import(project=project, records=records, source=source, user=user)
+    if not create:
+        raise ExchangeError([f"project: no project with slug {slug!r} (use --create to make it)"])
+    _check_source(source)
+    cleaned = clean_records(records, rules=RankingRules(allow_ties=allow_ties, allow_partial=allow_partial), source=source)
+    with transaction.atomic():
+        project = _project_create(
+            slug=slug, allow_ties=allow_ties, allow_partial=allow_partial, target=target_annotators, user=user
+        )
+        return _import_cleaned(project, cleaned, source, user)
+
+
+def _import_cleaned(project: Project, cleaned: list[ExchangeRecord], source: str, user) -> ImportReport:
+    """The database part of an import (inside the caller's transaction)."""
+    stored = _stored_prompts(project, [r.id for r in cleaned])
+    conflicts = [problem for r in cleaned for problem in _response_conflicts(r, stored.get(r.id))]
+    if conflicts:
+        raise ExchangeError(conflicts)
+    report = ImportReport()
+    users = _users_by_name(_usernames(cleaned, source), report)
+    changed = _write_prompts(project, cleaned, stored)
+    new_rankings: list[Ranking] = []
+    for record in cleaned:
+        saved = _save_rankings(record, stored[record.id], users, source, user, new_rankings)
+        report.rankings_saved += saved
+        if record.id in changed.created:
+            report.created += 1
+        elif saved or record.id in changed.updated:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    _rankings_create(new_rankings, user)
+    return report
 
 
 def _project_create(*, slug: str, allow_ties: bool, allow_partial: bool, target: int, user) -> Project:
