@@ -1,4 +1,0 @@
-"""Routes of the compare pages (namespace `compare`)."""
-
-app_name = "compare"
-urlpatterns: list = []
