@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from training.engine import make_tiny_model
 from training.engine.synthetic import vowel_ranked_records, write_jsonl
 
 REAL_DATA = Path("/work/shared/data/real")
+
+# Tiny models on a shared CPU: one thread per process avoids OpenMP oversubscription, which made
+# training steps ~15x slower here; subprocesses (CLI, accelerate launch) inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

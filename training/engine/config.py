@@ -124,7 +124,7 @@ class RankedGRPOConfig(TrainingArguments):
         return {f.name: _jsonable(values[f.name]) for f in dataclasses.fields(self) if f.init and f.name in values}
 
     @classmethod
-    def from_json_dict(cls, data: dict) -> "RankedGRPOConfig":
+    def from_json_dict(cls, data: dict) -> RankedGRPOConfig:
         """Inverse of ``to_json_dict``; unknown keys (from another version) are ignored."""
         names = {f.name for f in dataclasses.fields(cls) if f.init}
         return cls(**{key: value for key, value in data.items() if key in names})

@@ -137,7 +137,7 @@ def dataset_sha256(data_path: str | os.PathLike) -> str:
 
 def _common_prefix_length(a: list[int], b: list[int]) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
@@ -228,7 +228,7 @@ class GroupCollator:
         input_ids = torch.full((len(rows), length), self.pad_token_id, dtype=torch.long)
         attention_mask = torch.zeros((len(rows), length), dtype=torch.long)
         completion_mask = torch.zeros((len(rows), length), dtype=torch.long)
-        for n, (row, mask) in enumerate(zip(rows, completion)):
+        for n, (row, mask) in enumerate(zip(rows, completion, strict=True)):
             input_ids[n, : len(row)] = torch.tensor(row)
             attention_mask[n, : len(row)] = 1
             completion_mask[n, : len(row)] = torch.tensor(mask)

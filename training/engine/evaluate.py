@@ -75,7 +75,7 @@ def ranking_metrics(scores_per_prompt: list[list[float]], ranks_per_prompt: list
     """Top-1 accuracy, nDCG, MRR, Kendall tau-b (means over prompts), pairwise and adjacent-tier pairwise
     accuracy (over all valid pairs, a tied score counting half)."""
     top1, ndcgs, rrs, taus, pairs, adjacent = [], [], [], [], [], []
-    for raw_scores, raw_ranks in zip(scores_per_prompt, ranks_per_prompt):
+    for raw_scores, raw_ranks in zip(scores_per_prompt, ranks_per_prompt, strict=True):
         scores, ranks = np.asarray(raw_scores, dtype=float), np.asarray(raw_ranks)
         top1.append(float(ranks[int(np.argmax(scores))] == 0))
         ndcgs.append(ndcg(relevance(ranks), scores))
@@ -137,10 +137,10 @@ def _robustness(scorer: _Scorer, records: list[dict], means: list[list[float]], 
     spaced_records = [dict(r, responses=[perturb_whitespace(x) for x in r["responses"]]) for r in records]
     _, spaced_means = scorer.score(spaced_records)
     original = [dense_ranking(m) for m in means]
-    order_same = [dense_ranking(m[::-1]) == o for m, o in zip(reversed_means, original)]
-    space_same = [dense_ranking(m) == o for m, o in zip(spaced_means, original)]
+    order_same = [dense_ranking(m[::-1]) == o for m, o in zip(reversed_means, original, strict=True)]
+    space_same = [dense_ranking(m) == o for m, o in zip(spaced_means, original, strict=True)]
     space_tau = [kendall_tau_b(np.asarray(s), np.asarray(dense_ranking(m)))
-                 for s, m in zip(spaced_means, means)]
+                 for s, m in zip(spaced_means, means, strict=True)]
     return {
         "adjacent_pair_accuracy": ranking_metrics(means, ranks)["adjacent_pair_accuracy"],
         "order_consistency": _mean([float(x) for x in order_same]),
@@ -184,14 +184,14 @@ def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | N
     result = {"model": model_name_or_path, "adapter_dir": adapter_dir, "split": split, **ranking_metrics(means, ranks)}
     result["robustness"] = _robustness(scorer, records, means, ranks) if robustness else {}
     per_prompt = [{"id": r["id"], "scores": m, "ranking": dense_ranking(m), "human_ranking": r["ranks"]}
-                  for r, m in zip(records, means)]
+                  for r, m in zip(records, means, strict=True)]
     if adapter_dir:
         with model.disable_adapter():
             base_sums, base_means = scorer.score(records)
             result["base"] = ranking_metrics(base_means, ranks)
         result["beta"] = _adapter_beta(adapter_dir, beta)
-        for entry, s, b, bm in zip(per_prompt, sums, base_sums, base_means):
+        for entry, s, b, bm in zip(per_prompt, sums, base_sums, base_means, strict=True):
             entry["base_scores"] = bm
-            entry["implicit_rewards"] = [result["beta"] * (x - y) for x, y in zip(s, b)]
+            entry["implicit_rewards"] = [result["beta"] * (x - y) for x, y in zip(s, b, strict=True)]
     result["per_prompt"] = per_prompt
     return result

@@ -19,7 +19,15 @@ from transformers import Trainer, TrainerCallback, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from .config import RankedGRPOConfig
-from .data import DataError, GroupCollator, GroupDataset, build_group_dataset, dataset_sha256, load_records, select_split
+from .data import (
+    DataError,
+    GroupCollator,
+    GroupDataset,
+    build_group_dataset,
+    dataset_sha256,
+    load_records,
+    select_split,
+)
 from .losses import grpo_pairwise_loss, log_odds, orpo_ranked_loss, pairwise_stats, plackett_luce_loss, valid_pair_mask
 from .modeling import add_lora_adapter, load_base_model, load_tokenizer, response_logps
 
@@ -61,10 +69,10 @@ class RankedGRPOTrainer(Trainer):
         if cache.is_file():
             stored = json.loads(cache.read_text())
             if stored.get("key") == key:
-                for group, ref in zip(dataset.groups, stored["ref_logps"]):
+                for group, ref in zip(dataset.groups, stored["ref_logps"], strict=True):
                     group["ref_logps"] = ref
                 return
-        for group, ref in zip(dataset.groups, self._reference_pass(dataset)):
+        for group, ref in zip(dataset.groups, self._reference_pass(dataset), strict=True):
             group["ref_logps"] = ref
         if self.is_world_process_zero():
             cache.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +93,7 @@ class RankedGRPOTrainer(Trainer):
                 batch = self._prepare_inputs(self.data_collator(groups))
                 logps = response_logps(model, batch["input_ids"], batch["attention_mask"], batch["completion_mask"])
                 grid = self._to_grid(logps.float(), batch)
-                results.extend(row[: len(g["response_ids"])].tolist() for row, g in zip(grid.cpu(), groups))
+                results.extend(row[: len(g["response_ids"])].tolist() for row, g in zip(grid.cpu(), groups, strict=True))
         model.train(was_training)
         return results
 
