@@ -142,6 +142,8 @@ class JobReporter:
             )
             if not updated:
                 self.lost = True
+                now = TrainingJob.objects.filter(pk=self.job_id).values("status", "worker_id", "heartbeat_at").first()
+                logger.warning("job %s is no longer owned by this worker (now %s)", self.job_id, now)
                 return
             if metrics:
                 JobMetric.objects.bulk_create(
@@ -165,7 +167,7 @@ class JobRun:
 
     def __init__(self, job: TrainingJob):
         self.job = job
-        self.engine = load_engine()
+        self.engine = None  # imported after the heartbeat runs: importing torch can take a while
         self.work_dir = job_work_dir(job)
         self.output_dir = self.work_dir / "output"
         self.reporter = JobReporter(job)
@@ -176,15 +178,18 @@ class JobRun:
         logger.info("job %s attempt %s claimed by %s", self.job.pk, self.job.attempts, self.job.worker_id)
         self.reporter.start()
         try:
+            self.reporter.set_phase("loading the training engine")
+            self.engine = load_engine()
             status, fields = self._run_stages()
         except OwnershipLost:
             status, fields = "", {}
-        except self.engine.TrainingCancelled as exc:
-            logger.info("cancelled: %s", exc)
-            status, fields = Status.CANCELLED, {}
         except BaseException as exc:  # noqa: B036 - time limits arrive as BaseException; every failure is recorded
-            logger.error("failed: %s", exc, exc_info=True)
-            status, fields = Status.FAILED, {"error": readable_error(exc), "error_detail": traceback.format_exc()}
+            if self.engine is not None and isinstance(exc, self.engine.TrainingCancelled):
+                logger.info("cancelled: %s", exc)
+                status, fields = Status.CANCELLED, {}
+            else:
+                logger.error("failed: %s", exc, exc_info=True)
+                status, fields = Status.FAILED, {"error": readable_error(exc), "error_detail": traceback.format_exc()}
         finally:
             self.reporter.stop()
             _release_memory()

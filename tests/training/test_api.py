@@ -117,3 +117,11 @@ def test_cancel_and_resume_through_the_api(trainer_admin, ranked, broker, fake_e
     resumed = client.post(f"/api/jobs/{job_id}/resume/").json()
     assert resumed["status"] == "queued" and resumed["error"] == ""
     assert client.get("/api/jobs/999/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_every_bad_field_is_reported_at_once(trainer_admin, ranked):
+    response = client_for(trainer_admin).post(
+        "/api/jobs/", {"project": ranked.slug, "preset": "cpu-smoke",
+                       "config": {**FAKE, "beta": 0, "weighting": "cubic", "lora_r": 0}}, format="json")
+    assert sorted(response.json()["config"]) == ["beta", "lora_r", "weighting"]

@@ -34,23 +34,38 @@ def config_build(*, values: dict, preset: str = "") -> dict:
         raise JobConfigError({name: ["unknown hyperparameter"] for name in unknown})
     if preset and preset not in presets():
         raise JobConfigError({"preset": [f"unknown preset {preset!r}; choose one of {', '.join(presets())}"]})
-    config = {name: spec["default"] for name, spec in fields.items()}
+    base = {name: spec["default"] for name, spec in fields.items()}
     if preset:
-        config.update(presets()[preset]["config"])
-    config.update(values)
-    config_validate(config)
+        base.update(presets()[preset]["config"])
+    config = {**base, **values}
+    config_validate(config, fallback=base)
     return config
 
 
-def config_validate(config: dict) -> None:
-    """Build a ``RankedGRPOConfig`` from ``config`` (placeholder paths); raise ``JobConfigError`` if it refuses."""
+def config_validate(config: dict, fallback: dict | None = None) -> None:
+    """Build a ``RankedGRPOConfig`` from ``config`` (placeholder paths); raise ``JobConfigError`` if it refuses.
+
+    The engine stops at the first bad field; to report every bad field at once, each one found is
+    swapped for its ``fallback`` (default) value and the config is checked again.
+    """
     from training.engine import RankedGRPOConfig
 
+    fallback = fallback or {}
+    trial, errors = dict(config), {}
     with tempfile.TemporaryDirectory(prefix="grpo-config-") as scratch:
-        try:
-            RankedGRPOConfig(output_dir=scratch, data_path="(export made at launch)", **config)
-        except (ValueError, TypeError) as exc:
-            raise JobConfigError(_field_errors(str(exc), set(config))) from exc
+        for _ in range(len(config) + 1):
+            try:
+                RankedGRPOConfig(output_dir=scratch, data_path="(export made at launch)", **trial)
+                break
+            except (ValueError, TypeError) as exc:
+                found = _field_errors(str(exc), set(trial))
+                errors.update(found)
+                name = next(iter(found))
+                if name == "__all__" or name not in fallback or trial[name] == fallback[name]:
+                    break
+                trial[name] = fallback[name]
+    if errors:
+        raise JobConfigError(errors)
 
 
 def _field_errors(message: str, fields: set[str]) -> dict[str, list[str]]:

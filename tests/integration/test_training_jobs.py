@@ -1,0 +1,94 @@
+"""Training jobs end to end: real Redis, a real `manage.py rundramatiq` worker process, runserver and the
+real engine on a tiny model. Tests run in file order and share one stack (see stack.py)."""
+
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
+
+SMALL = {"num_train_epochs": 2, "per_device_train_batch_size": 3, "max_length": 96, "max_prompt_length": 48,
+         "logging_steps": 1, "save_steps": 4}
+# 18 train prompts / 3 per batch = 6 steps per epoch
+LONG = {**SMALL, "num_train_epochs": 40}
+
+
+def launch(stack, config: dict) -> dict:
+    status, body = stack.api("POST", "/api/jobs/", {"project": "vowels", "preset": "cpu-smoke", "config": config,
+                                                  "validated_only": False})
+    assert status == 201, body
+    return body
+
+
+def test_bad_configs_are_rejected_with_field_errors(stack):
+    status, body = stack.api("POST", "/api/jobs/", {"project": "vowels", "preset": "cpu-smoke",
+                                                   "config": {"beta": 0, "weighting": "cubic"}})
+    assert status == 400
+    assert body["config"]["beta"] == ["must be > 0 (got 0)"]
+    assert stack.api("GET", "/api/jobs/")[1]["count"] == 0
+
+
+def test_a_job_launched_through_the_api_trains_and_stores_metrics_and_evaluation(stack):
+    job = launch(stack, SMALL)
+    assert job["status"] == "queued"
+    done = stack.wait_job(job["id"], lambda j: j["status"] == "succeeded", what="succeeded")
+    assert done["progress"]["step"] == done["progress"]["total_steps"] == 12
+    assert done["metrics"]["steps"] == list(range(1, 13))
+    assert all(loss is not None for loss in done["metrics"]["loss"])
+    base, tuned = done["evaluation"]["base"], done["evaluation"]["tuned"]
+    assert base["n_prompts"] == tuned["n_prompts"] == 6
+    for metric in ("accuracy", "ndcg", "mrr", "pairwise_accuracy"):
+        assert 0 <= base[metric] <= 1 and 0 <= tuned[metric] <= 1
+    assert "order_consistency" in tuned["robustness"]
+    assert (stack.data_dir / "training" / done["adapter_dir"] / "adapter_model.safetensors").is_file()
+    assert done["attempts"] == 1
+
+
+def test_a_duplicate_delivery_does_not_run_the_job_twice(stack):
+    from dramatiq import Message
+    from dramatiq.brokers.redis import RedisBroker
+
+    job_id = stack.api("GET", "/api/jobs/?status=succeeded")[1]["results"][0]["id"]
+    before = stack.job(job_id)
+    broker = RedisBroker(url=stack.env["REDIS_URL"])
+    broker.declare_queue("training")
+    broker.enqueue(Message(queue_name="training", actor_name="run_training_job", args=(job_id,), kwargs={},
+                           options={}))
+    deadline = time.monotonic() + 60
+    while f"job {job_id} not claimed" not in stack.worker_log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert f"job {job_id} not claimed: it is succeeded" in stack.worker_log.read_text()
+    after = stack.job(job_id)
+    assert (after["attempts"], after["status"], after["finished_at"]) == (1, "succeeded", before["finished_at"])
+
+
+def test_cancelling_a_running_job_stops_it_with_a_checkpoint(stack):
+    job = launch(stack, LONG)
+    stack.wait_job(job["id"], lambda j: j["progress"]["step"] >= 5, what="step 5")
+    status, body = stack.api("POST", f"/api/jobs/{job['id']}/cancel/")
+    assert status == 200 and body["cancel_requested"] is True
+    done = stack.wait_job(job["id"], lambda j: j["status"] == "cancelled", what="cancelled", timeout=60)
+    assert done["progress"]["step"] < done["progress"]["total_steps"]
+    output = stack.data_dir / "training" / f"job-{job['id']}" / "output"
+    assert list(output.glob("checkpoint-*"))
+    assert "cancelled" in (output.parent / "job.log").read_text()
+
+
+def test_a_killed_worker_leaves_an_interrupted_job_that_resumes_from_its_checkpoint(stack):
+    job = launch(stack, {**LONG, "num_train_epochs": 4})  # 24 steps, checkpoints every 4
+    stack.wait_job(job["id"], lambda j: j["progress"]["step"] >= 9, what="step 9")
+    stack.kill_worker()
+    killed_at = stack.job(job["id"])["progress"]["step"]
+    interrupted = stack.wait_job(job["id"], lambda j: j["status"] == "interrupted", what="interrupted", timeout=60)
+    assert "heartbeat" in interrupted["error"]
+    # a dead job does not block the queue: a new worker takes the next job while this one waits
+    stack.start_worker()
+    status, body = stack.api("POST", f"/api/jobs/{job['id']}/resume/")
+    assert status == 200 and body["status"] == "queued"
+    done = stack.wait_job(job["id"], lambda j: j["status"] == "succeeded", what="succeeded after resume")
+    assert done["attempts"] == 2
+    assert "checkpoint-" in done["resumed_from"]
+    resumed_step = int(done["resumed_from"].rsplit("-", 1)[1])
+    assert 4 <= resumed_step <= killed_at
+    assert done["metrics"]["steps"] == list(range(1, 25))
+    assert done["evaluation"]["tuned"] is not None
