@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -30,6 +31,7 @@ from ..models import Assignment, Project, Prompt, Ranking
 
 DONE_STATUSES = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)
 CANDIDATES_PER_TRY = 5
+PROGRESS_CACHE_SECONDS = 10
 
 
 class PromptFull(Exception):
@@ -52,11 +54,12 @@ def _count(qs: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def _taken_slots(*, annotator, now: datetime) -> Coalesce:
-    """Slots of ``OuterRef('pk')`` (a prompt) used by others: submitted rankings + live leases."""
-    submitted = Ranking.objects.filter(prompt=OuterRef("pk"), status=Ranking.Status.SUBMITTED).exclude(
-        annotator=annotator
-    )
+def _submitted_count() -> Coalesce:
+    return _count(Ranking.objects.filter(prompt=OuterRef("pk"), status=Ranking.Status.SUBMITTED))
+
+
+def _leased_count(*, annotator, now: datetime) -> Coalesce:
+    """Live leases of ``OuterRef('pk')`` (a prompt) held by others who have not submitted it."""
     holder_submitted = Ranking.objects.filter(
         prompt=OuterRef("prompt"), annotator=OuterRef("annotator"), status=Ranking.Status.SUBMITTED
     )
@@ -65,7 +68,15 @@ def _taken_slots(*, annotator, now: datetime) -> Coalesce:
         .exclude(annotator=annotator)
         .exclude(Exists(holder_submitted))
     )
-    return _count(submitted) + _count(leases)
+    return _count(leases)
+
+
+def _taken_slots(*, annotator, now: datetime) -> Coalesce:
+    """Slots of ``OuterRef('pk')`` used by others: their submitted rankings + their live leases."""
+    submitted = Ranking.objects.filter(prompt=OuterRef("pk"), status=Ranking.Status.SUBMITTED).exclude(
+        annotator=annotator
+    )
+    return _count(submitted) + _leased_count(annotator=annotator, now=now)
 
 
 def _done_by(annotator) -> Exists:
@@ -75,17 +86,25 @@ def _done_by(annotator) -> Exists:
 
 
 def open_prompts(*, project: Project, annotator, now: datetime | None = None) -> QuerySet[Prompt]:
-    """Prompts of ``project`` this labeler may be handed now, best candidate first."""
+    """Prompts of ``project`` this labeler may be handed now, best candidate first.
+
+    One query; its cost grows with the project's prompts (each is checked through the indexes
+    on rankings and leases), its number of queries does not.
+    """
     now = now or timezone.now()
     my_draft = Exists(
         Ranking.objects.filter(prompt=OuterRef("pk"), annotator=annotator, status=Ranking.Status.DRAFT)
     )
-    n_submitted = _count(Ranking.objects.filter(prompt=OuterRef("pk"), status=Ranking.Status.SUBMITTED))
+    # Prompts the labeler submitted are excluded, so every submitted ranking counted is someone else's.
     return (
         Prompt.objects.filter(project=project)
         .exclude(_done_by(annotator))
-        .alias(taken=_taken_slots(annotator=annotator, now=now), my_draft=my_draft, n_submitted=n_submitted)
-        .filter(taken__lt=project.target_annotators + F("extra_annotators"))
+        .annotate(
+            n_submitted=_submitted_count(),
+            n_leased=_leased_count(annotator=annotator, now=now),
+            my_draft=my_draft,
+        )
+        .filter(n_submitted__lt=project.target_annotators + F("extra_annotators") - F("n_leased"))
         .order_by(F("my_draft").desc(), "n_submitted", "id")
     )
 
@@ -147,20 +166,24 @@ def assignment_next(*, project: Project, annotator, now: datetime | None = None)
 
 
 @transaction.atomic
-def assignment_claim(*, prompt: Prompt, annotator, now: datetime | None = None) -> Assignment | None:
+def assignment_claim(*, prompt: Prompt, annotator, now: datetime | None = None) -> None:
     """Make sure ``annotator`` may work on ``prompt`` now, renewing or taking a lease.
 
-    Editing one's own submitted ranking needs no slot (returns ``None``). Otherwise the labeler
-    keeps or takes a lease while a slot is free, and ``PromptFull`` is raised when none is.
+    A live lease is renewed; editing one's own submitted ranking needs no slot; otherwise a
+    lease is taken while a slot is free, and ``PromptFull`` is raised when none is.
     """
     now = now or timezone.now()
+    renewed = Assignment.objects.filter(prompt=prompt, annotator=annotator, expires_at__gt=now).update(
+        expires_at=lease_expiry(now)
+    )
+    if renewed:
+        return
     if Ranking.objects.filter(prompt=prompt, annotator=annotator, status=Ranking.Status.SUBMITTED).exists():
-        return None
+        return
     locked = Prompt.objects.select_for_update().select_related("project").get(pk=prompt.pk)
-    live = Assignment.objects.filter(prompt=prompt, annotator=annotator, expires_at__gt=now).first()
-    if live is None and not _has_free_slot(locked, annotator, now):
+    if not _has_free_slot(locked, annotator, now):
         raise PromptFull(prompt)
-    return _lease(locked, annotator, now)
+    _lease(locked, annotator, now)
 
 
 @transaction.atomic
@@ -175,21 +198,35 @@ def assignment_purge_expired(*, now: datetime | None = None) -> int:
     return deleted
 
 
+def _project_totals(project: Project) -> dict:
+    """Prompts and submitted rankings of a project, cached for a few seconds: these two counts
+    scan the whole project, and a progress bar may lag a little."""
+    key = f"grpo:labeling-totals:{project.pk}"
+    totals = cache.get(key)
+    if totals is None:
+        totals = Prompt.objects.filter(project=project).aggregate(n=Count("pk"), extra=Coalesce(Sum("extra_annotators"), 0))
+        totals["submitted"] = Ranking.objects.filter(
+            prompt__project=project, status=Ranking.Status.SUBMITTED
+        ).count()
+        cache.set(key, totals, PROGRESS_CACHE_SECONDS)
+    return totals
+
+
 def labeling_progress(*, project: Project, annotator) -> dict:
-    """Done/target figures for the progress bar of the labeler and of the project."""
-    prompts = Prompt.objects.filter(project=project)
-    totals = prompts.aggregate(n=Count("pk"), extra=Coalesce(Sum("extra_annotators"), 0))
-    mine = Ranking.objects.filter(prompt__project=project, annotator=annotator)
-    my_done = mine.filter(status__in=DONE_STATUSES).count()
-    submitted = Ranking.objects.filter(prompt__project=project, status=Ranking.Status.SUBMITTED).count()
+    """Done/target figures for the progress bars: the labeler's own (live) and the project's."""
+    totals = _project_totals(project)
+    my_done = Ranking.objects.filter(
+        prompt__project=project, annotator=annotator, status__in=DONE_STATUSES
+    ).count()
     wanted = totals["n"] * project.target_annotators + totals["extra"]
+    done = min(totals["submitted"], wanted)
     return {
         "mine_done": my_done,
         "mine_target": totals["n"],
         "mine_percent": _percent(my_done, totals["n"]),
-        "project_done": min(submitted, wanted),
+        "project_done": done,
         "project_target": wanted,
-        "project_percent": _percent(min(submitted, wanted), wanted),
+        "project_percent": _percent(done, wanted),
     }
 
 

@@ -111,12 +111,14 @@ def test_claim_takes_a_free_slot_refuses_a_full_prompt_and_lets_owners_edit():
     project = make_project(n_prompts=1, target_annotators=1)
     prompt = project.prompts.get()
     a, b = make_user("a"), make_user("b")
-    assert assignment_claim(prompt=prompt, annotator=a) is not None
+    assignment_claim(prompt=prompt, annotator=a)
+    assert Assignment.objects.filter(prompt=prompt, annotator=a).exists()
     with pytest.raises(PromptFull, match="already has all the rankings"):
         assignment_claim(prompt=prompt, annotator=b)
     submit(prompt, a)
     assignment_release(prompt=prompt, annotator=a)
-    assert assignment_claim(prompt=prompt, annotator=a) is None  # editing needs no slot
+    assignment_claim(prompt=prompt, annotator=a)  # editing needs no slot
+    assert not Assignment.objects.filter(prompt=prompt, annotator=a).exists()
 
 
 def test_a_candidate_filled_between_read_and_lock_is_passed_over(monkeypatch):
