@@ -11,7 +11,7 @@ DATA_DIR ?= var
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
-.PHONY: run test install install-test system-deps redis worker web migrate demo lint benchmarks clean
+.PHONY: run test install install-test system-deps redis worker web migrate demo lint benchmarks clean tiny-model
 
 $(VENV)/.installed-base: requirements/base.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
+# The CPU smoke preset's base model: a tiny random-init Llama built locally, once (no download).
+TINY_MODEL := $(DATA_DIR)/models/tiny-llama
+tiny-model: install
+	@test -f $(TINY_MODEL)/model.safetensors || ( rm -rf $(TINY_MODEL).tmp && \
+	  $(PY) -m training.engine make-tiny-model $(TINY_MODEL).tmp && rm -rf $(TINY_MODEL) && mv $(TINY_MODEL).tmp $(TINY_MODEL) )
+	@echo "tiny model: $(TINY_MODEL)"
+
 worker: install
 	mkdir -p $(DATA_DIR)/log
 	$(PY) manage.py rundramatiq --processes 1 --threads 1 --queues training default \
@@ -52,7 +59,7 @@ worker: install
 web: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-run: redis demo worker
+run: redis demo tiny-model worker
 	@echo ""
 	@echo "GRPO Studio: http://$(HOST):$(PORT)/   (demo logins printed above by seed_demo)"
 	@echo ""
