@@ -328,3 +328,18 @@ def test_an_exported_consensus_is_not_stored_as_a_ranking_of_its_own(db):
     assert errors_of(project, [record("b", rankings=[0, 0, 1, 2])]) == [
         "record 1 (id b): rankings: ties are not allowed in this project"
     ]
+
+
+def test_bulk_created_rankings_match_what_ranking_save_writes(empty_project, admin_user):
+    rankings_import(project=empty_project, records=[record("a", rankings=[1, 0, 2, None])], user=admin_user)
+    bulk = Ranking.objects.get()
+    prompt = Prompt.objects.get()
+    other = make_user("ref")
+    reference = ranking_save(
+        prompt=prompt, annotator=other, tiers=[[1], [0], [2]], status="submitted", source="import:import", changed_by=admin_user
+    )
+    fields = ("tiers", "status", "skip_reason", "version", "source", "time_spent_ms")
+    assert [getattr(bulk, f) for f in fields] == [getattr(reference, f) for f in fields]
+    assert bulk.submitted_at is not None and bulk.created_at is not None
+    revision_fields = ("version", "tiers", "status", "skip_reason", "changed_by_id", "source")
+    assert list(bulk.revisions.values_list(*revision_fields)) == list(reference.revisions.values_list(*revision_fields))
