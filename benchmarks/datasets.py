@@ -97,11 +97,8 @@ def _users(slug: str, annotators: int) -> tuple[list[User], list[User]]:
     wanted = [(f"{slug}-a{i}", "labeler") for i in range(annotators)]
     wanted += [(f"{slug}-labeler", "labeler"), (f"{slug}-reviewer", "reviewer"), (f"{slug}-admin", "admin")]
     users = []
-    for username, role in wanted:
-        user, created = User.objects.get_or_create(username=username, defaults={"password": password})
-        if created or not user.check_password(BENCH_PASSWORD):
-            user.password = password
-            user.save(update_fields=["password"])
+    for username, role in wanted:  # one hash for all; checking each stored one would cost a hash each
+        user, created = User.objects.update_or_create(username=username, defaults={"password": password})
         user.groups.add(groups[role])
         users.append(user)
     return users[:annotators], users[annotators:]
