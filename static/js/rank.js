@@ -401,10 +401,15 @@
     var forms = root.matches && root.matches("[data-rank-widget]") ? [root] : $all(root, "[data-rank-widget]");
     forms.forEach(function (form) {
       if (form.__rankWidget) return;
-      new RankWidget(form);
+      var widget = new RankWidget(form);
       if (form.hasAttribute("data-rank-autofocus")) {
         var first = form.querySelector(".rank-card");
         if (first) first.focus({ preventScroll: true });
+        var title = document.getElementById("prompt-title");
+        var errors = form.querySelector("[data-rank-errors]");
+        widget.announce((errors ? "Not submitted: " + errors.textContent.replace(/\s+/g, " ").trim() + " "
+          : (title ? title.textContent + " loaded. " : "")) +
+          form.querySelectorAll(".rank-card").length + " responses. Press ? for keys.");
       }
     });
   }

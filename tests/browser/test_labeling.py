@@ -16,6 +16,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _urlconf_imported():
+    """Import every URL module (some pull in torch) before the browser's first request, which
+    would otherwise wait for it and can pass the 10 s page timeout on a busy machine."""
+    from django.urls import get_resolver
+
+    assert get_resolver().url_patterns
+
+
 def card(page, label):
     return page.locator(f'#rank .rank-card[data-label="{label}"]')
 
@@ -179,3 +188,25 @@ def test_screenshots_of_the_rank_screen(browser, live_server, tmp_path, name, vi
     if os.environ.get("GRPO_UPDATE_SCREENSHOTS"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, SCREENSHOTS / path.name)
+
+
+def test_ten_prompts_in_a_row_with_the_keyboard_only(page, live_server):
+    """The issue's bar: a new labeler ranks 10 prompts with keys, each stored exactly as shown."""
+    labeler = make_user("newbie", "labeler")
+    project = make_labeling_project(slug="ten", n_prompts=10)
+    login(page, "newbie")
+    prompt_id = open_first_prompt(page, project)
+    for _ in range(10):
+        page.wait_for_function("document.activeElement && document.activeElement.dataset.label === 'A'")
+        press(page, "1", "2", "2", "3")  # A best, B = C, D last (focus walks the unranked cards)
+        expected = [[position(page, "A")], sorted([position(page, "B"), position(page, "C")]), [position(page, "D")]]
+        press(page, "Enter")
+        page.wait_for_function(
+            "id => { const p = document.querySelector('#labeling-panel'); return p && p.dataset.promptId !== String(id); }",
+            arg=prompt_id,
+        )
+        assert Ranking.objects.get(prompt_id=prompt_id, annotator=labeler).tiers == expected
+        prompt_id = page.locator("#labeling-panel").get_attribute("data-prompt-id")
+        prompt_id = int(prompt_id) if prompt_id else None
+    assert page.locator("[data-labeling-done]").is_visible()
+    assert Ranking.objects.filter(annotator=labeler, status="submitted").count() == 10
