@@ -210,3 +210,23 @@ def test_ten_prompts_in_a_row_with_the_keyboard_only(page, live_server):
         prompt_id = int(prompt_id) if prompt_id else None
     assert page.locator("[data-labeling-done]").is_visible()
     assert Ranking.objects.filter(annotator=labeler, status="submitted").count() == 10
+
+
+def test_without_javascript_the_page_is_a_plain_form(browser, live_server):
+    labeler = make_user("lab1", "labeler")
+    project = make_labeling_project()
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    login(page, "lab1")
+    page.goto(f"/label/{project.slug}/")
+    prompt_id = int(page.locator("#labeling-panel").get_attribute("data-prompt-id"))
+    assert page.locator("#rank select").first.is_visible()
+    page.select_option('#rank .rank-card[data-label="D"] select', "1")
+    page.select_option('#rank .rank-card[data-label="A"] select', "2")
+    page.select_option('#rank .rank-card[data-label="B"] select', "2")
+    expected = [[position(page, "D")], sorted([position(page, "A"), position(page, "B")])]
+    page.click("#rank [data-rank-submit]")
+    page.wait_for_url(lambda url: f"/p/{prompt_id}/" not in url)
+    assert Ranking.objects.get(prompt_id=prompt_id, annotator=labeler).tiers == expected
+    context.close()
