@@ -20,7 +20,7 @@ WRITING = [
 
         If Friday doesn't suit the others, I'm happy to send my input in writing beforehand.
 
-        Best regards,
+        Best regards, \\
         Alex
 
         **In short:** thanks, a clear "no" for Thursday, two concrete Friday slots and a fallback.
@@ -31,7 +31,7 @@ WRITING = [
         Thanks for the invite. I have a conflict on Thursday, so I won't be able to attend. Would
         Friday work for you instead? I'm flexible most of the day.
 
-        Best,
+        Best, \\
         Alex
         """,
         """
@@ -47,8 +47,8 @@ WRITING = [
         """
         Here is a haiku in the classic 5-7-5 syllable pattern:
 
-        > Maple leaves let go,
-        > the cold creek carries their red
+        > Maple leaves let go, \\
+        > the cold creek carries their red \\
         > past the empty nest.
 
         - Line 1 (5): *Ma-ple leaves let go*
@@ -61,13 +61,13 @@ WRITING = [
         **In short:** three lines, 5-7-5, one clear seasonal image.
         """,
         """
-        Crisp wind through the oaks,
-        golden leaves drift to the path,
+        Crisp wind through the oaks, \\
+        golden leaves drift to the path, \\
         the year exhales slow.
         """,
         """
-        Autumn leaves falling
-        it is getting colder now
+        Autumn leaves falling \\
+        it is getting colder now \\
         autumn is nice
         """,
         """
@@ -183,7 +183,7 @@ WRITING = [
         I brought you a small jar of honey from the trip as a thank-you. Please let me know
         whenever I can return the favour.
 
-        Warmly,
+        Warmly, \\
         Sam
 
         **In short:** a specific thanks (the fern, the heat wave), a small gesture, and an offer to return the favour.
@@ -194,7 +194,7 @@ WRITING = [
         Thank you so much for watering my plants while I was away. They all look healthy and
         happy, which is entirely thanks to you. Please let me know if I can ever return the favour.
 
-        Best wishes,
+        Best wishes, \\
         Sam
         """,
         """

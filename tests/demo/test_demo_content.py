@@ -1,9 +1,11 @@
 """The demo content: varied prompts, four answers each whose quality shows in learnable features."""
 
 import collections
+import itertools
 import re
 
 from ranking_app.demo_data import GUIDELINES, demo_annotations, demo_prompts
+from ranking_app.demo_data.item import _continues, unwrap
 from ranking_app.ranking import canonical_tiers, tiers_errors
 
 
@@ -81,3 +83,23 @@ def test_simulated_rankings_are_well_formed_and_mostly_agree():
 def test_guidelines_cover_the_criteria_ties_and_unranked():
     for phrase in ("Safety", "Correctness", "Helpfulness", "concision", "Ties", "Unranked", "declines politely"):
         assert phrase in GUIDELINES
+
+
+def test_source_wrapping_is_removed_but_code_lists_and_explicit_breaks_stay():
+    text = "A long\nparagraph.\n\n- item that\n  wraps\n- next\n\n```bash\nls \\\n  -l\n```\nBest, \\\nSam\n\n> quoted\n> prose"
+
+    assert unwrap(text) == (
+        "A long paragraph.\n\n- item that wraps\n- next\n\n```bash\nls \\\n  -l\n```\nBest,\nSam\n\n> quoted prose"
+    )
+
+
+def test_stored_texts_have_no_source_wrapping_left():
+    # Source wrapping leaves long lines (~90 characters) followed by a continuation line; the only
+    # line breaks left inside a paragraph are the explicit ones of poems and sign-offs (short lines).
+    for prompt in demo_prompts():
+        for text in (prompt.item.prompt, *prompt.item.answers):
+            lines, in_code = text.split("\n"), False
+            for prev, line in itertools.pairwise(lines):
+                in_code = in_code != prev.strip().startswith("```")
+                if not in_code and _continues(prev, line.strip()):
+                    assert len(prev) < 60, f"{prompt.external_id}: wrapped line {prev!r}"
