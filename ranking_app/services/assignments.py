@@ -198,10 +198,19 @@ def assignment_purge_expired(*, now: datetime | None = None) -> int:
     return deleted
 
 
+def _totals_key(project: Project) -> str:
+    return f"grpo:labeling-totals:{project.pk}"
+
+
+def progress_cache_clear(*, project: Project) -> None:
+    """Forget the cached project totals (after this process submitted or skipped a ranking)."""
+    cache.delete(_totals_key(project))
+
+
 def _project_totals(project: Project) -> dict:
     """Prompts and submitted rankings of a project, cached for a few seconds: these two counts
-    scan the whole project, and a progress bar may lag a little."""
-    key = f"grpo:labeling-totals:{project.pk}"
+    scan the whole project, so the project bar may lag others' work by up to that long."""
+    key = _totals_key(project)
     totals = cache.get(key)
     if totals is None:
         totals = Prompt.objects.filter(project=project).aggregate(n=Count("pk"), extra=Coalesce(Sum("extra_annotators"), 0))
@@ -242,4 +251,5 @@ __all__ = [
     "assignment_release",
     "labeling_progress",
     "open_prompts",
+    "progress_cache_clear",
 ]

@@ -255,3 +255,18 @@ def test_labelers_never_see_other_rankings_or_the_consensus(client, labeler, lab
     client.post(submit_url(prompt), form(prompt, r0=1, r1=2))
     other.refresh_from_db()
     assert other.tiers == [[3], [1], [0, 2]] and other.version == 1
+
+
+def test_progress_counts_my_work_and_the_project_s(client, labeler, labeler2, demo):
+    ranking_save(prompt=demo.prompts.order_by("id").last(), annotator=labeler2, tiers=[[0], [1]], status="submitted")
+    client.force_login(labeler)
+    prompt, page = open_next(client, demo)
+    assert page.context["progress"] == {
+        "mine_done": 0, "mine_target": 3, "mine_percent": 0,
+        "project_done": 1, "project_target": 6, "project_percent": 16,
+    }
+    client.post(submit_url(prompt), form(prompt, r0=1, r1=2))
+    _, page = open_next(client, demo)
+    progress = page.context["progress"]
+    assert (progress["mine_done"], progress["project_done"]) == (1, 2)
+    assert "You: <strong>1</strong> / 3 prompts" in page.content.decode()
