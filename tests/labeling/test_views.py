@@ -270,3 +270,14 @@ def test_progress_counts_my_work_and_the_project_s(client, labeler, labeler2, de
     progress = page.context["progress"]
     assert (progress["mine_done"], progress["project_done"]) == (1, 2)
     assert "You: <strong>1</strong> / 3 prompts" in page.content.decode()
+
+
+def test_fifty_responses_render_and_submit(client, labeler):
+    project = make_labeling_project(slug="wide50", n_prompts=1, k=50)
+    client.force_login(labeler)
+    prompt, page = open_next(client, project)
+    assert [c.label for c in page.context["widget"].cards][-2:] == ["AW", "AX"]
+    ranks = {f"r{p}": 50 - p for p in range(50)}
+    response = client.post(submit_url(prompt), form(prompt, **ranks))
+    assert response.status_code == 302
+    assert Ranking.objects.get(prompt=prompt).tiers == [[p] for p in range(49, -1, -1)]
