@@ -18,6 +18,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+@pytest.fixture(autouse=True)
+def _urlconf_loaded():
+    """Import every URL module (some import torch, ~20 s on a busy machine) before the browser's
+    first request, so page loads are not charged with it and stay within Playwright's timeout."""
+    from django.urls import reverse
+
+    reverse("home")
+
+
 def shot(page, name: str) -> None:
     if os.environ.get("GRPO_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -40,13 +49,20 @@ def card(page, label):
 
 
 def drag(page, source, target):
-    """Mouse drag through SortableJS: press on the card header, move in steps, release."""
+    """Mouse drag through SortableJS: press on the card header, move until SortableJS has put the
+    placeholder (ghost) into ``target``, release. Drop zones open up when a drag starts and the
+    ghost moving through them shifts the layout, so the target is re-measured on every try."""
     head = source.locator(".rank-card-head").bounding_box()
     page.mouse.move(head["x"] + 12, head["y"] + head["height"] / 2)
     page.mouse.down()
     page.mouse.move(head["x"] + 22, head["y"] + head["height"] / 2 + 8, steps=3)
-    box = target.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=12)
+    for attempt in range(10):
+        page.wait_for_timeout(150)
+        box = target.bounding_box()
+        y = box["y"] + box["height"] * (0.5 if attempt % 2 == 0 else 0.3)
+        page.mouse.move(box["x"] + box["width"] / 2, y, steps=6)
+        if target.locator(".rank-ghost").count():
+            break
     page.mouse.up()
     page.wait_for_timeout(50)
 
