@@ -84,9 +84,11 @@ def test_cancel_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_p
         torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6)
 
 
-def test_learning_held_out_pairwise_accuracy_rises_from_chance_to_at_least_0_8(tmp_path, tiny_model_dir, vowel_data):
+@pytest.mark.parametrize("loss", ["grpo", "plackett-luce"])
+def test_learning_held_out_pairwise_accuracy_rises_from_chance_to_at_least_0_8(tmp_path, tiny_model_dir, vowel_data,
+                                                                              loss):
     before = evaluate_model(tiny_model_dir, vowel_data, max_length=64, robustness=False)
-    result = run_training(config(tmp_path, tiny_model_dir, vowel_data, num_train_epochs=3, beta=0.5))
+    result = run_training(config(tmp_path, tiny_model_dir, vowel_data, num_train_epochs=3, beta=0.5, loss=loss))
     after = evaluate_model(tiny_model_dir, vowel_data, adapter_dir=result["adapter_dir"], max_length=64)
     assert before["pairwise_accuracy"] <= 0.65  # a random init prefers no rule (its letter biases are arbitrary)
     assert after["base"]["pairwise_accuracy"] == pytest.approx(before["pairwise_accuracy"])
