@@ -106,8 +106,11 @@ def discordant_pairs(scores: Sequence[float], reference: Sequence[int]) -> list[
 
 
 # ---------------------------------------------------------------------------- metrics against a reference
-def prompt_metrics(scores: Sequence[float], reference: Sequence[int]) -> dict:
-    """One prompt's contribution to the engine's ``ranking_metrics`` (reference must hold a valid pair)."""
+def prompt_metrics(scores: Sequence[float], reference: Sequence[int], *, tau: float | None = None) -> dict:
+    """One prompt's contribution to the engine's ``ranking_metrics`` (reference must hold a valid pair).
+
+    ``tau`` skips the (slow, scipy) Kendall tau when the caller computed it already (``metrics_batch``).
+    """
     s, r = np.asarray(scores, dtype=float), np.asarray(reference)
     order = np.argsort(-s, kind="stable")
     outcomes = _pair_outcomes(s, r)
@@ -115,10 +118,63 @@ def prompt_metrics(scores: Sequence[float], reference: Sequence[int]) -> dict:
         "accuracy": float(r[int(np.argmax(s))] == 0),
         "ndcg": ndcg(relevance(r), s),
         "mrr": 1.0 / (int(np.nonzero(r[order] == 0)[0][0]) + 1),
-        "kendall_tau": kendall_tau_b(s, r),  # nan when undefined
+        "kendall_tau": kendall_tau_b(s, r) if tau is None else tau,  # nan when undefined
         "pairs_correct": float(sum(outcomes)),
         "n_pairs": len(outcomes),
     }
+
+
+# ---------------------------------------------------------------------------- many prompts at once
+def masked_tau_b(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Kendall tau-b per row of ``x``/``y`` (prompts, K) over the responses where ``mask`` is True.
+
+    sum over pairs of sgn(dx) sgn(dy) / sqrt(pairs untied in x * pairs untied in y): the formula
+    scipy's ``kendalltau(variant="b")`` computes; NaN where undefined (a side constant or < 2 items).
+    """
+    pair = mask[:, :, None] & mask[:, None, :]
+    sx = np.sign(x[:, :, None] - x[:, None, :]) * pair
+    sy = np.sign(y[:, :, None] - y[:, None, :]) * pair
+    numerator = (sx * sy).sum((1, 2))
+    scale = np.sqrt((sx * sx).sum((1, 2)) * (sy * sy).sum((1, 2)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(scale > 0, numerator / np.where(scale > 0, scale, 1), np.nan)
+
+
+def _grouped_tau(xs: Sequence[Sequence[float]], ys: Sequence[Sequence[float]], masks) -> np.ndarray:
+    """``masked_tau_b`` for rows of any lengths: rows of equal length go through numpy together."""
+    result = np.full(len(xs), np.nan)
+    by_length: dict[int, list[int]] = {}
+    for index, row in enumerate(xs):
+        by_length.setdefault(len(row), []).append(index)
+    for k, indices in by_length.items():
+        step = max(1, _BOOT_CELLS // max(1, k * k))
+        for start in range(0, len(indices), step):
+            chunk = indices[start : start + step]
+            x = np.array([xs[i] for i in chunk], dtype=float).reshape(len(chunk), k)
+            y = np.array([ys[i] for i in chunk], dtype=float).reshape(len(chunk), k)
+            m = np.array([masks[i] for i in chunk], dtype=bool).reshape(len(chunk), k)
+            result[chunk] = masked_tau_b(x, y, m)
+    return result
+
+
+def tau_b_many(a_list: Sequence[Sequence[int]], b_list: Sequence[Sequence[int]]) -> list[float | None]:
+    """``tau_b(a, b)`` for many prompts at once (numpy; equal to scipy's value)."""
+    masks = [[p >= 0 and q >= 0 for p, q in zip(a, b, strict=True)] for a, b in zip(a_list, b_list, strict=True)]
+    taus = _grouped_tau(a_list, b_list, masks)
+    return [float(t) if math.isfinite(t) else None for t in taus]
+
+
+def reference_tau_many(scores_list: Sequence[Sequence[float]], refs: Sequence[Sequence[int]]) -> np.ndarray:
+    """The engine's per-prompt Kendall tau (scores vs the reference's ranked responses) for many prompts."""
+    negated = [[-r for r in ref] for ref in refs]
+    masks = [[r >= 0 for r in ref] for ref in refs]
+    return _grouped_tau(scores_list, negated, masks)
+
+
+def metrics_many(scores_list: Sequence[Sequence[float]], refs: Sequence[Sequence[int]]) -> list[dict]:
+    """``prompt_metrics`` for many prompts, the Kendall tau vectorised (equal to the engine's scipy value)."""
+    taus = reference_tau_many(scores_list, refs)
+    return [prompt_metrics(s, r, tau=float(t)) for s, r, t in zip(scores_list, refs, taus, strict=True)]
 
 
 def metric_table(per_prompt: Sequence[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:

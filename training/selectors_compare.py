@@ -16,6 +16,7 @@ page's figures when rankings changed after the job's export was frozen.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -244,16 +245,33 @@ def comparison_build(
     ranked_b = source_rankings(project, b, prompt_ids=ranked_a.keys(), context=context)
     common = sorted(set(ranked_a) & set(ranked_b))
     consensus = source_rankings(project, source_get(project, "consensus", sources), prompt_ids=common, context=context)
-    bases = {s.key: source_rankings(project, source_get(project, s.base_key, sources), prompt_ids=common) for s in tuned}
+    refs = {pid: consensus[pid].ranks for pid in common if pid in consensus and cmp.has_valid_pair(consensus[pid].ranks)}
+    measured = [pid for pid in common if pid in refs]
+    metrics_a = dict(zip(measured, cmp.metrics_many([ranked_a[p].scores for p in measured], [refs[p] for p in measured])))
+    metrics_b = dict(zip(measured, cmp.metrics_many([ranked_b[p].scores for p in measured], [refs[p] for p in measured])))
+    ab_taus = dict(zip(common, cmp.tau_b_many([ranked_a[p].ranks for p in common], [ranked_b[p].ranks for p in common])))
+    changes: dict[int, dict[str, float]] = {pid: {} for pid in common}
+    for source, metrics in ((a, metrics_a), (b, metrics_b)):
+        if source not in tuned:
+            continue
+        base = source_rankings(project, source_get(project, source.base_key, sources), prompt_ids=measured)
+        ids = [pid for pid in measured if pid in base]
+        base_taus = cmp.reference_tau_many([base[p].scores for p in ids], [refs[p] for p in ids])
+        for pid, before in zip(ids, base_taus):
+            after = metrics[pid]["kendall_tau"]
+            if math.isfinite(before) and math.isfinite(after):
+                changes[pid][source.key] = after - before
     rows = [
-        _row(context[pid], ranked_a[pid], ranked_b[pid], consensus.get(pid), a, b, tuned, bases) for pid in common
+        _row(context[pid], ranked_a[pid], ranked_b[pid], metrics_a.get(pid), metrics_b.get(pid), ab_taus[pid],
+             changes[pid])
+        for pid in common
     ]
     if ambiguous:
         rows = [r for r in rows if r["ambiguous"]]
     if worse:
         rows = [r for r in rows if r["worse"]]
+    measured = [r for r in rows if r["_a_metrics"] is not None]  # in prompt order: the CI never depends on the sort
     rows = sort_rows(rows, sort)
-    measured = [r for r in rows if r["_a_metrics"] is not None]
     aggregates = cmp.compare_aggregates(
         [r["_a_metrics"] for r in measured], [r["_b_metrics"] for r in measured],
         robustness_a=a.robustness, robustness_b=b.robustness, n_boot=n_boot, seed=seed,
@@ -262,23 +280,45 @@ def comparison_build(
     return Comparison(a=a, b=b, rows=rows, aggregates=aggregates, filters=filters, n_compared=len(common))
 
 
-def _row(item: dict, ra: Ranked, rb: Ranked, rc: Ranked | None, a: Source, b: Source, tuned, bases) -> dict:
-    valid = rc is not None and cmp.has_valid_pair(rc.ranks)
-    ma = cmp.prompt_metrics(ra.scores, rc.ranks) if valid else None
-    mb = cmp.prompt_metrics(rb.scores, rc.ranks) if valid else None
-    changes = {}
-    for source, metrics in ((a, ma), (b, mb)):
-        base = bases.get(source.key, {}).get(item["prompt_id"]) if source in tuned else None
-        if base is not None and metrics is not None:
-            before = _finite(cmp.prompt_metrics(base.scores, rc.ranks)["kendall_tau"])
-            after = _finite(metrics["kendall_tau"])
-            if before is not None and after is not None:
-                changes[source.key] = after - before
+CACHE_SECONDS = 600
+
+
+def comparison_fingerprint(project: Project, sources: list[Source]) -> str:
+    """Changes whenever anything a comparison reads changes: rankings, prompts and the rule (the
+    agreement fingerprint), responses, and which evaluation each model source is."""
+    from django.db.models import Count, Max
+
+    from ranking_app.services.agreement import agreement_fingerprint
+
+    responses = Response.objects.filter(prompt__project=project).aggregate(n=Count("id"), last=Max("id"))
+    models = ",".join(f"{s.key}={s.evaluation_id}" for s in sources if s.is_model)
+    return f"{project.pk}@{project.created_at.isoformat()}|{agreement_fingerprint(project)}|{responses}|{models}"
+
+
+def comparison_cached(project: Project, a_key: str, b_key: str, **options) -> Comparison:
+    """``comparison_build`` through Django's cache (the page's paging and exports reuse one computation);
+    a change to any input changes the key, so a cached comparison is never stale."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    fingerprint = comparison_fingerprint(project, project_sources(project))
+    raw = f"{fingerprint}|{a_key}|{b_key}|{sorted(options.items())}"
+    key = "compare:" + hashlib.sha256(raw.encode()).hexdigest()
+    result = cache.get(key)
+    if result is None:
+        result = comparison_build(project, a_key, b_key, **options)
+        cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def _row(item: dict, ra: Ranked, rb: Ranked, ma: dict | None, mb: dict | None, tau: float | None,
+         changes: dict[str, float]) -> dict:
     return {
         "prompt_id": item["prompt_id"], "id": item["id"], "text": item["text"], "split": item["split"],
         "n_responses": len(ra.ranks), "kendall_w": item["kendall_w"], "status": item["status"],
         "ambiguous": item["ambiguous"],
-        "tau_b": cmp.tau_b(ra.ranks, rb.ranks), "top1_agree": cmp.top1_agreement(ra.ranks, rb.ranks),
+        "tau_b": tau, "top1_agree": cmp.top1_agreement(ra.ranks, rb.ranks),
         "a_tau": _finite(ma["kendall_tau"]) if ma else None, "b_tau": _finite(mb["kendall_tau"]) if mb else None,
         "a_top1": bool(ma["accuracy"]) if ma else None, "b_top1": bool(mb["accuracy"]) if mb else None,
         "tau_change_vs_base": changes,

@@ -24,7 +24,7 @@ from ranking_app.services.review import prompt_send_back
 from . import comparison as cmp
 from .compare_tasks import SPLITS, EvaluationRequestError, evaluation_request, evaluation_statuses
 from .models import TrainingJob
-from .selectors_compare import SORTS, comparison_build, comparison_payload, default_pair, project_sources, public_row
+from .selectors_compare import SORTS, comparison_cached, comparison_payload, default_pair, project_sources, public_row
 
 PAGE_SIZE = 50
 FLAG_PREFIX = "flagged in model comparison"
@@ -53,8 +53,8 @@ def _query(options: dict) -> str:
 
 
 def _build(project: Project, options: dict):
-    return comparison_build(project, options["a"], options["b"], ambiguous=options["ambiguous"],
-                            worse=options["worse"], sort=options["sort"])  # fmt: skip
+    return comparison_cached(project, options["a"], options["b"], ambiguous=options["ambiguous"],
+                             worse=options["worse"], sort=options["sort"])  # fmt: skip
 
 
 @require_GET

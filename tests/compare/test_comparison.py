@@ -147,3 +147,20 @@ def test_no_prompts_gives_empty_figures_not_an_error():
     assert result["n_prompts"] == 0
     assert all(m["a"] is None and m["ci_low"] is None for m in result["metrics"])
     assert not math.isnan(result["n_pairs"])
+
+
+def test_vectorised_taus_equal_scipy_and_the_engine():
+    from training.engine.evaluate import kendall_tau_b
+
+    scores, _, refs = random_prompts(60, seed=21)
+    others = [list(np.random.default_rng(i).integers(-1, 3, size=len(r))) for i, r in enumerate(refs)]
+    many = cmp.tau_b_many(refs, others)
+    for ref, other, value in zip(refs, others, many):
+        single = cmp.tau_b(ref, other)
+        assert (value is None and single is None) or value == pytest.approx(single)
+    batch = cmp.metrics_many(scores, refs)
+    for s, r, m in zip(scores, refs, batch):
+        expected = kendall_tau_b(np.asarray(s), np.asarray(r))
+        assert (math.isnan(expected) and math.isnan(m["kendall_tau"])) or m["kendall_tau"] == pytest.approx(expected)
+        assert {k: v for k, v in m.items() if k != "kendall_tau"} == {
+            k: v for k, v in cmp.prompt_metrics(s, r).items() if k != "kendall_tau"}

@@ -177,3 +177,18 @@ def test_project_without_models_compares_people(client, reviewer, cmp_project):
     assert re.search(r'id="pick-a">\s*<option value="consensus" selected', html)
     assert '<option value="annotator:alice" selected' in html
     assert figures(html)["kendall_tau-a"] == "1.0"  # consensus vs itself
+
+
+def test_page_follows_a_ranking_change_at_once(client, reviewer, cmp_project, job, urls):
+    from ranking_app.ranking import ranks_to_tiers
+    from ranking_app.services.rankings import ranking_save
+
+    client.force_login(reviewer)
+    params = {"a": "annotator:alice", "b": "consensus", "sort": "prompt"}
+    before = figures(client.get(urls["page"], params).content.decode())
+    prompt = cmp_project.prompts.get(external_id="p-000")
+    ranking = prompt.rankings.get(annotator__username="alice")
+    ranking_save(prompt=prompt, annotator=ranking.annotator, tiers=ranks_to_tiers([3, 2, 1, 0]),
+                 status="submitted", expected_version=ranking.version)
+    after = figures(client.get(urls["page"], params).content.decode())
+    assert after["kendall_tau-a"] != before["kendall_tau-a"]
