@@ -199,12 +199,18 @@ def assignment_purge_expired(*, now: datetime | None = None) -> int:
 
 
 def _totals_key(project: Project) -> str:
-    return f"grpo:labeling-totals:{project.pk}"
+    # created_at too: a project deleted and re-created under a reused id starts afresh.
+    return f"grpo:labeling-totals:{project.pk}:{project.created_at.timestamp()}"
 
 
-def progress_cache_clear(*, project: Project) -> None:
-    """Forget the cached project totals (after this process submitted or skipped a ranking)."""
-    cache.delete(_totals_key(project))
+def progress_note_submitted(*, project: Project) -> None:
+    """Count one more submitted ranking in the cached project totals (a new submission made
+    here; others' submissions show up when the cache entry expires)."""
+    key = _totals_key(project)
+    totals = cache.get(key)
+    if totals is not None:
+        totals["submitted"] += 1
+        cache.set(key, totals, PROGRESS_CACHE_SECONDS)
 
 
 def _project_totals(project: Project) -> dict:
@@ -251,5 +257,5 @@ __all__ = [
     "assignment_release",
     "labeling_progress",
     "open_prompts",
-    "progress_cache_clear",
+    "progress_note_submitted",
 ]

@@ -27,7 +27,7 @@ from ..services.assignments import (
     assignment_next,
     assignment_release,
     labeling_progress,
-    progress_cache_clear,
+    progress_note_submitted,
 )
 from ..services.rankings import RankingConflict, ranking_save
 
@@ -256,10 +256,10 @@ def _save(request, prompt: Prompt, existing: Ranking | None, tiers: Tiers, versi
     if not submitted:
         return _render_rank(request, prompt, ranking, notices=[("done", f"Draft saved (version {ranking.version}).")])
     assignment_release(prompt=prompt, annotator=request.user)
-    progress_cache_clear(project=prompt.project)
     if was_submitted:
         messages.success(request, f"Your ranking of prompt {prompt.external_id} was updated (version {ranking.version}).")
         return _finish(request, redirect("labeling:history", slug=prompt.project.slug))
+    progress_note_submitted(project=prompt.project)
     messages.success(request, f"Ranking of prompt {prompt.external_id} submitted.")
     return _finish(request, redirect("labeling:start", slug=prompt.project.slug))
 
@@ -301,7 +301,6 @@ def _skip(request, prompt: Prompt, existing: Ranking | None, version: int):
         return _render_rank(request, prompt, exc.ranking if exc.ranking.pk else None,
                             version=exc.ranking.version, notices=[notice], status=_error_status(request))
     assignment_release(prompt=prompt, annotator=request.user)
-    progress_cache_clear(project=prompt.project)
     messages.info(request, f"Prompt {prompt.external_id} skipped.")
     return _finish(request, redirect("labeling:start", slug=prompt.project.slug))
 
