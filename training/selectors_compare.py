@@ -247,9 +247,9 @@ def comparison_build(
     consensus = source_rankings(project, source_get(project, "consensus", sources), prompt_ids=common, context=context)
     refs = {pid: consensus[pid].ranks for pid in common if pid in consensus and cmp.has_valid_pair(consensus[pid].ranks)}
     measured = [pid for pid in common if pid in refs]
-    metrics_a = dict(zip(measured, cmp.metrics_many([ranked_a[p].scores for p in measured], [refs[p] for p in measured])))
-    metrics_b = dict(zip(measured, cmp.metrics_many([ranked_b[p].scores for p in measured], [refs[p] for p in measured])))
-    ab_taus = dict(zip(common, cmp.tau_b_many([ranked_a[p].ranks for p in common], [ranked_b[p].ranks for p in common])))
+    metrics_a = dict(zip(measured, cmp.metrics_many([ranked_a[p].scores for p in measured], [refs[p] for p in measured]), strict=True))
+    metrics_b = dict(zip(measured, cmp.metrics_many([ranked_b[p].scores for p in measured], [refs[p] for p in measured]), strict=True))
+    ab_taus = dict(zip(common, cmp.tau_b_many([ranked_a[p].ranks for p in common], [ranked_b[p].ranks for p in common]), strict=True))
     changes: dict[int, dict[str, float]] = {pid: {} for pid in common}
     for source, metrics in ((a, metrics_a), (b, metrics_b)):
         if source not in tuned:
@@ -257,7 +257,7 @@ def comparison_build(
         base = source_rankings(project, source_get(project, source.base_key, sources), prompt_ids=measured)
         ids = [pid for pid in measured if pid in base]
         base_taus = cmp.reference_tau_many([base[p].scores for p in ids], [refs[p] for p in ids])
-        for pid, before in zip(ids, base_taus):
+        for pid, before in zip(ids, base_taus, strict=True):
             after = metrics[pid]["kendall_tau"]
             if math.isfinite(before) and math.isfinite(after):
                 changes[pid][source.key] = after - before

@@ -52,7 +52,7 @@ def test_top1_agreement_is_overlap_of_best_tiers():
 
 def test_per_prompt_metrics_aggregate_to_the_engines_ranking_metrics():
     scores, _, refs = random_prompts(40)
-    per_prompt = [cmp.prompt_metrics(s, r) for s, r in zip(scores, refs)]
+    per_prompt = [cmp.prompt_metrics(s, r) for s, r in zip(scores, refs, strict=True)]
     ours = cmp.aggregate_metrics(per_prompt)
     engine = ranking_metrics(scores, refs)
     for key in cmp.METRICS:
@@ -87,8 +87,8 @@ def naive_bootstrap(scores_a, scores_b, refs, *, n_boot, seed):
 
 def test_bootstrap_ci_equals_a_naive_resampling_loop_over_the_engine():
     scores_a, scores_b, refs = random_prompts(12, seed=7)
-    table_a = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs)])
-    table_b = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs)])
+    table_a = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs, strict=True)])
+    table_b = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs, strict=True)])
     ours = cmp.bootstrap_difference(table_a, table_b, n_boot=300, seed=5)
     expected = naive_bootstrap(scores_a, scores_b, refs, n_boot=300, seed=5)
     for key in cmp.METRICS:
@@ -97,8 +97,8 @@ def test_bootstrap_ci_equals_a_naive_resampling_loop_over_the_engine():
 
 def test_bootstrap_is_deterministic_for_a_seed_and_changes_with_it():
     scores_a, scores_b, refs = random_prompts(30, seed=3)
-    a = [cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs)]
-    b = [cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs)]
+    a = [cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs, strict=True)]
+    b = [cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs, strict=True)]
     first = cmp.compare_aggregates(a, b, n_boot=500, seed=11)
     again = cmp.compare_aggregates(a, b, n_boot=500, seed=11)
     other = cmp.compare_aggregates(a, b, n_boot=500, seed=12)
@@ -108,8 +108,8 @@ def test_bootstrap_is_deterministic_for_a_seed_and_changes_with_it():
 
 def test_bootstrap_in_chunks_equals_one_draw(monkeypatch):
     scores_a, scores_b, refs = random_prompts(20, seed=4)
-    ta = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs)])
-    tb = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs)])
+    ta = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs, strict=True)])
+    tb = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs, strict=True)])
     whole = cmp.bootstrap_difference(ta, tb, n_boot=100, seed=2)
     monkeypatch.setattr(cmp, "_BOOT_CELLS", 20 * 7)  # 7 resamples per chunk
     assert cmp.bootstrap_difference(ta, tb, n_boot=100, seed=2) == whole
@@ -117,8 +117,8 @@ def test_bootstrap_in_chunks_equals_one_draw(monkeypatch):
 
 def test_compare_aggregates_point_figures_and_ci_contain_the_difference():
     scores_a, scores_b, refs = random_prompts(50, seed=9)
-    a = [cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs)]
-    b = [cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs)]
+    a = [cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs, strict=True)]
+    b = [cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs, strict=True)]
     result = cmp.compare_aggregates(a, b, robustness_a={"order_consistency": 0.5}, robustness_b={"order_consistency": 0.8})
     ea, eb = ranking_metrics(scores_a, refs), ranking_metrics(scores_b, refs)
     assert result["n_prompts"] == 50 and result["n_pairs"] == ea["n_pairs"]
@@ -155,11 +155,11 @@ def test_vectorised_taus_equal_scipy_and_the_engine():
     scores, _, refs = random_prompts(60, seed=21)
     others = [list(np.random.default_rng(i).integers(-1, 3, size=len(r))) for i, r in enumerate(refs)]
     many = cmp.tau_b_many(refs, others)
-    for ref, other, value in zip(refs, others, many):
+    for ref, other, value in zip(refs, others, many, strict=True):
         single = cmp.tau_b(ref, other)
         assert (value is None and single is None) or value == pytest.approx(single)
     batch = cmp.metrics_many(scores, refs)
-    for s, r, m in zip(scores, refs, batch):
+    for s, r, m in zip(scores, refs, batch, strict=True):
         expected = kendall_tau_b(np.asarray(s), np.asarray(r))
         assert (math.isnan(expected) and math.isnan(m["kendall_tau"])) or m["kendall_tau"] == pytest.approx(expected)
         assert {k: v for k, v in m.items() if k != "kendall_tau"} == {

@@ -91,9 +91,9 @@ def test_actor_evaluates_a_real_tiny_model_and_its_base_on_another_project(cmp_p
     """The whole path on a 3M-parameter random Llama with a (perturbed) LoRA adapter: export, score, store."""
     import torch
 
+    from tests.conftest import make_project
     from training.engine import make_tiny_model
     from training.engine.modeling import add_lora_adapter, load_base_model
-    from tests.conftest import make_project
 
     model_dir = make_tiny_model(tmp_path / "tiny", hidden_size=64, num_hidden_layers=2, num_attention_heads=2)
     model = add_lora_adapter(load_base_model(model_dir, device="cpu"), r=4, alpha=8, dropout=0.0,

@@ -114,7 +114,7 @@ def test_csv_export_rows_match_the_comparison(client, reviewer, cmp_project, job
     expected = comparison_build(cmp_project, "consensus", f"job:{job.pk}", sort="prompt").rows
     assert [r[1] for r in rows] == [r["id"] for r in expected] == [f"p-{i:03d}" for i in range(6)]
     tau = header.index("tau_b")
-    for line, row in zip(rows, expected):
+    for line, row in zip(rows, expected, strict=True):
         assert (line[tau] == "" and row["tau_b"] is None) or float(line[tau]) == round(row["tau_b"], 4)
 
 
