@@ -157,7 +157,11 @@ def main(argv: list[str] | None = None) -> None:
         "spares the rank screen two counting queries.",
         "",
         "* queue: `GET /label/<slug>/` -> leases the next prompt (one counting query over the project's "
-        "open prompts, then a locked re-count of the chosen one) and redirects.",
+        "open prompts, then a locked re-count of the chosen one) and redirects. Not one of the targets, "
+        "and the one request whose time grows with the project: the counting query visits every prompt "
+        "through the rankings and leases indexes (a few microseconds each); its query count stays fixed. "
+        "In the browser a submit is followed by the queue and the next rank screen (htmx follows the "
+        "redirects), so the labeler waits for all three.",
         "* rank screen: `GET /label/<slug>/p/<id>/` (lease renewal, the labeler's ranking, responses, progress).",
         "* autosave: htmx `POST .../save/` of a draft (version check, RankingRevision).",
         "* submit: `POST .../submit/` (validation, version check, RankingRevision, lease freed) -> redirect to the queue.",
