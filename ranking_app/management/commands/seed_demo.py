@@ -89,9 +89,10 @@ class Command(BaseCommand):
 def login_box() -> str:
     rows = [f"{u.username:<10} {u.password:<15} {u.role:<9} {u.note}" for u in DEMO_USERS]
     title = "Demo logins (FOR THE LOCAL DEMO ONLY: change or delete these accounts on a shared server)"
-    width = max(len(title), *(len(r) for r in rows))
     header = f"{'username':<10} {'password':<15} {'role':<9} what to try"
-    lines = [title, "", header, *rows]
+    footer = "Accounts that existed before seed_demo ran keep their own passwords."
+    lines = [title, "", header, *rows, "", footer]
+    width = max(len(line) for line in lines)
     border = "+" + "-" * (width + 2) + "+"
     return "\n".join([border, *(f"| {line:<{width}} |" for line in lines), border])
 
