@@ -69,8 +69,11 @@ _SENTENCES = (
 
 
 def _response_text(rng: random.Random, topic: str, quality: int, k: int) -> str:
-    """Markdown of a length that grows with quality (best answers are longer and structured)."""
-    n = 2 + 2 * (k - 1 - quality) + rng.randrange(3)
+    """Markdown of a length that grows with quality (best answers are longer and structured).
+
+    2-4 sentences for the worst response up to 10-12 for the best, whatever ``k`` is, so a
+    K = 50 project stays a realistic size."""
+    n = 2 + round(8 * (k - 1 - quality) / (k - 1)) + rng.randrange(3)
     body = " ".join(rng.choice(_SENTENCES) for _ in range(n))
     if quality == 0:
         steps = "\n".join(f"{i}. {rng.choice(_SENTENCES)}" for i in range(1, 4))

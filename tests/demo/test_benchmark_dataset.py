@@ -52,3 +52,13 @@ def test_rebuilding_recreates_the_same_project_and_users_can_log_in(client):
 def test_bad_sizes_are_rejected():
     with pytest.raises(ValueError, match="k >= 2"):
         build_benchmark_project(slug="b4", n_prompts=10, k=1)
+
+
+def test_fifty_responses_per_prompt_work_and_stay_a_realistic_size():
+    project = build_benchmark_project(slug="b50", n_prompts=4, k=50, annotators=2)
+    rules = project_rules(project)
+
+    texts = list(Response.objects.filter(prompt__project=project).values_list("text", flat=True))
+    assert len(texts) == 200 and max(map(len, texts)) < 2000
+    for ranking in Ranking.objects.filter(prompt__project=project):
+        assert validate_tiers(ranking.tiers, 50, rules) == ranking.tiers
