@@ -52,7 +52,7 @@ REAL_PROJECTS = {
             "salesforce/creativity_eval, BSD-3-Clause). Each prompt has three versions of one "
             "piece of writing: AI-generated, AI-edited and human-edited. Rank them by writing "
             "quality: vivid, specific, free of cliches and purple prose. Each prompt was ranked "
-            "by three of 13 professional writers. See `data/real/SOURCES.md`."
+            "by three of the 13 annotators named in the data. See `data/real/SOURCES.md`."
         ),
     ),
     "oasst": dict(
