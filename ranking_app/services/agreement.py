@@ -23,8 +23,9 @@ from .. import agreement
 from ..models import Project, ProjectAgreement, Prompt, Ranking, Response
 from ..selectors_review import review_queue
 
-FINGERPRINT_VERSION = "agreement-v1"
+FINGERPRINT_VERSION = "agreement-v2"  # bump when the stored figures change shape
 COUNTED = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)
+QUEUE_HEAD = 10
 
 
 def agreement_fingerprint(project: Project) -> str:
@@ -180,6 +181,7 @@ def agreement_refresh(*, project: Project) -> ProjectAgreement:
         {k: v for k, v in item.items() if k != "consensus"}
         for item in review_queue(items, status=agreement.NEEDS_REVIEW)
     ]
+    summary["queue_head"] = queue[:QUEUE_HEAD]  # the dashboard shows the first few
     values = {
         "fingerprint": fingerprint,
         "summary": summary,
