@@ -68,7 +68,7 @@ def launch_initial(*, project: Project | None = None, preset: str | None = None,
                        preset=clone.preset, validated_only=clone.export.filters.get("validated_only", True))
         return _form_values(initial)
     preset = preset if preset in presets() else DEFAULT_PRESET
-    initial.update(presets()[preset]["config"], preset=preset)
+    initial.update(presets()[preset]["config"], preset=preset)  # keys the engine no longer has are ignored by the form
     return _form_values(initial)
 
 

@@ -2,6 +2,14 @@
 // Polls the job's metrics.json while the job is queued or running; the rest of the page is htmx.
 (function () {
   "use strict";
+  // keep the log tail scrolled to its newest line, also after each htmx refresh
+  function scrollLog() {
+    const log = document.getElementById("log-tail");
+    if (log) log.scrollTop = log.scrollHeight;
+  }
+  scrollLog();
+  document.body.addEventListener("htmx:afterSwap", scrollLog);
+
   const box = document.getElementById("job-charts");
   if (!box || typeof Chart === "undefined") return;
   const url = box.dataset.metricsUrl;

@@ -125,3 +125,13 @@ def test_every_bad_field_is_reported_at_once(trainer_admin, ranked):
         "/api/jobs/", {"project": ranked.slug, "preset": "cpu-smoke",
                        "config": {**FAKE, "beta": 0, "weighting": "cubic", "lora_r": 0}}, format="json")
     assert sorted(response.json()["config"]) == ["beta", "lora_r", "weighting"]
+
+
+@pytest.mark.parametrize("preset", ["cpu-smoke", "gpu-qlora"])
+def test_every_preset_uses_only_engine_fields_and_passes_the_engine_validation(preset):
+    from training.presets import presets
+    from training.services.config import config_build, config_field_help
+
+    assert set(presets()[preset]["config"]) <= set(config_field_help())
+    config = config_build(values={}, preset=preset)
+    assert config["model_name_or_path"]

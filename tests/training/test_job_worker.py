@@ -166,3 +166,15 @@ def _output(job):
     from django.conf import settings
 
     return settings.TRAINING_DIR / job.work_dir / "output"
+
+
+def test_an_unreachable_broker_fails_the_job_with_a_message_instead_of_leaving_it_queued(ranked, monkeypatch):
+    from training.tasks import run_training_job
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(run_training_job, "send", refuse)
+    job = launch(ranked)
+    job.refresh_from_db()
+    assert job.status == "failed" and "task queue is unreachable" in job.error and "Resume" in job.error

@@ -57,7 +57,7 @@ def test_a_valid_form_queues_a_job_and_opens_its_page(admin_client, ranked, brok
         response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, lora_r="4"))
     job = TrainingJob.objects.get()
     assert response.status_code == 302 and response.url == reverse("training:job_detail", args=[job.pk])
-    assert job.config["lora_r"] == 4 and job.config["gradient_checkpointing"] is False
+    assert job.config["lora_r"] == 4 and job.config["activation_checkpointing"] is False
     assert len(broker.queues["training"].queue) == 1
     page = admin_client.get(response.url).content.decode()
     assert 'id="job-status">queued' in page and 'hx-trigger="every 2s"' in page

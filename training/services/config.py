@@ -36,7 +36,7 @@ def config_build(*, values: dict, preset: str = "") -> dict:
         raise JobConfigError({"preset": [f"unknown preset {preset!r}; choose one of {', '.join(presets())}"]})
     base = {name: spec["default"] for name, spec in fields.items()}
     if preset:
-        base.update(presets()[preset]["config"])
+        base.update({k: v for k, v in presets()[preset]["config"].items() if k in fields})
     config = {**base, **values}
     config_validate(config, fallback=base)
     return config

@@ -141,9 +141,22 @@ def job_work_dir(job: TrainingJob) -> Path:
 
 
 def _enqueue_on_commit(job_id: int) -> None:
+    transaction.on_commit(lambda: _enqueue(job_id))
+
+
+def _enqueue(job_id: int) -> None:
+    """Send the job's message; if the broker is unreachable, say so on the job (Resume sends it again)."""
     from ..tasks import run_training_job
 
-    transaction.on_commit(lambda: run_training_job.send(job_id))
+    try:
+        run_training_job.send(job_id)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the job must not sit queued forever
+        logger.error("could not enqueue job %s: %s", job_id, exc)
+        TrainingJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+            status=Status.FAILED, finished_at=timezone.now(),
+            error=f"the task queue is unreachable ({type(exc).__name__}: {str(exc)[:200]}); "
+                  "start Redis and a worker (make run), then press Resume",
+        )  # fmt: skip
 
 
 def _status(job: TrainingJob) -> str:

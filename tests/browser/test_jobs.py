@@ -1,0 +1,85 @@
+"""A real browser launches a training job from the form on a real stack (Redis, rundramatiq worker,
+runserver, tiny model) and watches the progress bar move and the evaluation table appear."""
+
+import re
+
+import pytest
+
+from tests.integration.stack import REPO, Stack
+
+SCREENSHOTS = REPO / "var" / "screenshots"
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    stack = Stack(tmp_path_factory.mktemp("browser-stack"))
+    try:
+        yield stack.start(n_prompts=24)
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def stack_page(browser, stack):
+    context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", "boss")
+    page.fill("input[name=password]", "pw-123456")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login" not in url)
+    yield page
+    context.close()
+
+
+def test_launch_from_the_form_then_watch_progress_and_evaluation(stack_page):
+    page = stack_page
+    page.goto("/jobs/new/?project=vowels")
+    assert page.locator("#id_preset").input_value() == "cpu-smoke"
+    # the GPU preset fills the form through htmx, then back to the CPU preset
+    page.select_option("#id_preset", "gpu-qlora")
+    page.click("text=Apply preset")
+    page.wait_for_function("document.querySelector('#id_quantization').value === '4bit'")
+    page.select_option("#id_preset", "cpu-smoke")
+    page.click("text=Apply preset")
+    page.wait_for_function("document.querySelector('#id_quantization').value === 'none'")
+    # a bad value comes back as an error next to its field
+    page.fill("#id_beta", "-1")
+    page.uncheck("#id_validated_only")
+    page.click("#launch-button")
+    expect_text = page.locator('[data-field="beta"] .field-error')
+    assert "must be > 0" in expect_text.inner_text()
+    page.fill("#id_beta", "0.1")
+    page.uncheck("#id_validated_only")
+    page.fill("#id_num_train_epochs", "4")
+    page.fill("#id_per_device_train_batch_size", "3")
+    page.fill("#id_max_length", "96")
+    page.fill("#id_max_prompt_length", "48")
+    page.fill("#id_logging_steps", "1")
+    page.click("#launch-button")
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))
+
+    bar = page.locator("#job-live .progress")
+    page.wait_for_function(
+        "Number(document.querySelector('#job-live .progress').getAttribute('aria-valuenow')) >= 3", timeout=240_000
+    )
+    first = int(bar.get_attribute("aria-valuenow"))
+    page.wait_for_function(
+        f"Number(document.querySelector('#job-live .progress').getAttribute('aria-valuenow')) > {first}",
+        timeout=120_000,
+    )
+    page.wait_for_function("Number(document.querySelector('#job-charts').dataset.points || 0) > 0", timeout=30_000)
+    page.wait_for_selector("#job-status:text('succeeded')", timeout=240_000)
+    table = page.locator("#eval-table")
+    table.wait_for(timeout=30_000)
+    accuracy = table.locator('tr[data-metric="accuracy"] td')
+    assert re.fullmatch(r"[01]\.\d{3}", accuracy.nth(0).inner_text())  # base
+    assert re.fullmatch(r"[01]\.\d{3}", accuracy.nth(1).inner_text())  # tuned
+    assert re.fullmatch(r"[+-]\d\.\d{3}", accuracy.nth(2).inner_text())  # change
+    assert page.locator("#adapter-link").is_visible()
+    assert "step 24/24" in page.locator("#log-tail").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "training_job.png"), full_page=True)
