@@ -65,19 +65,21 @@ def project_compare(request, slug: str):
     options = _options(request, sources)
     context = {
         "project": project, "sources": sources, "options": options, "query": _query(options), "sorts": SORTS,
-        "jobs": TrainingJob.objects.filter(status=TrainingJob.Status.SUCCEEDED).exclude(adapter_dir="")[:100],
+        "jobs": TrainingJob.objects.filter(status=TrainingJob.Status.SUCCEEDED).exclude(adapter_dir="")
+        .select_related("project")[:100],
         "splits": SPLITS, "evaluation_statuses": evaluation_statuses(project=project),
         "has_models": any(s.is_model for s in sources),
     }  # fmt: skip
+    partial = bool(request.htmx) and request.htmx.target == "compare-results"
     try:
         comparison = _build(project, options)
     except cmp.CompareError as exc:
-        return render(request, "training/compare/project.html", {**context, "error": str(exc)}, status=400)
+        # htmx swaps only 2xx responses: the partial carries the error with 200, a full page gets 400
+        template = "training/compare/_results.html" if partial else "training/compare/project.html"
+        return render(request, template, {**context, "error": str(exc)}, status=200 if partial else 400)
     page = Paginator(comparison.rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(comparison=comparison, page=page)
-    if request.htmx and request.htmx.target == "compare-results":
-        return render(request, "training/compare/_results.html", context)
-    return render(request, "training/compare/project.html", context)
+    return render(request, "training/compare/_results.html" if partial else "training/compare/project.html", context)
 
 
 def _export_comparison(request, slug: str):

@@ -192,3 +192,13 @@ def test_page_follows_a_ranking_change_at_once(client, reviewer, cmp_project, jo
                  status="submitted", expected_version=ranking.version)
     after = figures(client.get(urls["page"], params).content.decode())
     assert after["kendall_tau-a"] != before["kendall_tau-a"]
+
+
+def test_htmx_requests_get_the_results_partial_and_errors_inside_it(client, reviewer, cmp_project, job, urls):
+    client.force_login(reviewer)
+    headers = {"HX-Request": "true", "HX-Target": "compare-results"}
+    response = client.get(urls["page"], {"a": "consensus", "b": f"job:{job.pk}"}, headers=headers)
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html and 'data-figure="accuracy-a"' in html
+    response = client.get(urls["page"], {"a": "consensus", "b": "annotator:bob", "worse": "1"}, headers=headers)
+    assert response.status_code == 200 and 'role="alert"' in response.content.decode()
