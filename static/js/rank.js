@@ -47,6 +47,24 @@
       var keep = e.target.closest("[data-rank-keep-mine]");
       if (keep) self.keepMine(keep);
     });
+    // A session that ended answers with the login page: keep the cards, say what happened.
+    form.addEventListener("htmx:beforeSwap", function (e) {
+      var url = e.detail.xhr && e.detail.xhr.responseURL;
+      var login = form.dataset.loginUrl;
+      if (url && login && url.indexOf(login) !== -1) {
+        e.detail.shouldSwap = false;
+        self.showProblem("You were logged out. Log in again in another tab, then press Submit: your arrangement is still here.");
+      }
+    });
+    form.addEventListener("htmx:responseError", function (e) {
+      var status = e.detail.xhr ? e.detail.xhr.status : 0;
+      self.showProblem(status === 403
+        ? "Not saved (HTTP 403): your session or its security token has expired. Your last saved draft is kept: log in again and reload this page."
+        : "Not saved: the server answered HTTP " + status + ". Your arrangement is still here; try again in a moment.");
+    });
+    form.addEventListener("htmx:sendError", function () {
+      self.showProblem("The server could not be reached; your arrangement is still here. Try again in a moment.");
+    });
   }
 
   RankWidget.prototype.makeLiveRegion = function () {
@@ -57,6 +75,16 @@
     region.setAttribute("role", "status");
     document.body.appendChild(region);
     return region;
+  };
+
+  RankWidget.prototype.showProblem = function (message) {
+    var status = this.form.querySelector("[data-rank-autosave]") || this.form.querySelector(".rank-rules");
+    status.innerHTML = "";
+    var span = document.createElement("span");
+    span.className = "conflict";
+    span.setAttribute("role", "alert");
+    span.textContent = message;
+    status.appendChild(span);
   };
 
   RankWidget.prototype.announce = function (message) {

@@ -230,3 +230,30 @@ def test_without_javascript_the_page_is_a_plain_form(browser, live_server):
     page.wait_for_url(lambda url: f"/p/{prompt_id}/" not in url)
     assert Ranking.objects.get(prompt_id=prompt_id, annotator=labeler).tiers == expected
     context.close()
+
+
+def test_back_button_reloads_and_a_lost_session_keeps_the_cards(page, live_server):
+    make_user("lab1", "labeler")
+    project = make_labeling_project()
+    login(page, "lab1")
+    prompt_id = open_first_prompt(page, project)
+    press(page, "1", "2")
+    page.click("#rank [data-rank-submit]")
+    wait_for_next_prompt(page, prompt_id)
+    page.go_back()  # a fresh page from the server: the submitted ranking, ready to edit
+    page.wait_for_function(f"document.querySelector('#labeling-panel').dataset.promptId === '{prompt_id}'")
+    page.wait_for_selector("#rank.rank-js")
+    assert "Save changes" in page.locator("#rank [data-rank-submit]").inner_text()
+    assert page.locator("#rank [data-rank-tier]").count() == 2
+
+    page.goto(f"/label/{project.slug}/")
+    page.wait_for_selector("#rank.rank-js")
+    page.context.clear_cookies(name="sessionid")
+    press(page, "1")
+    page.locator("[data-rank-autosave]").filter(has_text="You were logged out").wait_for()
+    assert page.locator("#rank [data-rank-tier]").count() == 1 and page.locator("#rank .rank-card").count() == 4
+    page.context.clear_cookies()  # the CSRF cookie too: the server refuses with 403
+    card(page, "B").focus()
+    press(page, "2")
+    page.locator("[data-rank-autosave]").filter(has_text="HTTP 403").wait_for()
+    assert page.locator("#rank [data-rank-tier]").count() == 2
