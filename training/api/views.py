@@ -31,8 +31,11 @@ class JobListApi(APIView):
 
     @extend_schema(summary="List training jobs (newest first)", responses={200: OpenApiResponse(description="jobs")})
     def get(self, request):
-        jobs = job_list(project=_project_or_none(request.query_params.get("project")),
-                        status=request.query_params.get("status"))
+        slug = request.query_params.get("project")
+        project = Project.objects.filter(slug=slug).first() if slug else None
+        if slug and project is None:
+            return Response({"project": [f"no project {slug!r}"]}, status=status.HTTP_400_BAD_REQUEST)
+        jobs = job_list(project=project, status=request.query_params.get("status"))
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response([job_summary(job) for job in page])
@@ -88,10 +91,6 @@ def _act(pk: int, action) -> Response:
     except JobStateError as exc:
         return Response({"detail": str(exc), "status": job.status}, status=status.HTTP_409_CONFLICT)
     return Response(job_detail(job_get(pk=pk)))
-
-
-def _project_or_none(slug: str | None):
-    return Project.objects.filter(slug=slug).first() if slug else None
 
 
 def _launch_errors(exc: JobConfigError) -> dict:
