@@ -97,6 +97,8 @@ def jobs_mark_interrupted(*, now=None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.TRAINING_STALE_SECONDS)
     stale = TrainingJob.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+    if not stale.exists():  # a read first: pages poll this often, and SQLite writes take a lock
+        return 0
     changed = stale.update(
         status=Status.INTERRUPTED, phase="", finished_at=now,
         error="the worker stopped sending heartbeats (killed, crashed or lost its machine); "
