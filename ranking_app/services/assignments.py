@@ -32,6 +32,8 @@ from ..models import Assignment, Project, Prompt, Ranking
 DONE_STATUSES = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)
 CANDIDATES_PER_TRY = 5
 PROGRESS_CACHE_SECONDS = 10
+POOL_SIZE = 100
+POOL_SECONDS = 15
 
 
 class PromptFull(Exception):
@@ -140,12 +142,54 @@ def _lease(prompt: Prompt, annotator, now: datetime) -> Assignment:
     return assignment
 
 
+def _pool_key(project: Project) -> str:
+    return f"grpo:labeling-pool:{project.pk}:{project.created_at.timestamp()}"
+
+
+def _open_pool(project: Project, now: datetime) -> list[int]:
+    """Up to ``POOL_SIZE`` prompt ids with a free slot for someone, fewest submitted first.
+
+    Shared by all labelers of the project and cached for ``POOL_SECONDS``, so a typical request
+    checks these few prompts instead of the whole project. The pool only narrows the search:
+    every candidate is re-checked exactly for the labeler, and when none fits the whole project
+    is searched (and the pool rebuilt on the next request).
+    """
+    key = _pool_key(project)
+    ids = cache.get(key)
+    if ids is None:
+        leased = _count(Assignment.objects.filter(prompt=OuterRef("pk"), expires_at__gt=now))
+        ids = list(
+            Prompt.objects.filter(project=project)
+            .annotate(n_submitted=_submitted_count(), n_leased=leased)
+            .filter(n_submitted__lt=project.target_annotators + F("extra_annotators") - F("n_leased"))
+            .order_by("n_submitted", "id")
+            .values_list("pk", flat=True)[:POOL_SIZE]
+        )
+        cache.set(key, ids, POOL_SECONDS)
+    return ids
+
+
+def _candidates(queryset: QuerySet[Prompt]) -> list[Prompt]:
+    return list(queryset[:CANDIDATES_PER_TRY])
+
+
+def _lease_first(candidates: list[Prompt], annotator, now: datetime) -> Prompt | None:
+    """Lease the first candidate that still has a free slot once its row is locked."""
+    for candidate in candidates:
+        prompt = Prompt.objects.select_for_update().select_related("project").get(pk=candidate.pk)
+        if _has_free_slot(prompt, annotator, now):
+            _lease(prompt, annotator, now)
+            return prompt
+    return None
+
+
 @transaction.atomic
 def assignment_next(*, project: Project, annotator, now: datetime | None = None) -> Prompt | None:
     """Lease and return the next prompt for ``annotator`` in ``project`` (``None``: nothing left).
 
     A live lease the labeler already holds is renewed and returned, so a reload gives the same
-    prompt back.
+    prompt back. Then their own drafts, then the shared pool of least-ranked prompts, then (only
+    when those give nothing) the whole project.
     """
     now = now or timezone.now()
     current = _live_lease(project=project, annotator=annotator, now=now)
@@ -153,15 +197,24 @@ def assignment_next(*, project: Project, annotator, now: datetime | None = None)
         current.expires_at = lease_expiry(now)
         current.save(update_fields=["expires_at"])
         return current.prompt
+    open_for_me = open_prompts(project=project, annotator=annotator, now=now)
+    drafts = list(
+        Ranking.objects.filter(annotator=annotator, prompt__project=project, status=Ranking.Status.DRAFT)
+        .values_list("prompt_id", flat=True)[:CANDIDATES_PER_TRY]
+    )
+    for ids in (drafts, _open_pool(project, now)):
+        if ids:
+            prompt = _lease_first(_candidates(open_for_me.filter(pk__in=ids)), annotator, now)
+            if prompt is not None:
+                return prompt
+    cache.delete(_pool_key(project))  # the pool had nothing for this labeler: rebuild it next time
     while True:
-        candidates = list(open_prompts(project=project, annotator=annotator, now=now)[:CANDIDATES_PER_TRY])
+        candidates = _candidates(open_for_me)
         if not candidates:
             return None
-        for candidate in candidates:
-            prompt = Prompt.objects.select_for_update().select_related("project").get(pk=candidate.pk)
-            if _has_free_slot(prompt, annotator, now):
-                _lease(prompt, annotator, now)
-                return prompt
+        prompt = _lease_first(candidates, annotator, now)
+        if prompt is not None:
+            return prompt
         # Every candidate filled up between the read and the lock: look again.
 
 

@@ -125,27 +125,35 @@ def test_a_candidate_filled_between_read_and_lock_is_passed_over(monkeypatch):
     project = make_project(n_prompts=2, target_annotators=1)
     p0, p1 = project.prompts.order_by("id")
     rival, me = make_user("rival"), make_user("me")
-    real = assignments.open_prompts
+    real = assignments._candidates
     calls = []
 
-    def stale_then_real(**kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            # The read happened before the rival's lease was written.
-            queryset = real(**kwargs)
-            snapshot = list(queryset[:5])
+    def read_then_rival_leases(queryset):
+        found = real(queryset)
+        calls.append([p.pk for p in found])
+        if len(calls) == 1:  # the rival's lease lands after our read, before our lock
             assignment_claim(prompt=p0, annotator=rival)
-            return FakeSlice(snapshot)
-        return real(**kwargs)
+        return found
 
-    monkeypatch.setattr(assignments, "open_prompts", stale_then_real)
+    monkeypatch.setattr(assignments, "_candidates", read_then_rival_leases)
     assert assignment_next(project=project, annotator=me) == p1
+    assert calls[0] == [p0.pk, p1.pk]
     assert not Assignment.objects.filter(prompt=p0, annotator=me).exists()
 
 
-class FakeSlice(list):
-    def __getitem__(self, item):
-        return list.__getitem__(self, item)
+def test_a_stale_pool_never_hands_out_a_full_prompt_and_falls_back_to_the_project():
+    project = make_project(n_prompts=3, target_annotators=1)
+    p0, p1, p2 = project.prompts.order_by("id")
+    assert assignment_next(project=project, annotator=make_user("a")) == p0  # pool cached: [p0, p1, p2]
+    submit(p1, make_user("b"))  # fills p1 behind the cached pool's back
+    assert assignment_next(project=project, annotator=make_user("c")) == p2
+    for prompt in (p0, p2):
+        submit(prompt, make_user(f"x{prompt.pk}"))
+    late = make_user("late")
+    assert assignment_next(project=project, annotator=late) is None
+    p1.extra_annotators = 1  # a reviewer reopens p1: the pool was dropped when it came up empty
+    p1.save()
+    assert assignment_next(project=project, annotator=late) == p1
 
 
 @pytest.mark.django_db(transaction=True)
