@@ -156,12 +156,13 @@ def main(argv: list[str] | None = None) -> None:
         "in the timed loop the project's progress totals usually come from the cache (10 s), which "
         "spares the rank screen two counting queries.",
         "",
-        "* queue: `GET /label/<slug>/` -> leases the next prompt (one counting query over the project's "
-        "open prompts, then a locked re-count of the chosen one) and redirects. Not one of the targets, "
-        "and the one request whose time grows with the project: the counting query visits every prompt "
-        "through the rankings and leases indexes (a few microseconds each); its query count stays fixed. "
-        "In the browser a submit is followed by the queue and the next rank screen (htmx follows the "
-        "redirects), so the labeler waits for all three.",
+        "* queue: `GET /label/<slug>/` -> leases the next prompt and redirects. It checks the labeler's "
+        "drafts, then a shared pool of the 100 least-ranked open prompts (cached 15 s), each re-checked "
+        "exactly, then locks and re-counts the chosen one. Rebuilding the pool, or searching the whole "
+        "project when the pool has nothing for this labeler, visits every prompt through the rankings "
+        "and leases indexes (a few microseconds each): that is the one cost here that grows with the "
+        "project (the query count does not). In the browser a submit is followed by the queue and the "
+        "next rank screen (htmx follows the redirects), so the labeler waits for all three.",
         "* rank screen: `GET /label/<slug>/p/<id>/` (lease renewal, the labeler's ranking, responses, progress).",
         "* autosave: htmx `POST .../save/` of a draft (version check, RankingRevision).",
         "* submit: `POST .../submit/` (validation, version check, RankingRevision, lease freed) -> redirect to the queue.",
