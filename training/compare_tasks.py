@@ -99,7 +99,11 @@ def evaluation_request(*, job: TrainingJob, project: Project, split: str, user=N
     if pending:
         raise EvaluationRequestError(f"job {job.pk} on {project.slug} ({split} split) is already {pending}")
     status = _write_status(job.pk, project.pk, split, "queued", requested_by=getattr(user, "username", None))
-    evaluate_job_on_project.send(job.pk, project.pk, split)
+    try:
+        evaluate_job_on_project.send(job.pk, project.pk, split)
+    except Exception as exc:  # broker down: say so, and do not leave a "queued" that blocks the next try
+        _write_status(job.pk, project.pk, split, "failed", error=f"could not queue the evaluation: {exc}")
+        raise EvaluationRequestError(f"could not queue the evaluation (is Redis running?): {exc}") from exc
     return status
 
 

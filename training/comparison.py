@@ -52,10 +52,15 @@ class CompareError(ValueError):
 
 # ---------------------------------------------------------------------------- conversions
 def dense_from_tiers(tiers: Sequence[Sequence[int]], n_responses: int) -> list[int]:
-    """Tiers (best first, lists of canonical positions) -> dense ranks, -1 where unranked."""
+    """Tiers (best first, lists of canonical positions) -> dense ranks, -1 where unranked.
+
+    Raises CompareError when a position is outside the prompt's responses (they changed since).
+    """
     dense = [UNRANKED] * n_responses
     for rank, tier in enumerate(t for t in tiers if t):
         for position in tier:
+            if not 0 <= position < n_responses:
+                raise CompareError(f"position {position} is outside the {n_responses} responses")
             dense[position] = rank
     return dense
 

@@ -148,23 +148,28 @@ def source_rankings(project: Project, source: Source, *, prompt_ids=None, contex
     wanted = set(counts)
     if source.kind == "consensus":
         items = context if context is not None else prompt_context(project)
-        rankings = {
-            pid: cmp.dense_from_tiers(item["consensus"], counts[pid]) for pid, item in items.items()
-            if pid in wanted and item["consensus"]
-        }  # fmt: skip
-        return {pid: Ranked(ranks=r, scores=cmp.rank_scores(r)) for pid, r in rankings.items() if max(r) >= 0}
+        rows = ((pid, item["consensus"]) for pid, item in items.items() if pid in wanted and item["consensus"])
+        return _human_rankings(rows, counts)
     if source.kind == "annotator":
         username = source.key.split(":", 1)[1]
         rows = Ranking.objects.filter(
             prompt__project=project, prompt_id__in=wanted, status=Ranking.Status.SUBMITTED, annotator__username=username
         ).values_list("prompt_id", "tiers")
-        result = {}
-        for pid, tiers in rows:
-            ranks = cmp.dense_from_tiers(tiers, counts[pid])
-            if max(ranks, default=-1) >= 0:
-                result[pid] = Ranked(ranks=ranks, scores=cmp.rank_scores(ranks))
-        return result
+        return _human_rankings(rows, counts)
     return _model_rankings(project, source, counts)
+
+
+def _human_rankings(rows, counts: dict[int, int]) -> dict[int, Ranked]:
+    """Tiers -> Ranked; a ranking that ranks nothing or names a response that is gone is left out."""
+    result = {}
+    for pid, tiers in rows:
+        try:
+            ranks = cmp.dense_from_tiers(tiers, counts[pid])
+        except cmp.CompareError:
+            continue
+        if max(ranks, default=-1) >= 0:
+            result[pid] = Ranked(ranks=ranks, scores=cmp.rank_scores(ranks))
+    return result
 
 
 def _model_rankings(project: Project, source: Source, counts: dict[int, int]) -> dict[int, Ranked]:

@@ -164,3 +164,9 @@ def test_vectorised_taus_equal_scipy_and_the_engine():
         assert (math.isnan(expected) and math.isnan(m["kendall_tau"])) or m["kendall_tau"] == pytest.approx(expected)
         assert {k: v for k, v in m.items() if k != "kendall_tau"} == {
             k: v for k, v in cmp.prompt_metrics(s, r).items() if k != "kendall_tau"}
+
+
+def test_tiers_naming_a_missing_response_are_refused():
+    assert cmp.dense_from_tiers([[2], [0, 1]], 3) == [1, 1, 0]
+    with pytest.raises(cmp.CompareError, match="position 3 is outside the 3 responses"):
+        cmp.dense_from_tiers([[3], [0]], 3)

@@ -126,3 +126,19 @@ def test_actor_evaluates_a_real_tiny_model_and_its_base_on_another_project(cmp_p
     assert {f"job:{job.pk}", f"base:{job.pk}"} <= keys
     result = comparison_build(cmp_project, f"base:{job.pk}", f"job:{job.pk}")
     assert len(result.rows) == tuned.n_prompts
+
+
+def test_a_broker_failure_is_reported_and_does_not_block_the_next_request(cmp_project, tmp_path, monkeypatch):
+    from training import compare_tasks
+
+    job = with_adapter(finished_job(cmp_project), tmp_path / "adapter")
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setattr(compare_tasks.evaluate_job_on_project, "send", refuse)
+    with pytest.raises(EvaluationRequestError, match="could not queue the evaluation"):
+        evaluation_request(job=job, project=cmp_project, split="test")
+    assert evaluation_statuses(project=cmp_project)[0]["state"] == "failed"
+    monkeypatch.undo()
+    assert evaluation_request(job=job, project=cmp_project, split="test")["state"] == "queued"

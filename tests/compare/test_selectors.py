@@ -126,3 +126,4 @@ def test_a_prompt_whose_responses_changed_is_left_out_of_a_model_source(cmp_proj
     Response.objects.create(prompt=prompt, position=4, text="added later")
     result = comparison_build(cmp_project, f"base:{job.pk}", f"job:{job.pk}")
     assert "p-004" not in {r["id"] for r in result.rows}
+
