@@ -202,3 +202,11 @@ def test_htmx_requests_get_the_results_partial_and_errors_inside_it(client, revi
     assert response.status_code == 200 and "<html" not in html and 'data-figure="accuracy-a"' in html
     response = client.get(urls["page"], {"a": "consensus", "b": "annotator:bob", "worse": "1"}, headers=headers)
     assert response.status_code == 200 and 'role="alert"' in response.content.decode()
+
+
+def test_the_job_page_links_to_its_comparison(client, admin_user, cmp_project, job):
+    client.force_login(admin_user)
+    html = client.get(reverse("training:job_detail", args=[job.pk])).content.decode()
+    link = re.search(r'id="compare-link" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert link == f"/compare/{cmp_project.slug}/?a=base:{job.pk}&b=job:{job.pk}"
+    assert client.get(link).status_code == 200
