@@ -120,15 +120,13 @@ def run_ours(args, workdir: Path) -> dict:
                               per_device_train_batch_size=args.seqs_per_step // args.k, beta=0.1,
                               max_prompt_length=args.max_length // 2, lora_r=16, lora_alpha=32, lora_dropout=0.0,
                               quantization=args.quant, **settings)
-    counter = ForwardCounter()
-    _sync(args.device)
-    start = time.perf_counter()
+    counter, clock = ForwardCounter(), Clock(args.device)
     trainer, _ = build_trainer(config)
-    setup_end = time.perf_counter()
+    clock.lap()
     setup_counts = counter.snapshot()
     trainer.train()
-    _sync(args.device)
-    return _measurement(args, start, setup_end, time.perf_counter(), setup_counts, counter, trainer.state.global_step)
+    clock.lap()
+    return _measurement(args, clock, setup_counts, counter, trainer.state.global_step)
 
 
 def run_trl(args, workdir: Path) -> dict:
@@ -144,9 +142,7 @@ def run_trl(args, workdir: Path) -> dict:
     pairs = flatten_to_pairs(records)
     config = DPOConfig(output_dir=str(workdir / "trl"), per_device_train_batch_size=args.seqs_per_step // 2, beta=0.1,
                        precompute_ref_log_probs=True, **common_settings(args))
-    counter = ForwardCounter()
-    _sync(args.device)
-    start = time.perf_counter()
+    counter, clock = ForwardCounter(), Clock(args.device)
     kwargs = {"dtype": torch.bfloat16 if args.device == "cuda" else torch.float32}
     if args.quant == "4bit":
         kwargs["quantization_config"] = BitsAndBytesConfig(
@@ -156,28 +152,49 @@ def run_trl(args, workdir: Path) -> dict:
     model = AutoModelForCausalLM.from_pretrained(args.model, **kwargs)
     trainer = DPOTrainer(model=model, args=config, train_dataset=Dataset.from_list(pairs),
                          processing_class=load_tokenizer(args.model), peft_config=LoraConfig(**lora_settings()))
-    setup_end = time.perf_counter()
+    clock.lap()
     setup_counts = counter.snapshot()
     trainer.train()
-    _sync(args.device)
-    return _measurement(args, start, setup_end, time.perf_counter(), setup_counts, counter, trainer.state.global_step)
+    clock.lap()
+    return _measurement(args, clock, setup_counts, counter, trainer.state.global_step)
 
 
-def _measurement(args, start, setup_end, end, setup_counts, counter, steps) -> dict:
+class Clock:
+    """Wall-clock and process CPU time of consecutive phases (CPU time resists a busy shared machine)."""
+
+    def __init__(self, device: str):
+        self.device = device
+        _sync(device)
+        self.marks = [(time.perf_counter(), time.process_time())]
+        self.wall, self.cpu = [], []
+
+    def lap(self) -> None:
+        _sync(self.device)
+        self.marks.append((time.perf_counter(), time.process_time()))
+        (w0, c0), (w1, c1) = self.marks[-2:]
+        self.wall.append(w1 - w0)
+        self.cpu.append(c1 - c0)
+
+
+def _measurement(args, clock: Clock, setup_counts, counter, steps) -> dict:
     sequences, tokens = counter.snapshot()
-    return {"setup_s": setup_end - start, "train_s": end - setup_end, "steps": steps,
+    return {"setup_s": clock.wall[0], "train_s": clock.wall[1], "setup_cpu_s": clock.cpu[0],
+            "train_cpu_s": clock.cpu[1], "steps": steps,
             "ref_sequences": setup_counts[0], "ref_tokens": setup_counts[1],
             "train_sequences": sequences - setup_counts[0], "train_tokens": tokens - setup_counts[1],
             "peak_gib": _peak_memory_gib(args.device)}
 
 
-def one_step_agreement(model_dir: str, records: list[dict], max_length: int) -> dict:
-    """One SGD step on one group (all its pairs) with our trainer and with TRL; compare loss and LoRA weights."""
+def step_agreement(model_dir: str, records: list[dict], max_length: int, steps: int = 2) -> dict:
+    """Two SGD steps on one group (all its pairs in one batch) with our trainer and with TRL; compare the
+    per-step losses and the LoRA weights. Step 1 is log 2 for both (LoRA B starts at 0, so policy ==
+    reference); step 2 is the first with a non-trivial loss."""
     import torch
     from datasets import Dataset
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
     from trl import DPOConfig, DPOTrainer
+    from trl.trainer.utils import add_fused_lm_head
 
     from training.engine import RankedGRPOConfig
     from training.engine.data import build_group_dataset, load_records
@@ -189,42 +206,40 @@ def one_step_agreement(model_dir: str, records: list[dict], max_length: int) -> 
     data.write_text(json.dumps(records[0]) + "\n")
     pairs = flatten_to_pairs(records[:1])
     tokenizer = load_tokenizer(model_dir)
-    step = dict(max_steps=1, learning_rate=1e-2, optim="sgd", seed=0, max_length=max_length, logging_steps=1,
-                save_strategy="no", disable_tqdm=True, use_cpu=True, bf16=False, gradient_checkpointing=False)
+    common = dict(max_steps=steps, learning_rate=1e-2, optim="sgd", lr_scheduler_type="constant", seed=0,
+                  max_length=max_length, logging_steps=1, save_strategy="no", disable_tqdm=True, use_cpu=True,
+                  bf16=False, gradient_checkpointing=False)
 
     def lora_model():
         torch.manual_seed(0)
-        model = get_peft_model(AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32),
-                               LoraConfig(**lora_settings()))
-        for name, param in model.named_parameters():  # non-zero B: policy != reference, a non-trivial loss
-            if "lora_B" in name:
-                param.data.normal_(0.0, 0.02)
-        return model
+        return get_peft_model(AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32),
+                              LoraConfig(**lora_settings()))
+
+    def losses(trainer) -> list[float]:
+        return [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
 
     ours_model = lora_model()
-    from trl.trainer.utils import add_fused_lm_head
-
     add_fused_lm_head(ours_model.get_base_model())
     config = RankedGRPOConfig(output_dir=str(tmp / "ours"), model_name_or_path=model_dir, data_path=str(data),
                               per_device_train_batch_size=1, beta=0.1, max_prompt_length=max_length // 2,
-                              lora_dropout=0.0, **step)
+                              lora_dropout=0.0, **common)
     dataset = build_group_dataset(load_records(data), tokenizer, max_length=max_length,
                                   max_prompt_length=max_length // 2)
     ours = RankedGRPOTrainer(model=ours_model, args=config, train_dataset=dataset, processing_class=tokenizer)
-    ours_loss = ours.train().training_loss
+    ours.train()
     trl_model = lora_model()
     trl_config = DPOConfig(output_dir=str(tmp / "trl"), per_device_train_batch_size=len(pairs), beta=0.1,
-                           precompute_ref_log_probs=True, report_to=[], **step)
+                           precompute_ref_log_probs=True, report_to=[], **common)
     trl = DPOTrainer(model=trl_model, args=trl_config, train_dataset=Dataset.from_list(pairs),
                      processing_class=tokenizer)
-    trl_loss = trl.train().training_loss
+    trl.train()
     ours_w = {n: p.detach() for n, p in ours_model.named_parameters() if "lora_" in n}
     trl_w = {n: p.detach() for n, p in trl_model.named_parameters() if "lora_" in n}
-    initial = lora_model()
-    moved = max((p.detach() - ours_w[n]).abs().max().item() for n, p in initial.named_parameters() if "lora_" in n)
-    return {"pairs": len(pairs), "ours_loss": ours_loss, "trl_loss": trl_loss, "loss_abs_diff": abs(ours_loss - trl_loss),
+    initial = {n: p.detach() for n, p in lora_model().named_parameters() if "lora_" in n}
+    return {"pairs": len(pairs), "steps": steps, "ours_losses": losses(ours), "trl_losses": losses(trl),
+            "loss_abs_diff": max(abs(a - b) for a, b in zip(losses(ours), losses(trl), strict=True)),
             "lora_max_abs_diff": max((ours_w[n] - trl_w[n]).abs().max().item() for n in ours_w),
-            "lora_max_abs_update": moved}
+            "lora_max_abs_update": max((ours_w[n] - initial[n]).abs().max().item() for n in ours_w)}
 
 
 def worker_main(args) -> None:
@@ -284,7 +299,7 @@ def benchmark(args) -> str:
                     print(which, k, quant, json.dumps(runs[which][-1]), flush=True)
             raw[f"{quant}-K{k}"] = runs
             rows.append(summary_row(k, quant, args, runs))
-    agreement = one_step_agreement(args.model, synthetic_groups(1, 4, args.response_chars, seed=1), args.max_length)
+    agreement = step_agreement(args.model, synthetic_groups(1, 4, args.response_chars, seed=1), args.max_length)
     return render(args, rows, agreement, raw)
 
 
@@ -292,6 +307,7 @@ def summary_row(k: int, quant: str, args, runs: dict) -> dict:
     med = {w: {key: statistics.median(r[key] for r in runs[w]) for key in runs[w][0]} for w in runs}
     return {"k": k, "quant": quant, "prompts": args.n_prompts, "ours": med["ours"], "trl": med["trl"],
             "train_ratio": med["trl"]["train_s"] / med["ours"]["train_s"],
+            "train_cpu_ratio": med["trl"]["train_cpu_s"] / med["ours"]["train_cpu_s"],
             "total_ratio": (med["trl"]["train_s"] + med["trl"]["setup_s"]) / (med["ours"]["train_s"] + med["ours"]["setup_s"])}
 
 
@@ -311,28 +327,43 @@ def render(args, rows, agreement, raw) -> str:
         f"alternating, each in a fresh process ({args.threads} torch thread(s) on CPU); peak memory = "
         + ("`torch.cuda.max_memory_allocated`." if args.device == "cuda" else "peak RSS of the worker process."),
         "",
-        "| K | quant | trainer | train epoch (s) | setup incl. reference pass (s) | steps | sequences fwd (train + ref) "
-        "| tokens fwd incl. padding (train + ref) | peak memory (GiB) | speed-up, epoch | speed-up, incl. setup |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| K | quant | trainer | train epoch, wall (s) | train epoch, CPU time (s) | setup incl. reference pass, wall (s) "
+        "| steps | sequences fwd (train + ref) | tokens fwd incl. padding (train + ref) | peak memory (GiB) "
+        "| speed-up, epoch wall | speed-up, epoch CPU time | speed-up, wall incl. setup |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         for who, label in (("ours", "RankedGRPOTrainer"), ("trl", "TRL DPOTrainer")):
             m = row[who]
             ratio = f"**{row['train_ratio']:.2f}x**" if who == "ours" else "1x"
+            cpu_ratio = f"**{row['train_cpu_ratio']:.2f}x**" if who == "ours" else "1x"
             total = f"{row['total_ratio']:.2f}x" if who == "ours" else "1x"
-            lines.append(f"| {row['k']} | {row['quant']} | {label} | {m['train_s']:.2f} | {m['setup_s']:.2f} | "
+            lines.append(f"| {row['k']} | {row['quant']} | {label} | {m['train_s']:.2f} | {m['train_cpu_s']:.2f} | "
+                         f"{m['setup_s']:.2f} | "
                          f"{m['steps']:.0f} | {m['train_sequences']:.0f} + {m['ref_sequences']:.0f} | "
-                         f"{m['train_tokens']:.0f} + {m['ref_tokens']:.0f} | {m['peak_gib']:.2f} | {ratio} | {total} |")
+                         f"{m['train_tokens']:.0f} + {m['ref_tokens']:.0f} | {m['peak_gib']:.2f} | {ratio} | {cpu_ratio} | {total} |")
     lines += [
         "",
-        f"One-step agreement (CPU, fp32, SGD lr 1e-2, one K=4 group = {agreement['pairs']} pairs in one batch, "
-        "weighting none, margin 0, same LoRA init with B ~ N(0, 0.02) so that policy != reference): loss ours "
-        f"{agreement['ours_loss']:.8f} vs TRL {agreement['trl_loss']:.8f} (|diff| {agreement['loss_abs_diff']:.1e}); "
-        f"LoRA weights max |diff| {agreement['lora_max_abs_diff']:.1e} after an update of max |step| "
-        f"{agreement['lora_max_abs_update']:.1e}. Tolerance: loss 1e-5, weights 1e-6.",
+        f"Agreement with TRL (CPU, fp32, SGD lr 1e-2, {agreement['steps']} steps on one K=4 group = "
+        f"{agreement['pairs']} pairs in one batch, weighting none, margin 0, same LoRA init): per-step loss ours "
+        f"{_losses(agreement['ours_losses'])} vs TRL {_losses(agreement['trl_losses'])} (max |diff| "
+        f"{agreement['loss_abs_diff']:.1e}; step 1 is log 2 for both since LoRA B starts at 0); LoRA weights max "
+        f"|diff| {agreement['lora_max_abs_diff']:.1e} after a total update of max |change| "
+        f"{agreement['lora_max_abs_update']:.1e}. Tolerance: loss 1e-5, weights 1e-6: "
+        + ("**agrees**." if agreement["loss_abs_diff"] <= 1e-5 and agreement["lora_max_abs_diff"] <= 1e-6
+           else "**does not agree**."),
+        "",
+        "Timing on a shared machine: the CPU run shares 2 cores with other work (load average often 6-9), so "
+        "wall-clock times swing by 2-3x between runs; each worker uses one torch thread, and its process CPU time "
+        "(user + system) is the steadier measure of the work done. Both are medians over the same alternating runs.",
         "",
         "Why the gap: TRL runs each response once per pair it is in (K-1 times per epoch, twice more for the reference "
         "pass), ours once per step and once for the reference; the remaining difference is per-step overhead.",
+        "",
+        ("GPU: " + ("this run." if args.device == "cuda" else "not measured here (no GPU was lent to this task). The same "
+         "comparison on a GPU, in one run: `python benchmarks/bench_engine.py --device cuda --model-size 0.5b "
+         "--quantization none,4bit --n-prompts 96 --response-chars 256 --max-length 512` (with "
+         "`../shared/device/trl_anchor.py` in the same command for the anchor figures).")),
         "",
         "<details><summary>raw runs (JSON)</summary>",
         "",
@@ -346,6 +377,10 @@ def render(args, rows, agreement, raw) -> str:
     return "\n".join(lines)
 
 
+def _losses(values: list[float]) -> str:
+    return ", ".join(f"{v:.8f}" for v in values)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
@@ -353,7 +388,7 @@ def parse_args(argv=None):
                         help="small (~0.5M parameters, default on CPU), tiny (make-tiny-model's ~3M), 0.5b (GPU)")
     parser.add_argument("--quantization", default="none", help="comma-separated: none,4bit")
     parser.add_argument("--ks", type=int, nargs="+", default=[4, 8])
-    parser.add_argument("--n-prompts", type=int, default=24)
+    parser.add_argument("--n-prompts", type=int, default=96)
     parser.add_argument("--response-chars", type=int, default=48)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--seqs-per-step", type=int, default=8)
