@@ -131,6 +131,16 @@ def test_keyboard_without_ties_inserts_at_the_typed_place(page, live_server):
     project = make_labeling_project(allow_ties=False)
     login(page, "lab1")
     prompt_id = open_first_prompt(page, project)
+    long_card, short_card = page.locator('#rank .rank-card[data-position="0"]'), page.locator('#rank .rank-card[data-position="3"]')
+    assert long_card.locator("[data-rank-expand]").is_visible() and not short_card.locator("[data-rank-expand]").is_visible()
+    clipped = long_card.locator(".rank-card-body").bounding_box()["height"]
+    long_card.focus()
+    press(page, "e")  # expand the long answer
+    assert "is-expanded" in long_card.get_attribute("class")
+    assert long_card.locator(".rank-card-body").bounding_box()["height"] > clipped + 100
+    press(page, "e")
+    assert "is-expanded" not in long_card.get_attribute("class")
+    card(page, "A").focus()
     press(page, "1")  # A first; focus -> B
     press(page, "1")  # B first, A second; focus -> C
     press(page, "3")  # C third; focus -> D
