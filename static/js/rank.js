@@ -399,6 +399,11 @@
     if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
     var widget = activeWidget();
     if (!widget) return;
+    if (help && !help.hidden && e.key === "Tab") {  // keep focus inside the open help dialog
+      e.preventDefault();
+      help.querySelector("[data-rank-help-close]").focus();
+      return;
+    }
     if (help && !help.hidden && e.key !== "?") return;
     var card = widget.focusedCard();
     var key = e.key;
