@@ -353,12 +353,13 @@ def render(args, rows, agreement, raw) -> str:
         + ("**agrees**." if agreement["loss_abs_diff"] <= 1e-5 and agreement["lora_max_abs_diff"] <= 1e-6
            else "**does not agree**."),
         "",
-        "Timing on a shared machine: the CPU run shares 2 cores with other work (load average often 6-9), so "
-        "wall-clock times swing by 2-3x between runs; each worker uses one torch thread, and its process CPU time "
+        "Timing on a shared machine: the CPU run shares 2 cores with other work (load average 2-9 during this session), so "
+        "wall-clock times can swing by 2-3x between runs; each worker uses one torch thread, and its process CPU time "
         "(user + system) is the steadier measure of the work done. Both are medians over the same alternating runs.",
         "",
-        "Why the gap: TRL runs each response once per pair it is in (K-1 times per epoch, twice more for the reference "
-        "pass), ours once per step and once for the reference; the remaining difference is per-step overhead.",
+        "Why the gap: TRL forwards each response once per pair it is in, so K-1 times per epoch and K-1 times again in "
+        "its reference pass; ours forwards it once per epoch and once in the reference pass. At equal sequences per "
+        "step the ceiling is therefore K-1 (3x at K = 4, 7x at K = 8); the rest is fixed start-up cost of each run.",
         "",
         ("GPU: " + ("this run." if args.device == "cuda" else "not measured here (no GPU was lent to this task). The same "
          "comparison on a GPU, in one run: `python benchmarks/bench_engine.py --device cuda --model-size 0.5b "

@@ -99,7 +99,8 @@ class RankedGRPOTrainer(Trainer):
 
     def _reference_key(self, dataset: GroupDataset) -> str:
         digest = hashlib.sha256()
-        for part in (self.args.model_name_or_path, self.args.quantization, str(self.args.bf16)):
+        for part in (self.args.model_name_or_path, _local_weights_stamp(self.args.model_name_or_path),
+                     self.args.quantization, str(self.args.bf16)):
             digest.update(str(part).encode() + b"\0")
         for group in dataset.groups:
             digest.update(json.dumps([group["prompt_ids"], group["response_ids"]]).encode())
@@ -146,6 +147,15 @@ class RankedGRPOTrainer(Trainer):
             logs.update({name: sum(values) / len(values) for name, values in self._metrics.items()})
             self._metrics.clear()
         super().log(logs, start_time)
+
+
+def _local_weights_stamp(name_or_path: str) -> str:
+    """Names, sizes and mtimes of a local model folder's weight and config files ('' for a hub id)."""
+    folder = Path(name_or_path)
+    if not folder.is_dir():
+        return ""
+    files = sorted(p for pattern in ("*.safetensors", "*.bin", "config.json") for p in folder.glob(pattern))
+    return ";".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
 
 
 class JobCallback(TrainerCallback):
