@@ -9,6 +9,7 @@ from this process take ``JobReporter.db_lock`` so the two threads never contend 
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import threading
 import time
@@ -221,6 +222,8 @@ class JobRun:
             self._store_evaluation("base", self._evaluate(config, adapter_dir=None))
         self._check_cancel()
         checkpoint = _last_checkpoint(self.output_dir)
+        if checkpoint:
+            self._backfill_metrics(Path(checkpoint))
         summary = engine.run_training(config, progress=self.reporter.event, should_stop=self.reporter.should_stop,
                                       resume=checkpoint is not None)
         self._check_cancel()
@@ -246,6 +249,23 @@ class JobRun:
         with self.reporter.db_lock:
             _retry_locked(lambda: evaluation_store(job=self.job, model=model, result=result))
 
+    def _backfill_metrics(self, checkpoint: Path) -> None:
+        """Metric rows up to the checkpoint from its trainer_state.json: steps logged after the last
+        progress write of a killed attempt are not lost."""
+        state = checkpoint / "trainer_state.json"
+        try:
+            history = json.loads(state.read_text())["log_history"]
+        except (OSError, ValueError, KeyError):
+            return
+        rows = [JobMetric(job_id=self.job.pk, step=int(entry["step"]),
+                          **{name: _number(entry.get(name)) for name in METRIC_FIELDS})
+                for entry in history if "loss" in entry and "step" in entry]
+        if rows:
+            with self.reporter.db_lock:
+                _retry_locked(lambda: JobMetric.objects.bulk_create(
+                    rows, update_conflicts=True, unique_fields=["job", "step"], update_fields=list(METRIC_FIELDS)))
+            logger.info("metrics of steps %s-%s restored from %s", rows[0].step, rows[-1].step, checkpoint.name)
+
     def _check_cancel(self) -> None:
         if self.reporter.lost:
             raise OwnershipLost()
@@ -254,11 +274,23 @@ class JobRun:
 
 
 def _last_checkpoint(output_dir: Path) -> str | None:
+    """The newest complete checkpoint, after moving aside any that a killed run left half-written."""
     if not output_dir.is_dir():
         return None
     from transformers.trainer_utils import get_last_checkpoint
 
+    _set_aside_incomplete_checkpoints(output_dir)
     return get_last_checkpoint(str(output_dir))
+
+
+def _set_aside_incomplete_checkpoints(output_dir: Path) -> None:
+    # the Trainer writes trainer_state.json last: a checkpoint without it was cut short (SIGKILL
+    # while saving) and cannot be resumed from; renamed, not deleted, so nothing is lost
+    for path in sorted(output_dir.glob("checkpoint-*")):
+        if path.is_dir() and not (path / "trainer_state.json").is_file():
+            target = output_dir / f"incomplete-{path.name}-{int(time.time())}"
+            path.rename(target)
+            logger.warning("checkpoint %s is incomplete (no trainer_state.json); moved to %s", path.name, target.name)
 
 
 def _number(value) -> float | None:

@@ -75,20 +75,27 @@ def test_cancelling_a_running_job_stops_it_with_a_checkpoint(stack):
 
 
 def test_a_killed_worker_leaves_an_interrupted_job_that_resumes_from_its_checkpoint(stack):
-    job = launch(stack, {**LONG, "num_train_epochs": 4})  # 24 steps, checkpoints every 4
+    job = launch(stack, LONG)  # 240 steps, a checkpoint every 4
+    total = 240
     stack.wait_job(job["id"], lambda j: j["progress"]["step"] >= 9, what="step 9")
     stack.kill_worker()
-    killed_at = stack.job(job["id"])["progress"]["step"]
     interrupted = stack.wait_job(job["id"], lambda j: j["status"] == "interrupted", what="interrupted", timeout=60)
     assert "heartbeat" in interrupted["error"]
-    # a dead job does not block the queue: a new worker takes the next job while this one waits
+    assert interrupted["progress"]["step"] < total
+    # a dead job does not block the queue: the restarted worker runs the next job while this one waits
     stack.start_worker()
+    nxt = launch(stack, {**SMALL, "num_train_epochs": 1})
+    stack.wait_job(nxt["id"], lambda j: j["status"] == "succeeded", what="next job succeeded")
+    assert stack.job(job["id"])["status"] == "interrupted"
     status, body = stack.api("POST", f"/api/jobs/{job['id']}/resume/")
     assert status == 200 and body["status"] == "queued"
     done = stack.wait_job(job["id"], lambda j: j["status"] == "succeeded", what="succeeded after resume")
     assert done["attempts"] == 2
-    assert "checkpoint-" in done["resumed_from"]
-    resumed_step = int(done["resumed_from"].rsplit("-", 1)[1])
-    assert 4 <= resumed_step <= killed_at
-    assert done["metrics"]["steps"] == list(range(1, 25))
+    resumed_step = int(done["resumed_from"].rsplit("checkpoint-", 1)[1])
+    assert resumed_step >= 8 and resumed_step % 4 == 0 and resumed_step < total
+    # the second attempt trained only the steps after the checkpoint
+    log = (stack.data_dir / "training" / f"job-{job['id']}" / "job.log").read_text()
+    second = log.split(f"job {job['id']} attempt 2 claimed", 1)[1]
+    assert f"step {resumed_step + 1}/{total} " in second and "step 1/" not in second
+    assert done["metrics"]["steps"] == list(range(1, total + 1))
     assert done["evaluation"]["tuned"] is not None

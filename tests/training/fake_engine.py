@@ -37,11 +37,11 @@ class FakeEngine:
                       "loss": 1.0 / step, "reward_margin": 0.1 * step, "pair_accuracy": min(1.0, 0.5 + 0.1 * step),
                       "learning_rate": 1e-3, "grad_norm": 0.5})
             if step % int(config.save_steps) == 0:
-                (out / f"checkpoint-{step}").mkdir(parents=True, exist_ok=True)
+                _checkpoint(out, step)
             if step >= self.wait_step:
                 self.step_reached.set()
             if should_stop():
-                (out / f"checkpoint-{step}").mkdir(parents=True, exist_ok=True)
+                _checkpoint(out, step)
                 raise TrainingCancelled(str(out / f"checkpoint-{step}"), step)
         adapter = out / "adapter"
         adapter.mkdir(parents=True, exist_ok=True)
@@ -68,3 +68,11 @@ class FakeEngine:
         return {"n_prompts": len(records), "accuracy": value, "ndcg": value, "mrr": value, "kendall_tau": value - 0.3,
                 "pairwise_accuracy": value, "n_pairs": 10, "adjacent_pair_accuracy": value,
                 "robustness": {"order_consistency": 1.0, "whitespace_consistency": value}, "per_prompt": per_prompt}
+
+
+def _checkpoint(out: Path, step: int) -> None:
+    """Like the Trainer: a folder whose trainer_state.json (written last) holds the log history."""
+    folder = out / f"checkpoint-{step}"
+    folder.mkdir(parents=True, exist_ok=True)
+    history = [{"step": s, "loss": 1.0 / s, "epoch": s / 6} for s in range(1, step + 1)]
+    (folder / "trainer_state.json").write_text(json.dumps({"global_step": step, "log_history": history}))

@@ -105,6 +105,7 @@ def test_stale_heartbeat_marks_interrupted_and_resume_continues_from_the_last_ch
     for stale in output.glob("checkpoint-*"):
         stale.rename(output / f"old-{stale.name}")
     (output / "checkpoint-4").mkdir()
+    (output / "checkpoint-4" / "trainer_state.json").write_text('{"log_history": []}')
     assert jobs_mark_interrupted() == 1
     job.refresh_from_db()
     assert job.status == "interrupted" and "heartbeat" in job.error
@@ -178,3 +179,30 @@ def test_an_unreachable_broker_fails_the_job_with_a_message_instead_of_leaving_i
     job = launch(ranked)
     job.refresh_from_db()
     assert job.status == "failed" and "task queue is unreachable" in job.error and "Resume" in job.error
+
+
+def test_resume_skips_a_checkpoint_that_a_killed_run_left_half_written(ranked, broker, worker, fake_engine):
+    import json
+
+    job = launch(ranked)
+    broker.join("training")
+    worker.join()
+    output = _output(job)
+    for old in output.glob("checkpoint-*"):
+        old.rename(output / f"old-{old.name}")
+    (output / "checkpoint-2").mkdir()
+    (output / "checkpoint-2" / "trainer_state.json").write_text(json.dumps({"log_history": [
+        {"step": 1, "loss": 0.9, "pair_accuracy": 0.5, "epoch": 0.5}, {"step": 2, "loss": 0.8, "epoch": 1.0}]}))
+    (output / "checkpoint-4").mkdir()  # cut short by SIGKILL: no trainer_state.json
+    JobMetric.objects.filter(job=job).delete()
+    TrainingJob.objects.filter(pk=job.pk).update(status="interrupted")
+    job_resume(job=job)
+    broker.join("training")
+    worker.join()
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert fake_engine.calls[-2] == {"call": "train", "resume": True, "start": 2}
+    assert list(output.glob("incomplete-checkpoint-4-*"))
+    # the metrics up to the checkpoint come back from its trainer_state.json, the rest from the new run
+    assert list(JobMetric.objects.filter(job=job).values_list("step", flat=True)) == [1, 2, 3, 4, 5, 6]
+    assert JobMetric.objects.get(job=job, step=1).loss == 0.9
