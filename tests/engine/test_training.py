@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -113,3 +114,41 @@ def test_real_oasst_groups_of_mixed_k_train_with_finite_loss(tmp_path, tiny_mode
                                  max_prompt_length=48, weighting="quadratic"))
     assert result["n_train_groups"] == 32 and result["global_step"] == 2
     assert all(torch.isfinite(torch.tensor(event["loss"])) for event in result["history"])
+
+
+def _count_embedding_rows(model) -> list[int]:
+    rows: list[int] = []
+    model.get_input_embeddings().register_forward_pre_hook(lambda module, inputs: rows.append(inputs[0].shape[0]))
+    return rows
+
+
+def test_each_response_goes_through_the_policy_once_per_step_and_the_reference_once(tmp_path, tiny_model_dir,
+                                                                                     vowel_data):
+    cfg = config(tmp_path, tiny_model_dir, vowel_data, max_steps=3, per_device_train_batch_size=2)
+    tokenizer = load_tokenizer(tiny_model_dir)
+    dataset = build_group_dataset(select_split(load_records(vowel_data), "train"), tokenizer, max_length=64,
+                                  max_prompt_length=32)
+    model = add_lora_adapter(load_base_model(tiny_model_dir), r=8, alpha=16, dropout=0.0,
+                             target_modules="all-linear", quantized=False)
+    rows = _count_embedding_rows(model)
+    trainer = RankedGRPOTrainer(model=model, args=cfg, train_dataset=dataset, processing_class=tokenizer)
+    assert sum(rows) == 4 * len(dataset)  # reference pass: every response of every group, once
+    rows.clear()
+    trainer.train()
+    assert rows == [2 * 4] * 3  # per step: 2 groups x K=4 responses, one forward each (not one per pair)
+
+
+def test_reference_logps_are_cached_and_recomputed_when_the_data_changes(tmp_path, tiny_model_dir, vowel_data,
+                                                                         monkeypatch):
+    run_training(config(tmp_path, tiny_model_dir, vowel_data, max_steps=1))
+    assert (tmp_path / "run" / "reference_logps.json").is_file()
+
+    def no_second_pass(self, dataset):
+        raise AssertionError("reference pass repeated")
+
+    monkeypatch.setattr(RankedGRPOTrainer, "_reference_pass", no_second_pass)
+    run_training(config(tmp_path, tiny_model_dir, vowel_data, max_steps=1))  # same data: cache hit
+    other = tmp_path / "other.jsonl"
+    other.write_text("\n".join(reversed(Path(vowel_data).read_text().splitlines())) + "\n")
+    with pytest.raises(AssertionError, match="reference pass repeated"):
+        run_training(config(tmp_path, tiny_model_dir, str(other), max_steps=1))
