@@ -54,10 +54,11 @@ class OwnershipLost(Exception):
 
 def execute_job(job_id: int) -> str:
     """Entry point of the dramatiq actor: claim ``job_id`` and run it; returns what happened."""
-    jobs_mark_interrupted()
-    job = job_claim(job_id=job_id, worker_id=current_worker_id())
+    _retry_locked(jobs_mark_interrupted)
+    worker_id = current_worker_id()
+    job = _retry_locked(lambda: job_claim(job_id=job_id, worker_id=worker_id))
     if job is None:
-        status = TrainingJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        status = _retry_locked(lambda: TrainingJob.objects.filter(pk=job_id).values_list("status", flat=True).first())
         logger.info("job %s not claimed: it is %s (duplicate or stale delivery ignored)", job_id, status or "deleted")
         return "skipped"
     return JobRun(job).run()
