@@ -1,7 +1,7 @@
 """REST API of training jobs under /api/jobs/ (admins only). One view per endpoint."""
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -29,7 +29,10 @@ def _job(pk: int) -> TrainingJob:
 class JobListApi(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(summary="List training jobs (newest first)", responses={200: OpenApiResponse(description="jobs")})
+    @extend_schema(operation_id="jobs_list", summary="List training jobs (newest first)",
+                   parameters=[OpenApiParameter("project", str, description="project slug"),
+                               OpenApiParameter("status", str, description="queued, running, succeeded, ...")],
+                   responses={200: OpenApiResponse(description="paginated job summaries")})
     def get(self, request):
         slug = request.query_params.get("project")
         project = Project.objects.filter(slug=slug).first() if slug else None
@@ -40,7 +43,7 @@ class JobListApi(APIView):
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response([job_summary(job) for job in page])
 
-    @extend_schema(summary="Launch a training job", request=JobLaunchInput,
+    @extend_schema(operation_id="jobs_launch", summary="Launch a training job", request=JobLaunchInput,
                    responses={201: OpenApiResponse(description="the queued job"),
                               400: OpenApiResponse(description="field errors; hyperparameters under `config`")})
     def post(self, request):
@@ -61,7 +64,8 @@ class JobListApi(APIView):
 class JobDetailApi(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(summary="A job: status, progress, metrics series, evaluation before/after")
+    @extend_schema(operation_id="jobs_detail", summary="A job: status, progress, metrics series, evaluation before/after",
+                   responses={200: OpenApiResponse(description="the job"), 404: OpenApiResponse(description="no such job")})
     def get(self, request, pk: int):
         return Response(job_detail(_job(pk)))
 
@@ -69,7 +73,7 @@ class JobDetailApi(APIView):
 class JobCancelApi(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(summary="Cancel a queued, running or interrupted job", request=None,
+    @extend_schema(operation_id="jobs_cancel", summary="Cancel a queued, running or interrupted job", request=None,
                    responses={200: OpenApiResponse(description="the job"), 409: OpenApiResponse(description="not cancellable")})
     def post(self, request, pk: int):
         return _act(pk, job_cancel)
@@ -78,7 +82,7 @@ class JobCancelApi(APIView):
 class JobResumeApi(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(summary="Resume an interrupted, cancelled or failed job from its last checkpoint", request=None,
+    @extend_schema(operation_id="jobs_resume", summary="Resume an interrupted, cancelled or failed job from its last checkpoint", request=None,
                    responses={200: OpenApiResponse(description="the job"), 409: OpenApiResponse(description="not resumable")})
     def post(self, request, pk: int):
         return _act(pk, job_resume)
