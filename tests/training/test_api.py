@@ -135,3 +135,15 @@ def test_every_preset_uses_only_engine_fields_and_passes_the_engine_validation(p
     assert set(presets()[preset]["config"]) <= set(config_field_help())
     config = config_build(values={}, preset=preset)
     assert config["model_name_or_path"]
+
+
+@pytest.mark.django_db
+def test_resuming_a_queued_job_sends_its_message_again(trainer_admin, ranked, broker,
+                                                       django_capture_on_commit_callbacks):
+    client = client_for(trainer_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = client.post("/api/jobs/", {"project": ranked.slug, "config": FAKE, "validated_only": False},
+                             format="json").json()["id"]
+    broker.flush("training")  # as if Redis restarted without persistence
+    assert client.post(f"/api/jobs/{job_id}/resume/").json()["status"] == "queued"
+    assert len(broker.queues["training"].queue) == 1

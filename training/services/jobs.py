@@ -79,14 +79,24 @@ def job_cancel(*, job: TrainingJob) -> TrainingJob:
 
 
 def job_resume(*, job: TrainingJob) -> TrainingJob:
-    """Queue an interrupted, cancelled or failed job again; the worker continues from its last checkpoint."""
+    """Queue an interrupted, cancelled or failed job again; the worker continues from its last checkpoint.
+
+    A job still ``queued`` gets its message sent again (Redis without persistence loses queued
+    messages when it restarts); a second message for a job is harmless, only one claim wins.
+    """
+    if _status(job) == Status.QUEUED:
+        _enqueue(job.pk)
+        job.refresh_from_db()
+        return job
     with transaction.atomic():
         queued = TrainingJob.objects.filter(pk=job.pk, status__in=TrainingJob.RESUMABLE).update(
             status=Status.QUEUED, phase="", cancel_requested=False, error="", error_detail="", finished_at=None,
             worker_id="", heartbeat_at=None,
         )  # fmt: skip
         if not queued:
-            raise JobStateError(f"job {job.pk} is {_status(job)}; only interrupted, cancelled or failed jobs can be resumed")
+            raise JobStateError(
+                f"job {job.pk} is {_status(job)}; only interrupted, cancelled, failed (or queued) jobs can be resumed"
+            )
         _enqueue_on_commit(job.pk)
     job.refresh_from_db()
     return job
