@@ -44,17 +44,24 @@ demo: migrate
 	$(PY) manage.py seed_demo
 
 # The CPU smoke preset's base model: a tiny random-init Llama built locally, once (no download).
-TINY_MODEL := $(DATA_DIR)/models/tiny-llama
+TINY_MODEL := $(or $(GRPO_DATA_DIR),$(DATA_DIR))/models/tiny-llama
 tiny-model: install
 	@test -f $(TINY_MODEL)/model.safetensors || ( rm -rf $(TINY_MODEL).tmp && \
 	  $(PY) -m training.engine make-tiny-model $(TINY_MODEL).tmp && rm -rf $(TINY_MODEL) && mv $(TINY_MODEL).tmp $(TINY_MODEL) )
 	@echo "tiny model: $(TINY_MODEL)"
 
+# One worker (one process, one thread: one training job at a time); `make worker` again after it
+# died starts a new one, while it runs it says so instead of starting a second.
+WORKER_PID := $(DATA_DIR)/log/worker.pid
 worker: install
 	mkdir -p $(DATA_DIR)/log
-	$(PY) manage.py rundramatiq --processes 1 --threads 1 --queues training default \
-	  >> $(DATA_DIR)/log/worker.log 2>&1 &
-	@echo "worker started (log: $(DATA_DIR)/log/worker.log)"
+	@if [ -f $(WORKER_PID) ] && kill -0 $$(cat $(WORKER_PID)) 2>/dev/null; then \
+	  echo "worker already running (pid $$(cat $(WORKER_PID)), log: $(DATA_DIR)/log/worker.log)"; \
+	else \
+	  $(PY) manage.py rundramatiq --processes 1 --threads 1 --queues training default \
+	    >> $(DATA_DIR)/log/worker.log 2>&1 & echo $$! > $(WORKER_PID); \
+	  echo "worker started (pid $$(cat $(WORKER_PID)), log: $(DATA_DIR)/log/worker.log)"; \
+	fi
 
 web: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
