@@ -25,7 +25,7 @@ from ranking_app.services.exports import export_path
 
 from .errors import readable_error
 from .models import EvaluationResult, JobMetric, TrainingJob
-from .services.evaluations import evaluation_store
+from .services.evaluations import evaluation_store, finite
 from .services.jobs import current_worker_id, job_claim, job_finish, job_work_dir, jobs_mark_interrupted
 
 logger = logging.getLogger("training.job")
@@ -130,8 +130,9 @@ class JobReporter:
             while not self._stop.wait(self.interval):
                 try:
                     self.flush()
-                except OperationalError as exc:  # database busy/locked: the next tick retries
+                except Exception as exc:  # noqa: BLE001 - database busy, locked or gone: reconnect next tick
                     logger.warning("progress write failed, retrying: %s", exc)
+                    connection.close()
         finally:
             connection.close()
 
@@ -218,7 +219,8 @@ class JobRun:
         evaluate = job.data_summary.get("test_prompts", 0) > 0
         if not evaluate:
             logger.warning("the export has no test-split prompts with a valid pair: evaluation skipped")
-        if evaluate and not EvaluationResult.objects.filter(job=job, model="base").exists():
+        own_base = EvaluationResult.objects.filter(job=job, model="base", export=job.export, split="test")
+        if evaluate and not own_base.exists():
             self.reporter.set_phase("evaluating base model")
             self._store_evaluation("base", self._evaluate(config, adapter_dir=None))
         self._check_cancel()
@@ -233,7 +235,7 @@ class JobRun:
             self._store_evaluation("tuned", self._evaluate(config, adapter_dir=summary["adapter_dir"]))
         adapter = Path(summary["adapter_dir"])
         return Status.SUCCEEDED, {
-            "result": {k: v for k, v in summary.items() if k != "history"},
+            "result": finite({k: v for k, v in summary.items() if k != "history"}),
             "adapter_dir": str(adapter.relative_to(settings.TRAINING_DIR)) if adapter.is_relative_to(
                 settings.TRAINING_DIR) else str(adapter),
         }
