@@ -61,6 +61,7 @@ def test_request_checks_the_job_split_and_duplicates(cmp_project, reviewer, tmp_
     messages = broker.queues["training"]
     assert messages.qsize() == 1
     message = json.loads(messages.get())
+    messages.task_done()  # else the queue's unfinished count stays up and a later broker.join() waits forever
     assert message["actor_name"] == "evaluate_job_on_project" and message["args"] == [job.pk, cmp_project.pk, "train"]
     with pytest.raises(EvaluationRequestError, match="already queued"):
         evaluation_request(job=job, project=cmp_project, split="train")
@@ -128,7 +129,7 @@ def test_actor_evaluates_a_real_tiny_model_and_its_base_on_another_project(cmp_p
     assert len(result.rows) == tuned.n_prompts
 
 
-def test_a_broker_failure_is_reported_and_does_not_block_the_next_request(cmp_project, tmp_path, monkeypatch):
+def test_a_broker_failure_is_reported_and_does_not_block_the_next_request(cmp_project, tmp_path, monkeypatch, broker):
     from training import compare_tasks
 
     job = with_adapter(finished_job(cmp_project), tmp_path / "adapter")
