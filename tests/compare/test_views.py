@@ -210,3 +210,13 @@ def test_the_job_page_links_to_its_comparison(client, admin_user, cmp_project, j
     link = re.search(r'id="compare-link" href="([^"]+)"', html).group(1).replace("&amp;", "&")
     assert link == f"/compare/{cmp_project.slug}/?a=base:{job.pk}&b=job:{job.pk}"
     assert client.get(link).status_code == 200
+
+
+def test_exports_apply_the_page_filters(client, reviewer, cmp_project, job, urls):
+    client.force_login(reviewer)
+    params = {"a": "consensus", "b": f"job:{job.pk}", "ambiguous": "1"}
+    data = client.get(urls["json"], params).json()
+    assert data["filters"] == {"ambiguous": True, "worse": False, "sort": "disagreement"}
+    assert {r["id"] for r in data["rows"]} == {"p-002", "p-004"} and data["n_rows"] == 2 and data["n_compared"] == 6
+    lines = client.get(urls["csv"], {**params, "ambiguous": "", "worse": "1"}).content.decode().splitlines()
+    assert sorted(line.split(",")[1] for line in lines[2:]) == ["p-000", "p-003"]
