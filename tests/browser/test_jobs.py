@@ -93,3 +93,9 @@ def test_launch_from_the_form_then_watch_progress_and_evaluation(stack_page):
     assert f"step {TOTAL_STEPS}/{TOTAL_STEPS}" in page.locator("#log-tail").inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "training_job.png"), full_page=True)
+    job_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    # the jobs table refreshes itself (htmx swaps its tbody every 3 s) and keeps showing the job
+    page.goto("/jobs/")
+    page.wait_for_event("requestfinished", predicate=lambda r: r.url.endswith("/jobs/"), timeout=10_000)
+    row = page.locator(f'#job-rows tr[data-job="{job_id}"]')
+    assert "succeeded" in row.inner_text() and f"step {TOTAL_STEPS} / {TOTAL_STEPS}" in row.inner_text()
