@@ -36,7 +36,7 @@ from benchmarks.datasets import build_benchmark_project  # noqa: E402
 from ranking_app.models import ExportSnapshot, Prompt  # noqa: E402
 from ranking_app.services.agreement import agreement_get  # noqa: E402
 from training import comparison as cmp  # noqa: E402
-from training.engine.evaluate import dense_ranking  # noqa: E402
+from training.engine.metrics import dense_ranking  # noqa: E402
 from training.models import EvaluationResult, PromptEvaluation, TrainingJob  # noqa: E402
 from training.selectors_compare import comparison_build  # noqa: E402
 

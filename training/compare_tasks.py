@@ -152,7 +152,7 @@ def _evaluate(job: TrainingJob, data_path: str, adapter: str, split: str) -> dic
 
 def _base_result(result: dict) -> dict:
     """The base model's half of an adapter evaluation, shaped like a base-only ``evaluate_model`` result."""
-    from training.engine.evaluate import dense_ranking
+    from training.engine.metrics import dense_ranking
 
     per_prompt = [
         {"id": entry["id"], "scores": entry["base_scores"], "ranking": dense_ranking(entry["base_scores"]),

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-from training.engine.evaluate import _pair_outcomes, kendall_tau_b, ndcg, relevance
+from training.engine.metrics import kendall_tau_b, ndcg, pair_outcomes, relevance
 
 UNRANKED = -1
 METRICS = ("accuracy", "ndcg", "mrr", "kendall_tau", "pairwise_accuracy")
@@ -118,7 +118,7 @@ def prompt_metrics(scores: Sequence[float], reference: Sequence[int], *, tau: fl
     """
     s, r = np.asarray(scores, dtype=float), np.asarray(reference)
     order = np.argsort(-s, kind="stable")
-    outcomes = _pair_outcomes(s, r)
+    outcomes = pair_outcomes(s, r)
     return {
         "accuracy": float(r[int(np.argmax(s))] == 0),
         "ndcg": ndcg(relevance(r), s),

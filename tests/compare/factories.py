@@ -7,7 +7,7 @@ from ranking_app.models import ExportSnapshot, Project, Prompt, Ranking
 from ranking_app.ranking import ranks_to_tiers
 from ranking_app.services.rankings import ranking_save
 from tests.conftest import make_project, make_user
-from training.engine.evaluate import dense_ranking
+from training.engine.metrics import dense_ranking
 from training.models import EvaluationResult, PromptEvaluation, TrainingJob
 
 # prompt index -> (alice's ranks, bob's ranks); prompts 2 and 4 are ambiguous (they disagree)

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from training import comparison as cmp
-from training.engine.evaluate import ranking_metrics
+from training.engine.metrics import ranking_metrics
 
 
 def random_prompts(n: int, seed: int = 1):
@@ -150,7 +150,7 @@ def test_no_prompts_gives_empty_figures_not_an_error():
 
 
 def test_vectorised_taus_equal_scipy_and_the_engine():
-    from training.engine.evaluate import kendall_tau_b
+    from training.engine.metrics import kendall_tau_b
 
     scores, _, refs = random_prompts(60, seed=21)
     others = [list(np.random.default_rng(i).integers(-1, 3, size=len(r))) for i, r in enumerate(refs)]

@@ -5,7 +5,7 @@ from scipy import stats
 
 from ranking_app.validation import prompt_statuses
 from training import comparison as cmp
-from training.engine.evaluate import ranking_metrics
+from training.engine.metrics import ranking_metrics
 from training.selectors_compare import comparison_build, project_sources, source_get, source_rankings
 
 from .factories import BASE, HUMAN, TUNED, add_evaluation, finished_job

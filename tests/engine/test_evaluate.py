@@ -10,7 +10,8 @@ from scipy.stats import kendalltau
 from sklearn.metrics import ndcg_score
 
 from training.engine import evaluate_model
-from training.engine.evaluate import dense_ranking, ndcg, perturb_whitespace, ranking_metrics, relevance
+from training.engine.evaluate import perturb_whitespace
+from training.engine.metrics import dense_ranking, ndcg, ranking_metrics, relevance
 
 
 def random_prompts(seed: int, n: int = 200):
