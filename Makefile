@@ -78,8 +78,15 @@ test: install-test redis
 lint: install-test
 	$(VENV)/bin/ruff check .
 
+# Every benchmark in turn (about 15-30 minutes on 2 cores); each prints its figures, and the
+# ones with an output option rewrite their page under docs/benchmarks/.
 benchmarks: install-test
-	$(PY) -m benchmarks.run_all
+	$(PY) -m benchmarks.bench_labeling --out docs/benchmarks/labeling.md
+	$(PY) -m benchmarks.bench_agreement
+	$(PY) -m benchmarks.bench_compare
+	$(PY) -m benchmarks.exchange --write
+	$(PY) -m benchmarks.bench_training_jobs
+	$(PY) -m benchmarks.bench_engine
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR)

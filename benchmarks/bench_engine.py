@@ -9,7 +9,7 @@ of our trainer and of TRL on the same group of pairs gives the same loss and LoR
     python benchmarks/bench_engine.py                       # CPU, tiny model, K = 4 and 8
     python benchmarks/bench_engine.py --device cuda --model-size 0.5b --quantization none,4bit
 
-Writes a Markdown section to docs/benchmarks_engine.md (``--out``).
+Writes a Markdown section to docs/benchmarks/engine.md (``--out``).
 """
 
 from __future__ import annotations
@@ -395,7 +395,7 @@ def parse_args(argv=None):
     parser.add_argument("--seqs-per-step", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per worker (CPU only)")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks_engine.md"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "engine.md"))
     # worker mode (internal)
     parser.add_argument("--worker", choices=["ours", "trl"])
     parser.add_argument("--k", type=int)

@@ -1,7 +1,7 @@
 """Labeling benchmark: server time and SQL queries of the labeler's requests on a large project.
 
     python -m benchmarks.bench_labeling [--n-prompts 10000] [--k 4] [--annotators 3]
-                                        [--requests 200] [--out docs/benchmarks_labeling.md]
+                                        [--requests 200] [--out docs/benchmarks/labeling.md]
 
 Builds the shared benchmark project (``benchmarks.datasets``: 10,000 prompts x 4 responses x 3
 annotators; every 20th prompt still wants rankings) in its own SQLite database under a temporary

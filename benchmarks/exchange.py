@@ -4,7 +4,7 @@ Runs in a throw-away data directory (its own SQLite file, migrated from scratch)
 touches var/. Measures: first import of an N-prompt JSONL file (4 responses, a top-level ranking
 and 2 annotations per prompt, i.e. 3 rankings per prompt), a re-import of the same file (nothing
 changes), then one export in every format. Prints a Markdown table; ``--write`` also writes it to
-docs/benchmarks_exchange.md.
+docs/benchmarks/exchange.md.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def timed(label: str, results: list, fn):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n-prompts", type=int, default=10_000)
-    parser.add_argument("--write", action="store_true", help="write docs/benchmarks_exchange.md")
+    parser.add_argument("--write", action="store_true", help="write docs/benchmarks/exchange.md")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="grpo-bench-exchange-"))
@@ -124,7 +124,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        (ROOT / "docs" / "benchmarks_exchange.md").write_text(text, encoding="utf-8")
+        (ROOT / "docs" / "benchmarks" / "exchange.md").write_text(text, encoding="utf-8")
 
 
 def _size(path: Path) -> str:
