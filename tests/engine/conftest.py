@@ -12,7 +12,7 @@ import torch
 from training.engine import make_tiny_model
 from training.engine.synthetic import vowel_ranked_records, write_jsonl
 
-REAL_DATA = Path("/work/shared/data/real")
+REAL_DATA = Path(__file__).resolve().parents[2] / "data" / "real"
 
 # Tiny models on a shared CPU: one thread per process avoids OpenMP oversubscription, which made
 # training steps ~15x slower here; subprocesses (CLI, accelerate launch) inherit it.
@@ -32,36 +32,27 @@ def vowel_data(tmp_path) -> str:
     return write_jsonl(vowel_ranked_records(64, 4), tmp_path / "vowels.jsonl")
 
 
-def oasst_records(limit: int | None = None) -> list[dict]:
-    """The OpenAssistant sibling groups (SOURCES.md) in the exchange format, every 5th as "test"."""
-    lines = (REAL_DATA / "oasst1_en_100_ranked_sibling_groups.jsonl").read_text(encoding="utf-8").splitlines()
+def shipped_records(name: str, limit: int | None = None) -> list[dict]:
+    """A real data set shipped in data/real/ (see its SOURCES.md), one annotator's ranking as ``rankings``."""
+    lines = (REAL_DATA / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()[:limit]
     records = []
-    for index, line in enumerate(lines[:limit]):
-        group = json.loads(line)
-        records.append({
-            "id": f"oasst-{index}",
-            "prompt": group["context"][-1]["text"],
-            "responses": [reply["text"] for reply in group["replies"]],
-            "rankings": [reply["rank"] for reply in group["replies"]],
-            "split": "test" if index % 5 == 4 else "train",
-        })
+    for line in lines:
+        record = json.loads(line)
+        first = record.pop("annotations")[0]
+        records.append({**record, "rankings": first["rankings"]})
     return records
+
+
+def oasst_records(limit: int | None = None) -> list[dict]:
+    """The OpenAssistant sibling groups of 3-9 replies, one merged ranking each."""
+    return shipped_records("oasst", limit)
 
 
 def lamp_records() -> list[dict]:
-    """The LAMP writing rankings (SOURCES.md): first annotator's ranking, ids made unique."""
-    records = []
-    for index, line in enumerate((REAL_DATA / "lamp_preference_rankings_consolidated.jsonl").read_text().splitlines()):
-        item = json.loads(line)
-        keys = sorted(item["responses"])
-        first = item["annotations"][0]["rank"]
-        records.append({"id": f"{item['id']}-{index}", "prompt": item["instruction"],
-                        "responses": [item["responses"][k] for k in keys], "rankings": [first.get(k) for k in keys]})
-    return records
+    """The LAMP writing rankings (3 responses), first annotator's ranking."""
+    return shipped_records("lamp")
 
 
 @pytest.fixture
 def oasst_data(tmp_path) -> str:
-    if not REAL_DATA.exists():
-        pytest.skip("real data folder not present")
     return write_jsonl(oasst_records(40), tmp_path / "oasst.jsonl")
