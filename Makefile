@@ -84,7 +84,7 @@ benchmarks: install-test
 	$(PY) -m benchmarks.bench_labeling --out docs/benchmarks/labeling.md
 	$(PY) -m benchmarks.bench_agreement
 	$(PY) -m benchmarks.bench_compare
-	$(PY) -m benchmarks.exchange --write
+	$(PY) -m benchmarks.bench_exchange --write
 	$(PY) -m benchmarks.bench_training_jobs
 	$(PY) -m benchmarks.bench_engine
 

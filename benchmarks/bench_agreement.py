@@ -28,7 +28,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from benchmarks.datasets import build_benchmark_project  # noqa: E402
+from benchmarks.bench_data import build_benchmark_project  # noqa: E402
 from ranking_app.models import ProjectAgreement, Ranking  # noqa: E402
 from ranking_app.services.agreement import agreement_get, agreement_refresh  # noqa: E402
 from ranking_app.services.rankings import ranking_save  # noqa: E402

@@ -32,7 +32,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from benchmarks.datasets import build_benchmark_project  # noqa: E402
+from benchmarks.bench_data import build_benchmark_project  # noqa: E402
 from ranking_app.models import ExportSnapshot, Prompt  # noqa: E402
 from ranking_app.services.agreement import agreement_get  # noqa: E402
 from training import comparison as cmp  # noqa: E402

@@ -27,8 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, this folder comes first on sys.path, and its datasets.py would shadow Hugging Face datasets.
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+# Runnable as a script too (python benchmarks/bench_engine.py): the repository root must be importable.
 sys.path.insert(0, str(ROOT))
 
 MODEL_SIZES = {"small": dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=4),

@@ -3,7 +3,7 @@
     python -m benchmarks.bench_labeling [--n-prompts 10000] [--k 4] [--annotators 3]
                                         [--requests 200] [--out docs/benchmarks/labeling.md]
 
-Builds the shared benchmark project (``benchmarks.datasets``: 10,000 prompts x 4 responses x 3
+Builds the shared benchmark project (``benchmarks.bench_data``: 10,000 prompts x 4 responses x 3
 annotators; every 20th prompt still wants rankings) in its own SQLite database under a temporary
 GRPO_DATA_DIR (unless GRPO_DATA_DIR is set), then drives the real views through Django's test
 client as the project's fresh labeler, ``--requests`` rounds of: the queue (``labeling:start``),
@@ -39,7 +39,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from benchmarks.datasets import build_benchmark_project  # noqa: E402
+from benchmarks.bench_data import build_benchmark_project  # noqa: E402
 from ranking_app.models import Ranking  # noqa: E402
 
 STEPS = ("queue", "rank screen", "autosave", "submit")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmarks.datasets import BENCH_PASSWORD, build_benchmark_project
+from benchmarks.bench_data import BENCH_PASSWORD, build_benchmark_project
 from ranking_app.models import Prompt, Ranking, RankingRevision, Response
 from ranking_app.ranking import validate_tiers
 from ranking_app.services.rankings import project_rules

@@ -4,7 +4,7 @@
 ``annotators`` annotators in a few seconds (bulk inserts, no per-row service calls), so the
 labeling and agreement benchmarks measure the app and not the set-up. Run it directly to time it:
 
-    python -m benchmarks.datasets [--n-prompts 10000] [--k 4] [--annotators 3] [--slug bench]
+    python -m benchmarks.bench_data [--n-prompts 10000] [--k 4] [--annotators 3] [--slug bench]
 
 What is in the project (all deterministic for a given ``seed``):
 
@@ -35,7 +35,7 @@ from datetime import timedelta
 import django
 from django.apps import apps
 
-if not apps.ready:  # run as a script: ``python -m benchmarks.datasets``
+if not apps.ready:  # run as a script: ``python -m benchmarks.bench_data``
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     django.setup()
 

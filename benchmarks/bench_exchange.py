@@ -1,4 +1,4 @@
-"""Import and export speed at 10,000 prompts: ``python -m benchmarks.exchange [--n-prompts N] [--write]``.
+"""Import and export speed at 10,000 prompts: ``python -m benchmarks.bench_exchange [--n-prompts N] [--write]``.
 
 Runs in a throw-away data directory (its own SQLite file, migrated from scratch), so it never
 touches var/. Measures: first import of an N-prompt JSONL file (4 responses, a top-level ranking
@@ -98,7 +98,7 @@ def main() -> None:
     lines = [
         "# Benchmarks: import and export",
         "",
-        f"`python -m benchmarks.exchange --n-prompts {args.n_prompts}` on {platform.machine()}, "
+        f"`python -m benchmarks.bench_exchange --n-prompts {args.n_prompts}` on {platform.machine()}, "
         f"Python {platform.python_version()}, {os.cpu_count()} CPU cores (shared with other work: load average "
         f"{os.getloadavg()[0]:.1f} at the end), SQLite (WAL).",
         f"Input: {args.n_prompts:,} prompts x 4 responses, 1 top-level ranking + 2 annotations per prompt "
