@@ -4,8 +4,15 @@ from .models import Assignment, ExportSnapshot, Project, Prompt, Ranking, Rankin
 
 
 class ResponseInline(admin.TabularInline):
+    """Read-only: rankings refer to responses by position, so adding, editing or deleting one here
+    would silently change what every stored ranking means. Responses come from imports, which
+    refuse such changes on prompts that have rankings."""
+
     model = Response
     extra = 0
+    max_num = 0
+    can_delete = False
+    readonly_fields = ["position", "text", "source", "metadata"]
 
 
 @admin.register(Project)

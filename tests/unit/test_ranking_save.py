@@ -48,3 +48,19 @@ def test_submitted_ranking_must_follow_the_project_rules(prompt, labeler):
 def test_skipping_keeps_the_reason_and_clears_the_tiers(prompt, labeler):
     ranking = ranking_save(prompt=prompt, annotator=labeler, tiers=[[0]], status="skipped", skip_reason="not English")
     assert (ranking.status, ranking.tiers, ranking.skip_reason) == ("skipped", [], "not English")
+
+
+def test_the_admin_cannot_add_edit_or_delete_responses_behind_the_rankings(client, prompt):
+    from django.contrib.admin.sites import site
+    from django.contrib.auth.models import User
+
+    from ranking_app.models import Prompt
+
+    client.force_login(User.objects.create_superuser("root", password="pw-123456"))
+
+    inline = site._registry[Prompt].inlines[0]
+    assert inline.can_delete is False and inline.max_num == 0
+    assert {"position", "text"} <= set(inline.readonly_fields)
+    response = client.get(f"/admin/ranking_app/prompt/{prompt.pk}/change/")
+    assert response.status_code == 200
+    assert b"Answer 0 to prompt 0" in response.content and b"_DELETE" not in response.content
