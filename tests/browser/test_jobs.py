@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import login
 from tests.integration.stack import REPO, Stack
 
 SCREENSHOTS = REPO / "var" / "screenshots"
@@ -38,11 +39,7 @@ def stack_page(browser, stack):
     context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", "boss")
-    page.fill("input[name=password]", "pw-123456")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login" not in url)
+    login(page, "boss")
     yield page
     context.close()
 
