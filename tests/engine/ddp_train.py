@@ -6,7 +6,7 @@ import torch
 from accelerate import PartialState
 
 from training.engine import RankedGRPOConfig
-from training.engine.trainer import build_trainer
+from training.engine.trainer import build_trainer, end_distributed
 
 model_dir, data_path, out_dir = sys.argv[1:4]
 config = RankedGRPOConfig(output_dir=out_dir, model_name_or_path=model_dir, data_path=data_path, max_steps=3,
@@ -18,3 +18,4 @@ state = PartialState()
 weights = {name: p.detach().cpu() for name, p in trainer.accelerator.unwrap_model(trainer.model).named_parameters()
            if "lora_" in name}
 torch.save({"world_size": state.num_processes, "weights": weights}, f"{out_dir}/rank{state.process_index}.pt")
+end_distributed()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,13 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A port nobody listens on, so the rendezvous never collides with another run's default 29500."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.mark.slow
@@ -24,6 +32,7 @@ def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_
     # "--cpu" would start one process (multi-CPU there means MPI); "--multi_gpu" starts torchrun, and with
     # use_cpu=True (ddp_train.py) the two processes form a gloo group on the CPU.
     command = [accelerate, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+               "--main_process_port", str(free_port()),
                "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "tests/engine/ddp_train.py"),
                tiny_model_dir, vowel_data, str(tmp_path)]
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=400)

@@ -64,7 +64,7 @@ def _make_tiny_model(args) -> int:
 
 def _train(args) -> int:
     from .config import RankedGRPOConfig
-    from .trainer import run_training
+    from .trainer import end_distributed, run_training
 
     config = RankedGRPOConfig(
         output_dir=args.output, model_name_or_path=args.model, data_path=args.data, loss=args.loss,
@@ -75,6 +75,7 @@ def _train(args) -> int:
         save_steps=args.save_steps, seed=args.seed, disable_tqdm=False,
     )
     result = run_training(config, resume=args.resume)
+    end_distributed()
     print(f"adapter saved to {result['adapter_dir']} ({result['global_step']} steps, "
           f"mean loss {result['train_loss']:.4f}, {result['n_train_pairs']} pairs)")
     return 0

@@ -305,3 +305,15 @@ TRL's GRPOTrainer (Group Relative Policy Optimization, online RL).
 
 Load with `PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), this_folder)`.
 """
+
+
+def end_distributed() -> None:
+    """Leave a distributed run cleanly (``accelerate launch`` / torchrun): wait for every process,
+    then tear the process group down. Without it, gloo's threads can abort the interpreter at exit
+    ("terminate called without an active exception"). A no-op in a single process."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
