@@ -29,6 +29,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from benchmarks.bench_data import build_benchmark_project  # noqa: E402
+from benchmarks.timing import timed  # noqa: E402
 from ranking_app.models import ProjectAgreement, Ranking  # noqa: E402
 from ranking_app.services.agreement import agreement_get, agreement_refresh  # noqa: E402
 from ranking_app.services.rankings import ranking_save  # noqa: E402
@@ -36,20 +37,10 @@ from ranking_app.services.rankings import ranking_save  # noqa: E402
 CPU_TIMES: dict[str, list[float]] = {}
 
 
-def _timed(fn, repeat: int, name: str = "") -> list[float]:
-    """Wall-clock seconds of ``repeat`` calls; the process CPU seconds go to CPU_TIMES[name].
-
-    CPU time is reported too because the development machine is shared: under load the wall
-    time grows while the CPU time (this process, SQLite included) stays what the work costs.
-    """
-    times, cpu = [], []
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    CPU_TIMES[name] = cpu
-    return times
+def _timed(fn, repeat: int, name: str) -> list[float]:
+    """Wall-clock seconds of ``repeat`` calls; the process CPU seconds go to CPU_TIMES[name]."""
+    wall, CPU_TIMES[name] = timed(fn, repeat)
+    return wall
 
 
 def main(argv: list[str] | None = None) -> None:

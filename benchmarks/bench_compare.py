@@ -15,7 +15,6 @@ import os
 import random
 import statistics
 import tempfile
-import time
 
 import django
 from django.apps import apps
@@ -33,22 +32,13 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from benchmarks.bench_data import build_benchmark_project  # noqa: E402
+from benchmarks.timing import timed  # noqa: E402
 from ranking_app.models import ExportSnapshot, Prompt  # noqa: E402
 from ranking_app.services.agreement import agreement_get  # noqa: E402
 from training import comparison as cmp  # noqa: E402
 from training.engine.metrics import dense_ranking  # noqa: E402
 from training.models import EvaluationResult, PromptEvaluation, TrainingJob  # noqa: E402
 from training.selectors_compare import comparison_build  # noqa: E402
-
-
-def _timed(fn, repeat: int) -> tuple[list[float], list[float]]:
-    wall, cpu = [], []
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return wall, cpu
 
 
 def _evaluated_job(project, k: int, seed: int = 0) -> TrainingJob:
@@ -86,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     results = []
 
     def measure(label, fn, repeat=args.repeat):
-        wall, cpu = _timed(fn, repeat)
+        wall, cpu = timed(fn, repeat)
         results.append((label, wall, cpu))
         print(f"{label}: median {statistics.median(wall):.2f} s (CPU {statistics.median(cpu):.2f} s)")
 
