@@ -1,5 +1,6 @@
 """Shared fixtures: users for each role and a small project."""
 
+import dramatiq
 import pytest
 from django.contrib.auth.models import Group, User
 
@@ -46,3 +47,13 @@ def make_project(slug: str = "demo", n_prompts: int = 3, k: int = 4, **fields) -
 @pytest.fixture
 def project(db) -> Project:
     return make_project()
+
+
+@pytest.fixture
+def broker():
+    """The settings' dramatiq broker (a StubBroker in tests), emptied before and after the test."""
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    yield broker
+    broker.flush_all()
+

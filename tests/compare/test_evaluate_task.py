@@ -2,7 +2,6 @@
 
 import json
 
-import dramatiq
 import pytest
 
 from training.compare_tasks import (
@@ -25,14 +24,6 @@ pytestmark = pytest.mark.django_db
 def data_dirs(settings, tmp_path):
     settings.TRAINING_DIR = tmp_path / "training"
     settings.EXPORT_DIR = tmp_path / "exports"
-
-
-@pytest.fixture
-def broker():
-    broker = dramatiq.get_broker()
-    broker.flush_all()
-    yield broker
-    broker.flush_all()
 
 
 def with_adapter(job: TrainingJob, folder) -> TrainingJob:

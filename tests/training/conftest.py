@@ -2,7 +2,6 @@
 
 import time
 
-import dramatiq
 import pytest
 from dramatiq import Worker
 
@@ -19,14 +18,6 @@ def training_dirs(settings, tmp_path):
     settings.TRAINING_HEARTBEAT_SECONDS = 0.2
     settings.TRAINING_STALE_SECONDS = 30
     return settings.TRAINING_DIR
-
-
-@pytest.fixture
-def broker():
-    broker = dramatiq.get_broker()
-    broker.flush_all()
-    yield broker
-    broker.flush_all()
 
 
 @pytest.fixture
