@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .agreement import IN_PROGRESS, NEEDS_REVIEW, VALIDATED, borda_consensus  # noqa: F401 (re-exported)
+from .agreement import VALIDATED
 from .models import Project
 from .ranking import Tiers
 
