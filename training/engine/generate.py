@@ -16,8 +16,6 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .data import DataError, _read_json_records, _token_ids
-
 BACKENDS = ("auto", "transformers", "vllm")
 
 
@@ -70,6 +68,8 @@ def _num(value) -> bool:
 def read_prompts(path: str | Path) -> list[dict]:
     """Prompts from a JSON/JSONL file of records with ``prompt`` (``id`` optional), or a .txt file
     with one prompt per line. Ids default to a hash of the prompt text."""
+    from .data import DataError, _read_json_records
+
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
@@ -96,16 +96,92 @@ def _prompt_seed(seed: int, record_id: str) -> int:
 
 def generate_candidates(prompts: list[dict], settings: GenerationSettings, progress=None) -> list[dict]:
     """K responses for each prompt, as exchange records (see the module doc)."""
-    problems = settings.errors()
-    if problems:
-        raise ValueError("; ".join(f"{name}: {message}" for name, message in problems.items()))
-    texts = _sample_with_vllm(prompts, settings) if _use_vllm(settings) else _sample_with_transformers(prompts, settings, progress)
+    sampler = CandidateSampler(settings)
+    try:
+        records = []
+        for number, prompt in enumerate(prompts, start=1):
+            records.append(candidate_record(prompt, sampler(prompt), settings))
+            if progress is not None:
+                progress(number, len(prompts))
+        return records
+    finally:
+        sampler.close()
+
+
+def candidate_record(prompt: dict, texts: list[str], settings: GenerationSettings) -> dict:
     detail = {"source": settings.source_label(), "metadata": settings.metadata()}
-    return [
-        {"id": p["id"], "prompt": p["prompt"], "responses": responses,
-         "response_details": [dict(detail) for _ in responses]}
-        for p, responses in zip(prompts, texts, strict=True)
-    ]
+    return {"id": prompt["id"], "prompt": prompt["prompt"], "responses": texts,
+            "response_details": [dict(detail) for _ in texts]}
+
+
+class CandidateSampler:
+    """``sampler(prompt) -> K texts``; loads the model (vLLM or transformers) on first use."""
+
+    def __init__(self, settings: GenerationSettings):
+        problems = settings.errors()
+        if problems:
+            raise ValueError("; ".join(f"{name}: {message}" for name, message in problems.items()))
+        self.settings = settings
+        self._model = self._tokenizer = self._llm = None
+
+    def __call__(self, prompt: dict) -> list[str]:
+        if self._model is None and self._llm is None:
+            self._load()
+        texts = self._vllm(prompt) if self._llm is not None else self._transformers(prompt)
+        return [clean_text(text) for text in texts]
+
+    def close(self) -> None:
+        self._model = self._tokenizer = self._llm = None
+        import gc
+
+        gc.collect()
+
+    def _load(self) -> None:
+        if _use_vllm(self.settings):  # pragma: no cover - GPU machines only
+            from vllm import LLM
+
+            self._llm = LLM(model=self.settings.model, enable_lora=bool(self.settings.adapter), seed=self.settings.seed)
+            self._tokenizer = self._llm.get_tokenizer()
+        else:
+            self._model, self._tokenizer = load_generator(self.settings)
+
+    def _transformers(self, prompt: dict) -> list[str]:
+        """K samples of one prompt, in chunks of ``batch_size`` sequences, from a per-prompt seed."""
+        import torch
+
+        from .data import _token_ids
+
+        settings, model = self.settings, self._model
+        seed = _prompt_seed(settings.seed, prompt["id"])
+        torch.manual_seed(seed)
+        if torch.cuda.is_available():
+            torch.cuda.manual_seed_all(seed)
+        input_ids = torch.tensor([_token_ids(self._tokenizer, prompt["prompt"], None)], device=model.device)
+        texts: list[str] = []
+        while len(texts) < settings.num_responses:
+            n = min(settings.batch_size, settings.num_responses - len(texts))
+            with torch.no_grad():
+                out = model.generate(
+                    input_ids=input_ids, attention_mask=torch.ones_like(input_ids), do_sample=True,
+                    temperature=settings.temperature, top_p=settings.top_p, max_new_tokens=settings.max_new_tokens,
+                    num_return_sequences=n, pad_token_id=self._tokenizer.pad_token_id, use_cache=True,
+                )  # fmt: skip
+            texts += self._tokenizer.batch_decode(out[:, input_ids.shape[1]:], skip_special_tokens=True)
+        return texts
+
+    def _vllm(self, prompt: dict) -> list[str]:  # pragma: no cover - GPU machines only
+        from vllm import SamplingParams
+        from vllm.lora.request import LoRARequest
+
+        from .data import _token_ids
+
+        settings = self.settings
+        params = SamplingParams(n=settings.num_responses, temperature=settings.temperature, top_p=settings.top_p,
+                                max_tokens=settings.max_new_tokens, seed=_prompt_seed(settings.seed, prompt["id"]))
+        lora = LoRARequest("adapter", 1, settings.adapter) if settings.adapter else None
+        ids = _token_ids(self._tokenizer, prompt["prompt"], None)
+        (output,) = self._llm.generate([{"prompt_token_ids": ids}], params, lora_request=lora, use_tqdm=False)
+        return [choice.text for choice in output.outputs]
 
 
 def _use_vllm(settings: GenerationSettings) -> bool:
@@ -138,65 +214,11 @@ def load_generator(settings: GenerationSettings):
     return model, tokenizer
 
 
-def _sample_with_transformers(prompts: list[dict], settings: GenerationSettings, progress=None) -> list[list[str]]:
-    model, tokenizer = load_generator(settings)
-    try:
-        results = []
-        for number, prompt in enumerate(prompts, start=1):
-            results.append(_sample_one(model, tokenizer, prompt, settings))
-            if progress is not None:
-                progress(number, len(prompts))
-        return results
-    finally:
-        del model
-
-
-def _sample_one(model, tokenizer, prompt: dict, settings: GenerationSettings) -> list[str]:
-    """K samples of one prompt, in chunks of ``batch_size`` sequences, from a per-prompt seed."""
-    import torch
-
-    ids = _token_ids(tokenizer, prompt["prompt"], None)
-    generator_seed = _prompt_seed(settings.seed, prompt["id"])
-    torch.manual_seed(generator_seed)
-    if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(generator_seed)
-    device = next(model.parameters()).device
-    input_ids = torch.tensor([ids], device=device)
-    texts: list[str] = []
-    while len(texts) < settings.num_responses:
-        n = min(settings.batch_size, settings.num_responses - len(texts))
-        with torch.no_grad():
-            out = model.generate(
-                input_ids=input_ids, attention_mask=torch.ones_like(input_ids), do_sample=True,
-                temperature=settings.temperature, top_p=settings.top_p, max_new_tokens=settings.max_new_tokens,
-                num_return_sequences=n, pad_token_id=tokenizer.pad_token_id, use_cache=True,
-            )
-        texts += tokenizer.batch_decode(out[:, input_ids.shape[1]:], skip_special_tokens=True)
-    return [clean_text(text) for text in texts]
-
-
 def clean_text(text: str) -> str:
     """Generated text as a database and a labeler can take it: no NUL or other control characters
     (newlines and tabs stay), no lone surrogates, no trailing whitespace."""
     text = text.encode("utf-8", "replace").decode("utf-8")
     return "".join(c for c in text if c in "\n\t" or c >= " " and c != "\x7f").rstrip()
-
-
-def _sample_with_vllm(prompts: list[dict], settings: GenerationSettings) -> list[list[str]]:  # pragma: no cover - GPU only
-    from vllm import LLM, SamplingParams
-    from vllm.lora.request import LoRARequest
-
-    llm = LLM(model=settings.model, enable_lora=bool(settings.adapter), seed=settings.seed)
-    tokenizer = llm.get_tokenizer()
-    lora = LoRARequest("adapter", 1, settings.adapter) if settings.adapter else None
-    results = []
-    for prompt in prompts:
-        params = SamplingParams(n=settings.num_responses, temperature=settings.temperature, top_p=settings.top_p,
-                                max_tokens=settings.max_new_tokens, seed=_prompt_seed(settings.seed, prompt["id"]))
-        ids = _token_ids(tokenizer, prompt["prompt"], None)
-        (output,) = llm.generate([{"prompt_token_ids": ids}], params, lora_request=lora, use_tqdm=False)
-        results.append([clean_text(choice.text) for choice in output.outputs])
-    return results
 
 
 def write_jsonl(records: list[dict], path: str | Path) -> None:
