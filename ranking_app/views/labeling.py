@@ -4,6 +4,10 @@ Every page works as plain HTML forms; with htmx the rank panel (``#labeling-pane
 in place (submit -> next prompt without a page reload) and drafts autosave in the background.
 Labelers only ever see their own ranking of a prompt (blind labeling): nothing here reads
 another annotator's ranking or the consensus.
+
+The views only translate: the form into a call of a labeling service (``services/labeling.py``,
+the same the REST API calls) and its ``Outcome`` into a page, a partial or a redirect; what the
+rank page shows comes from ``selectors_labeling.py``.
 """
 
 from __future__ import annotations
