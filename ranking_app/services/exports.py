@@ -4,7 +4,7 @@ A snapshot file lives at ``settings.EXPORT_DIR/<project slug>/<name>`` and is ne
 overwritten (training jobs freeze one at launch and read it later). The same database gives
 byte-identical data files: record order is by prompt id, key order is fixed, no timestamps
 inside the data. Which prompts are exported (validated only, by default) and their consensus
-come from ``ranking_app.validation.prompt_statuses`` and nowhere else.
+come from ``ranking_app.selectors_validated.prompt_statuses`` and nowhere else.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from django.utils import timezone
 from ..exchange import ResponseDetail, dumps_line, export_record, write_json_array, write_json_lines
 from ..models import ExportSnapshot, Project, Prompt, Ranking, Response
 from ..ranking import ranking_pairs, tiers_to_ranks
-from ..validation import prompt_statuses
+from ..selectors_validated import prompt_statuses
 
 FORMATS = ("json", "jsonl", "pairs", "hf")
 SUFFIX = {"json": ".json", "jsonl": ".jsonl", "pairs": ".pairs.jsonl", "hf": ""}
