@@ -158,9 +158,14 @@ def pair_weight(rank_gap: int, weighting: str = "none") -> float:
     raise ValueError(f"weighting: must be one of {', '.join(WEIGHTINGS)} (got {weighting!r})")
 
 
-def weighted_pairs(ranks: Sequence[int | None], weighting: str = "none") -> list[tuple[int, int, float]]:
-    """``(better, worse, weight)`` of every valid pair: what the training loss sums over."""
-    return [(i, j, pair_weight(gap, weighting)) for i, j, gap in ranking_pairs(ranks)]
+def weighted_pairs(ranks: Sequence[int | None], weighting: str = "none") -> list[tuple[int, int, int, float]]:
+    """``(better, worse, rank_gap, weight)`` of every valid pair: what the training loss sums over.
+
+    The engine builds the same pairs and weights as tensors (``training/engine/losses.py``
+    ``valid_pair_mask``/``pair_weights``); ``tests/unit/test_ranking_engine_agreement.py`` holds
+    the two equal for every weighting.
+    """
+    return [(i, j, gap, pair_weight(gap, weighting)) for i, j, gap in ranking_pairs(ranks)]
 
 
 # ---------------------------------------------------------------------------- Kendall tau-b

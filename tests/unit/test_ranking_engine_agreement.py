@@ -45,7 +45,7 @@ def test_engine_pair_mask_and_weights_equal_the_exported_pairs(groups, weighting
     got = engine_pairs(padded(groups), weighting)
     for ranks, engine_group in zip(groups, got, strict=True):
         web = ranking.weighted_pairs(ranks, weighting)
-        assert [(i, j) for i, j, _ in engine_group] == [(i, j) for i, j, _ in web]
+        assert [(i, j) for i, j, _ in engine_group] == [(i, j) for i, j, _, _ in web]
         assert [w for *_, w in engine_group] == pytest.approx([w for *_, w in web], rel=1e-12)
 
 
