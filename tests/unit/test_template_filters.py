@@ -27,3 +27,15 @@ def test_filters_render_in_a_template():
         Context({"w": None, "t": -0.25, "r": None})
     )
     assert html == f"{DASH}|-0.25|{DASH}|neg"
+
+
+def test_pager_include_keeps_the_query_and_names_the_page():
+    from django.core.paginator import Paginator
+    from django.template.loader import render_to_string
+
+    page = Paginator(list(range(30)), 10).page(2)
+    html = render_to_string("ranking_app/_pager.html", {"page": page, "query": "status=needs_review"})
+    assert 'href="?status=needs_review&amp;page=1"' in html and 'href="?status=needs_review&amp;page=3"' in html
+    assert "page 2 of 3" in html
+    assert 'href="?page=2"' in render_to_string("ranking_app/_pager.html", {"page": Paginator([1, 2], 1).page(1)})
+    assert render_to_string("ranking_app/_pager.html", {"page": Paginator([1], 10).page(1)}).strip() == ""
