@@ -270,18 +270,18 @@ def project_figures(prompts: Iterable[PromptData]) -> ProjectFigures:
             _gold_agreement(chunk, keys, dense, gold_sum, gold_n)
             unit_blocks.append(_value_counts(dense))
 
-    annotators = {
-        key: AnnotatorFigures(
-            agreement=loo_sum[key] / loo_n[key] if loo_n[key] else None,
-            n_compared=loo_n[key],
-            gold_agreement=gold_sum[key] / gold_n[key] if gold_n[key] else None,
-            n_gold=gold_n[key],
-        )
-        for p in groups.values()
-        for prompt in p
-        for key in prompt.rankings
-    }
+    keys = dict.fromkeys(key for members in groups.values() for prompt in members for key in prompt.rankings)
+    annotators = {key: _annotator_figures(key, loo_sum, loo_n, gold_sum, gold_n) for key in keys}
     return ProjectFigures(krippendorff_alpha=project_alpha(unit_blocks), prompts=figures, annotators=annotators)
+
+
+def _annotator_figures(key: Hashable, loo_sum: dict, loo_n: dict, gold_sum: dict, gold_n: dict) -> AnnotatorFigures:
+    return AnnotatorFigures(
+        agreement=loo_sum[key] / loo_n[key] if loo_n[key] else None,
+        n_compared=loo_n[key],
+        gold_agreement=gold_sum[key] / gold_n[key] if gold_n[key] else None,
+        n_gold=gold_n[key],
+    )
 
 
 def _accumulate(keys: list[list[Hashable]], taus: np.ndarray, sums: dict, counts: dict) -> None:
