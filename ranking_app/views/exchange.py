@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 from ..exchange import ExchangeError, read_exchange_file
 from ..models import ExportSnapshot, Project
 from ..roles import admin_required
+from ..selectors_validated import prompt_statuses
 from ..services.exports import FORMATS, ExportError, export_create, export_path
 from ..services.imports import MAX_SOURCE_NAME, rankings_import
-from ..validation import prompt_statuses
 
 FORMAT_LABELS = dict(ExportSnapshot.Format.choices)
 

@@ -3,7 +3,7 @@
 import pytest
 from scipy import stats
 
-from ranking_app.validation import prompt_statuses
+from ranking_app.selectors_validated import prompt_statuses
 from training import comparison as cmp
 from training.engine.metrics import ranking_metrics
 from training.selectors_compare import comparison_build, project_sources, source_get, source_rankings
