@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from training.compare_tasks import (
+from training.compare.selectors import comparison_build, project_sources
+from training.compare.tasks import (
     EvaluationRequestError,
     evaluate_job_on_project,
     evaluation_request,
@@ -13,7 +14,6 @@ from training.compare_tasks import (
     status_path,
 )
 from training.models import EvaluationResult, TrainingJob
-from training.selectors_compare import comparison_build, project_sources
 
 from .factories import finished_job
 
@@ -121,7 +121,7 @@ def test_actor_evaluates_a_real_tiny_model_and_its_base_on_another_project(cmp_p
 
 
 def test_a_broker_failure_is_reported_and_does_not_block_the_next_request(cmp_project, tmp_path, monkeypatch, broker):
-    from training import compare_tasks
+    from training.compare import tasks as compare_tasks
 
     job = with_adapter(finished_job(cmp_project), tmp_path / "adapter")
 

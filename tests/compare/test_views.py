@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from ranking_app.models import Prompt
-from training.selectors_compare import comparison_build
+from training.compare.selectors import comparison_build
 
 pytestmark = pytest.mark.django_db
 

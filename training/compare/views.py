@@ -21,10 +21,10 @@ from ranking_app.models import Project, Prompt
 from ranking_app.roles import reviewer_required
 from ranking_app.services.review import prompt_send_back
 
-from . import comparison as cmp
-from .compare_tasks import SPLITS, EvaluationRequestError, evaluation_request, evaluation_statuses
-from .models import TrainingJob
-from .selectors_compare import SORTS, comparison_cached, comparison_payload, default_pair, project_sources, public_row
+from ..models import TrainingJob
+from . import metrics as cmp
+from .selectors import SORTS, comparison_cached, comparison_payload, default_pair, project_sources, public_row
+from .tasks import SPLITS, EvaluationRequestError, evaluation_request, evaluation_statuses
 
 PAGE_SIZE = 50
 FLAG_PREFIX = "flagged in model comparison"
@@ -133,7 +133,7 @@ def _prompt(slug: str, prompt_id: int) -> Prompt:
 @require_GET
 @reviewer_required
 def prompt_compare(request, slug: str, prompt_id: int):
-    from .selectors_compare import prompt_comparison
+    from .selectors import prompt_comparison
 
     prompt = _prompt(slug, prompt_id)
     back = {k: v for k, v in request.GET.items() if k in ("a", "b", "sort", "ambiguous", "worse", "page")}

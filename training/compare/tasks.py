@@ -28,10 +28,10 @@ from django.utils import timezone
 from ranking_app.models import Project
 from ranking_app.services.exports import export_create, export_path
 
-from .errors import readable_error
-from .models import TrainingJob
-from .services.evaluations import evaluation_store
-from .tasks import TRAINING_QUEUE
+from ..errors import readable_error
+from ..models import TrainingJob
+from ..services.evaluations import evaluation_store
+from ..tasks import TRAINING_QUEUE
 
 logger = logging.getLogger("training.compare")
 SPLITS = ("test", "train")

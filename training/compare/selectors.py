@@ -25,8 +25,8 @@ from ranking_app.models import Project, Prompt, Ranking, Response
 from ranking_app.rank_widget import card_label
 from ranking_app.services.agreement import agreement_get
 
-from . import comparison as cmp
-from .models import EvaluationResult, PromptEvaluation
+from ..models import EvaluationResult, PromptEvaluation
+from . import metrics as cmp
 
 SOURCE_KEY = re.compile(r"^(?:consensus|annotator:(?P<user>.+)|(?P<kind>base|job):(?P<job>\d+)(?::(?P<split>[\w-]+))?)$")
 SORTS = ("disagreement", "prompt", "kendall_w")
