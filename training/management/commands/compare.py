@@ -13,7 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ranking_app.models import Project
 from training.compare import metrics as cmp
-from training.compare.selectors import SORTS, comparison_build, comparison_payload, public_row
+from training.compare.exports import comparison_payload, public_row
+from training.compare.selectors import SORTS, comparison_build
 
 
 class Command(BaseCommand):
