@@ -48,8 +48,14 @@ def comparison_payload(project: Project, comparison: Comparison) -> dict:
     }
 
 
-def comparison_csv(comparison: Comparison, out) -> None:
-    """Write the rows as CSV to ``out`` (a file-like object), after a line naming A and B."""
+def comparison_json(project: Project, comparison: Comparison, out) -> None:
+    """Write the figures and every row as JSON to ``out`` (a text file-like object)."""
+    payload = {**comparison_payload(project, comparison), "rows": [public_row(r) for r in comparison.rows]}
+    out.write(json.dumps(payload, indent=2, allow_nan=False))
+
+
+def comparison_csv(project: Project, comparison: Comparison, out) -> None:
+    """Write the rows as CSV to ``out`` (a text file-like object), after a line naming A and B."""
     writer = csv.writer(out)
     writer.writerow(["# a", comparison.a.key, "b", comparison.b.key, "reference", "consensus"])
     writer.writerow(CSV_COLUMNS)

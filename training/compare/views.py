@@ -6,7 +6,6 @@ source's ranking of one prompt; CSV/JSON exports give the same rows and figures 
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,7 +22,7 @@ from ranking_app.services.review import prompt_send_back
 
 from ..models import TrainingJob
 from . import metrics as cmp
-from .exports import comparison_csv, comparison_filename, comparison_payload, public_row
+from .exports import comparison_csv, comparison_filename, comparison_json
 from .selectors import SORTS, comparison_cached, evaluable_jobs, evaluation_requests, prompt_comparison
 from .services import SPLITS, EvaluationRequestError, evaluation_request
 from .sources import default_pair, project_sources
@@ -84,30 +83,30 @@ def _export_comparison(request, slug: str):
     return project, _build(project, options)
 
 
-@require_GET
-@reviewer_required
-def export_json(request, slug: str):
+def _export(request, slug: str, suffix: str, content_type: str, write, refuse) -> HttpResponse:
+    """The comparison the query asks for as an attachment (``write`` fills it), or ``refuse(reason)``."""
     try:
         project, comparison = _export_comparison(request, slug)
     except cmp.CompareError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
-    payload = {**comparison_payload(project, comparison), "rows": [public_row(r) for r in comparison.rows]}
-    response = HttpResponse(json.dumps(payload, indent=2, allow_nan=False), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="{comparison_filename(project, comparison, "json")}"'
+        return refuse(str(exc))
+    response = HttpResponse(content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{comparison_filename(project, comparison, suffix)}"'
+    write(project, comparison, response)
     return response
+
+
+@require_GET
+@reviewer_required
+def export_json(request, slug: str):
+    return _export(request, slug, "json", "application/json", comparison_json,
+                   lambda reason: JsonResponse({"error": reason}, status=400))  # fmt: skip
 
 
 @require_GET
 @reviewer_required
 def export_csv(request, slug: str):
-    try:
-        project, comparison = _export_comparison(request, slug)
-    except cmp.CompareError as exc:
-        return HttpResponse(f"error: {exc}\n", status=400, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{comparison_filename(project, comparison, "csv")}"'
-    comparison_csv(comparison, response)
-    return response
+    return _export(request, slug, "csv", "text/csv; charset=utf-8", comparison_csv,
+                   lambda reason: HttpResponse(f"error: {reason}\n", status=400, content_type="text/plain; charset=utf-8"))
 
 
 # ---------------------------------------------------------------------------- one prompt
