@@ -7,6 +7,7 @@ running job whose heartbeat went stale is shown (and stored) as ``interrupted``.
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from ranking_app.models import ExportSnapshot, Project, Prompt
 
@@ -184,10 +185,10 @@ class EvaluationRequest(models.Model):
     n_prompts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, help_text="Readable error message.")
     error_detail = models.TextField(blank=True, help_text="The traceback behind ``error``.")
-    requested_at = models.DateTimeField()
+    requested_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(help_text="Last state change (set by every update).")
+    updated_at = models.DateTimeField(default=timezone.now, help_text="Last state change (set by every update).")
 
     class Meta:
         ordering = ["-updated_at", "-id"]

@@ -98,9 +98,7 @@ def test_a_second_delivery_of_the_message_does_nothing(cmp_project, tmp_path, br
 
 def test_a_failed_run_records_a_readable_error_and_stores_nothing(cmp_project):
     job = finished_job(cmp_project)  # no adapter: the worker finds nothing to evaluate
-    now = timezone.now()
-    request = EvaluationRequest.objects.create(job=job, project=cmp_project, split="test", requested_at=now,
-                                               updated_at=now)  # fmt: skip
+    request = EvaluationRequest.objects.create(job=job, project=cmp_project, split="test")
     assert evaluation_run(request_id=request.pk) == Status.FAILED
     request.refresh_from_db()
     assert request.status == Status.FAILED and "adapter folder is missing" in request.error

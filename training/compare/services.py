@@ -48,9 +48,8 @@ def evaluation_request(*, job: TrainingJob, project: Project, split: str, user=N
         raise EvaluationRequestError(f"job {job.pk} is {job.status}: only a succeeded job has an adapter to evaluate")
     if adapter_path(job) is None:
         raise EvaluationRequestError(f"job {job.pk}: its adapter folder is missing, so there is nothing to evaluate")
-    now = timezone.now()
     request, created = EvaluationRequest.objects.get_or_create(
-        job=job, project=project, split=split, defaults={"requested_by": user, "requested_at": now, "updated_at": now}
+        job=job, project=project, split=split, defaults={"requested_by": user}
     )
     if not created and not _requeue(request, user):
         status = EvaluationRequest.objects.filter(pk=request.pk).values_list("status", flat=True).first()
