@@ -184,7 +184,7 @@ DRAMATIQ_BROKER = {
 }
 DRAMATIQ_RESULT_BACKEND = None
 DRAMATIQ_TASKS_DATABASE = "default"
-DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "compare_tasks"]
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "compare.tasks"]
 
 LOGGING = {
     "version": 1,
