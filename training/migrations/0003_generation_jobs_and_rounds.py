@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('ranking_app', '0005_rounds_and_queue_order'),
-        ('training', '0001_training_jobs'),
+        ('training', '0002_evaluation_request'),
     ]
 
     operations = [
