@@ -137,3 +137,22 @@ def test_the_generation_page_launches_a_job(client, prompts_only, tiny, broker):
     assert bad.status_code == 200 and b"responses per prompt" in bad.content
     detail = client.get(f"/jobs/{job.pk}/")
     assert detail.status_code == 200 and b"Candidates for round 1" in detail.content
+
+
+def test_the_api_launches_generation_and_the_timeline_shows_the_round(client, prompts_only, tiny, broker, worker):
+    from tests.conftest import make_user
+
+    client.force_login(make_user("boss", "admin"))
+    bad = client.post("/api/jobs/generate/", {"project": "loop", "sources": [{"count": 1}]}, content_type="application/json")
+    assert bad.status_code == 400 and "sources" in bad.json()
+    answer = client.post("/api/jobs/generate/", {"project": "loop", "base_model": tiny, "sources": [{"count": 2}],
+                                                 "sampling": {"max_new_tokens": 4}}, content_type="application/json")
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["kind"] == "generate" and answer.json()["round"] == 1
+    run(broker, worker, TrainingJob.objects.get(pk=answer.json()["id"]))
+    rounds = client.get("/api/jobs/rounds/loop/").json()
+    assert rounds[-1] == {"round": 1, "prompts": 3, "prompts_with_responses": 3, "rankings": 0, "prompts_ranked": 0,
+                          "generation_job": {"id": answer.json()["id"], "status": "succeeded"}, "training_jobs": []}
+    page = client.get("/jobs/timeline/loop/", HTTP_HX_REQUEST="true")
+    assert page.status_code == 200 and b"Round 1" in page.content and page["Vary"].count("HX-Request") == 1
+    assert b'hx-get="/jobs/timeline/loop/"' in client.get("/projects/loop/").content

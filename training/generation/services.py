@@ -51,8 +51,10 @@ def generation_launch(
     Raises ``JobConfigError`` (field -> messages) and stores nothing when the request is not valid.
     """
     sampling = {**SAMPLING_DEFAULTS, **(sampling or {})}
-    base_model = _base_model(sources, base_model)
-    _check_request(project, sources, sampling, prompt_set)
+    base_model, errors = _base_model(sources, base_model)
+    errors.update(_request_errors(project, sources, sampling, prompt_set))
+    if errors:
+        raise JobConfigError(errors)
     _check_base_model(base_model)
     with transaction.atomic():
         round_ = _next_round(project)
@@ -72,16 +74,17 @@ def generation_launch(
     return job
 
 
-def _base_model(sources: list[CandidateSource], base_model: str) -> str:
+def _base_model(sources: list[CandidateSource], base_model: str) -> tuple[str, dict[str, list[str]]]:
+    """The model every source samples from (an adapter's base when one is tuned), and any error."""
     tuned = [s.job for s in sources if s.job is not None]
     if tuned and base_model and base_model != tuned[0].base_model:
-        raise JobConfigError({"base_model": [f"must be the adapter's base model {tuned[0].base_model!r}"]})
+        return base_model, {"base_model": [f"must be the adapter's base model {tuned[0].base_model!r}"]}
     if not (base_model or tuned):
-        raise JobConfigError({"base_model": ["required when every response comes from the base model"]})
-    return base_model or tuned[0].base_model
+        return base_model, {"base_model": ["required when every response comes from the base model"]}
+    return base_model or tuned[0].base_model, {}
 
 
-def _check_request(project: Project, sources: list[CandidateSource], sampling: dict, prompt_set: str) -> None:
+def _request_errors(project: Project, sources: list[CandidateSource], sampling: dict, prompt_set: str) -> dict:
     from training.engine.generate import GenerationSettings
 
     errors: dict[str, list[str]] = {}
@@ -104,8 +107,7 @@ def _check_request(project: Project, sources: list[CandidateSource], sampling: d
         probe = GenerationSettings(model="m", **sampling)
         for field, message in probe.errors().items():
             errors[field] = [message]
-    if errors:
-        raise JobConfigError(errors)
+    return errors
 
 
 def _next_round(project: Project) -> Round:
