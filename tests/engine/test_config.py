@@ -41,6 +41,7 @@ def make(**overrides) -> RankedGRPOConfig:
     ("ref_batch_size", 0, "ref_batch_size: must be an integer in [1, 65536]"),
     ("activation_checkpointing", "yes", "activation_checkpointing: must be true, false or empty"),
     ("beta", "0.1", "beta: must be a finite number > 0"),
+    ("lora_target_modules", "q_proj\x00", "lora_target_modules: must not be empty"),
 ])  # fmt: skip
 def test_invalid_values_raise_value_error_starting_with_the_field_name(field, value, rule):
     with pytest.raises(ValueError) as error:
@@ -62,6 +63,12 @@ def test_errors_reports_every_bad_field_at_once_and_the_exception_lists_them_all
         make(**{k: v for k, v in bad.items() if k != "warmup"})
     assert sorted(raised.value.errors) == ["beta", "gradient_accumulation_steps", "num_train_epochs", "seed"]
     assert all(name in str(raised.value) for name in raised.value.errors)
+
+
+def test_text_with_a_lone_surrogate_or_control_character_never_reaches_a_database():
+    errors = RankedGRPOConfig.errors({"model_name_or_path": "m\ud800", "data_path": "d\x07", "lora_target_modules": "q"})
+    assert errors["model_name_or_path"].startswith("must be one line of text without control characters")
+    assert sorted(errors) == ["data_path", "model_name_or_path"]
 
 
 def test_errors_of_good_values_is_empty_and_whole_float_steps_are_accepted():

@@ -6,6 +6,7 @@ import dataclasses
 import enum
 import math
 import os
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -215,7 +216,18 @@ def _max_length(value, values: dict) -> str | None:
     return f"must be an integer > max_prompt_length ({budget!r}) and <= {2**20}"
 
 
-_TEXT = _rule(lambda v: isinstance(v, str) and bool(v.strip()), "required")
+def _text(value) -> bool:  # a non-empty line of printable text that any database stores
+    return (isinstance(value, str) and bool(value.strip()) and len(value) <= 1000
+            and not any(unicodedata.category(c) in ("Cc", "Cs") for c in value))
+
+
+def _required_text(value, values: dict) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "required"
+    return None if _text(value) else "must be one line of text without control characters, at most 1000 characters"
+
+
+_TEXT = _required_text
 _FLAG = _rule(lambda v: isinstance(v, bool), "must be true, false or empty", optional=True)
 
 CHECKS: dict[str, Check] = {
@@ -231,7 +243,7 @@ CHECKS: dict[str, Check] = {
     "lora_r": _integer_in(1, 4096),
     "lora_alpha": _number_in(0, above_low=True),
     "lora_dropout": _number_in(0, 1, below_high=True),
-    "lora_target_modules": _rule(lambda v: isinstance(v, str) and bool(v.strip()), "must not be empty"),
+    "lora_target_modules": _rule(_text, "must not be empty: 'all-linear' or comma-separated module names"),
     "learning_rate": _number_in(0, 1, above_low=True),
     "num_train_epochs": _number_in(0, 1000, above_low=True),
     "max_steps": _rule(lambda v: _integer(v) and (v == -1 or 1 <= v <= 10**9),
@@ -257,7 +269,10 @@ def _default(f: dataclasses.Field):
 
 
 def _short_repr(value) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"a {type(value).__name__} nested too deep"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
