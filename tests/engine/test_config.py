@@ -136,3 +136,14 @@ def test_field_help_lists_user_hyperparameters_with_help_and_defaults():
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CPU-only default")
 def test_cpu_defaults_to_fp32():
     assert make().bf16 is False
+
+
+def test_run_training_refuses_a_run_of_zero_steps_before_loading_the_model(tmp_path, tiny_model_dir, vowel_data,
+                                                                          monkeypatch):
+    from training.engine import run_training, trainer
+
+    monkeypatch.setattr(trainer, "load_base_model", lambda *a, **k: pytest.fail("loaded the model"))
+    config = RankedGRPOConfig(output_dir=str(tmp_path / "run"), model_name_or_path=tiny_model_dir, data_path=vowel_data,
+                              per_device_train_batch_size=64, dataloader_drop_last=True, max_length=64)
+    with pytest.raises(ValueError, match="48 train group\\(s\\) give 0 optimizer steps"):
+        run_training(config)
