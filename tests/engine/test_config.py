@@ -6,9 +6,11 @@ import json
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from training.engine import RankedGRPOConfig
-from training.engine.config import CHECKS, USER_FIELDS, ConfigError, prompt_budget
+from training.engine.config import CHECKS, USER_FIELDS, ConfigError, optimizer_steps, prompt_budget
 
 
 def make(**overrides) -> RankedGRPOConfig:
@@ -147,3 +149,14 @@ def test_run_training_refuses_a_run_of_zero_steps_before_loading_the_model(tmp_p
                               per_device_train_batch_size=64, dataloader_drop_last=True, max_length=64)
     with pytest.raises(ValueError, match="48 train group\\(s\\) give 0 optimizer steps"):
         run_training(config)
+
+
+@settings(max_examples=300, deadline=None)
+@given(batch=st.integers(-2, 70000), accumulation=st.integers(-2, 70000), groups=st.integers(1, 10**6),
+       epochs=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 2000)))
+def test_settings_the_rules_accept_always_train_at_least_one_step(batch, accumulation, groups, epochs):
+    values = {"per_device_train_batch_size": batch, "gradient_accumulation_steps": accumulation,
+              "num_train_epochs": epochs}
+    if RankedGRPOConfig.errors({"model_name_or_path": "m", "data_path": "d", **values}):
+        return
+    assert optimizer_steps(values, groups) >= 1

@@ -106,26 +106,14 @@ class RankedGRPOConfig(TrainingArguments):
         return found
 
     def optimizer_steps(self, n_groups: int, world_size: int = 1) -> int:
-        """Optimizer steps a run on ``n_groups`` train groups takes, counted as the transformers Trainer does."""
-        per_process = math.ceil(n_groups / max(1, world_size))
-        batches = (per_process // self.per_device_train_batch_size if self.dataloader_drop_last
-                   else math.ceil(per_process / self.per_device_train_batch_size))
-        if batches == 0:
-            return 0
-        if self.max_steps > 0:
-            return self.max_steps
-        per_epoch = max(math.ceil(batches / self.gradient_accumulation_steps), 1)
-        return math.ceil(self.num_train_epochs * per_epoch)
+        """Optimizer steps a run on ``n_groups`` train groups takes (``optimizer_steps`` on this config)."""
+        return optimizer_steps({name: getattr(self, name) for name in STEP_FIELDS}, n_groups, world_size)
 
     def require_steps(self, n_groups: int, world_size: int = 1) -> int:
         """``optimizer_steps``, or a ``ValueError`` saying why the run would train nothing."""
         steps = self.optimizer_steps(n_groups, world_size)
         if steps < 1:
-            raise ValueError(
-                f"{n_groups} train group(s) give 0 optimizer steps (per_device_train_batch_size "
-                f"{self.per_device_train_batch_size} x {world_size} process(es), dataloader_drop_last "
-                f"{self.dataloader_drop_last}); lower the batch size or add data"
-            )
+            raise ValueError(no_steps_message(n_groups, self.per_device_train_batch_size, world_size))
         return steps
 
     @property
@@ -157,6 +145,29 @@ class RankedGRPOConfig(TrainingArguments):
         """Inverse of ``to_json_dict``; unknown keys (from another version) are ignored."""
         names = {f.name for f in dataclasses.fields(cls) if f.init}
         return cls(**{key: value for key, value in data.items() if key in names})
+
+
+STEP_FIELDS = ("per_device_train_batch_size", "gradient_accumulation_steps", "num_train_epochs", "max_steps",
+               "dataloader_drop_last")
+
+
+def optimizer_steps(values: dict, n_groups: int, world_size: int = 1) -> int:
+    """Optimizer steps of a run on ``n_groups`` train groups, counted as the transformers Trainer does;
+    ``values`` holds valid settings (missing ones take the config's defaults)."""
+    v = {name: _default(RankedGRPOConfig.__dataclass_fields__[name]) for name in STEP_FIELDS} | dict(values)
+    per_process = math.ceil(n_groups / max(1, world_size))
+    batch = v["per_device_train_batch_size"]
+    batches = per_process // batch if v["dataloader_drop_last"] else math.ceil(per_process / batch)
+    if batches == 0:
+        return 0
+    if v["max_steps"] > 0:
+        return v["max_steps"]
+    return math.ceil(v["num_train_epochs"] * max(math.ceil(batches / v["gradient_accumulation_steps"]), 1))
+
+
+def no_steps_message(n_groups: int, batch_size: int, world_size: int = 1) -> str:
+    return (f"{n_groups} train group(s) give 0 optimizer steps (per_device_train_batch_size {batch_size} x "
+            f"{world_size} process(es), last partial batch dropped); lower the batch size or add data")
 
 
 class ConfigError(ValueError):
