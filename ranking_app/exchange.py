@@ -63,6 +63,7 @@ class ExchangeRecord:
     annotations: dict[str, Ranks]  # username -> normalised ranks, in file order
     split: str
     metadata: dict
+    times: dict[str, int] = field(default_factory=dict)  # username -> optional time_spent_ms
 
 
 # --------------------------------------------------------------------------- reading
@@ -208,6 +209,7 @@ def _clean_record(
     rankings_rules = RankingRules(allow_ties=True, allow_partial=True, min_ranked=0) if exported else rules
     rankings = _clean_ranks("rankings", raw.get("rankings"), n, rankings_rules, errors)
     annotations = _clean_annotations(raw.get("annotations"), n, rules, errors)
+    times = _clean_times(raw.get("annotations"), errors)
     split = _clean_split(raw.get("split"), errors)
     metadata = _clean_metadata(raw.get("metadata"), errors)
     if exported:
@@ -219,7 +221,7 @@ def _clean_record(
         )
     if errors:
         return record_id, None, errors
-    record = ExchangeRecord(number, record_id, prompt, responses, details, rankings, annotations, split, metadata)
+    record = ExchangeRecord(number, record_id, prompt, responses, details, rankings, annotations, split, metadata, times)
     return record_id, record, []
 
 
@@ -325,9 +327,9 @@ def _clean_annotations(value: object, n: int | None, rules: RankingRules, errors
         if not isinstance(item, dict):
             errors.append(f"{name}: must be an object {{\"annotator\", \"rankings\"}} (got {_type_name(item)})")
             continue
-        unknown = sorted(set(item) - {"annotator", "rankings"})
+        unknown = sorted(set(item) - {"annotator", "rankings", "time_spent_ms"})
         if unknown:
-            errors.append(f"{name}: unknown field {', '.join(unknown)} (expected annotator, rankings)")
+            errors.append(f"{name}: unknown field {', '.join(unknown)} (expected annotator, rankings, time_spent_ms)")
         annotator = item.get("annotator")
         if not isinstance(annotator, str) or not USERNAME_RE.match(annotator):
             errors.append(f"{name}.annotator: must be a username (letters, digits and @.+-_, at most 150 characters)")
@@ -342,6 +344,20 @@ def _clean_annotations(value: object, n: int | None, rules: RankingRules, errors
         if ranks is not None:
             annotations[annotator] = ranks
     return annotations
+
+
+def _clean_times(value: object, errors: list[str]) -> dict[str, int]:
+    """The optional ``time_spent_ms`` of each annotation (milliseconds, stored with a first ranking)."""
+    times = {}
+    for i, item in enumerate(value if isinstance(value, list) else []):
+        if not isinstance(item, dict) or item.get("time_spent_ms") is None:
+            continue
+        ms = item["time_spent_ms"]
+        if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms < 2**31:
+            errors.append(f"annotations[{i}].time_spent_ms: must be a whole number of milliseconds (0 to 2^31-1)")
+        elif isinstance(item.get("annotator"), str):
+            times[item["annotator"]] = ms
+    return times
 
 
 def _clean_split(value: object, errors: list[str]) -> str:

@@ -343,3 +343,13 @@ def test_bulk_created_rankings_match_what_ranking_save_writes(empty_project, adm
     assert bulk.submitted_at is not None and bulk.created_at is not None
     revision_fields = ("version", "tiers", "status", "skip_reason", "changed_by_id", "source")
     assert list(bulk.revisions.values_list(*revision_fields)) == list(reference.revisions.values_list(*revision_fields))
+
+
+def test_annotation_time_spent_is_stored_with_a_first_ranking_and_checked(empty_project):
+    timed = [{"annotator": "alice", "rankings": [0, 1, 2, 3], "time_spent_ms": 42_000}]
+    rankings_import(project=empty_project, records=[record("t-1", rankings=None, annotations=timed)])
+
+    assert Ranking.objects.get(annotator__username="alice").time_spent_ms == 42_000
+    bad = [{"annotator": "bob", "rankings": [0, 1, 2, 3], "time_spent_ms": -1}]
+    errors = errors_of(empty_project, [record("t-2", rankings=None, annotations=bad)])
+    assert errors == ["record 1 (id t-2): annotations[0].time_spent_ms: must be a whole number of milliseconds (0 to 2^31-1)"]
