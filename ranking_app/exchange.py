@@ -13,6 +13,7 @@ Every problem is reported, not just the first, as ``record N (id X): field: reas
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -172,7 +173,7 @@ def clean_records(
             record_errors.append(f"id: duplicate of record {first_seen[record_id]} in this file")
         elif record_id is not None:
             first_seen[record_id] = number
-        label = record_label(number, raw.get("id") if isinstance(raw, dict) else None)
+        label = record_label(number, record_id if record_id is not None else raw.get("id") if isinstance(raw, dict) else None)
         errors.extend(f"{label}: {problem}" for problem in record_errors)
         if record is not None and not record_errors:
             cleaned.append(record)
@@ -199,9 +200,9 @@ def _clean_record(
     unknown = sorted(set(raw) - set(RECORD_KEYS))
     if unknown:
         errors.append(f"{', '.join(unknown)}: unknown field (expected some of {', '.join(RECORD_KEYS)})")
-    record_id = _clean_id(raw.get("id"), errors)
     prompt = _clean_text("prompt", raw.get("prompt"), errors, required=True)
     responses = _clean_responses(raw.get("responses"), errors)
+    record_id = _clean_id(raw["id"], errors) if raw.get("id") is not None else derived_id(prompt, responses)
     n = len(responses) if responses is not None else None
     details = _clean_details(raw.get("response_details"), n, errors)
     exported = "agreement" in raw
@@ -231,10 +232,16 @@ def _type_name(value: object) -> str:
     )
 
 
-def _clean_id(value: object, errors: list[str]) -> str | None:
-    if value is None:
-        errors.append("id: is required (a string or an integer, unique in the project)")
+def derived_id(prompt: str | None, responses: list[str] | None) -> str | None:
+    """The id of a record that brings none: a hash of its prompt and responses (in order), so
+    importing the same file again matches the same prompts. None while either is invalid."""
+    if prompt is None or responses is None:
         return None
+    content = json.dumps([prompt, responses], ensure_ascii=False, separators=(",", ":"))
+    return "sha256-" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:20]
+
+
+def _clean_id(value: object, errors: list[str]) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         errors.append(f"id: must be a string or an integer (got {_type_name(value)})")
         return None

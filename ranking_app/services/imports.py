@@ -2,7 +2,8 @@
 
 Rules (docs/exchange.md has the user-facing version):
 
-* A record is matched to an existing prompt of the project by ``id`` (``Prompt.external_id``).
+* A record is matched to an existing prompt of the project by ``id`` (``Prompt.external_id``;
+  a record without one gets an id hashed from its prompt and responses, ``exchange.derived_id``).
   New ids create prompts; known ids update text, split, metadata and responses; nothing is ever
   deleted (rankings or prompts missing from the file stay as they are).
 * A known prompt that already has any ranking keeps its responses: a record that changes the
