@@ -36,6 +36,7 @@ from ..exchange import (
     read_exchange_file,
     record_label,
 )
+from ..importers import ImportOptions, to_exchange
 from ..models import Project, Prompt, Ranking, RankingRevision, Response
 from ..ranking import RankingError, RankingRules, ranks_to_tiers, validate_tiers
 from ..roles import LABELER
@@ -95,15 +96,18 @@ def project_import_file(
     allow_partial: bool = True,
     target_annotators: int = 1,
     user=None,
+    format: str = "auto",
+    options: ImportOptions | None = None,
 ) -> ImportReport:
     """Read ``path`` (a path or an open file) and import it into project ``slug``.
 
     With ``create`` a missing project is made (named after the slug) with the given tie and
     partial-ranking rules and ``target_annotators`` (default 1: imported rankings are already
     made, so one ranking validates a prompt, and several must still agree); it is only kept if
-    the whole import succeeds.
+    the whole import succeeds. ``format`` names the file's format (``importers.FORMATS``;
+    ``auto`` sniffs it); a foreign format is turned into exchange records first.
     """
-    records = read_exchange_file(path)
+    records = to_exchange(read_exchange_file(path), format, options)
     project = Project.objects.filter(slug=slug).first()
     if project is not None:
         return rankings_import(project=project, records=records, source=source, user=user)
