@@ -9,6 +9,10 @@
 * **Pairwise**: ``value.selected`` is ``"left"`` or ``"right"``; the two compared texts are the
   data fields named by the tag's ``toName`` (from the labeling config or the result).
 
+Buckets named ``tier-1``, ``tier-2``, ... (GRPO Studio's own Label Studio export) rank in their
+number's order without a config. A task's ``data.external_id`` (also from that export) is the
+record id, else ``ls-<task id>``; ``data.split`` (train/test) is kept.
+
 Each annotation is the ranking of its ``completed_by`` user (``ls-<id>`` unless an email or
 username is given); cancelled annotations are skipped, and a later annotation by the same
 user replaces an earlier one.
@@ -16,6 +20,7 @@ user replaces an earlier one.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from ..exchange import ExchangeError
@@ -24,6 +29,7 @@ from .common import ImportOptions, RowError, convert_rows, ordered_ranks, text_o
 NAME = "label-studio"
 PROMPT_KEYS = ("prompt", "question", "instruction", "input", "text")
 UNRANKED_COLUMN = "_"
+TIER_BUCKET = re.compile(r"^tier-\d+\Z")
 
 
 def mismatch(rows: list) -> str | None:
@@ -74,8 +80,11 @@ def _task_record(task: dict, config: _Config) -> dict:
             annotations[username(annotation.get("completed_by"), "ls")] = ranks
     record = {"prompt": prompt, "responses": responses, "metadata": {"label_studio_task": task.get("id")}}
     record["annotations"] = [{"annotator": name, "rankings": ranks} for name, ranks in annotations.items()]
-    if task.get("id") is not None:
-        record["id"] = f"ls-{task['id']}"
+    record_id = data.get("external_id") or (f"ls-{task['id']}" if task.get("id") is not None else None)
+    if record_id is not None:
+        record["id"] = record_id
+    if data.get("split") in ("train", "test"):
+        record["split"] = data["split"]
     return record
 
 
@@ -136,6 +145,8 @@ def _strict(ids: list, item_ids: list[str]) -> list:
 
 def _bucketed(ranker: dict, item_ids: list[str], buckets: tuple[str, ...]) -> list:
     columns = [c for c in ranker if c != UNRANKED_COLUMN]
+    if not buckets and all(TIER_BUCKET.match(c) for c in columns):  # GRPO Studio's own export: tier-1 is best
+        buckets = tuple(sorted(columns, key=lambda c: int(c.split("-")[1])))
     if not buckets:
         raise RowError("value.ranker", f"buckets {columns} have no known order: pass --label-config or --buckets")
     unknown = [c for c in columns if c not in buckets]
