@@ -5,7 +5,8 @@ A row is ``{"source", "instruction", "completions": [{"model", "response", "over
 ``--score`` picks the score that ranks the completions: ``overall`` (``overall_score``),
 ``fine-grained`` (``fine-grained_score``) or an aspect (``helpfulness``, ``honesty``,
 ``instruction_following``, ``truthfulness``; ``-`` or ``_`` alike). Higher is better, equal
-scores tie, a missing or ``N/A`` score leaves that completion unranked. The ranking is the
+scores tie, a missing or ``N/A`` score leaves that completion unranked (a prompt with fewer than
+two scored completions is imported without a ranking). The ranking is the
 file's one ranking per prompt (stored under the import's ``--source`` user).
 """
 
@@ -41,7 +42,7 @@ def _record(row: dict, score: str) -> dict:
         "prompt": text_of(row.get("instruction"), "instruction"),
         "responses": responses,
         "response_details": [{"source": str(c.get("model") or ""), "metadata": {}} for c in completions],
-        "rankings": dense_ranks(scores, higher_is_better=True),
+        "rankings": dense_ranks(scores, higher_is_better=True) if sum(x is not None for x in scores) >= 2 else None,
         "metadata": {"dataset": "ultrafeedback", "source": row.get("source"), "score": score},
     }
     if row.get("id") is not None:

@@ -290,3 +290,13 @@ def test_import_rankings_command_takes_format_buckets_and_score(tmp_path):
     call_command("import_rankings", str(ls), "--project", "cmd", "--label-config", str(config))
     with pytest.raises(CommandError, match="not recognised"):
         call_command("import_rankings", str(write_jsonl(tmp_path / "x.jsonl", [{"q": 1}])), "--project", "cmd")
+
+
+def test_ultrafeedback_prompt_with_one_scored_completion_is_imported_unranked(tmp_path):
+    row = uf_row("One score?")
+    for completion in row["completions"][1:]:
+        completion["annotations"]["helpfulness"]["Rating"] = "N/A"
+
+    import_file(tmp_path, [row], options=ImportOptions(score="helpfulness"))
+
+    assert Prompt.objects.get(text="One score?").responses.count() == 4 and stored("One score?") == {}
