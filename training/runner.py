@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from ranking_app.services.exports import export_path
 
+from .engine.card import card_add_evaluation
 from .errors import readable_error
 from .models import EvaluationResult, JobMetric, TrainingJob
 from .services.evaluations import evaluation_store, finite
@@ -232,7 +233,9 @@ class JobRun:
         self._check_cancel()
         if evaluate:
             self.reporter.set_phase("evaluating tuned model")
-            self._store_evaluation("tuned", self._evaluate(config, adapter_dir=summary["adapter_dir"]))
+            tuned = self._evaluate(config, adapter_dir=summary["adapter_dir"])
+            self._store_evaluation("tuned", tuned)
+            card_add_evaluation(summary["adapter_dir"], tuned)
         adapter = Path(summary["adapter_dir"])
         return Status.SUCCEEDED, {
             "result": finite({k: v for k, v in summary.items() if k != "history"}),
