@@ -27,6 +27,7 @@ from .selectors import (
 )
 from .services.config import JobConfigError
 from .services.jobs import JobStateError, job_cancel, job_launch, job_resume
+from .services.merges import job_merge_request, job_merged_archive
 
 
 def _job_or_404(pk: int) -> TrainingJob:
@@ -82,6 +83,7 @@ def _detail_context(job: TrainingJob) -> dict:
         "eval_rows": evaluation_comparison(job=job),
         "log_tail": job_log_tail(job=job),
         "has_adapter": job_adapter_path(job) is not None,
+        "has_merged": job_merged_archive(job) is not None,
     }
 
 
@@ -138,6 +140,21 @@ def job_adapter_download_view(request, pk: int):
     if not archive.is_file() or archive.stat().st_mtime < _newest_mtime(adapter):
         _zip_directory(adapter, archive)
     return FileResponse(open(archive, "rb"), as_attachment=True, filename=f"grpo-job-{job.pk}-adapter.zip")
+
+
+@require_POST
+@admin_required
+def job_merge_view(request, pk: int):
+    return _act(request, pk, job_merge_request, "Merged model queued: a worker builds it; its download appears here.")
+
+
+@require_GET
+@admin_required
+def job_merged_download_view(request, pk: int):
+    archive = job_merged_archive(_job_or_404(pk))
+    if archive is None:
+        raise Http404("this job has no merged model yet")
+    return FileResponse(open(archive, "rb"), as_attachment=True, filename=f"grpo-job-{pk}-merged.zip")
 
 
 def _newest_mtime(directory: Path) -> float:
