@@ -7,6 +7,7 @@ running job whose heartbeat went stale is shown (and stored) as ``interrupted``.
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from ranking_app.models import ExportSnapshot, Project, Prompt
 
@@ -162,3 +163,50 @@ class PromptEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evaluation} {self.external_id}"
+
+
+class EvaluationRequest(models.Model):
+    """"Evaluate job J (tuned + base) on project P, split S": one row per (job, project, split).
+
+    Same lifecycle as a job, every change a conditional UPDATE: a request is ``queued``, the worker
+    that claims it makes it ``running`` (``worker_id``), and only that worker records the outcome
+    (``succeeded`` with the two evaluations, or ``failed`` with the error). A finished request, or
+    one older than the actor's time limit (lost), can be requested again in place.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+
+    job = models.ForeignKey(TrainingJob, on_delete=models.CASCADE, related_name="evaluation_requests")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    split = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    worker_id = models.CharField(max_length=200, blank=True)
+    export = models.ForeignKey(ExportSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tuned = models.ForeignKey(EvaluationResult, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    base = models.ForeignKey(EvaluationResult, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    n_prompts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Readable error message.")
+    error_detail = models.TextField(blank=True, help_text="The traceback behind ``error``.")
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now, help_text="Last state change (set by every update).")
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "project", "split"], name="unique_evaluation_request")
+        ]
+
+    def __str__(self) -> str:
+        return f"evaluation of job {self.job_id} on project {self.project_id} ({self.split}): {self.status}"

@@ -2,12 +2,12 @@
 
 Training runs on its own ``training`` queue: a GPU machine runs one worker for it with
 ``--processes 1 --threads 1`` (one job at a time per GPU), other work stays on ``default``.
+The actor imports the runner when a message arrives, so the services that send messages can
+import this module without an import cycle (runner -> services.jobs -> tasks).
 """
 
 import dramatiq
 from django.conf import settings
-
-from .runner import execute_job
 
 TRAINING_QUEUE = "training"
 
@@ -19,6 +19,8 @@ TRAINING_QUEUE = "training"
 )
 def run_training_job(job_id: int) -> None:
     """Claim the job row and run it; a duplicate or stale delivery does nothing."""
+    from .runner import execute_job
+
     execute_job(job_id)
 
 

@@ -187,7 +187,7 @@ DRAMATIQ_BROKER = {
 }
 DRAMATIQ_RESULT_BACKEND = None
 DRAMATIQ_TASKS_DATABASE = "default"
-DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "compare_tasks"]
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "compare.tasks"]
 
 LOGGING = {
     "version": 1,

@@ -4,7 +4,8 @@ A snapshot file lives at ``settings.EXPORT_DIR/<project slug>/<name>`` and is ne
 overwritten (training jobs freeze one at launch and read it later). The same database gives
 byte-identical data files: record order is by prompt id, key order is fixed, no timestamps
 inside the data. Which prompts are exported (validated only, by default) and their consensus
-come from ``ranking_app.validation.prompt_statuses`` and nowhere else.
+come from ``ranking_app.selectors_validated.prompt_statuses`` and nowhere else; pairs and their
+weights from ``ranking_app.ranking.weighted_pairs``.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from django.utils import timezone
 
 from ..exchange import ResponseDetail, dumps_line, export_record, write_json_array, write_json_lines
 from ..models import ExportSnapshot, Project, Prompt, Ranking, Response
-from ..ranking import ranking_pairs, tiers_to_ranks
-from ..validation import prompt_statuses
+from ..ranking import tiers_to_ranks, weighted_pairs
+from ..selectors_validated import prompt_statuses
 
 FORMATS = ("json", "jsonl", "pairs", "hf", "label-studio", "trl")
 SUFFIX = {"json": ".json", "jsonl": ".jsonl", "pairs": ".pairs.jsonl", "hf": "", "label-studio": ".json", "trl": ".jsonl"}
-PAIR_WEIGHT = 1.0  # pairs are unweighted in the file; the trainer weights them by rank_gap
+PAIR_WEIGHTING = "none"  # pairs are unweighted in the file (weight 1); the trainer weights them by rank_gap
 
 
 class ExportError(ValueError):
@@ -188,10 +189,10 @@ def pair_records(record: dict) -> list[dict]:
             "chosen": record["responses"][better],
             "rejected": record["responses"][worse],
             "rank_gap": gap,
-            "weight": PAIR_WEIGHT,
+            "weight": weight,
             "split": record["split"],
         }
-        for better, worse, gap in ranking_pairs(record["rankings"])
+        for better, worse, gap, weight in weighted_pairs(record["rankings"], PAIR_WEIGHTING)
     ]
 
 

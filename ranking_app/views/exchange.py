@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import zipfile
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -11,14 +10,15 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from ..archives import zip_directory
 from ..exchange import ExchangeError, read_exchange_file
 from ..importers import FORMATS as IMPORT_FORMATS
 from ..importers import ImportOptions, to_exchange
 from ..models import ExportSnapshot, Project
 from ..roles import admin_required
+from ..selectors_validated import prompt_statuses
 from ..services.exports import FORMATS, ExportError, export_create, export_path
 from ..services.imports import MAX_SOURCE_NAME, rankings_import
-from ..validation import prompt_statuses
 
 FORMAT_LABELS = dict(ExportSnapshot.Format.choices)
 MAX_LABEL_CONFIG_BYTES = 1_000_000
@@ -107,8 +107,6 @@ def snapshot_download_response(snapshot: ExportSnapshot) -> FileResponse:
     if path.is_file():
         return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)
     archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            zipped.write(file, arcname=f"{path.name}/{file.relative_to(path).as_posix()}")
+    zip_directory(path, archive, root=path.name)
     archive.seek(0)
     return FileResponse(archive, as_attachment=True, filename=f"{path.name}.zip", content_type="application/zip")

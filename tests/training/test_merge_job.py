@@ -65,13 +65,13 @@ def test_merge_is_refused_twice_and_for_a_job_without_adapter(trained_job, ranke
 def test_a_failed_merge_is_shown_and_can_be_asked_again(client, trainer_admin, trained_job, training_dirs):
     from training.services.merges import job_merge_run
 
-    (training_dirs / "job-m" / "adapter" / "adapter_config.json").unlink()
-    (training_dirs / "job-m" / "adapter" / "keep").write_text("x")
+    (training_dirs / "job-m" / "adapter" / "adapter_model.safetensors").write_bytes(b"not weights")
     job_merge_request(job=trained_job)
 
     assert job_merge_run(trained_job.pk) == "failed"
     assert job_merge_run(trained_job.pk) == "skipped"
     client.force_login(trainer_admin)
     html = client.get(reverse("training:job_detail", args=[trained_job.pk])).content.decode()
-    assert "Merging failed:" in html and "no adapter_config.json" in html and 'id="merge-button"' in html
+    assert "Merging failed:" in html and 'id="merge-button"' in html
+    assert TrainingJob.objects.get(pk=trained_job.pk).merge_error
     assert client.get(reverse("training:job_merged", args=[trained_job.pk])).status_code == 404

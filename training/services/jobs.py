@@ -22,6 +22,7 @@ from ranking_app.models import Project
 from ranking_app.services.exports import export_create, export_path
 
 from ..models import TrainingJob
+from ..tasks import run_training_job
 from .config import JobConfigError, config_build
 
 logger = logging.getLogger(__name__)
@@ -158,8 +159,6 @@ def _enqueue_on_commit(job_id: int) -> None:
 
 def _enqueue(job_id: int) -> None:
     """Send the job's message; if the broker is unreachable, say so on the job (Resume sends it again)."""
-    from ..tasks import run_training_job
-
     try:
         run_training_job.send(job_id)
     except Exception as exc:  # noqa: BLE001 - any broker failure: the job must not sit queued forever

@@ -11,10 +11,12 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from ranking_app.archives import zip_directory
+
 from ..errors import readable_error
 from ..models import MergeStatus, TrainingJob
 from ..runner import _retry_locked as retry_locked
-from ..selectors import job_adapter_path
+from .adapters import adapter_path
 from .jobs import JobStateError, job_work_dir
 
 logger = logging.getLogger(__name__)
@@ -23,7 +25,7 @@ MERGED = "merged"
 
 def job_merge_request(*, job: TrainingJob) -> TrainingJob:
     """Queue the build of ``job``'s merged model (a succeeded job with an adapter, not built or failed)."""
-    if job.status != TrainingJob.Status.SUCCEEDED or job_adapter_path(job) is None:
+    if job.status != TrainingJob.Status.SUCCEEDED or adapter_path(job) is None:
         raise JobStateError(f"job {job.pk} has no trained adapter to merge (it is {job.status})")
     with transaction.atomic():
         queued = TrainingJob.objects.filter(pk=job.pk, merge_status__in=[MergeStatus.NONE, MergeStatus.FAILED]).update(
@@ -76,8 +78,8 @@ def _build(job: TrainingJob, output: Path) -> None:
     from ..engine.merge import merge_adapter
 
     shutil.rmtree(output, ignore_errors=True)  # a half-written earlier attempt
-    merge_adapter(job.base_model, str(job_adapter_path(job)), str(output))
-    shutil.make_archive(str(output), "zip", root_dir=output.parent, base_dir=output.name)
+    merge_adapter(job.base_model, str(adapter_path(job)), str(output))
+    zip_directory(output, output.with_name(f"{MERGED}.zip"), root=MERGED)
 
 
 def job_merged_archive(job: TrainingJob) -> Path | None:

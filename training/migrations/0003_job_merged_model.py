@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('training', '0001_training_jobs'),
+        ('training', '0002_evaluation_request'),
     ]
 
     operations = [
