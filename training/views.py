@@ -134,10 +134,7 @@ def _act(request, pk: int, action, done: str):
 @require_GET
 @admin_required
 def job_adapter_download_view(request, pk: int):
-    archive = adapter_archive(_job_or_404(pk))
-    if archive is None:
-        raise Http404("this job has no saved adapter")
-    return FileResponse(open(archive, "rb"), as_attachment=True, filename=f"grpo-job-{pk}-adapter.zip")
+    return _download(adapter_archive(_job_or_404(pk)), f"grpo-job-{pk}-adapter.zip", "this job has no saved adapter")
 
 
 @require_POST
@@ -149,7 +146,10 @@ def job_merge_view(request, pk: int):
 @require_GET
 @admin_required
 def job_merged_download_view(request, pk: int):
-    archive = job_merged_archive(_job_or_404(pk))
+    return _download(job_merged_archive(_job_or_404(pk)), f"grpo-job-{pk}-merged.zip", "this job has no merged model yet")
+
+
+def _download(archive, filename: str, missing: str) -> FileResponse:
     if archive is None:
-        raise Http404("this job has no merged model yet")
-    return FileResponse(open(archive, "rb"), as_attachment=True, filename=f"grpo-job-{pk}-merged.zip")
+        raise Http404(missing)
+    return FileResponse(open(archive, "rb"), as_attachment=True, filename=filename)
