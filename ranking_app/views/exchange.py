@@ -57,7 +57,7 @@ def project_import(request, slug: str):
     if upload is None:
         return _page(request, project, status=400, import_errors=["file: choose a JSON or JSONL file to upload"])
     try:
-        records = to_exchange(read_exchange_file(upload), request.POST.get("format", "auto"), _import_options(request))
+        records = to_exchange(read_exchange_file(upload), request.POST.get("import_format", "auto"), _import_options(request))
         report = rankings_import(project=project, records=records, source=source, user=request.user)
     except ExchangeError as error:
         return _page(request, project, status=400, import_errors=error.errors, upload_name=upload.name)

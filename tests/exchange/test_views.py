@@ -99,9 +99,9 @@ def test_upload_of_a_label_studio_export_with_its_labeling_config(admin_client, 
     config = SimpleUploadedFile("config.xml", b'<View><Ranker name="r" toName="l"><Bucket name="good"/><Bucket name="bad"/></Ranker></View>')
     url = reverse("exchange:project_import", args=[project.slug])
 
-    response = admin_client.post(url, {"file": upload("ls.json", [task]), "format": "label-studio", "label_config": config})
+    response = admin_client.post(url, {"file": upload("ls.json", [task]), "import_format": "label-studio", "label_config": config})
 
     assert response.status_code == 302
     assert Prompt.objects.get(external_id="ls-4").rankings.get().tiers == [[1], [0]]
-    page = admin_client.post(url, {"file": upload("ls.json", [task]), "format": "auto"}).content.decode()
+    page = admin_client.post(url, {"file": upload("ls.json", [task]), "import_format": "auto"}).content.decode()
     assert "have no known order: pass --label-config or --buckets" in page
