@@ -215,6 +215,8 @@ def _clean_record(
     metadata = _clean_metadata(raw.get("metadata"), errors)
     if exported:
         rankings = None  # an exported consensus, derived from the annotations: not a ranking of its own
+    if responses == [] and (rankings is not None or annotations):
+        errors.append("rankings: a prompt without responses cannot carry rankings or annotations")
     if rankings is not None and source in annotations and annotations[source] != rankings:
         errors.append(
             f"annotations: annotator {source!r} is also the import source that top-level rankings "
@@ -272,6 +274,8 @@ def _clean_text(name: str, value: object, errors: list[str], *, required: bool) 
 
 
 def _clean_responses(value: object, errors: list[str]) -> list[str] | None:
+    if value is None or value == []:
+        return []  # a prompt without responses yet: a generation job fills them in
     if not isinstance(value, list):
         errors.append(f"responses: must be an array of strings (got {_type_name(value)})")
         return None

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from ranking_app.models import ExportSnapshot, Project, Prompt
+from ranking_app.models import ExportSnapshot, Project, Prompt, Round
 
 
 class MergeStatus(models.TextChoices):
@@ -29,13 +29,22 @@ class TrainingJob(models.Model):
         CANCELLED = "cancelled", "cancelled"
         INTERRUPTED = "interrupted", "interrupted"
 
+    class Kind(models.TextChoices):
+        TRAIN = "train", "training"
+        GENERATE = "generate", "generation"
+
     ACTIVE = (Status.QUEUED, Status.RUNNING)
     RESUMABLE = (Status.INTERRUPTED, Status.CANCELLED, Status.FAILED)
 
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TRAIN, db_index=True)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="training_jobs")
     export = models.ForeignKey(
-        ExportSnapshot, on_delete=models.PROTECT, related_name="training_jobs",
-        help_text="The frozen export the job trains and evaluates on.",
+        ExportSnapshot, null=True, blank=True, on_delete=models.PROTECT, related_name="training_jobs",
+        help_text="The frozen export the job trains and evaluates on (none for a generation job).",
+    )
+    round = models.ForeignKey(
+        Round, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs",
+        help_text="A generation job opens this round; a training job trains on the data up to it.",
     )
     name = models.CharField(max_length=200, blank=True)
     preset = models.CharField(max_length=50, blank=True)

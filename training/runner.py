@@ -102,6 +102,11 @@ class JobReporter:
         logger.info("step %s/%s %s", step, event.get("total_steps"),
                     " ".join(f"{k}={v:.4g}" for k, v in metrics.items() if v is not None))
 
+    def progress(self, *, step: int, total: int) -> None:
+        """Progress of a job that is not training (a generation job's prompts done of ``total``)."""
+        with self._lock:
+            self._pending.update(step=step, total_steps=total)
+
     def set_phase(self, phase: str) -> None:
         with self._lock:
             self._pending["phase"] = phase
@@ -208,6 +213,10 @@ class JobRun:
 
     def _run_stages(self) -> tuple[str, dict]:
         engine, job = self.engine, self.job
+        if job.kind == TrainingJob.Kind.GENERATE:
+            from .generation.run import generation_stages
+
+            return generation_stages(self)
         config = engine.RankedGRPOConfig(
             output_dir=str(self.output_dir), data_path=str(export_path(job.export)), **job.config
         )

@@ -23,7 +23,7 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
         model = Project
         fields = [
             "slug", "name", "guidelines", "target_annotators", "agreement_threshold",
-            "allow_ties", "allow_partial", "n_prompts", "created_at", "updated_at",
+            "allow_ties", "allow_partial", "queue_order", "n_prompts", "created_at", "updated_at",
         ]
 
     def get_n_prompts(self, project) -> int:
@@ -35,7 +35,7 @@ class ProjectCreateInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = [
-            "slug", "name", "guidelines", "target_annotators", "agreement_threshold", "allow_ties", "allow_partial",
+            "slug", "name", "guidelines", "target_annotators", "agreement_threshold", "allow_ties", "allow_partial", "queue_order",
         ]
 
 

@@ -44,11 +44,14 @@ class _Row:
     record: dict
 
 
-def export_create(*, project: Project, format: str, validated_only: bool = True, created_by=None) -> ExportSnapshot:
-    """Write a new snapshot of ``project`` in ``format`` and record it as an ``ExportSnapshot``."""
+def export_create(
+    *, project: Project, format: str, validated_only: bool = True, created_by=None, round_number: int | None = None
+) -> ExportSnapshot:
+    """Write a new snapshot of ``project`` in ``format`` and record it as an ``ExportSnapshot``;
+    ``round_number`` keeps only the prompts of that round of the preference loop."""
     if format not in FORMATS:
         raise ExportError(f"format: must be one of {', '.join(FORMATS)} (got {format!r})")
-    rows = _export_rows(project, validated_only=validated_only)
+    rows = _export_rows(project, validated_only=validated_only, round_number=round_number)
     directory = Path(settings.EXPORT_DIR) / project.slug
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
@@ -64,7 +67,7 @@ def export_create(*, project: Project, format: str, validated_only: bool = True,
         return ExportSnapshot.objects.create(
             project=project,
             format=format,
-            filters={"validated_only": validated_only},
+            filters={"validated_only": validated_only, **({"round": round_number} if round_number else {})},
             counts=counts,
             sha256=digest,
             path=str(final.relative_to(Path(settings.EXPORT_DIR))),
@@ -114,11 +117,14 @@ def _publish(written: Path, directory: Path, stem: str, suffix: str, digest: str
 # --------------------------------------------------------------------------- reads
 
 
-def _export_rows(project: Project, *, validated_only: bool) -> list[_Row]:
-    """Records of the exported prompts, by prompt id, with their consensus and submitted annotations."""
+def _export_rows(project: Project, *, validated_only: bool, round_number: int | None = None) -> list[_Row]:
+    """Records of the exported prompts, by prompt id, with their consensus and submitted annotations
+    (prompts still waiting for their responses are left out)."""
     statuses = prompt_statuses(project)
     ids = sorted(pid for pid, s in statuses.items() if s.status == "validated" or not validated_only)
     wanted = set(ids)
+    if round_number:
+        wanted &= set(project.prompts.filter(round__number=round_number).values_list("id", flat=True))
     responses: dict[int, list[Response]] = defaultdict(list)
     for response in Response.objects.filter(prompt__project=project).order_by("prompt_id", "position"):
         responses[response.prompt_id].append(response)
@@ -130,7 +136,7 @@ def _export_rows(project: Project, *, validated_only: bool) -> list[_Row]:
         annotations[prompt_id].append((username, tiers))
     rows = []
     for prompt in project.prompts.order_by("id"):
-        if prompt.id not in wanted:
+        if prompt.id not in wanted or len(responses[prompt.id]) < 2:
             continue
         rows.append(_row(prompt, responses[prompt.id], annotations[prompt.id], statuses[prompt.id]))
     return rows

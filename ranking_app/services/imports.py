@@ -192,7 +192,7 @@ def _stored_prompts(project: Project, external_ids: list[str]) -> dict[str, _Sto
 
 
 def _response_conflicts(record: ExchangeRecord, stored: _Stored | None) -> list[str]:
-    if stored is None or not stored.rankings:
+    if stored is None or not stored.rankings or not record.responses:
         return []
     if [r.text for r in stored.responses] == record.responses:
         return []
@@ -263,10 +263,10 @@ def _write_prompts(project: Project, records: list[ExchangeRecord], stored: dict
         changed = _update_prompt(entry.prompt, record)
         if changed:
             changed_prompts.append(entry.prompt)
-        if [r.text for r in entry.responses] != record.responses:
+        if record.responses and [r.text for r in entry.responses] != record.responses:
             replaced.append((entry, record))  # the prompt has no rankings (checked before): safe to replace
             changed = True
-        else:
+        elif record.responses:
             details = _update_details(entry.responses, record.details)
             changed_responses.extend(details)
             changed = changed or bool(details)

@@ -57,6 +57,7 @@ def job_launch(
         job = TrainingJob.objects.create(
             project=project, export=export, name=name or f"{project.slug} {preset or 'custom'}", preset=preset,
             base_model=config["model_name_or_path"], config=config, data_summary=summary, created_by=created_by,
+            round=project.rounds.order_by("-number").first(),  # the newest round whose data the export holds
         )  # fmt: skip
         job.work_dir = f"job-{job.pk}"
         job.save(update_fields=["work_dir"])
