@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('training', '0002_evaluation_request'),
+        ('training', '0003_generation_jobs_and_rounds'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ranking_app', '0004_agreement_queue'),
+        ('ranking_app', '0005_rounds_and_queue_order'),
     ]
 
     operations = [
