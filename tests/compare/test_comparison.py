@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from training import comparison as cmp
+from training.compare import metrics as cmp
 from training.engine.metrics import ranking_metrics
 
 

@@ -3,10 +3,11 @@
 import pytest
 from scipy import stats
 
-from ranking_app.validation import prompt_statuses
-from training import comparison as cmp
+from ranking_app.selectors_validated import prompt_statuses
+from training.compare import metrics as cmp
+from training.compare.selectors import comparison_build
+from training.compare.sources import project_sources, source_get, source_rankings
 from training.engine.metrics import ranking_metrics
-from training.selectors_compare import comparison_build, project_sources, source_get, source_rankings
 
 from .factories import BASE, HUMAN, TUNED, add_evaluation, finished_job
 

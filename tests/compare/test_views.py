@@ -7,9 +7,10 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils.cache import has_vary_header
 
 from ranking_app.models import Prompt
-from training.selectors_compare import comparison_build
+from training.compare.selectors import comparison_build
 
 pytestmark = pytest.mark.django_db
 
@@ -200,8 +201,12 @@ def test_htmx_requests_get_the_results_partial_and_errors_inside_it(client, revi
     response = client.get(urls["page"], {"a": "consensus", "b": f"job:{job.pk}"}, headers=headers)
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html and 'data-figure="accuracy-a"' in html
+    assert has_vary_header(response, "HX-Request") and has_vary_header(response, "HX-Target")
     response = client.get(urls["page"], {"a": "consensus", "b": "annotator:bob", "worse": "1"}, headers=headers)
     assert response.status_code == 200 and 'role="alert"' in response.content.decode()
+    assert has_vary_header(response, "HX-Request")
+    full = client.get(urls["page"], {"a": "consensus", "b": f"job:{job.pk}"})
+    assert "<html" in full.content.decode() and has_vary_header(full, "HX-Request")  # caches keep both apart
 
 
 def test_the_job_page_links_to_its_comparison(client, admin_user, cmp_project, job):

@@ -115,3 +115,20 @@ def _form_data(project, **overrides) -> dict:
     data = {k: v for k, v in launch_initial(project=project).items() if v is not None}
     data.update(FAKE, project=project.slug, validated_only="", **overrides)
     return data
+
+
+def test_pages_that_answer_htmx_with_a_partial_say_they_vary_on_it(admin_client, ranked):
+    from django.utils.cache import has_vary_header
+
+    job = job_launch(project=ranked, config=FAKE, preset="cpu-smoke", validated_only=False)  # message sent on commit
+    pages = [reverse("training:job_list"), reverse("training:job_launch"), reverse("training:job_detail", args=[job.pk])]
+    for url in pages:
+        for headers in ({}, {"HX-Request": "true"}):
+            response = admin_client.get(url, headers=headers)
+            assert response.status_code == 200 and has_vary_header(response, "HX-Request"), (url, headers)
+    for name in ("training:job_cancel", "training:job_resume"):  # the live partial for htmx, else a redirect
+        for headers in ({}, {"HX-Request": "true"}):
+            response = admin_client.post(reverse(name, args=[job.pk]), headers=headers)
+            assert has_vary_header(response, "HX-Request"), (name, headers)
+    response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, beta="-0.5"), headers={"HX-Request": "true"})
+    assert response.status_code == 200 and has_vary_header(response, "HX-Request")  # the form with its errors

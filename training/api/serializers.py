@@ -82,8 +82,10 @@ def job_detail(job: TrainingJob) -> dict:
     return {
         **job_summary(job),
         "config": job.config,
+        "kind": job.kind,
+        "round": job.round.number if job.round else None,
         "export": {"id": job.export_id, "sha256": job.export.sha256, "path": job.export.path,
-                   "validated_only": job.export.filters.get("validated_only")},
+                   "validated_only": job.export.filters.get("validated_only")} if job.export else None,
         "data_summary": job.data_summary,
         "worker_id": job.worker_id,
         "cancel_requested": job.cancel_requested,

@@ -1,4 +1,4 @@
-"""Command line: ``python -m training.engine make-tiny-model|train|evaluate`` (docs/training.md)."""
+"""Command line: ``python -m training.engine make-tiny-model|train|evaluate|merge`` (docs/training.md)."""
 
 from __future__ import annotations
 
@@ -80,12 +80,27 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(disable_tqdm=False)
     commands.add_parser("evaluate", parents=[_DataclassParser([EvaluateArguments])], formatter_class=defaults,
                         help="rank held-out responses and compare with the humans")
+    _add_merge_parser(commands)
     return parser
 
 
 def dataclass_values(dataclass_type, args: argparse.Namespace) -> dict:
     """The parsed flags that are init fields of ``dataclass_type``."""
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(dataclass_type) if f.init and hasattr(args, f.name)}
+
+
+def _add_merge_parser(commands) -> None:
+    merge = commands.add_parser("merge", help="fold a LoRA adapter into its base model (a model to serve)")
+    merge.add_argument("--model", required=True, help="hub id or local folder of the base model")
+    merge.add_argument("--adapter", required=True, help="folder of the trained adapter")
+    merge.add_argument("--output", required=True, help="new folder for the merged model and its tokenizer")
+
+
+def _merge(args) -> int:
+    from .merge import merge_adapter
+
+    print(f"merged model saved to {merge_adapter(args.model, args.adapter, args.output)}")
+    return 0
 
 
 def _make_tiny_model(args) -> int:
@@ -146,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     from .modeling import ModelLoadError
 
     _quiet_libraries()
-    handlers = {"make-tiny-model": _make_tiny_model, "train": _train, "evaluate": _evaluate}
+    handlers = {"make-tiny-model": _make_tiny_model, "train": _train, "evaluate": _evaluate, "merge": _merge}
     try:
         return handlers[args.command](args)
     except (DataError, ModelLoadError, ValueError, OSError) as error:

@@ -12,8 +12,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from ranking_app.models import Project
-from training import comparison as cmp
-from training.selectors_compare import SORTS, comparison_build, comparison_payload, public_row
+from training.compare import metrics as cmp
+from training.compare.exports import comparison_payload, public_row
+from training.compare.selectors import SORTS, comparison_build
 
 
 class Command(BaseCommand):

@@ -6,8 +6,6 @@ source's ranking of one prompt; CSV/JSON exports give the same rows and figures 
 
 from __future__ import annotations
 
-import csv
-import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -16,23 +14,21 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from ranking_app.models import Project, Prompt
 from ranking_app.roles import reviewer_required
 from ranking_app.services.review import prompt_send_back
 
-from . import comparison as cmp
-from .compare_tasks import SPLITS, EvaluationRequestError, evaluation_request, evaluation_statuses
-from .models import TrainingJob
-from .selectors_compare import SORTS, comparison_cached, comparison_payload, default_pair, project_sources, public_row
+from ..models import TrainingJob
+from . import metrics as cmp
+from .exports import comparison_csv, comparison_filename, comparison_json
+from .selectors import SORTS, comparison_cached, evaluable_jobs, evaluation_requests, prompt_comparison
+from .services import SPLITS, EvaluationRequestError, evaluation_request
+from .sources import default_pair, project_sources
 
 PAGE_SIZE = 50
 FLAG_PREFIX = "flagged in model comparison"
-CSV_COLUMNS = (
-    "prompt_id", "id", "split", "n_responses", "kendall_w", "status", "ambiguous", "tau_b", "top1_agree",
-    "a_tau_vs_consensus", "b_tau_vs_consensus", "a_top1_correct", "b_top1_correct", "tau_change_vs_base",
-    "worse_than_base",
-)  # fmt: skip
 
 
 def _options(request, sources) -> dict:
@@ -57,6 +53,7 @@ def _build(project: Project, options: dict):
                              worse=options["worse"], sort=options["sort"])  # fmt: skip
 
 
+@vary_on_headers("HX-Request", "HX-Target")  # htmx asking for #compare-results gets the partial
 @require_GET
 @reviewer_required
 def project_compare(request, slug: str):
@@ -65,9 +62,7 @@ def project_compare(request, slug: str):
     options = _options(request, sources)
     context = {
         "project": project, "sources": sources, "options": options, "query": _query(options), "sorts": SORTS,
-        "jobs": TrainingJob.objects.filter(status=TrainingJob.Status.SUCCEEDED).exclude(adapter_dir="")
-        .select_related("project")[:100],
-        "splits": SPLITS, "evaluation_statuses": evaluation_statuses(project=project),
+        "jobs": evaluable_jobs(), "splits": SPLITS, "evaluation_requests": evaluation_requests(project),
         "has_models": any(s.is_model for s in sources),
     }  # fmt: skip
     partial = bool(request.htmx) and request.htmx.target == "compare-results"
@@ -88,41 +83,30 @@ def _export_comparison(request, slug: str):
     return project, _build(project, options)
 
 
-def _filename(project: Project, comparison, suffix: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in f"{comparison.a.key}-vs-{comparison.b.key}")
-    return f"{project.slug}-compare-{safe}.{suffix}"
+def _export(request, slug: str, suffix: str, content_type: str, write, refuse) -> HttpResponse:
+    """The comparison the query asks for as an attachment (``write`` fills it), or ``refuse(reason)``."""
+    try:
+        project, comparison = _export_comparison(request, slug)
+    except cmp.CompareError as exc:
+        return refuse(str(exc))
+    response = HttpResponse(content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{comparison_filename(project, comparison, suffix)}"'
+    write(project, comparison, response)
+    return response
 
 
 @require_GET
 @reviewer_required
 def export_json(request, slug: str):
-    try:
-        project, comparison = _export_comparison(request, slug)
-    except cmp.CompareError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
-    payload = {**comparison_payload(project, comparison), "rows": [public_row(r) for r in comparison.rows]}
-    response = HttpResponse(json.dumps(payload, indent=2, allow_nan=False), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(project, comparison, "json")}"'
-    return response
+    return _export(request, slug, "json", "application/json", comparison_json,
+                   lambda reason: JsonResponse({"error": reason}, status=400))  # fmt: skip
 
 
 @require_GET
 @reviewer_required
 def export_csv(request, slug: str):
-    try:
-        project, comparison = _export_comparison(request, slug)
-    except cmp.CompareError as exc:
-        return HttpResponse(f"error: {exc}\n", status=400, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(project, comparison, "csv")}"'
-    writer = csv.writer(response)
-    writer.writerow(["# a", comparison.a.key, "b", comparison.b.key, "reference", "consensus"])
-    writer.writerow(CSV_COLUMNS)
-    for row in comparison.rows:
-        public = public_row(row)
-        public["tau_change_vs_base"] = json.dumps(public["tau_change_vs_base"], sort_keys=True)
-        writer.writerow(["" if public[c] is None else public[c] for c in CSV_COLUMNS])
-    return response
+    return _export(request, slug, "csv", "text/csv; charset=utf-8", comparison_csv,
+                   lambda reason: HttpResponse(f"error: {reason}\n", status=400, content_type="text/plain; charset=utf-8"))
 
 
 # ---------------------------------------------------------------------------- one prompt
@@ -133,8 +117,6 @@ def _prompt(slug: str, prompt_id: int) -> Prompt:
 @require_GET
 @reviewer_required
 def prompt_compare(request, slug: str, prompt_id: int):
-    from .selectors_compare import prompt_comparison
-
     prompt = _prompt(slug, prompt_id)
     back = {k: v for k, v in request.GET.items() if k in ("a", "b", "sort", "ambiguous", "worse", "page")}
     return render(request, "training/compare/prompt.html", {

@@ -275,15 +275,6 @@ def compare_aggregates(
             "difference": _round(b - a) if a is not None and b is not None else None,
             "ci_low": _round(ci[0]) if ci else None, "ci_high": _round(ci[1]) if ci else None,
         })  # fmt: skip
-    robustness = []
-    for key in ROBUSTNESS:
-        a, b = _number((robustness_a or {}).get(key)), _number((robustness_b or {}).get(key))
-        if a is None and b is None:
-            continue
-        robustness.append({
-            "key": key, "label": ROBUSTNESS_LABELS[key], "a": _round(a), "b": _round(b),
-            "difference": _round(b - a) if a is not None and b is not None else None,
-        })  # fmt: skip
     return {
         "n_prompts": len(metrics_a),
         "n_pairs": int(table_a["pairwise_accuracy"][1].sum()) if metrics_a else 0,
@@ -291,8 +282,22 @@ def compare_aggregates(
         "seed": seed,
         "confidence": CONFIDENCE,
         "metrics": rows,
-        "robustness": robustness,
+        "robustness": _robustness_rows(robustness_a or {}, robustness_b or {}),
     }
+
+
+def _robustness_rows(robustness_a: dict, robustness_b: dict) -> list[dict]:
+    """The robustness figures either side reports, side by side (evaluation-time, no CI)."""
+    rows = []
+    for key in ROBUSTNESS:
+        a, b = _number(robustness_a.get(key)), _number(robustness_b.get(key))
+        if a is None and b is None:
+            continue
+        rows.append({
+            "key": key, "label": ROBUSTNESS_LABELS[key], "a": _round(a), "b": _round(b),
+            "difference": _round(b - a) if a is not None and b is not None else None,
+        })  # fmt: skip
+    return rows
 
 
 def _number(value) -> float | None:
