@@ -8,7 +8,6 @@ from this process take ``JobReporter.db_lock`` so the two threads never contend 
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import threading
@@ -233,6 +232,9 @@ class JobRun:
             self._backfill_metrics(Path(checkpoint))
         summary = engine.run_training(config, progress=self.reporter.event, should_stop=self.reporter.should_stop,
                                       resume=checkpoint is not None)
+        if not summary.get("global_step"):
+            raise ValueError("training ran 0 optimizer steps, so nothing was learned: add train prompts, or lower "
+                             "per_device_train_batch_size or gradient_accumulation_steps")
         self._check_cancel()
         if evaluate:
             self.reporter.set_phase("evaluating tuned model")
@@ -352,11 +354,6 @@ def _detach_log(handler: logging.Handler) -> None:
 
 
 def _release_memory() -> None:
-    gc.collect()
-    try:
-        import torch
+    from training.engine.memory import release_memory
 
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    except ImportError:  # pragma: no cover - torch is a runtime dependency
-        pass
+    release_memory()
