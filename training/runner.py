@@ -8,7 +8,6 @@ from this process take ``JobReporter.db_lock`` so the two threads never contend 
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import threading
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from ranking_app.services.exports import export_path
 
+from .engine.card import card_add_evaluation
 from .errors import readable_error
 from .models import EvaluationResult, JobMetric, TrainingJob
 from .services.adapters import adapter_dir_value
@@ -232,10 +232,15 @@ class JobRun:
             self._backfill_metrics(Path(checkpoint))
         summary = engine.run_training(config, progress=self.reporter.event, should_stop=self.reporter.should_stop,
                                       resume=checkpoint is not None)
+        if not summary.get("global_step"):
+            raise ValueError("training ran 0 optimizer steps, so nothing was learned: add train prompts, or lower "
+                             "per_device_train_batch_size or gradient_accumulation_steps")
         self._check_cancel()
         if evaluate:
             self.reporter.set_phase("evaluating tuned model")
-            self._store_evaluation("tuned", self._evaluate(config, adapter_dir=summary["adapter_dir"]))
+            tuned = self._evaluate(config, adapter_dir=summary["adapter_dir"])
+            self._store_evaluation("tuned", tuned)
+            card_add_evaluation(summary["adapter_dir"], tuned)
         return Status.SUCCEEDED, {
             "result": finite({k: v for k, v in summary.items() if k != "history"}),
             "adapter_dir": adapter_dir_value(summary["adapter_dir"]),
@@ -349,11 +354,6 @@ def _detach_log(handler: logging.Handler) -> None:
 
 
 def _release_memory() -> None:
-    gc.collect()
-    try:
-        import torch
+    from training.engine.memory import release_memory
 
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    except ImportError:  # pragma: no cover - torch is a runtime dependency
-        pass
+    release_memory()

@@ -2,8 +2,11 @@
 
 from rest_framework import serializers
 
+from ranking_app.models import Project
+
 from ..models import TrainingJob
 from ..selectors import evaluation_comparison, job_evaluations, job_metric_series, job_timing
+from ..services.config import JobConfigError, config_build
 
 
 class JobLaunchInput(serializers.Serializer):
@@ -14,6 +17,36 @@ class JobLaunchInput(serializers.Serializer):
     validated_only = serializers.BooleanField(required=False, default=True)
     config = serializers.DictField(required=False, default=dict,
                                    help_text="RankedGRPOConfig hyperparameters (see the launch form for each).")
+
+    def validate_project(self, slug: str) -> Project:
+        project = Project.objects.filter(slug=slug).first()
+        if project is None:
+            raise serializers.ValidationError(f"no project {slug!r}")
+        return project
+
+    def validate(self, attrs: dict) -> dict:
+        """The engine's rules on every hyperparameter at once (``RankedGRPOConfig.errors``): 400 with field errors."""
+        try:
+            attrs["config"] = config_build(values=attrs.get("config", {}), preset=attrs.get("preset", ""))
+        except JobConfigError as exc:
+            raise serializers.ValidationError(launch_errors(exc)) from None
+        return attrs
+
+
+LAUNCH_KEYS = {"project", "preset", "name", "validated_only"}
+
+
+def launch_errors(exc: JobConfigError) -> dict:
+    """A launch's errors as the API returns them: its own fields at the top, hyperparameters under ``config``."""
+    top, config = {}, {}
+    for field, messages in exc.errors.items():
+        if field in LAUNCH_KEYS:
+            top[field] = messages
+        elif field == "__all__":
+            top["non_field_errors"] = messages
+        else:
+            config[field] = messages
+    return {**top, **({"config": config} if config else {})}
 
 
 def _seconds(delta):

@@ -14,9 +14,7 @@ from ..models import TrainingJob
 from ..selectors import job_get, job_list
 from ..services.config import JobConfigError
 from ..services.jobs import JobStateError, job_cancel, job_launch, job_resume
-from .serializers import JobLaunchInput, job_detail, job_summary
-
-HYPERPARAMETER_KEYS = {"project", "preset", "name", "validated_only"}
+from .serializers import JobLaunchInput, job_detail, job_summary, launch_errors
 
 
 def _job(pk: int) -> TrainingJob:
@@ -50,14 +48,11 @@ class JobListApi(APIView):
         given = JobLaunchInput(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        project = Project.objects.filter(slug=data["project"]).first()
-        if project is None:
-            return Response({"project": [f"no project {data['project']!r}"]}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            job = job_launch(project=project, config=data["config"], created_by=request.user, preset=data["preset"],
+            job = job_launch(project=data["project"], config=data["config"], created_by=request.user, preset=data["preset"],
                              name=data["name"], validated_only=data["validated_only"])
         except JobConfigError as exc:
-            return Response(_launch_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+            return Response(launch_errors(exc), status=status.HTTP_400_BAD_REQUEST)
         return Response(job_detail(job_get(pk=job.pk)), status=status.HTTP_201_CREATED)
 
 
@@ -95,15 +90,3 @@ def _act(pk: int, action) -> Response:
     except JobStateError as exc:
         return Response({"detail": str(exc), "status": job.status}, status=status.HTTP_409_CONFLICT)
     return Response(job_detail(job_get(pk=pk)))
-
-
-def _launch_errors(exc: JobConfigError) -> dict:
-    top, config = {}, {}
-    for field, messages in exc.errors.items():
-        if field in HYPERPARAMETER_KEYS:
-            top[field] = messages
-        elif field == "__all__":
-            top["non_field_errors"] = messages
-        else:
-            config[field] = messages
-    return {**top, **({"config": config} if config else {})}
