@@ -156,3 +156,22 @@ def test_the_api_launches_generation_and_the_timeline_shows_the_round(client, pr
     page = client.get("/jobs/timeline/loop/", HTTP_HX_REQUEST="true")
     assert page.status_code == 200 and b"Round 1" in page.content and page["Vary"].count("HX-Request") == 1
     assert b'hx-get="/jobs/timeline/loop/"' in client.get("/projects/loop/").content
+
+
+def test_the_cli_writes_k_responses_per_prompt_that_import_rankings_accepts(tiny, tmp_path, prompts_only):
+    from django.core.management import call_command
+
+    from training.engine.cli import main
+
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("Name a fruit.\nName a river.\n", encoding="utf-8")
+    out = tmp_path / "candidates.jsonl"
+    assert main(["generate", "--model", tiny, "--prompts", str(prompts), "--num-responses", "3",
+                 "--max-new-tokens", "5", "--seed", "9", "--output", str(out)]) == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [len(r["responses"]) for r in records] == [3, 3]
+    assert records[0]["response_details"][0]["metadata"]["seed"] == 9
+    call_command("import_rankings", str(out), "--project", "loop", verbosity=0)
+    imported = Prompt.objects.filter(project=prompts_only, external_id=records[1]["id"]).get()
+    assert [r.text for r in imported.responses.order_by("position")] == records[1]["responses"]
+    assert imported.responses.first().source == f"base:{tiny.rstrip('/').rsplit('/', 1)[-1]}"

@@ -1,4 +1,4 @@
-"""Command line: ``python -m training.engine make-tiny-model|train|evaluate|merge`` (docs/training.md)."""
+"""Command line: ``python -m training.engine make-tiny-model|train|evaluate|merge|generate`` (docs/training.md, docs/loop.md)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from transformers import HfArgumentParser
 
 from .config import QUANTIZATIONS, RankedGRPOConfig
 from .evaluate import DTYPES
+from .generate import GenerationSettings
 
 # The first CLI's short flags, kept as aliases of the config fields they set (every field is also
 # --field_name and --field-name). A field added to RankedGRPOConfig becomes a flag with its help by itself.
@@ -46,6 +47,14 @@ class EvaluateArguments:
     quantization: str | None = field(default=None, metadata={"help": "Load the base model in none, 8bit or 4bit (default: the training value, else none).", "choices": QUANTIZATIONS})
     dtype: str = field(default="auto", metadata={"help": "auto (bf16 on a GPU that supports it, the training precision; float32 on CPU), float32 or bfloat16.", "choices": DTYPES})
     json: bool = field(default=False, metadata={"help": "Print the full metrics as JSON."})
+
+
+@dataclass
+class GenerateFiles:
+    """``generate``: where the prompts come from and where the exchange records go."""
+
+    prompts: str = field(metadata={"help": "JSON/JSONL records with a prompt (id optional), or a .txt file with one prompt per line."})
+    output: str = field(metadata={"help": "JSONL file to write: one exchange record per prompt, ready for import_rankings."})
 
 
 class _DataclassParser(HfArgumentParser):
@@ -81,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("evaluate", parents=[_DataclassParser([EvaluateArguments])], formatter_class=defaults,
                         help="rank held-out responses and compare with the humans")
     _add_merge_parser(commands)
+    commands.add_parser("generate", parents=[_DataclassParser([GenerationSettings, GenerateFiles])], formatter_class=defaults,
+                        help="sample K candidate responses per prompt (exchange records for import_rankings)")
     return parser
 
 
@@ -100,6 +111,16 @@ def _merge(args) -> int:
     from .merge import merge_adapter
 
     print(f"merged model saved to {merge_adapter(args.model, args.adapter, args.output)}")
+    return 0
+
+
+def _generate(args) -> int:
+    from .generate import generate_candidates, read_prompts, write_jsonl
+
+    settings = GenerationSettings(**dataclass_values(GenerationSettings, args))
+    records = generate_candidates(read_prompts(args.prompts), settings)
+    write_jsonl(records, args.output)
+    print(f"{len(records)} prompts x {settings.num_responses} responses written to {args.output}")
     return 0
 
 
@@ -161,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     from .modeling import ModelLoadError
 
     _quiet_libraries()
-    handlers = {"make-tiny-model": _make_tiny_model, "train": _train, "evaluate": _evaluate, "merge": _merge}
+    handlers = {"make-tiny-model": _make_tiny_model, "train": _train, "evaluate": _evaluate, "merge": _merge,
+                "generate": _generate}
     try:
         return handlers[args.command](args)
     except (DataError, ModelLoadError, ValueError, OSError) as error:

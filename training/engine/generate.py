@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 BACKENDS = ("auto", "transformers", "vllm")
@@ -23,16 +23,16 @@ BACKENDS = ("auto", "transformers", "vllm")
 class GenerationSettings:
     """How to sample: the model (hub id or folder), an optional LoRA adapter folder, K and sampling."""
 
-    model: str
-    adapter: str | None = None
-    num_responses: int = 4
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_new_tokens: int = 128
-    seed: int = 0
-    batch_size: int = 8
-    source: str | None = None
-    backend: str = "auto"
+    model: str = field(metadata={"help": "Hub id or local folder of the base causal language model."})
+    adapter: str | None = field(default=None, metadata={"help": "Folder of a trained LoRA adapter to sample from (default: the base model)."})
+    num_responses: int = field(default=4, metadata={"help": "Responses (K) to sample per prompt."})
+    temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
+    top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling: keep the smallest set of tokens with this much probability."})
+    max_new_tokens: int = field(default=128, metadata={"help": "Longest response, in tokens."})
+    seed: int = field(default=0, metadata={"help": "Seed; each prompt samples from seed + a hash of its id."})
+    batch_size: int = field(default=8, metadata={"help": "Sequences generated at once (transformers backend)."})
+    source: str | None = field(default=None, metadata={"help": "Source label stored with each response (default: base:<model> or adapter:<adapter>)."})
+    backend: str = field(default="auto", metadata={"help": "auto (vLLM when installed on a CUDA machine), transformers or vllm.", "choices": BACKENDS})
 
     def errors(self) -> dict[str, str]:
         """Every problem with these settings at once, by field."""
