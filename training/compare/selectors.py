@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ranking_app.models import Project, Prompt, Response
 from ranking_app.rank_widget import card_label
+from ranking_app.ranking import UNRANKED_CODE, has_valid_pair
 
 from ..models import EvaluationRequest, TrainingJob
 from . import metrics as cmp
@@ -73,7 +74,8 @@ def _rows(project: Project, sources: list[Source], a: Source, b: Source, tuned: 
     ranked_b = source_rankings(project, b, prompt_ids=ranked_a.keys(), context=context)
     common = sorted(set(ranked_a) & set(ranked_b))
     consensus = source_rankings(project, source_get(project, "consensus", sources), prompt_ids=common, context=context)
-    refs = {pid: consensus[pid].ranks for pid in common if pid in consensus and cmp.has_valid_pair(consensus[pid].ranks)}
+    refs = {pid: consensus[pid].ranks for pid in common
+            if pid in consensus and has_valid_pair(cmp.ranked_ranks(consensus[pid].ranks))}
     measured = [pid for pid in common if pid in refs]
     metrics_a = dict(zip(measured, cmp.metrics_many([ranked_a[p].scores for p in measured], [refs[p] for p in measured]), strict=True))
     metrics_b = dict(zip(measured, cmp.metrics_many([ranked_b[p].scores for p in measured], [refs[p] for p in measured]), strict=True))
@@ -208,7 +210,7 @@ def _column(source: Source, ranked: Ranked, consensus: Ranked | None, n: int) ->
         rank = ranked.ranks[i]
         reference = consensus.ranks[i] if consensus is not None else None
         cells.append({
-            "rank": None if rank < 0 else rank + 1,
+            "rank": None if rank == UNRANKED_CODE else rank + 1,
             "score": ranked.raw_scores[i] if ranked.raw_scores is not None else None,
             "off": source.kind != "consensus" and reference is not None and rank != reference,
             "against": i in against,
@@ -216,7 +218,7 @@ def _column(source: Source, ranked: Ranked, consensus: Ranked | None, n: int) ->
     versus = consensus is not None and source.kind != "consensus"
     return {
         "source": source, "cells": cells, "pairs": pairs,
-        "tau_b": cmp.tau_b(ranked.ranks, consensus.ranks) if versus else None,
+        "tau_b": cmp.tau_b_many([ranked.ranks], [consensus.ranks])[0] if versus else None,
         "top1_agree": cmp.top1_agreement(ranked.ranks, consensus.ranks) if versus else None,
     }  # fmt: skip
 
