@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ranking_app.models import Project, Prompt, Response
+from ranking_app.models import Project, Prompt, Response, Round
 from ranking_app.rank_widget import card_label
 from ranking_app.ranking import UNRANKED_CODE, has_valid_pair
 
@@ -38,12 +38,18 @@ def comparison_build(
     ambiguous: bool = False,
     worse: bool = False,
     sort: str = "disagreement",
+    round: int | str | None = None,
     n_boot: int = cmp.DEFAULT_N_BOOT,
     seed: int = cmp.DEFAULT_SEED,
 ) -> Comparison:
-    """Per-prompt rows of A vs B (filtered, sorted) and the aggregate figures over those rows."""
+    """Per-prompt rows of A vs B (filtered, sorted) and the aggregate figures over those rows.
+
+    ``round`` (a loop round's number) keeps only that round's prompts: ``n_compared`` then counts
+    the round's prompts both sources ranked.
+    """
     if sort not in SORTS:
         raise cmp.CompareError(f"sort: must be one of {', '.join(SORTS)} (got {sort!r})")
+    number = round_number(project, round)
     sources = project_sources(project)
     a, b = source_get(project, a_key, sources), source_get(project, b_key, sources)
     keys = {s.key for s in sources}
@@ -52,7 +58,7 @@ def comparison_build(
         raise cmp.CompareError(
             "filter 'tuned model got worse than the base': pick a job's tuned model (job:ID) as A or B"
         )
-    rows, n_compared = _rows(project, sources, a, b, tuned)
+    rows, n_compared = _rows(project, sources, (a, b), tuned, round_prompt_ids(project, number))
     if ambiguous:
         rows = [r for r in rows if r["ambiguous"]]
     if worse:
@@ -62,15 +68,41 @@ def comparison_build(
         [r["_a_metrics"] for r in measured], [r["_b_metrics"] for r in measured],
         robustness_a=a.robustness, robustness_b=b.robustness, n_boot=n_boot, seed=seed,
     )  # fmt: skip
-    filters = {"ambiguous": ambiguous, "worse": worse, "sort": sort}
+    filters = {"ambiguous": ambiguous, "worse": worse, "sort": sort} | ({"round": number} if number else {})
     return Comparison(a=a, b=b, rows=sort_rows(rows, sort), aggregates=aggregates, filters=filters,
                       n_compared=n_compared)  # fmt: skip
 
 
-def _rows(project: Project, sources: list[Source], a: Source, b: Source, tuned: list[Source]) -> tuple[list[dict], int]:
-    """One row per prompt both sources ranked (prompt order), and how many prompts that is."""
-    context = prompt_context(project)
-    ranked_a = source_rankings(project, a, context=context)
+def project_rounds(project: Project) -> list[Round]:
+    """The loop rounds of ``project``, first first (empty for a project outside the loop)."""
+    return list(Round.objects.filter(project=project).order_by("number"))
+
+
+def round_number(project: Project, value: int | str | None) -> int | None:
+    """A round filter's value as the number of one of ``project``'s rounds (None: every prompt)."""
+    if value in (None, ""):
+        return None
+    numbers = [r.number for r in project_rounds(project)]
+    if str(value).strip().isdigit() and int(value) in numbers:
+        return int(value)
+    choices = ", ".join(map(str, numbers)) or "none"
+    raise cmp.CompareError(f"round: project {project.slug} has no round {str(value)!r} (its rounds: {choices})")
+
+
+def round_prompt_ids(project: Project, number: int | None) -> list[int] | None:
+    """The ids of the prompts of round ``number`` (None: no round filter)."""
+    if number is None:
+        return None
+    return list(Prompt.objects.filter(project=project, round__number=number).values_list("id", flat=True))
+
+
+def _rows(project: Project, sources: list[Source], pair: tuple[Source, Source], tuned: list[Source],
+          only: list[int] | None) -> tuple[list[dict], int]:
+    """One row per prompt both sources ranked (prompt order, only the prompts ``only`` lists if given),
+    and how many prompts that is."""
+    a, b = pair
+    context = prompt_context(project, only)
+    ranked_a = source_rankings(project, a, prompt_ids=only, context=context)
     ranked_b = source_rankings(project, b, prompt_ids=ranked_a.keys(), context=context)
     common = sorted(set(ranked_a) & set(ranked_b))
     consensus = source_rankings(project, source_get(project, "consensus", sources), prompt_ids=common, context=context)
