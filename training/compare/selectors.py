@@ -52,12 +52,7 @@ def comparison_build(
     number = round_number(project, round)
     sources = project_sources(project)
     a, b = source_get(project, a_key, sources), source_get(project, b_key, sources)
-    keys = {s.key for s in sources}
-    tuned = [s for s in (a, b) if s.kind == "tuned" and s.base_key in keys]
-    if worse and not tuned:
-        raise cmp.CompareError(
-            "filter 'tuned model got worse than the base': pick a job's tuned model (job:ID) as A or B"
-        )
+    tuned = _tuned_with_base(sources, (a, b), worse=worse)
     rows, n_compared = _rows(project, sources, (a, b), tuned, round_prompt_ids(project, number))
     if ambiguous:
         rows = [r for r in rows if r["ambiguous"]]
@@ -71,6 +66,17 @@ def comparison_build(
     filters = {"ambiguous": ambiguous, "worse": worse, "sort": sort} | ({"round": number} if number else {})
     return Comparison(a=a, b=b, rows=sort_rows(rows, sort), aggregates=aggregates, filters=filters,
                       n_compared=n_compared)  # fmt: skip
+
+
+def _tuned_with_base(sources: list[Source], pair: tuple[Source, Source], *, worse: bool) -> list[Source]:
+    """The tuned models among A and B whose base model is a source too (the ``worse`` filter needs one)."""
+    keys = {s.key for s in sources}
+    tuned = [s for s in pair if s.kind == "tuned" and s.base_key in keys]
+    if worse and not tuned:
+        raise cmp.CompareError(
+            "filter 'tuned model got worse than the base': pick a job's tuned model (job:ID) as A or B"
+        )
+    return tuned
 
 
 def project_rounds(project: Project) -> list[Round]:
