@@ -3,6 +3,7 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +18,17 @@ from ..services.jobs import JobStateError, job_cancel, job_launch, job_resume
 from .serializers import JobLaunchInput, job_detail, job_summary
 
 HYPERPARAMETER_KEYS = {"project", "preset", "name", "validated_only"}
+
+
+def launch_input(serializer_class, request) -> tuple[dict, Project]:
+    """A launch request's validated fields and the project they name; a 400 naming the bad field otherwise."""
+    given = serializer_class(data=request.data)
+    given.is_valid(raise_exception=True)
+    data = given.validated_data
+    project = Project.objects.filter(slug=data["project"]).first()
+    if project is None:
+        raise ValidationError({"project": [f"no project {data['project']!r}"]})
+    return data, project
 
 
 def _job(pk: int) -> TrainingJob:
@@ -47,12 +59,7 @@ class JobListApi(APIView):
                    responses={201: OpenApiResponse(description="the queued job"),
                               400: OpenApiResponse(description="field errors; hyperparameters under `config`")})
     def post(self, request):
-        given = JobLaunchInput(data=request.data)
-        given.is_valid(raise_exception=True)
-        data = given.validated_data
-        project = Project.objects.filter(slug=data["project"]).first()
-        if project is None:
-            return Response({"project": [f"no project {data['project']!r}"]}, status=status.HTTP_400_BAD_REQUEST)
+        data, project = launch_input(JobLaunchInput, request)
         try:
             job = job_launch(project=project, config=data["config"], created_by=request.user, preset=data["preset"],
                              name=data["name"], validated_only=data["validated_only"])

@@ -12,6 +12,7 @@ from ranking_app.models import Project
 from ranking_app.permissions import IsAdmin
 
 from ..api.serializers import job_detail
+from ..api.views import launch_input
 from ..models import TrainingJob
 from ..selectors import job_get
 from ..services.config import JobConfigError
@@ -42,12 +43,7 @@ class GenerationLaunchApi(APIView):
                    responses={201: OpenApiResponse(description="the queued generation job"),
                               400: OpenApiResponse(description="field errors")})
     def post(self, request):
-        given = GenerationLaunchInput(data=request.data)
-        given.is_valid(raise_exception=True)
-        data = given.validated_data
-        project = Project.objects.filter(slug=data["project"]).first()
-        if project is None:
-            return Response({"project": [f"no project {data['project']!r}"]}, status=status.HTTP_400_BAD_REQUEST)
+        data, project = launch_input(GenerationLaunchInput, request)
         try:
             sources = [_source(project, s) for s in data["sources"]]
             job = generation_launch(project=project, sources=sources, base_model=data["base_model"],
