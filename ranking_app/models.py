@@ -196,9 +196,11 @@ class ExportSnapshot(models.Model):
         JSONL = "jsonl", "exchange JSONL"
         PAIRS = "pairs", "pairs JSONL"
         HF = "hf", "Hugging Face DatasetDict"
+        LABEL_STUDIO = "label-studio", "Label Studio tasks"
+        TRL = "trl", "TRL preference pairs"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
-    format = models.CharField(max_length=10, choices=Format.choices)
+    format = models.CharField(max_length=20, choices=Format.choices)
     filters = models.JSONField(default=dict, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     sha256 = models.CharField(max_length=64)

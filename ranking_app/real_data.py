@@ -180,6 +180,12 @@ def shipped_records(name: str) -> list[dict] | None:
     return read_jsonl(path) if path.exists() else None
 
 
+def shipped_guidelines(name: str) -> str:
+    """The labeling guidelines shipped beside the data (``data/real/<name>.guidelines.md``), or ``""``."""
+    path = SHIPPED_DIR / f"{name}.guidelines.md"
+    return path.read_text(encoding="utf-8").strip() if path.exists() else ""
+
+
 def regenerate(source: Path = SHARED_DIR, output: Path = SHIPPED_DIR) -> dict[str, int]:
     """Convert every source file found in ``source`` into ``output``; returns counts per data set."""
     counts = {}

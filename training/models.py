@@ -12,6 +12,14 @@ from django.utils import timezone
 from ranking_app.models import ExportSnapshot, Project, Prompt, Round
 
 
+class MergeStatus(models.TextChoices):
+    NONE = "", "not built"
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "building"
+    DONE = "done", "ready"
+    FAILED = "failed", "failed"
+
+
 class TrainingJob(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"
@@ -60,6 +68,10 @@ class TrainingJob(models.Model):
     # files, relative to settings.TRAINING_DIR
     work_dir = models.CharField(max_length=500, blank=True)
     adapter_dir = models.CharField(max_length=500, blank=True)
+    # The merged full model (adapter folded into the base), built on demand by a worker.
+    merge_status = models.CharField(max_length=10, choices=MergeStatus.choices, default=MergeStatus.NONE, blank=True)
+    merged_dir = models.CharField(max_length=500, blank=True, help_text="Merged model folder, relative to TRAINING_DIR.")
+    merge_error = models.TextField(blank=True)
     data_summary = models.JSONField(default=dict, blank=True, help_text="Prompts per split the engine will use.")
     result = models.JSONField(default=dict, blank=True, help_text="run_training's summary, without the history.")
     error = models.TextField(blank=True, help_text="Readable error message.")

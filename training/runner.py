@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from ranking_app.services.exports import export_path
 
+from .engine.card import card_add_evaluation
 from .errors import readable_error
 from .models import EvaluationResult, JobMetric, TrainingJob
 from .services.adapters import adapter_dir_value
@@ -235,7 +236,9 @@ class JobRun:
         self._check_cancel()
         if evaluate:
             self.reporter.set_phase("evaluating tuned model")
-            self._store_evaluation("tuned", self._evaluate(config, adapter_dir=summary["adapter_dir"]))
+            tuned = self._evaluate(config, adapter_dir=summary["adapter_dir"])
+            self._store_evaluation("tuned", tuned)
+            card_add_evaluation(summary["adapter_dir"], tuned)
         return Status.SUCCEEDED, {
             "result": finite({k: v for k, v in summary.items() if k != "history"}),
             "adapter_dir": adapter_dir_value(summary["adapter_dir"]),

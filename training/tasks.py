@@ -22,3 +22,11 @@ def run_training_job(job_id: int) -> None:
     from .runner import execute_job
 
     execute_job(job_id)
+
+
+@dramatiq.actor(queue_name=TRAINING_QUEUE, max_retries=0, time_limit=2 * 3600 * 1000)
+def merge_job_adapter(job_id: int) -> None:
+    """Build the merged model a person asked for on the job page (a duplicate delivery does nothing)."""
+    from .services.merges import job_merge_run
+
+    job_merge_run(job_id)

@@ -24,6 +24,7 @@ from .selectors import (
 from .services.adapters import adapter_archive, adapter_path
 from .services.config import JobConfigError
 from .services.jobs import JobStateError, job_cancel, job_launch, job_resume
+from .services.merges import job_merge_request, job_merged_archive
 
 
 def _job_or_404(pk: int) -> TrainingJob:
@@ -81,6 +82,7 @@ def _detail_context(job: TrainingJob) -> dict:
         "eval_rows": evaluation_comparison(job=job),
         "log_tail": job_log_tail(job=job),
         "has_adapter": adapter_path(job) is not None,
+        "has_merged": job_merged_archive(job) is not None,
     }
 
 
@@ -132,7 +134,22 @@ def _act(request, pk: int, action, done: str):
 @require_GET
 @admin_required
 def job_adapter_download_view(request, pk: int):
-    archive = adapter_archive(_job_or_404(pk))
+    return _download(adapter_archive(_job_or_404(pk)), f"grpo-job-{pk}-adapter.zip", "this job has no saved adapter")
+
+
+@require_POST
+@admin_required
+def job_merge_view(request, pk: int):
+    return _act(request, pk, job_merge_request, "Merged model queued: a worker builds it; its download appears here.")
+
+
+@require_GET
+@admin_required
+def job_merged_download_view(request, pk: int):
+    return _download(job_merged_archive(_job_or_404(pk)), f"grpo-job-{pk}-merged.zip", "this job has no merged model yet")
+
+
+def _download(archive, filename: str, missing: str) -> FileResponse:
     if archive is None:
-        raise Http404("this job has no saved adapter")
-    return FileResponse(open(archive, "rb"), as_attachment=True, filename=f"grpo-job-{pk}-adapter.zip")
+        raise Http404(missing)
+    return FileResponse(open(archive, "rb"), as_attachment=True, filename=filename)

@@ -168,7 +168,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a `status` field; name each choice set after its model (exchange/API area).
-    "ENUM_NAME_OVERRIDES": {"RankingStatusEnum": "ranking_app.models.Ranking.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "RankingStatusEnum": "ranking_app.models.Ranking.Status",
+        "ImportFormatEnum": "ranking_app.importers.FORMATS",
+    },
 }
 
 DRAMATIQ_BROKER = {

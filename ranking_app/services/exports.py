@@ -28,8 +28,8 @@ from ..models import ExportSnapshot, Project, Prompt, Ranking, Response
 from ..ranking import tiers_to_ranks, weighted_pairs
 from ..selectors_validated import prompt_statuses
 
-FORMATS = ("json", "jsonl", "pairs", "hf")
-SUFFIX = {"json": ".json", "jsonl": ".jsonl", "pairs": ".pairs.jsonl", "hf": ""}
+FORMATS = ("json", "jsonl", "pairs", "hf", "label-studio", "trl")
+SUFFIX = {"json": ".json", "jsonl": ".jsonl", "pairs": ".pairs.jsonl", "hf": "", "label-studio": ".json", "trl": ".jsonl"}
 PAIR_WEIGHTING = "none"  # pairs are unweighted in the file (weight 1); the trainer weights them by rank_gap
 
 
@@ -267,4 +267,57 @@ def _write_hf(rows: list[_Row], path: Path) -> dict:
     return {"splits": {name: len(split_rows) for name, split_rows in by_split.items()}}
 
 
-WRITERS = {"json": _write_json, "jsonl": _write_jsonl, "pairs": _write_pairs, "hf": _write_hf}
+# --------------------------------------------------------------------------- for the next tool
+
+LS_RANKER, LS_LIST = "rank", "answers"
+
+
+def label_studio_task(record: dict) -> dict:
+    """One Label Studio task of a ``<List name="answers" value="$items">`` + ``<Ranker name="rank">``
+    project (docs/exchange.md has the labeling config): the responses as items ``r0, r1, ...``
+    and the consensus as a prediction, one bucket per tier (``tier-1`` best) and unranked items
+    in ``"_"``. ``data.external_id`` brings the prompt back to this project on re-import."""
+    items = [{"id": f"r{i}", "title": f"Response {i + 1}", "body": text} for i, text in enumerate(record["responses"])]
+    task = {"data": {"prompt": record["prompt"], "items": items, "external_id": record["id"], "split": record["split"]}}
+    if record["rankings"] is not None:
+        buckets: dict[str, list[str]] = {}
+        for tier, position in sorted((r, i) for i, r in enumerate(record["rankings"]) if r is not None):
+            buckets.setdefault(f"tier-{tier + 1}", []).append(f"r{position}")
+        unranked = [f"r{i}" for i, r in enumerate(record["rankings"]) if r is None]
+        value = {"ranker": {**buckets, **({"_": unranked} if unranked else {})}}
+        result = {"from_name": LS_RANKER, "to_name": LS_LIST, "type": "ranker", "value": value}
+        task["predictions"] = [{"model_version": "grpo-studio-consensus", "result": [result]}]
+    return task
+
+
+def _write_label_studio(rows: list[_Row], path: Path) -> dict:
+    tasks = [label_studio_task(row.record) for row in rows]
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        write_json_array(tasks, out)
+    return {"tasks": len(tasks), "predictions": sum("predictions" in task for task in tasks)}
+
+
+def trl_pair(pair: dict) -> dict:
+    """A consensus pair in TRL's conversational preference format."""
+    return {
+        "prompt": [{"role": "user", "content": pair["prompt"]}],
+        "chosen": [{"role": "assistant", "content": pair["chosen"]}],
+        "rejected": [{"role": "assistant", "content": pair["rejected"]}],
+    }
+
+
+def _write_trl(rows: list[_Row], path: Path) -> dict:
+    pairs = [trl_pair(pair) for row in rows for pair in pair_records(row.record)]
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        write_json_lines(pairs, out)
+    return {"pairs": len(pairs)}
+
+
+WRITERS = {
+    "json": _write_json,
+    "jsonl": _write_jsonl,
+    "pairs": _write_pairs,
+    "hf": _write_hf,
+    "label-studio": _write_label_studio,
+    "trl": _write_trl,
+}

@@ -1,4 +1,4 @@
-"""Command line: ``python -m training.engine make-tiny-model|train|evaluate`` (docs/training.md)."""
+"""Command line: ``python -m training.engine make-tiny-model|train|evaluate|merge`` (docs/training.md)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--max-length", type=int, default=512)
     evaluate.add_argument("--batch-size", type=int, default=8)
     evaluate.add_argument("--json", action="store_true", help="print the full metrics as JSON")
+    _add_merge_parser(commands)
     return parser
+
+
+def _add_merge_parser(commands) -> None:
+    merge = commands.add_parser("merge", help="fold a LoRA adapter into its base model (a model to serve)")
+    merge.add_argument("--model", required=True, help="hub id or local folder of the base model")
+    merge.add_argument("--adapter", required=True, help="folder of the trained adapter")
+    merge.add_argument("--output", required=True, help="new folder for the merged model and its tokenizer")
+
+
+def _merge(args) -> int:
+    from .merge import merge_adapter
+
+    print(f"merged model saved to {merge_adapter(args.model, args.adapter, args.output)}")
+    return 0
 
 
 def _make_tiny_model(args) -> int:
@@ -118,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     from .modeling import ModelLoadError
 
     _quiet_libraries()
-    handlers = {"make-tiny-model": _make_tiny_model, "train": _train, "evaluate": _evaluate}
+    handlers = {"make-tiny-model": _make_tiny_model, "train": _train, "evaluate": _evaluate, "merge": _merge}
     try:
         return handlers[args.command](args)
     except (DataError, ModelLoadError, ValueError, OSError) as error:
