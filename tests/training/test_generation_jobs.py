@@ -126,6 +126,11 @@ def test_the_generation_page_launches_a_job(client, prompts_only, tiny, broker):
     client.force_login(admin)
     page = client.get("/jobs/generate/?project=loop")
     assert page.status_code == 200 and b"Generate candidates" in page.content
+    html = page.content.decode()
+    fields = ["project", "prompt_set", "base_model", "base_count", "adapter_job", "adapter_count", "temperature",
+              "top_p", "max_new_tokens", "seed"]  # fmt: skip
+    assert [html.index(f'data-field="{name}"') for name in fields] == sorted(html.index(f'data-field="{name}"') for name in fields)
+    assert all(f"<legend>{legend}</legend>" in html for legend in ("Prompts", "Models", "Sampling"))
     answer = client.post("/jobs/generate/", {
         "project": "loop", "prompt_set": "empty", "base_model": tiny, "base_count": 2, "adapter_count": 0,
         "temperature": 1.0, "top_p": 0.9, "max_new_tokens": 8, "seed": 0,
@@ -145,6 +150,8 @@ def test_the_api_launches_generation_and_the_timeline_shows_the_round(client, pr
     client.force_login(make_user("boss", "admin"))
     bad = client.post("/api/jobs/generate/", {"project": "loop", "sources": [{"count": 1}]}, content_type="application/json")
     assert bad.status_code == 400 and "sources" in bad.json()
+    nowhere = client.post("/api/jobs/generate/", {"project": "nope", "sources": [{"count": 1}]}, content_type="application/json")
+    assert nowhere.status_code == 400 and nowhere.json() == {"project": ["no project 'nope'"]}
     answer = client.post("/api/jobs/generate/", {"project": "loop", "base_model": tiny, "sources": [{"count": 2}],
                                                  "sampling": {"max_new_tokens": 4}}, content_type="application/json")
     assert answer.status_code == 201, answer.json()

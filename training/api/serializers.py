@@ -9,20 +9,25 @@ from ..selectors import evaluation_comparison, job_evaluations, job_metric_serie
 from ..services.config import JobConfigError, config_build
 
 
-class JobLaunchInput(serializers.Serializer):
-    project = serializers.SlugField(help_text="Slug of the project to export and train on.")
-    preset = serializers.CharField(required=False, allow_blank=True, default="",
-                                   help_text="cpu-smoke or gpu-qlora; its values fill what `config` leaves out.")
-    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    validated_only = serializers.BooleanField(required=False, default=True)
-    config = serializers.DictField(required=False, default=dict,
-                                   help_text="RankedGRPOConfig hyperparameters (see the launch form for each).")
+class ProjectInput(serializers.Serializer):
+    """A launch request names its project by slug; validated data holds the ``Project``."""
+
+    project = serializers.SlugField(help_text="Slug of the project.")
 
     def validate_project(self, slug: str) -> Project:
         project = Project.objects.filter(slug=slug).first()
         if project is None:
             raise serializers.ValidationError(f"no project {slug!r}")
         return project
+
+
+class JobLaunchInput(ProjectInput):
+    preset = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text="cpu-smoke or gpu-qlora; its values fill what `config` leaves out.")
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    validated_only = serializers.BooleanField(required=False, default=True)
+    config = serializers.DictField(required=False, default=dict,
+                                   help_text="RankedGRPOConfig hyperparameters (see the launch form for each).")
 
     def validate(self, attrs: dict) -> dict:
         """The engine's rules on every hyperparameter at once (``RankedGRPOConfig.errors``): 400 with field errors."""

@@ -1,7 +1,7 @@
 """REST API of training jobs under /api/jobs/ (admins only). One view per endpoint."""
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -65,22 +65,31 @@ class JobDetailApi(APIView):
         return Response(job_detail(_job(pk)))
 
 
-class JobCancelApi(APIView):
+class _JobActionApi(APIView):
+    # POST applies ``job_action`` (a jobs service) to job ``pk``: the job, or 409 when its state refuses.
+    # (A comment, not a docstring: drf-spectacular would publish a docstring as the operation's description.)
     permission_classes = [IsAdmin]
+    job_action = None
 
-    @extend_schema(operation_id="jobs_cancel", summary="Cancel a queued, running or interrupted job", request=None,
-                   responses={200: OpenApiResponse(description="the job"), 409: OpenApiResponse(description="not cancellable")})
     def post(self, request, pk: int):
-        return _act(pk, job_cancel)
+        return _act(pk, type(self).job_action)
 
 
-class JobResumeApi(APIView):
-    permission_classes = [IsAdmin]
+def _action_responses(refused: str) -> dict:
+    return {200: OpenApiResponse(description="the job"), 409: OpenApiResponse(description=refused)}
 
-    @extend_schema(operation_id="jobs_resume", summary="Resume an interrupted, cancelled or failed job from its last checkpoint", request=None,
-                   responses={200: OpenApiResponse(description="the job"), 409: OpenApiResponse(description="not resumable")})
-    def post(self, request, pk: int):
-        return _act(pk, job_resume)
+
+@extend_schema_view(post=extend_schema(operation_id="jobs_cancel", summary="Cancel a queued, running or interrupted job",
+                                       request=None, responses=_action_responses("not cancellable")))
+class JobCancelApi(_JobActionApi):
+    job_action = staticmethod(job_cancel)
+
+
+@extend_schema_view(post=extend_schema(
+    operation_id="jobs_resume", summary="Resume an interrupted, cancelled or failed job from its last checkpoint",
+    request=None, responses=_action_responses("not resumable")))
+class JobResumeApi(_JobActionApi):
+    job_action = staticmethod(job_resume)
 
 
 def _act(pk: int, action) -> Response:

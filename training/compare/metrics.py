@@ -1,11 +1,14 @@
 """Comparing two ranking sources (people or models) prompt by prompt: pure functions, no ORM.
 
 A *ranking* here is a list of dense ranks aligned with the prompt's responses in canonical order:
-0 is best, equal values tie, -1 means unranked. A model's ranking comes with its scores (higher is
-better); a person's ranking gets scores ``-rank`` with unranked responses on one bottom tier.
+0 is best, equal values tie, ``UNRANKED_CODE`` (-1) means unranked: the integer-array form of
+``ranking_app.ranking`` (``dense_array``), whose rules (valid pairs, tau-b, the bottom tier of
+unranked responses) this module uses rather than restates. A model's ranking comes with its scores
+(higher is better); a person's ranking gets scores ``-rank`` with unranked responses on one bottom tier.
 
-* ``tau_b(a, b)``: Kendall's tau-b (scipy) over the responses *both* sources ranked. With a model
-  against the consensus this is exactly the engine's per-prompt Kendall tau.
+* ``tau_b_many(a_list, b_list)``: Kendall's tau-b over the responses *both* sources ranked
+  (``ranking.tau_b_batch`` with a mask). With a model against the consensus this is exactly the
+  engine's per-prompt Kendall tau.
 * ``top1_agreement(a, b)``: the two sources' top tiers share a response.
 * ``prompt_metrics(scores, ranks)``: one prompt's share of the engine's metrics (top-1 accuracy,
   nDCG, reciprocal rank, Kendall tau, pair outcomes) using ``training.engine.evaluate``'s helpers,
@@ -20,11 +23,10 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
+from ranking_app import ranking
 from training.engine.metrics import kendall_tau_b, ndcg, pair_outcomes, relevance
 
-UNRANKED = -1
 METRICS = ("accuracy", "ndcg", "mrr", "kendall_tau", "pairwise_accuracy")
 METRIC_LABELS = {
     "accuracy": "Top-1 accuracy",
@@ -51,24 +53,11 @@ class CompareError(ValueError):
 
 
 # ---------------------------------------------------------------------------- conversions
-def dense_from_tiers(tiers: Sequence[Sequence[int]], n_responses: int) -> list[int]:
-    """Tiers (best first, lists of canonical positions) -> dense ranks, -1 where unranked.
-
-    Raises CompareError when a position is outside the prompt's responses (they changed since).
-    """
-    dense = [UNRANKED] * n_responses
-    for rank, tier in enumerate(t for t in tiers if t):
-        for position in tier:
-            if not 0 <= position < n_responses:
-                raise CompareError(f"position {position} is outside the {n_responses} responses")
-            dense[position] = rank
-    return dense
-
-
 def rank_scores(ranks: Sequence[int]) -> list[float]:
     """Scores of a person's ranking: ``-rank``, unranked responses sharing a tier below the last."""
-    bottom = max(ranks, default=0) + 1
-    return [-float(bottom if r < 0 else r) for r in ranks]
+    if not len(ranks):
+        return []
+    return (-ranking.unranked_at_bottom(np.asarray(ranks, dtype=np.int64))).astype(float).tolist()
 
 
 def clean_scores(scores: Sequence[float | None]) -> list[float]:
@@ -78,22 +67,12 @@ def clean_scores(scores: Sequence[float | None]) -> list[float]:
     return [float(s) if s is not None and math.isfinite(s) else floor for s in scores]
 
 
-def has_valid_pair(ranks: Sequence[int]) -> bool:
-    return len({r for r in ranks if r >= 0}) >= 2
+def ranked_ranks(ranks: Sequence[int]) -> list[int]:
+    """The ranks of the responses a ranking ranked (``UNRANKED_CODE`` dropped): ``ranking.has_valid_pair``'s input."""
+    return [r for r in ranks if r != ranking.UNRANKED_CODE]
 
 
 # ---------------------------------------------------------------------------- one prompt, two sources
-def tau_b(a: Sequence[int], b: Sequence[int]) -> float | None:
-    """Kendall's tau-b (scipy) between two rankings over the responses both ranked; None if undefined."""
-    x, y = np.asarray(a), np.asarray(b)
-    both = (x >= 0) & (y >= 0)
-    x, y = x[both], y[both]
-    if len(set(x.tolist())) < 2 or len(set(y.tolist())) < 2:
-        return None
-    value = stats.kendalltau(x, y, variant="b").statistic
-    return float(value) if math.isfinite(value) else None
-
-
 def top1_agreement(a: Sequence[int], b: Sequence[int]) -> bool | None:
     """Whether the best tier of ``a`` and the best tier of ``b`` share a response (None if one is empty)."""
     top_a = {i for i, r in enumerate(a) if r == 0}
@@ -130,23 +109,8 @@ def prompt_metrics(scores: Sequence[float], reference: Sequence[int], *, tau: fl
 
 
 # ---------------------------------------------------------------------------- many prompts at once
-def masked_tau_b(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Kendall tau-b per row of ``x``/``y`` (prompts, K) over the responses where ``mask`` is True.
-
-    sum over pairs of sgn(dx) sgn(dy) / sqrt(pairs untied in x * pairs untied in y): the formula
-    scipy's ``kendalltau(variant="b")`` computes; NaN where undefined (a side constant or < 2 items).
-    """
-    pair = mask[:, :, None] & mask[:, None, :]
-    sx = np.sign(x[:, :, None] - x[:, None, :]) * pair
-    sy = np.sign(y[:, :, None] - y[:, None, :]) * pair
-    numerator = (sx * sy).sum((1, 2))
-    scale = np.sqrt((sx * sx).sum((1, 2)) * (sy * sy).sum((1, 2)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(scale > 0, numerator / np.where(scale > 0, scale, 1), np.nan)
-
-
 def _grouped_tau(xs: Sequence[Sequence[float]], ys: Sequence[Sequence[float]], masks) -> np.ndarray:
-    """``masked_tau_b`` for rows of any lengths: rows of equal length go through numpy together."""
+    """``ranking.tau_b_batch`` with a mask for rows of any lengths: rows of equal length go through numpy together."""
     result = np.full(len(xs), np.nan)
     by_length: dict[int, list[int]] = {}
     for index, row in enumerate(xs):
@@ -158,13 +122,16 @@ def _grouped_tau(xs: Sequence[Sequence[float]], ys: Sequence[Sequence[float]], m
             x = np.array([xs[i] for i in chunk], dtype=float).reshape(len(chunk), k)
             y = np.array([ys[i] for i in chunk], dtype=float).reshape(len(chunk), k)
             m = np.array([masks[i] for i in chunk], dtype=bool).reshape(len(chunk), k)
-            result[chunk] = masked_tau_b(x, y, m)
+            result[chunk] = ranking.tau_b_batch(x, y, m)
     return result
 
 
 def tau_b_many(a_list: Sequence[Sequence[int]], b_list: Sequence[Sequence[int]]) -> list[float | None]:
-    """``tau_b(a, b)`` for many prompts at once (numpy; equal to scipy's value)."""
-    masks = [[p >= 0 and q >= 0 for p, q in zip(a, b, strict=True)] for a, b in zip(a_list, b_list, strict=True)]
+    """Kendall's tau-b of each pair of rankings over the responses both ranked; None where undefined.
+
+    Vectorised (``ranking.tau_b_batch``), equal to scipy's tau-b on the responses both ranked.
+    """
+    masks = [[ranking.UNRANKED_CODE not in (p, q) for p, q in zip(a, b, strict=True)] for a, b in zip(a_list, b_list, strict=True)]
     taus = _grouped_tau(a_list, b_list, masks)
     return [float(t) if math.isfinite(t) else None for t in taus]
 
@@ -172,7 +139,7 @@ def tau_b_many(a_list: Sequence[Sequence[int]], b_list: Sequence[Sequence[int]])
 def reference_tau_many(scores_list: Sequence[Sequence[float]], refs: Sequence[Sequence[int]]) -> np.ndarray:
     """The engine's per-prompt Kendall tau (scores vs the reference's ranked responses) for many prompts."""
     negated = [[-r for r in ref] for ref in refs]
-    masks = [[r >= 0 for r in ref] for ref in refs]
+    masks = [[r != ranking.UNRANKED_CODE for r in ref] for ref in refs]
     return _grouped_tau(scores_list, negated, masks)
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ranking_app.models import Project, Prompt, Response
+from ranking_app.models import Project, Prompt, Response, Round
 from ranking_app.rank_widget import card_label
+from ranking_app.ranking import UNRANKED_CODE, has_valid_pair
 
 from ..models import EvaluationRequest, TrainingJob
 from . import metrics as cmp
@@ -37,21 +38,22 @@ def comparison_build(
     ambiguous: bool = False,
     worse: bool = False,
     sort: str = "disagreement",
+    round: int | str | None = None,
     n_boot: int = cmp.DEFAULT_N_BOOT,
     seed: int = cmp.DEFAULT_SEED,
 ) -> Comparison:
-    """Per-prompt rows of A vs B (filtered, sorted) and the aggregate figures over those rows."""
+    """Per-prompt rows of A vs B (filtered, sorted) and the aggregate figures over those rows.
+
+    ``round`` (a loop round's number) keeps only that round's prompts: ``n_compared`` then counts
+    the round's prompts both sources ranked.
+    """
     if sort not in SORTS:
         raise cmp.CompareError(f"sort: must be one of {', '.join(SORTS)} (got {sort!r})")
+    number = round_number(project, round)
     sources = project_sources(project)
     a, b = source_get(project, a_key, sources), source_get(project, b_key, sources)
-    keys = {s.key for s in sources}
-    tuned = [s for s in (a, b) if s.kind == "tuned" and s.base_key in keys]
-    if worse and not tuned:
-        raise cmp.CompareError(
-            "filter 'tuned model got worse than the base': pick a job's tuned model (job:ID) as A or B"
-        )
-    rows, n_compared = _rows(project, sources, a, b, tuned)
+    tuned = _tuned_with_base(sources, (a, b), worse=worse)
+    rows, n_compared = _rows(project, sources, (a, b), tuned, round_prompt_ids(project, number))
     if ambiguous:
         rows = [r for r in rows if r["ambiguous"]]
     if worse:
@@ -61,19 +63,57 @@ def comparison_build(
         [r["_a_metrics"] for r in measured], [r["_b_metrics"] for r in measured],
         robustness_a=a.robustness, robustness_b=b.robustness, n_boot=n_boot, seed=seed,
     )  # fmt: skip
-    filters = {"ambiguous": ambiguous, "worse": worse, "sort": sort}
+    filters = {"ambiguous": ambiguous, "worse": worse, "sort": sort} | ({"round": number} if number else {})
     return Comparison(a=a, b=b, rows=sort_rows(rows, sort), aggregates=aggregates, filters=filters,
                       n_compared=n_compared)  # fmt: skip
 
 
-def _rows(project: Project, sources: list[Source], a: Source, b: Source, tuned: list[Source]) -> tuple[list[dict], int]:
-    """One row per prompt both sources ranked (prompt order), and how many prompts that is."""
-    context = prompt_context(project)
-    ranked_a = source_rankings(project, a, context=context)
+def _tuned_with_base(sources: list[Source], pair: tuple[Source, Source], *, worse: bool) -> list[Source]:
+    """The tuned models among A and B whose base model is a source too (the ``worse`` filter needs one)."""
+    keys = {s.key for s in sources}
+    tuned = [s for s in pair if s.kind == "tuned" and s.base_key in keys]
+    if worse and not tuned:
+        raise cmp.CompareError(
+            "filter 'tuned model got worse than the base': pick a job's tuned model (job:ID) as A or B"
+        )
+    return tuned
+
+
+def project_rounds(project: Project) -> list[Round]:
+    """The loop rounds of ``project``, first first (empty for a project outside the loop)."""
+    return list(Round.objects.filter(project=project).order_by("number"))
+
+
+def round_number(project: Project, value: int | str | None) -> int | None:
+    """A round filter's value as the number of one of ``project``'s rounds (None: every prompt)."""
+    if value in (None, ""):
+        return None
+    numbers = [r.number for r in project_rounds(project)]
+    if str(value).strip().isdigit() and int(value) in numbers:
+        return int(value)
+    choices = ", ".join(map(str, numbers)) or "none"
+    raise cmp.CompareError(f"round: project {project.slug} has no round {str(value)!r} (its rounds: {choices})")
+
+
+def round_prompt_ids(project: Project, number: int | None) -> list[int] | None:
+    """The ids of the prompts of round ``number`` (None: no round filter)."""
+    if number is None:
+        return None
+    return list(Prompt.objects.filter(project=project, round__number=number).values_list("id", flat=True))
+
+
+def _rows(project: Project, sources: list[Source], pair: tuple[Source, Source], tuned: list[Source],
+          only: list[int] | None) -> tuple[list[dict], int]:
+    """One row per prompt both sources ranked (prompt order, only the prompts ``only`` lists if given),
+    and how many prompts that is."""
+    a, b = pair
+    context = prompt_context(project, only)
+    ranked_a = source_rankings(project, a, prompt_ids=only, context=context)
     ranked_b = source_rankings(project, b, prompt_ids=ranked_a.keys(), context=context)
     common = sorted(set(ranked_a) & set(ranked_b))
     consensus = source_rankings(project, source_get(project, "consensus", sources), prompt_ids=common, context=context)
-    refs = {pid: consensus[pid].ranks for pid in common if pid in consensus and cmp.has_valid_pair(consensus[pid].ranks)}
+    refs = {pid: consensus[pid].ranks for pid in common
+            if pid in consensus and has_valid_pair(cmp.ranked_ranks(consensus[pid].ranks))}
     measured = [pid for pid in common if pid in refs]
     metrics_a = dict(zip(measured, cmp.metrics_many([ranked_a[p].scores for p in measured], [refs[p] for p in measured]), strict=True))
     metrics_b = dict(zip(measured, cmp.metrics_many([ranked_b[p].scores for p in measured], [refs[p] for p in measured]), strict=True))
@@ -208,7 +248,7 @@ def _column(source: Source, ranked: Ranked, consensus: Ranked | None, n: int) ->
         rank = ranked.ranks[i]
         reference = consensus.ranks[i] if consensus is not None else None
         cells.append({
-            "rank": None if rank < 0 else rank + 1,
+            "rank": None if rank == UNRANKED_CODE else rank + 1,
             "score": ranked.raw_scores[i] if ranked.raw_scores is not None else None,
             "off": source.kind != "consensus" and reference is not None and rank != reference,
             "against": i in against,
@@ -216,7 +256,7 @@ def _column(source: Source, ranked: Ranked, consensus: Ranked | None, n: int) ->
     versus = consensus is not None and source.kind != "consensus"
     return {
         "source": source, "cells": cells, "pairs": pairs,
-        "tau_b": cmp.tau_b(ranked.ranks, consensus.ranks) if versus else None,
+        "tau_b": cmp.tau_b_many([ranked.ranks], [consensus.ranks])[0] if versus else None,
         "top1_agree": cmp.top1_agreement(ranked.ranks, consensus.ranks) if versus else None,
     }  # fmt: skip
 

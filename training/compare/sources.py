@@ -1,4 +1,4 @@
-"""The ranking sources of a project and each source's rankings (dense ranks, -1 unranked).
+"""The ranking sources of a project and each source's rankings (dense ranks, ``UNRANKED_CODE`` unranked).
 
 Sources of a project, by key:
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
-from ranking_app import agreement
+from ranking_app import agreement, ranking
 from ranking_app.models import Project, Prompt, Ranking, Response
 from ranking_app.services.agreement import agreement_get
 
@@ -158,10 +158,10 @@ def _human_rankings(rows, counts: dict[int, int]) -> dict[int, Ranked]:
     result = {}
     for pid, tiers in rows:
         try:
-            ranks = cmp.dense_from_tiers(tiers, counts[pid])
-        except cmp.CompareError:
+            ranks = ranking.dense_array(tiers, counts[pid]).tolist()
+        except ranking.RankingError:
             continue
-        if max(ranks, default=-1) >= 0:
+        if max(ranks, default=ranking.UNRANKED_CODE) != ranking.UNRANKED_CODE:
             result[pid] = Ranked(ranks=ranks, scores=cmp.rank_scores(ranks))
     return result
 
@@ -172,11 +172,11 @@ def _model_rankings(project: Project, source: Source, counts: dict[int, int]) ->
     rows = PromptEvaluation.objects.filter(evaluation_id=source.evaluation_id).values_list(
         "prompt_id", "external_id", "scores", "ranking"
     )
-    for pid, external_id, scores, ranking in rows:
+    for pid, external_id, scores, model_ranks in rows:
         pid = pid or by_external.get(external_id)
-        if pid not in counts or len(ranking) != counts[pid] or len(scores) != counts[pid]:
+        if pid not in counts or len(model_ranks) != counts[pid] or len(scores) != counts[pid]:
             continue  # prompt gone, not asked for, or its responses changed since the evaluation
-        result[pid] = Ranked(ranks=list(ranking), scores=cmp.clean_scores(scores), raw_scores=list(scores))
+        result[pid] = Ranked(ranks=list(model_ranks), scores=cmp.clean_scores(scores), raw_scores=list(scores))
     return result
 
 

@@ -23,7 +23,7 @@ from ranking_app.services.review import prompt_send_back
 from ..models import TrainingJob
 from . import metrics as cmp
 from .exports import comparison_csv, comparison_filename, comparison_json
-from .selectors import SORTS, comparison_cached, evaluable_jobs, evaluation_requests, prompt_comparison
+from .selectors import SORTS, comparison_cached, evaluable_jobs, evaluation_requests, project_rounds, prompt_comparison
 from .services import SPLITS, EvaluationRequestError, evaluation_request
 from .sources import default_pair, project_sources
 
@@ -39,18 +39,20 @@ def _options(request, sources) -> dict:
         "ambiguous": request.GET.get("ambiguous") in ("1", "on", "true"),
         "worse": request.GET.get("worse") in ("1", "on", "true"),
         "sort": request.GET.get("sort") or "disagreement",
+        "round": request.GET.get("round", "").strip(),
     }
 
 
 def _query(options: dict) -> str:
     params = {"a": options["a"], "b": options["b"], "sort": options["sort"]}
     params.update({name: "1" for name in ("ambiguous", "worse") if options[name]})
+    params.update({"round": options["round"]} if options["round"] else {})
     return urlencode(params)
 
 
 def _build(project: Project, options: dict):
     return comparison_cached(project, options["a"], options["b"], ambiguous=options["ambiguous"],
-                             worse=options["worse"], sort=options["sort"])  # fmt: skip
+                             worse=options["worse"], sort=options["sort"], round=options["round"])  # fmt: skip
 
 
 @vary_on_headers("HX-Request", "HX-Target")  # htmx asking for #compare-results gets the partial
@@ -63,7 +65,7 @@ def project_compare(request, slug: str):
     context = {
         "project": project, "sources": sources, "options": options, "query": _query(options), "sorts": SORTS,
         "jobs": evaluable_jobs(), "splits": SPLITS, "evaluation_requests": evaluation_requests(project),
-        "has_models": any(s.is_model for s in sources),
+        "has_models": any(s.is_model for s in sources), "rounds": project_rounds(project),
     }  # fmt: skip
     partial = bool(request.htmx) and request.htmx.target == "compare-results"
     try:
@@ -118,7 +120,7 @@ def _prompt(slug: str, prompt_id: int) -> Prompt:
 @reviewer_required
 def prompt_compare(request, slug: str, prompt_id: int):
     prompt = _prompt(slug, prompt_id)
-    back = {k: v for k, v in request.GET.items() if k in ("a", "b", "sort", "ambiguous", "worse", "page")}
+    back = {k: v for k, v in request.GET.items() if k in ("a", "b", "sort", "ambiguous", "worse", "round", "page")}
     return render(request, "training/compare/prompt.html", {
         "project": prompt.project, "prompt": prompt, "data": prompt_comparison(prompt),
         "back_query": urlencode(back), "max_note": 2000,

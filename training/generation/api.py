@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from ranking_app.models import Project
 from ranking_app.permissions import IsAdmin
 
-from ..api.serializers import job_detail
+from ..api.serializers import ProjectInput, job_detail
 from ..models import TrainingJob
 from ..selectors import job_get
 from ..services.config import JobConfigError
@@ -25,8 +25,7 @@ class SourceInput(serializers.Serializer):
                                            help_text="a finished training job whose adapter samples; null: the base model")
 
 
-class GenerationLaunchInput(serializers.Serializer):
-    project = serializers.SlugField()
+class GenerationLaunchInput(ProjectInput):
     prompt_set = serializers.ChoiceField(choices=PROMPT_SETS, default="empty")
     base_model = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     sources = SourceInput(many=True)
@@ -44,10 +43,7 @@ class GenerationLaunchApi(APIView):
     def post(self, request):
         given = GenerationLaunchInput(data=request.data)
         given.is_valid(raise_exception=True)
-        data = given.validated_data
-        project = Project.objects.filter(slug=data["project"]).first()
-        if project is None:
-            return Response({"project": [f"no project {data['project']!r}"]}, status=status.HTTP_400_BAD_REQUEST)
+        data, project = given.validated_data, given.validated_data["project"]
         try:
             sources = [_source(project, s) for s in data["sources"]]
             job = generation_launch(project=project, sources=sources, base_model=data["base_model"],

@@ -38,6 +38,16 @@ class GenerationForm(forms.Form):
         ).exclude(adapter_dir="").select_related("project")
         self.fields["adapter_job"].label_from_instance = lambda job: f"#{job.pk} {job.name} ({job.project.slug})"
 
+    FIELD_GROUPS = (
+        ("Prompts", ("project", "prompt_set")),
+        ("Models", ("base_model", "base_count", "adapter_job", "adapter_count")),
+        ("Sampling", ("temperature", "top_p", "max_new_tokens", "seed")),
+    )
+
+    def field_groups(self) -> list[tuple[str, list]]:
+        """``(title, bound fields)`` per group, in the order the page shows them (as the launch form's)."""
+        return [(title, [self[name] for name in names]) for title, names in self.FIELD_GROUPS]
+
     def sources(self) -> list[CandidateSource]:
         data = self.cleaned_data
         sources = [CandidateSource(count=data["base_count"])] if data["base_count"] else []
