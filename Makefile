@@ -11,7 +11,7 @@ DATA_DIR ?= var
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
-.PHONY: run test install install-test system-deps redis worker web migrate demo lint benchmarks clean tiny-model
+.PHONY: run serve test install install-test system-deps redis worker web migrate demo lint benchmarks clean tiny-model
 
 $(VENV)/.installed-base: requirements/base.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,21 @@ run: redis demo tiny-model worker
 	@echo "GRPO Studio: http://$(HOST):$(PORT)/   (demo logins printed above by seed_demo)"
 	@echo ""
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+# Production: migrations, collectstatic and the deploy check, then one worker and gunicorn (whitenoise
+# serves the static files) with config.settings.production against DATABASE_URL / REDIS_URL.
+# Needs SECRET_KEY (50+ random characters) and ALLOWED_HOSTS; run it behind a TLS proxy (README).
+WEB_CONCURRENCY ?= 4
+PROD := DJANGO_SETTINGS_MODULE=config.settings.production
+serve: install
+	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL (see README)"; exit 1; }
+	mkdir -p $(DATA_DIR)/log
+	$(PROD) $(PY) manage.py migrate --noinput
+	$(PROD) $(PY) manage.py collectstatic --noinput -v0
+	$(PROD) $(PY) manage.py check --deploy --fail-level WARNING
+	$(MAKE) --no-print-directory worker $(PROD)
+	$(PROD) exec $(VENV)/bin/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
+	  --workers $(WEB_CONCURRENCY) --timeout 120 --access-logfile $(DATA_DIR)/log/access.log
 
 test: install-test redis
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q $(PYTEST_ARGS)
