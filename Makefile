@@ -26,10 +26,11 @@ $(VENV)/.installed-test: $(VENV)/.installed-base requirements/test.txt
 install: $(VENV)/.installed-base
 install-test: $(VENV)/.installed-test
 
-# Debian packages: Redis for the task queue, Chromium for the browser tests.
+# Debian packages: Redis for the task queue, Chromium for the browser tests, PostgreSQL for the
+# second test run (.ci/with_postgres.sh starts a throwaway cluster; no system service is used).
 system-deps:
-	@command -v redis-server >/dev/null && test -x /usr/bin/chromium || \
-	  ($(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q redis-server chromium)
+	@command -v redis-server >/dev/null && test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q redis-server chromium postgresql)
 
 redis: system-deps
 	@redis-cli ping >/dev/null 2>&1 || redis-server --daemonize yes --save "" --appendonly no \
@@ -87,8 +88,12 @@ serve: install
 	$(PROD) exec $(VENV)/bin/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
 	  --workers $(WEB_CONCURRENCY) --timeout 120 --access-logfile $(DATA_DIR)/log/access.log
 
+# The whole suite on SQLite, then again on a throwaway PostgreSQL cluster on loopback (the browser
+# and Redis-integration tests only once: they exercise the pages and the worker, not the database).
+PG_PYTEST_ARGS ?= -m "not browser and not integration"
 test: install-test redis
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q $(PYTEST_ARGS)
+	.ci/with_postgres.sh env DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q $(PG_PYTEST_ARGS) $(PYTEST_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

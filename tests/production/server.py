@@ -95,11 +95,26 @@ class Client:
         return reply
 
 
+def fresh_database_url(root: Path) -> str:
+    """A new empty database: SQLite under ``root``, or, when DATABASE_URL names a PostgreSQL server
+    (as under .ci/with_postgres.sh), a new database on that server."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{root / 'db.sqlite3'}"
+    import psycopg
+
+    name = f"grpo_srv_{secrets.token_hex(4)}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
 class ProductionServer:
-    """gunicorn + config.settings.production over a fresh data dir (SQLite there unless database_url)."""
+    """gunicorn + config.settings.production over a fresh data dir and database (see fresh_database_url)."""
 
     def __init__(self, root: Path, *, database_url: str = "", workers: int = 2, threads: int = 1):
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.workers, self.threads = workers, threads
         self.env = {
@@ -107,7 +122,7 @@ class ProductionServer:
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "GRPO_DATA_DIR": str(root / "data"),
-            "DATABASE_URL": database_url or f"sqlite:///{root / 'db.sqlite3'}",
+            "DATABASE_URL": database_url or fresh_database_url(root),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
@@ -116,7 +131,6 @@ class ProductionServer:
         self.proc = None
 
     def prepare(self, *, n_labelers: int = 2, n_prompts: int = 5, target: int = 2) -> ProductionServer:
-        self.root.mkdir(parents=True, exist_ok=True)
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput")
         seed = SEED.format(n_labelers=n_labelers, n_prompts=n_prompts, target=target)
