@@ -6,10 +6,10 @@ source's ranking of one prompt; CSV/JSON exports give the same rows and figures 
 
 from __future__ import annotations
 
-import csv
 import json
 from urllib.parse import urlencode
 
+from defusedcsv import csv  # the csv module, with cells like =cmd() escaped (formula injection)
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ranking_app.models import Project, Prompt
 from ranking_app.roles import reviewer_required
+from ranking_app.safe_json import whole_number
 from ranking_app.services.review import prompt_send_back
 
 from . import comparison as cmp
@@ -168,7 +169,7 @@ def prompt_flag(request, slug: str, prompt_id: int):
 def evaluate(request, slug: str):
     project = get_object_or_404(Project, slug=slug)
     job_id = request.POST.get("job", "")
-    job = TrainingJob.objects.filter(pk=int(job_id)).first() if job_id.isdigit() else None
+    job = TrainingJob.objects.filter(pk=pk).first() if (pk := whole_number(job_id)) is not None else None
     if job is None:
         messages.error(request, f"job: no training job {job_id!r}")
     else:

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,6 +13,7 @@ from ..models import Project
 from ..permissions import IsAdmin
 from ..services.imports import rankings_import
 from .common import ErrorListSerializer
+from .parsers import SafeJSONParser
 
 
 class ImportUploadInputSerializer(serializers.Serializer):
@@ -35,7 +36,7 @@ class ImportOutputSerializer(serializers.Serializer):
 
 class ProjectImportApi(APIView):
     permission_classes = [IsAdmin]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
     @extend_schema(
         operation_id="project_import",

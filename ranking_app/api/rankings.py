@@ -19,7 +19,7 @@ from ..models import Prompt, Ranking
 from ..ranking import RankingError, ranks_to_tiers, tiers_to_ranks
 from ..selectors import ranking_list
 from ..services.rankings import RankingConflict, ranking_save
-from .common import paginated
+from .common import int_param, paginated
 
 
 class RankingOutputSerializer(serializers.ModelSerializer):
@@ -150,12 +150,10 @@ class RankingListApi(GenericAPIView):
         rankings = _visible(request.user).order_by("id")
         filters = {
             "prompt__project__slug": request.query_params.get("project"),
-            "prompt_id": request.query_params.get("prompt"),
+            "prompt_id": int_param(request, "prompt"),
             "annotator__username": request.query_params.get("annotator"),
             "status": request.query_params.get("status"),
         }
-        if filters["prompt_id"] is not None and not filters["prompt_id"].isdigit():
-            return Response({"prompt": ["must be a prompt id (an integer)"]}, status=400)
         rankings = rankings.filter(**{key: value for key, value in filters.items() if value is not None})
         return paginated(request, self, rankings, RankingOutputSerializer)
 
