@@ -16,3 +16,6 @@ urlpatterns = [
     path("jobs/", include("training.urls")),
     path("", include("ranking_app.urls")),
 ]
+
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

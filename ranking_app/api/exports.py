@@ -13,7 +13,7 @@ from ..models import ExportSnapshot, Project
 from ..permissions import IsAdmin
 from ..services.exports import FORMATS, export_create
 from ..views.exchange import snapshot_download_response
-from .common import paginated
+from .common import StrictBooleanField, paginated
 
 
 class ExportOutputSerializer(serializers.ModelSerializer):
@@ -31,7 +31,7 @@ class ExportOutputSerializer(serializers.ModelSerializer):
 
 class ExportCreateInputSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=FORMATS)
-    validated_only = serializers.BooleanField(default=True, help_text="Only prompts the validation rule accepts.")
+    validated_only = StrictBooleanField(default=True, help_text="Only prompts the validation rule accepts.")
 
 
 class ProjectExportListApi(GenericAPIView):

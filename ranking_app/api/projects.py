@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from ..models import Project
 from ..permissions import IsAdmin
 from ..selectors import project_list
-from .common import paginated
+from .common import StrictModelSerializer, paginated
 
 
 class ProjectOutputSerializer(serializers.ModelSerializer):
@@ -30,12 +30,17 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
         return annotated if annotated is not None else project.prompts.count()
 
 
-class ProjectCreateInputSerializer(serializers.ModelSerializer):
+class ProjectCreateInputSerializer(StrictModelSerializer):
     class Meta:
         model = Project
         fields = [
             "slug", "name", "guidelines", "target_annotators", "agreement_threshold", "allow_ties", "allow_partial",
         ]
+        # The ranges below, also in the OpenAPI schema.
+        extra_kwargs = {
+            "target_annotators": {"min_value": 1, "max_value": 100},
+            "agreement_threshold": {"min_value": 0.0, "max_value": 1.0},
+        }
 
     def validate_agreement_threshold(self, value: float) -> float:
         if not 0.0 <= value <= 1.0:

@@ -19,7 +19,7 @@ from ..models import Prompt, Ranking
 from ..ranking import RankingError, ranks_to_tiers, tiers_to_ranks
 from ..selectors import ranking_list
 from ..services.rankings import RankingConflict, ranking_save
-from .common import int_param, paginated
+from .common import StrictIntegerField, StrictPrimaryKeyRelatedField, choice_param, int_param, paginated
 
 
 class RankingOutputSerializer(serializers.ModelSerializer):
@@ -44,19 +44,19 @@ class RankingOutputSerializer(serializers.ModelSerializer):
 
 class RankingWriteInputSerializer(serializers.Serializer):
     rankings = serializers.ListField(
-        child=serializers.IntegerField(allow_null=True),
+        child=StrictIntegerField(allow_null=True),
         required=False,
         help_text="Rank per response, aligned with the prompt's responses (lower is better, equal = tie, null = unranked).",
     )
     tiers = serializers.ListField(
-        child=serializers.ListField(child=serializers.IntegerField(min_value=0)),
+        child=serializers.ListField(child=StrictIntegerField(min_value=0)),
         required=False,
         help_text="Alternative to `rankings`: groups of response positions, best first.",
     )
     status = serializers.ChoiceField(choices=Ranking.Status.choices, default=Ranking.Status.SUBMITTED)
     skip_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-    time_spent_ms = serializers.IntegerField(required=False, min_value=0, default=0)
-    version = serializers.IntegerField(
+    time_spent_ms = StrictIntegerField(required=False, min_value=0, default=0)
+    version = StrictIntegerField(
         min_value=0,
         help_text="The version you edited (0 when creating). A stale version gets HTTP 409 and nothing is saved.",
     )
@@ -71,8 +71,8 @@ class RankingWriteInputSerializer(serializers.Serializer):
 
 
 class RankingCreateInputSerializer(RankingWriteInputSerializer):
-    prompt = serializers.PrimaryKeyRelatedField(queryset=Prompt.objects.select_related("project"))
-    version = serializers.IntegerField(
+    prompt = StrictPrimaryKeyRelatedField(queryset=Prompt.objects.select_related("project"))
+    version = StrictIntegerField(
         min_value=0, default=0, help_text="0 (the default) when you expect to create the ranking."
     )
 
@@ -81,7 +81,7 @@ ConflictSerializer = inline_serializer(
     "RankingConflict",
     fields={
         "detail": serializers.CharField(),
-        "current_version": serializers.IntegerField(),
+        "current_version": StrictIntegerField(),
         "current": RankingOutputSerializer(allow_null=True),
     },
 )
@@ -152,7 +152,7 @@ class RankingListApi(GenericAPIView):
             "prompt__project__slug": request.query_params.get("project"),
             "prompt_id": int_param(request, "prompt"),
             "annotator__username": request.query_params.get("annotator"),
-            "status": request.query_params.get("status"),
+            "status": choice_param(request, "status", Ranking.Status.values),
         }
         rankings = rankings.filter(**{key: value for key, value in filters.items() if value is not None})
         return paginated(request, self, rankings, RankingOutputSerializer)

@@ -105,11 +105,18 @@ def test_rankings_prompt_filter_must_be_a_plain_integer(admin, project, value):
 
 @pytest.mark.parametrize("url", ["/api/projects/", "/api/rankings/", "/api/projects/demo/prompts/",
                                  "/api/projects/demo/exports/", "/api/jobs/"])
-@pytest.mark.parametrize("query", ["limit=10000000000000000000000", "offset=10000000000000000000000", "limit=²"])
+@pytest.mark.parametrize("query", ["limit=10000000000000000000000", "offset=10000000000000000000000"])
 def test_limit_and_offset_are_clamped_on_list_endpoints(admin, project, url, query):
     reply = admin.get(f"{url}?{query}")
     assert reply.status_code == 200, reply.content
     assert len(reply.json()["results"]) <= 1000
+
+
+@pytest.mark.parametrize("query", ["limit=²", "offset=-1", "limit=1&limit=2", "offset=x"])
+def test_limit_and_offset_that_are_not_one_plain_number_are_a_400(admin, project, query):
+    reply = admin.get(f"/api/projects/?{query}")
+    assert reply.status_code == 400
+    assert "whole number" in str(reply.json()) or "more than once" in str(reply.json())
 
 
 def test_huge_ids_in_urls_are_404(admin, project):
@@ -134,3 +141,10 @@ def test_labeling_form_numbers_must_be_ascii(client, labeler, project):
         assert reply.status_code == 400
         assert "version must be a whole number" in reply.content.decode()
     assert not Ranking.objects.exists()
+
+
+@pytest.mark.parametrize("prompt", [10**22, "1", True, 1.5])
+def test_ranking_for_a_prompt_id_of_the_wrong_type_or_range_is_a_400(admin, project, prompt):
+    reply = admin.post("/api/rankings/", {"prompt": prompt, "rankings": [1, 2, 3, 4]}, format="json")
+    assert reply.status_code == 400, reply.content
+    assert "prompt" in reply.json()

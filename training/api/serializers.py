@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from ranking_app.api.common import StrictBooleanField
+
 from ..models import TrainingJob
 from ..selectors import evaluation_comparison, job_evaluations, job_metric_series, job_timing
 
@@ -11,7 +13,7 @@ class JobLaunchInput(serializers.Serializer):
     preset = serializers.CharField(required=False, allow_blank=True, default="",
                                    help_text="cpu-smoke or gpu-qlora; its values fill what `config` leaves out.")
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    validated_only = serializers.BooleanField(required=False, default=True)
+    validated_only = StrictBooleanField(required=False, default=True)
     config = serializers.DictField(required=False, default=dict,
                                    help_text="RankedGRPOConfig hyperparameters (see the launch form for each).")
 
