@@ -18,7 +18,9 @@ from .common import StrictBooleanField, paginated
 
 class ExportOutputSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="null: made by a command or a deleted user"
+    )
     download_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -148,3 +148,14 @@ def test_ranking_for_a_prompt_id_of_the_wrong_type_or_range_is_a_400(admin, proj
     reply = admin.post("/api/rankings/", {"prompt": prompt, "rankings": [1, 2, 3, 4]}, format="json")
     assert reply.status_code == 400, reply.content
     assert "prompt" in reply.json()
+
+
+def test_an_export_without_a_creator_matches_the_schema(admin, project, tmp_path):
+    from ranking_app.services.exports import export_create
+
+    snapshot = export_create(project=project, created_by=None, format="json")
+    body = admin.get(f"/api/exports/{snapshot.pk}/").json()
+    assert body["created_by"] is None
+    schema = admin.get("/api/schema/?format=json").json()
+    created_by = schema["components"]["schemas"]["ExportOutput"]["properties"]["created_by"]
+    assert created_by.get("nullable") is True
