@@ -12,18 +12,25 @@ from ..exchange import ExchangeError, read_exchange_file
 from ..models import Project
 from ..permissions import IsAdmin
 from ..services.imports import rankings_import
-from .common import ErrorListSerializer
+from .common import ErrorListSerializer, StrictBooleanField
 from .parsers import SafeJSONParser
+
+OVERWRITE_HELP = (
+    "Replace rankings that people made or changed in the app when the file's differ (each is reported "
+    "under `overwritten`). Without it such a record is refused (400 naming the record and the annotator)."
+)
 
 
 class ImportUploadInputSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="JSON array or JSONL in the exchange format.")
     source = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=43, default="import")
+    overwrite = serializers.BooleanField(default=False, help_text=OVERWRITE_HELP)
 
 
 class ImportRecordsInputSerializer(serializers.Serializer):
     records = serializers.ListField(child=serializers.JSONField(), help_text="Exchange records, one per prompt.")
     source = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=43, default="import")
+    overwrite = StrictBooleanField(default=False, help_text=OVERWRITE_HELP)
 
 
 class ImportOutputSerializer(serializers.Serializer):
@@ -32,6 +39,9 @@ class ImportOutputSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
     rankings_saved = serializers.IntegerField()
     users_created = serializers.ListField(child=serializers.CharField())
+    overwritten = serializers.ListField(
+        child=serializers.CharField(), help_text="Rankings people had changed that this import replaced (overwrite)."
+    )
 
 
 class ProjectImportApi(APIView):
@@ -55,19 +65,23 @@ class ProjectImportApi(APIView):
         if length > limit:  # checked before the body is parsed
             return Response({"errors": [f"file: too big ({length:,} bytes; the limit is {limit:,} bytes)"]}, status=400)
         try:
-            records, source = self._records(request)
-            report = rankings_import(project=project, records=records, source=source, user=request.user)
+            records, source, overwrite = self._records(request)
+            report = rankings_import(
+                project=project, records=records, source=source, user=request.user, overwrite=overwrite
+            )
         except ExchangeError as error:
             return Response({"errors": error.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(ImportOutputSerializer(report).data)
 
-    def _records(self, request) -> tuple[list, str]:
+    def _records(self, request) -> tuple[list, str, bool]:
         if isinstance(request.data, list):
-            return request.data, "import"
+            return request.data, "import", False
         if "file" in request.FILES:
             data = ImportUploadInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            return read_exchange_file(data.validated_data["file"]), data.validated_data["source"]
+            given = data.validated_data
+            return read_exchange_file(given["file"]), given["source"], given["overwrite"]
         data = ImportRecordsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return data.validated_data["records"], data.validated_data["source"]
+        given = data.validated_data
+        return given["records"], given["source"], given["overwrite"]

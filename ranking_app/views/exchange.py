@@ -53,7 +53,13 @@ def project_import(request, slug: str):
     if upload is None:
         return _page(request, project, status=400, import_errors=["file: choose a JSON or JSONL file to upload"])
     try:
-        report = rankings_import(project=project, records=read_exchange_file(upload), source=source, user=request.user)
+        report = rankings_import(
+            project=project,
+            records=read_exchange_file(upload),
+            source=source,
+            user=request.user,
+            overwrite=request.POST.get("overwrite") == "on",
+        )
     except ExchangeError as error:
         return _page(request, project, status=400, import_errors=error.errors, upload_name=upload.name)
     messages.success(request, f"Imported {upload.name}: {report}")
