@@ -44,3 +44,23 @@ def test_templates_have_no_inline_script_or_event_handler(path):
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script> (move it to static/js)"
     assert not re.search(r"\son[a-z]+\s*=", html), "inline event handler (bind it in static/js)"
     assert "javascript:" not in html
+
+
+@pytest.mark.parametrize("evil", ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_escaped(client, reviewer, evil):
+    import csv
+    import io
+
+    from django.urls import reverse
+
+    from tests.compare.factories import evaluated_job, ranked_compare_project
+
+    project = ranked_compare_project()
+    job = evaluated_job(project)
+    project.prompts.filter(external_id="p-000").update(external_id=evil)
+    client.force_login(reviewer)
+    reply = client.get(reverse("compare:export_csv", args=[project.slug]), {"a": "consensus", "b": f"job:{job.pk}"})
+    cells = [cell for row in csv.reader(io.StringIO(reply.content.decode())) for cell in row]
+    assert evil not in cells
+    assert any(cell.startswith("'") and cell[1:].replace("\\|", "|") == evil for cell in cells)  # | escaped for DDE
+    assert not any(cell[:1] in "=+@" for cell in cells if cell)
