@@ -86,7 +86,7 @@ serve: install
 	$(PROD) $(PY) manage.py check --deploy --fail-level WARNING
 	$(MAKE) --no-print-directory worker $(PROD)
 	$(PROD) exec $(VENV)/bin/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
-	  --workers $(WEB_CONCURRENCY) --timeout 120 --access-logfile $(DATA_DIR)/log/access.log
+	  --workers $(WEB_CONCURRENCY) --timeout 120 --preload --access-logfile $(DATA_DIR)/log/access.log
 
 # The whole suite on SQLite, then again on a throwaway PostgreSQL cluster on loopback (the browser
 # and Redis-integration tests only once: they exercise the pages and the worker, not the database).

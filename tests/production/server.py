@@ -139,7 +139,7 @@ class ProductionServer:
 
     def start(self) -> ProductionServer:
         cmd = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-               "--workers", str(self.workers), "--threads", str(self.threads), "--timeout", "60"]  # fmt: skip
+               "--workers", str(self.workers), "--threads", str(self.threads), "--timeout", "60", "--preload"]  # fmt: skip
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=open(self.log, "w"),
                                      stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         deadline = time.monotonic() + 60
