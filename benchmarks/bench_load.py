@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from benchmarks.timing import percentile
 from tests.production.server import REPO, Client, ProductionServer
 
 STEPS = ("queue", "rank page", "autosave", "submit")
@@ -44,9 +46,12 @@ print(json.dumps({"submitted": rows, "max_per_prompt": max(per_prompt.values(), 
 
 
 class Labeler(threading.Thread):
-    def __init__(self, port: int, username: str, deadline: float, think: float, stats):
+    """One labeler: logs in (untimed; logins hash passwords, so they all happen before the clock
+    starts), waits for the others at ``stats.start``, then labels until ``stats.deadline``."""
+
+    def __init__(self, port: int, username: str, think: float, stats):
         super().__init__(daemon=True)
-        self.client, self.username, self.deadline, self.think, self.stats = Client(port), username, deadline, think, stats
+        self.client, self.username, self.think, self.stats = Client(port), username, think, stats
         self.acknowledged: list[tuple[int, str]] = []
 
     def step(self, name: str, method: str, path: str, form: dict | None = None, expect=(200,)):
@@ -61,7 +66,8 @@ class Labeler(threading.Thread):
 
     def run(self) -> None:
         self.client.login(self.username)
-        while time.monotonic() < self.deadline:
+        self.stats.start.wait()
+        while time.monotonic() < self.stats.deadline:
             queue = self.step("queue", "GET", "/label/load/", expect=(302, 200))
             if queue is None or queue.status == 200:  # 200: nothing left for this labeler
                 return
@@ -76,10 +82,16 @@ class Labeler(threading.Thread):
 
 
 class Stats:
-    def __init__(self):
+    def __init__(self, n_labelers: int, seconds: float):
+        self.seconds = seconds
+        self.deadline = 0.0
+        self.start = threading.Barrier(n_labelers + 1, action=self._go)  # the action runs before anyone goes on
         self.lock = threading.Lock()
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, list[str]] = defaultdict(list)
+
+    def _go(self) -> None:
+        self.deadline = time.monotonic() + self.seconds
 
     def record(self, name: str, seconds: float, ok: bool, status: int) -> None:
         with self.lock:
@@ -92,11 +104,6 @@ class Stats:
             self.errors[name].append(text)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))] if ordered else float("nan")
-
-
 def run_once(args, database_url: str = "") -> dict:
     """Start the server, drive the labelers, verify the database; the figures as a dict."""
     root = Path(tempfile.mkdtemp(prefix="grpo-bench-load-"))
@@ -106,18 +113,19 @@ def run_once(args, database_url: str = "") -> dict:
     try:
         for _ in range(4 * args.workers):  # warm up every worker (templates, first connection)
             Client(server.port).get("/accounts/login/")
-        stats = Stats()
-        deadline = time.monotonic() + args.seconds
-        labelers = [Labeler(server.port, f"lab{i}", deadline, args.think_ms / 1000, stats) for i in range(args.labelers)]
-        started = time.perf_counter()
+        stats = Stats(args.labelers, args.seconds)
+        labelers = [Labeler(server.port, f"lab{i}", args.think_ms / 1000, stats) for i in range(args.labelers)]
         for labeler in labelers:
             labeler.start()
+        stats.start.wait(timeout=300)  # every labeler logged in: the clock starts
+        started = time.perf_counter()
         for labeler in labelers:
             labeler.join(args.seconds + 120)
         elapsed = time.perf_counter() - started
         stored = json.loads(server.manage("shell", "-c", CHECK).splitlines()[-1])
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
     acknowledged = [ack for labeler in labelers for ack in labeler.acknowledged]
     stored_pairs = [tuple(row) for row in stored["submitted"]]
     return {
@@ -143,7 +151,9 @@ def run_on_postgres(args) -> dict:
     cmd = [str(REPO / ".ci" / "with_postgres.sh"), sys.executable, "-m", "benchmarks.bench_load", "--db", "postgres",
            "--json", str(out), *child_args(args)]  # fmt: skip
     subprocess.run(cmd, cwd=REPO, check=True, timeout=args.seconds + 600)
-    return json.loads(out.read_text())
+    result = json.loads(out.read_text())
+    shutil.rmtree(out.parent, ignore_errors=True)
+    return result
 
 
 def child_args(args) -> list[str]:
