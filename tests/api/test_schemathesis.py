@@ -6,6 +6,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
@@ -20,7 +22,13 @@ MAX_EXAMPLES = int(os.environ.get("GRPO_SCHEMATHESIS_EXAMPLES", "8"))  # bounded
 def admin_token(db, export_dir):
     admin = make_user("st-admin", "admin")
     make_project("demo", n_prompts=2)
-    return Token.objects.create(user=admin).key
+    # Requests go through the WSGI handler, which closes the database connection after each one;
+    # inside the test's transaction it must stay open (Django's own test client does the same).
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield Token.objects.create(user=admin).key
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @schema.parametrize()
