@@ -159,3 +159,10 @@ def test_an_export_without_a_creator_matches_the_schema(admin, project, tmp_path
     schema = admin.get("/api/schema/?format=json").json()
     created_by = schema["components"]["schemas"]["ExportOutput"]["properties"]["created_by"]
     assert created_by.get("nullable") is True
+
+
+def test_a_json_body_over_the_size_limit_is_a_json_400(admin, project, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    reply = admin.post("/api/rankings/", {"prompt": 1, "rankings": [1] * 500}, format="json")
+    assert reply.status_code == 400
+    assert reply.json() == {"detail": "request body over the limit of 1,000 bytes (send big imports as a multipart file)"}
