@@ -40,5 +40,8 @@ def document_errors(result, generator, request, public):
             for code, reason in REASONS.items():
                 if code in BODY_ONLY and "requestBody" not in operation:
                     continue
-                responses.setdefault(code, {"description": reason, "content": {"application/json": {"schema": ref}}})
+                documented = responses.setdefault(code, {"description": reason})
+                # One shape: a view's own 400 body (e.g. import's {"errors": [...]}) is an Error too,
+                # and a 400 may also come from before the view (a bad query string, a too-large body).
+                documented["content"] = {"application/json": {"schema": ref}}
     return result

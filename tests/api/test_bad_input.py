@@ -166,3 +166,15 @@ def test_a_json_body_over_the_size_limit_is_a_json_400(admin, project, settings)
     reply = admin.post("/api/rankings/", {"prompt": 1, "rankings": [1] * 500}, format="json")
     assert reply.status_code == 400
     assert reply.json() == {"detail": "request body over the limit of 1,000 bytes (send big imports as a multipart file)"}
+
+
+def test_control_characters_in_forms_and_query_strings_are_refused_before_any_view(client, labeler, project):
+    client.force_login(labeler)
+    prompt = project.prompts.first()
+    reply = client.post(f"/label/{project.slug}/p/{prompt.pk}/submit/",
+                        {"action": "skip", "skip_reason": "other", "skip_detail": "bad\x00byte", "version": "0"})
+    assert reply.status_code == 400
+    assert "'skip_detail': contains a control character (U+0000) at position 3" in reply.content.decode()
+    assert not Ranking.objects.exists()
+    api = client.get("/api/rankings/", {"project": "x\x1b"})
+    assert api.status_code == 400 and "control character" in api.json()["detail"]
