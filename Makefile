@@ -11,7 +11,7 @@ DATA_DIR ?= var
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
-.PHONY: run test install install-test system-deps redis worker web migrate demo lint benchmarks clean tiny-model
+.PHONY: run serve test install install-test system-deps redis worker web migrate demo lint benchmarks clean tiny-model
 
 $(VENV)/.installed-base: requirements/base.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,11 @@ $(VENV)/.installed-test: $(VENV)/.installed-base requirements/test.txt
 install: $(VENV)/.installed-base
 install-test: $(VENV)/.installed-test
 
-# Debian packages: Redis for the task queue, Chromium for the browser tests.
+# Debian packages: Redis for the task queue, Chromium for the browser tests, PostgreSQL for the
+# second test run (.ci/with_postgres.sh starts a throwaway cluster; no system service is used).
 system-deps:
-	@command -v redis-server >/dev/null && test -x /usr/bin/chromium || \
-	  ($(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q redis-server chromium)
+	@command -v redis-server >/dev/null && test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q redis-server chromium postgresql)
 
 redis: system-deps
 	@redis-cli ping >/dev/null 2>&1 || redis-server --daemonize yes --save "" --appendonly no \
@@ -72,8 +73,27 @@ run: redis demo tiny-model worker
 	@echo ""
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
+# Production: migrations, collectstatic and the deploy check, then one worker and gunicorn (whitenoise
+# serves the static files) with config.settings.production against DATABASE_URL / REDIS_URL.
+# Needs SECRET_KEY (50+ random characters) and ALLOWED_HOSTS; run it behind a TLS proxy (README).
+WEB_CONCURRENCY ?= 4
+PROD := DJANGO_SETTINGS_MODULE=config.settings.production
+serve: install
+	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL (see README)"; exit 1; }
+	mkdir -p $(DATA_DIR)/log
+	$(PROD) $(PY) manage.py migrate --noinput
+	$(PROD) $(PY) manage.py collectstatic --noinput -v0
+	$(PROD) $(PY) manage.py check --deploy --fail-level WARNING
+	$(MAKE) --no-print-directory worker $(PROD)
+	$(PROD) exec $(VENV)/bin/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
+	  --workers $(WEB_CONCURRENCY) --timeout 120 --preload --access-logfile $(DATA_DIR)/log/access.log
+
+# The whole suite on SQLite, then again on a throwaway PostgreSQL cluster on loopback (the browser
+# and Redis-integration tests only once: they exercise the pages and the worker, not the database).
+PG_PYTEST_ARGS ?= -m "not browser and not integration"
 test: install-test redis
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q $(PYTEST_ARGS)
+	.ci/with_postgres.sh env DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q $(PG_PYTEST_ARGS) $(PYTEST_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -40,6 +40,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from benchmarks.bench_data import build_benchmark_project  # noqa: E402
+from benchmarks.timing import percentile  # noqa: E402
 from ranking_app.models import Ranking  # noqa: E402
 
 STEPS = ("queue", "rank screen", "autosave", "submit")
@@ -81,12 +82,6 @@ def _round(client: Client, slug: str, times: dict | None = None, cpu: dict | Non
     if response.status_code != 302:
         raise RuntimeError(f"submit was refused: {response.content[:300]!r}")
     return queries
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def _labeler_client(slug: str) -> Client:
@@ -145,8 +140,8 @@ def main(argv: list[str] | None = None) -> None:
         ms = [t * 1000 for t in times[name]]
         cpu_ms = [t * 1000 for t in cpu[name]]
         lines.append(
-            f"| {name} | {statistics.median(ms):.1f} | {_percentile(ms, 0.95):.1f} | {max(ms):.1f} | "
-            f"{statistics.median(cpu_ms):.1f} | {_percentile(cpu_ms, 0.95):.1f} | "
+            f"| {name} | {statistics.median(ms):.1f} | {percentile(ms, 0.95):.1f} | {max(ms):.1f} | "
+            f"{statistics.median(cpu_ms):.1f} | {percentile(cpu_ms, 0.95):.1f} | "
             f"{small_queries[name]} | {large_queries[name]} |"
         )
     lines += [

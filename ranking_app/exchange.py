@@ -25,6 +25,7 @@ from typing import IO, Any
 
 from django.conf import settings
 
+from . import safe_json
 from .ranking import RankingRules, Ranks, normalize_ranks, ranks_errors
 
 # Keys an import record may carry. ``agreement`` is what an export adds: a record that carries it
@@ -89,9 +90,11 @@ def read_exchange_file(path_or_file: str | os.PathLike | IO) -> list[dict]:
         return _parse_json_array(text)
     if stripped[0] == "{":
         try:
-            value = json.loads(text)
+            value = safe_json.parse(text)
         except json.JSONDecodeError:
             pass  # several objects: JSON lines
+        except safe_json.JsonInputError as error:
+            raise ExchangeError([f"file: {error}"]) from None
         else:
             return [value]
     return _parse_json_lines(text)
@@ -127,11 +130,13 @@ def _too_big(size: int | None, limit: int) -> str:
 
 def _parse_json_array(text: str) -> list[dict]:
     try:
-        value = json.loads(text)
+        value = safe_json.parse(text)
     except json.JSONDecodeError as error:
         raise ExchangeError(
             [f"file: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"]
         ) from None
+    except safe_json.JsonInputError as error:
+        raise ExchangeError([f"file: {error}"]) from None
     if not isinstance(value, list):
         raise ExchangeError([f"file: expected a JSON array of records (got {type(value).__name__})"])
     return value
@@ -143,9 +148,11 @@ def _parse_json_lines(text: str) -> list[dict]:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            records.append(safe_json.parse(line))
         except json.JSONDecodeError as error:
             errors.append(f"line {line_number}: malformed JSON at column {error.colno}: {error.msg}")
+        except safe_json.JsonInputError as error:
+            errors.append(f"line {line_number}: {error}")
     if errors:
         raise ExchangeError(errors)
     return records
@@ -185,6 +192,8 @@ def clean_records(
 
 
 def record_label(number: int, record_id: object) -> str:
+    if isinstance(record_id, str) and safe_json.text_problem(record_id):
+        record_id = record_id.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
     if isinstance(record_id, (str, int)) and not isinstance(record_id, bool):
         return f"record {number} (id {record_id})"
     return f"record {number}"
@@ -197,6 +206,9 @@ def _clean_record(
     if not isinstance(raw, dict):
         return None, None, [f"record: expected a JSON object (got {_type_name(raw)})"]
     errors: list[str] = []
+    stored_problem = safe_json.problem(raw, max_depth=safe_json.MAX_DEPTH - 1)  # depth, unstorable text
+    if stored_problem:
+        errors.append(stored_problem)
     unknown = sorted(set(raw) - set(RECORD_KEYS))
     if unknown:
         errors.append(f"{', '.join(unknown)}: unknown field (expected some of {', '.join(RECORD_KEYS)})")

@@ -10,6 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from ranking_app.models import Project
 from ranking_app.roles import admin_required
+from ranking_app.safe_json import whole_number
 
 from .forms import JobLaunchForm, launch_initial
 from .models import TrainingJob
@@ -68,8 +69,8 @@ def job_launch_view(request):
     else:
         project = Project.objects.filter(slug=request.GET.get("project", "")).first()
         clone = None
-        if request.GET.get("clone", "").isdigit():
-            clone = get_object_or_404(TrainingJob, pk=int(request.GET["clone"]))
+        if (clone_id := whole_number(request.GET.get("clone", ""))) is not None:
+            clone = get_object_or_404(TrainingJob, pk=clone_id)
         form = JobLaunchForm(initial=launch_initial(project=project, preset=request.GET.get("preset"), clone=clone))
     template = "training/_launch_form.html" if request.htmx else "training/job_launch.html"
     return render(request, template, {"form": form})

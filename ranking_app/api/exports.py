@@ -13,12 +13,14 @@ from ..models import ExportSnapshot, Project
 from ..permissions import IsAdmin
 from ..services.exports import FORMATS, export_create
 from ..views.exchange import snapshot_download_response
-from .common import paginated
+from .common import StrictBooleanField, paginated
 
 
 class ExportOutputSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="null: made by a command or a deleted user"
+    )
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -31,7 +33,7 @@ class ExportOutputSerializer(serializers.ModelSerializer):
 
 class ExportCreateInputSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=FORMATS)
-    validated_only = serializers.BooleanField(default=True, help_text="Only prompts the validation rule accepts.")
+    validated_only = StrictBooleanField(default=True, help_text="Only prompts the validation rule accepts.")
 
 
 class ProjectExportListApi(GenericAPIView):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,7 +13,13 @@ from ..importers import FORMATS, ImportOptions, to_exchange
 from ..models import Project
 from ..permissions import IsAdmin
 from ..services.imports import rankings_import
-from .common import ErrorListSerializer
+from .common import ErrorListSerializer, StrictBooleanField
+from .parsers import SafeJSONParser
+
+OVERWRITE_HELP = (
+    "Replace rankings that people made or changed in the app when the file's differ (each is reported "
+    "under `overwritten`). Without it such a record is refused (400 naming the record and the annotator)."
+)
 
 
 class ImportFormatSerializer(serializers.Serializer):
@@ -27,10 +33,12 @@ class ImportFormatSerializer(serializers.Serializer):
 
 class ImportUploadInputSerializer(ImportFormatSerializer):
     file = serializers.FileField(help_text="JSON array or JSONL: exchange records or a supported tool's export.")
+    overwrite = serializers.BooleanField(default=False, help_text=OVERWRITE_HELP)
 
 
 class ImportRecordsInputSerializer(ImportFormatSerializer):
     records = serializers.ListField(child=serializers.JSONField(), help_text="Records, one per prompt (or per pair / message).")
+    overwrite = StrictBooleanField(default=False, help_text=OVERWRITE_HELP)
 
 
 class ImportOutputSerializer(serializers.Serializer):
@@ -39,11 +47,14 @@ class ImportOutputSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
     rankings_saved = serializers.IntegerField()
     users_created = serializers.ListField(child=serializers.CharField())
+    overwritten = serializers.ListField(
+        child=serializers.CharField(), help_text="Rankings people had changed that this import replaced (overwrite)."
+    )
 
 
 class ProjectImportApi(APIView):
     permission_classes = [IsAdmin]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
     @extend_schema(
         operation_id="project_import",
@@ -63,16 +74,18 @@ class ProjectImportApi(APIView):
         if length > limit:  # checked before the body is parsed
             return Response({"errors": [f"file: too big ({length:,} bytes; the limit is {limit:,} bytes)"]}, status=400)
         try:
-            records, source = self._records(request)
-            report = rankings_import(project=project, records=records, source=source, user=request.user)
+            records, source, overwrite = self._records(request)
+            report = rankings_import(
+                project=project, records=records, source=source, user=request.user, overwrite=overwrite
+            )
         except ExchangeError as error:
             return Response({"errors": error.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(ImportOutputSerializer(report).data)
 
-    def _records(self, request) -> tuple[list, str]:
-        """(exchange records, source) from a bare array, a multipart file or a JSON body."""
+    def _records(self, request) -> tuple[list, str, bool]:
+        """(exchange records, source, overwrite) from a bare array, a multipart file or a JSON body."""
         if isinstance(request.data, list):
-            return to_exchange(request.data), "import"
+            return to_exchange(request.data), "import", False
         upload = "file" in request.FILES
         data = (ImportUploadInputSerializer if upload else ImportRecordsInputSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
@@ -81,4 +94,4 @@ class ProjectImportApi(APIView):
         options = ImportOptions.from_text(
             label_config=values.get("label_config"), buckets=values.get("buckets", ""), score=values.get("score", "")
         )
-        return to_exchange(rows, values["format"], options), values["source"]
+        return to_exchange(rows, values["format"], options), values["source"], values["overwrite"]

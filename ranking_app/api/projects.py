@@ -13,7 +13,7 @@ from ..models import Project
 from ..permissions import IsAdmin
 from ..selectors import project_list
 from ..services.projects import project_create
-from .common import paginated
+from .common import StrictModelSerializer, paginated
 
 
 class ProjectOutputSerializer(serializers.ModelSerializer):
@@ -31,12 +31,17 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
         return annotated if annotated is not None else project.prompts.count()
 
 
-class ProjectCreateInputSerializer(serializers.ModelSerializer):
+class ProjectCreateInputSerializer(StrictModelSerializer):
     class Meta:
         model = Project
         fields = [
             "slug", "name", "guidelines", "target_annotators", "agreement_threshold", "allow_ties", "allow_partial", "queue_order",
         ]
+        # The ranges below, also in the OpenAPI schema.
+        extra_kwargs = {
+            "target_annotators": {"min_value": 1, "max_value": 100},
+            "agreement_threshold": {"min_value": 0.0, "max_value": 1.0},
+        }
 
 
 class ProjectListApi(GenericAPIView):

@@ -22,7 +22,7 @@ from ..ranking import Tiers, ranks_to_tiers, tiers_to_ranks
 from ..selectors import ranking_list
 from ..selectors_labeling import prompt_responses
 from ..services.labeling import LabelingResult, Outcome, ranking_draft_save, ranking_skip, ranking_submit
-from .common import paginated
+from .common import StrictIntegerField, StrictPrimaryKeyRelatedField, choice_param, int_param, paginated
 
 
 class RankingOutputSerializer(serializers.ModelSerializer):
@@ -47,19 +47,19 @@ class RankingOutputSerializer(serializers.ModelSerializer):
 
 class RankingWriteInputSerializer(serializers.Serializer):
     rankings = serializers.ListField(
-        child=serializers.IntegerField(allow_null=True),
+        child=StrictIntegerField(allow_null=True),
         required=False,
         help_text="Rank per response, aligned with the prompt's responses (lower is better, equal = tie, null = unranked).",
     )
     tiers = serializers.ListField(
-        child=serializers.ListField(child=serializers.IntegerField(min_value=0)),
+        child=serializers.ListField(child=StrictIntegerField(min_value=0)),
         required=False,
         help_text="Alternative to `rankings`: groups of response positions, best first.",
     )
     status = serializers.ChoiceField(choices=Ranking.Status.choices, default=Ranking.Status.SUBMITTED)
     skip_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-    time_spent_ms = serializers.IntegerField(required=False, min_value=0, default=0)
-    version = serializers.IntegerField(
+    time_spent_ms = StrictIntegerField(required=False, min_value=0, default=0)
+    version = StrictIntegerField(
         min_value=0,
         help_text="The version you edited (0 when creating). A stale version gets HTTP 409 and nothing is saved.",
     )
@@ -74,8 +74,8 @@ class RankingWriteInputSerializer(serializers.Serializer):
 
 
 class RankingCreateInputSerializer(RankingWriteInputSerializer):
-    prompt = serializers.PrimaryKeyRelatedField(queryset=Prompt.objects.select_related("project"))
-    version = serializers.IntegerField(
+    prompt = StrictPrimaryKeyRelatedField(queryset=Prompt.objects.select_related("project"))
+    version = StrictIntegerField(
         min_value=0, default=0, help_text="0 (the default) when you expect to create the ranking."
     )
 
@@ -84,7 +84,7 @@ ConflictSerializer = inline_serializer(
     "RankingConflict",
     fields={
         "detail": serializers.CharField(),
-        "current_version": serializers.IntegerField(),
+        "current_version": StrictIntegerField(),
         "current": RankingOutputSerializer(allow_null=True),
     },
 )
@@ -163,12 +163,10 @@ class RankingListApi(GenericAPIView):
         rankings = _visible(request.user).order_by("id")
         filters = {
             "prompt__project__slug": request.query_params.get("project"),
-            "prompt_id": request.query_params.get("prompt"),
+            "prompt_id": int_param(request, "prompt"),
             "annotator__username": request.query_params.get("annotator"),
-            "status": request.query_params.get("status"),
+            "status": choice_param(request, "status", Ranking.Status.values),
         }
-        if filters["prompt_id"] is not None and not filters["prompt_id"].isdigit():
-            return Response({"prompt": ["must be a prompt id (an integer)"]}, status=400)
         rankings = rankings.filter(**{key: value for key, value in filters.items() if value is not None})
         return paginated(request, self, rankings, RankingOutputSerializer)
 

@@ -170,6 +170,13 @@ def _open_pool(project: Project, now: datetime) -> list[int]:
     return ids
 
 
+def _locked_prompt(pk: int) -> Prompt:
+    """The prompt row locked for this transaction. Only that row (PostgreSQL would otherwise lock the
+    joined project too, serialising the whole project), and FOR NO KEY UPDATE so an import inserting
+    rankings of the prompt (a foreign-key share lock) neither waits on it nor deadlocks with it."""
+    return Prompt.objects.select_for_update(of=("self",), no_key=True).select_related("project").get(pk=pk)
+
+
 def _candidates(queryset: QuerySet[Prompt], order: list[int] | None = None) -> list[Prompt]:
     """The first few prompts of ``queryset``; in the pool's order when ``order`` (prompt ids) is given."""
     if order is None:
@@ -181,7 +188,7 @@ def _candidates(queryset: QuerySet[Prompt], order: list[int] | None = None) -> l
 def _lease_first(candidates: list[Prompt], annotator, now: datetime) -> Prompt | None:
     """Lease the first candidate that still has a free slot once its row is locked."""
     for candidate in candidates:
-        prompt = Prompt.objects.select_for_update().select_related("project").get(pk=candidate.pk)
+        prompt = _locked_prompt(candidate.pk)
         if _has_free_slot(prompt, annotator, now):
             _lease(prompt, annotator, now)
             return prompt
@@ -238,7 +245,7 @@ def assignment_claim(*, prompt: Prompt, annotator, now: datetime | None = None) 
         return
     if Ranking.objects.filter(prompt=prompt, annotator=annotator, status=Ranking.Status.SUBMITTED).exists():
         return
-    locked = Prompt.objects.select_for_update().select_related("project").get(pk=prompt.pk)
+    locked = _locked_prompt(prompt.pk)
     if not _has_free_slot(locked, annotator, now):
         raise PromptFull(prompt)
     _lease(locked, annotator, now)

@@ -14,6 +14,11 @@ Rules (docs/exchange.md has the user-facing version):
   revision: a changed existing ranking through ``ranking_save``; first rankings (the bulk of a
   large import) as the same rows ``ranking_save`` writes (version 1 + revision 1), inserted in
   bulk so 10,000 prompts do not cost 5 queries per ranking. An identical stored ranking is left alone.
+* A stored ranking that a person made or changed in the app (its source is ``ui`` or ``api``, not
+  an import) is never replaced silently: a record that would change it is refused, naming the
+  record and the annotator, unless the import is run with ``overwrite`` (``--overwrite``, the
+  upload page's checkbox, the API's ``overwrite``), which replaces it and reports each such ranking.
+  Either way the revision history keeps every version.
 * Any bad record means nothing is written, and the error lists every bad record.
 """
 
@@ -54,6 +59,7 @@ class ImportReport:
     unchanged: int = 0
     rankings_saved: int = 0
     users_created: list[str] = field(default_factory=list)
+    overwritten: list[str] = field(default_factory=list)  # "<id> (<annotator>): version N (ui) replaced"
 
     def __str__(self) -> str:
         text = (
@@ -62,6 +68,8 @@ class ImportReport:
         )
         if self.users_created:
             text += f"; new inactive users: {', '.join(self.users_created)}"
+        if self.overwritten:
+            text += f"; overwrote {len(self.overwritten)} ranking(s) people had changed: {'; '.join(self.overwritten)}"
         return text + ")"
 
 
@@ -72,9 +80,12 @@ class _Stored:
     prompt: Prompt
     responses: list[Response]
     rankings: dict[int, tuple[list, str, str]]  # annotator id -> (tiers, status, skip reason)
+    by_people: dict[int, tuple[int, str]] = field(default_factory=dict)  # annotator id -> (version, source)
 
 
-def rankings_import(*, project: Project, records: list[dict], source: str = "import", user=None) -> ImportReport:
+def rankings_import(
+    *, project: Project, records: list[dict], source: str = "import", user=None, overwrite: bool = False
+) -> ImportReport:
     """Import raw exchange records into ``project``; raise ``ExchangeError`` listing every bad record.
 
     The records are checked before the transaction opens, so the database write lock is held only
@@ -83,7 +94,7 @@ def rankings_import(*, project: Project, records: list[dict], source: str = "imp
     _check_source(source)
     cleaned = clean_records(records, rules=project_rules(project), source=source)
     with transaction.atomic():
-        return _import_cleaned(project, cleaned, source, user)
+        return _import_cleaned(project, cleaned, source, user, overwrite)
 
 
 def project_import_file(
@@ -98,6 +109,7 @@ def project_import_file(
     user=None,
     format: str = "auto",
     options: ImportOptions | None = None,
+    overwrite: bool = False,
 ) -> ImportReport:
     """Read ``path`` (a path or an open file) and import it into project ``slug``.
 
@@ -110,7 +122,7 @@ def project_import_file(
     records = to_exchange(read_exchange_file(path), format, options)
     project = Project.objects.filter(slug=slug).first()
     if project is not None:
-        return rankings_import(project=project, records=records, source=source, user=user)
+        return rankings_import(project=project, records=records, source=source, user=user, overwrite=overwrite)
     if not create:
         raise ExchangeError([f"project: no project with slug {slug!r} (use --create to make it)"])
     _check_source(source)
@@ -119,10 +131,12 @@ def project_import_file(
         project = _project_create(
             slug=slug, allow_ties=allow_ties, allow_partial=allow_partial, target=target_annotators, user=user
         )
-        return _import_cleaned(project, cleaned, source, user)
+        return _import_cleaned(project, cleaned, source, user, overwrite)
 
 
-def _import_cleaned(project: Project, cleaned: list[ExchangeRecord], source: str, user) -> ImportReport:
+def _import_cleaned(
+    project: Project, cleaned: list[ExchangeRecord], source: str, user, overwrite: bool = False
+) -> ImportReport:
     """The database part of an import (inside the caller's transaction)."""
     stored = _stored_prompts(project, [r.id for r in cleaned])
     conflicts = [problem for r in cleaned for problem in _response_conflicts(r, stored.get(r.id))]
@@ -130,6 +144,9 @@ def _import_cleaned(project: Project, cleaned: list[ExchangeRecord], source: str
         raise ExchangeError(conflicts)
     report = ImportReport()
     users = _users_by_name(_usernames(cleaned, source), report)
+    report.overwritten = _people_changes(cleaned, stored, users, source)
+    if report.overwritten and not overwrite:
+        raise ExchangeError([f"{line}; nothing was imported{OVERWRITE_HINT}" for line in report.overwritten])
     changed = _write_prompts(project, cleaned, stored)
     new_rankings: list[Ranking] = []
     for record in cleaned:
@@ -181,13 +198,16 @@ def _stored_prompts(project: Project, external_ids: list[str]) -> dict[str, _Sto
         for response in Response.objects.filter(prompt_id__in=list(prompts)).order_by("prompt_id", "position"):
             responses[response.prompt_id].append(response)
         rows = Ranking.objects.filter(prompt_id__in=list(prompts)).values_list(
-            "prompt_id", "annotator_id", "tiers", "status", "skip_reason"
+            "prompt_id", "annotator_id", "tiers", "status", "skip_reason", "version", "source"
         )
-        for prompt_id, annotator_id, tiers, status, skip_reason in rows:
+        by_people: dict[int, dict] = {pid: {} for pid in prompts}
+        for prompt_id, annotator_id, tiers, status, skip_reason, version, ranking_source in rows:
             rankings[prompt_id][annotator_id] = (tiers, status, skip_reason)
+            if not ranking_source.startswith("import"):
+                by_people[prompt_id][annotator_id] = (version, ranking_source)
         for pid, prompt in prompts.items():
             prompt.project = project
-            stored[prompt.external_id] = _Stored(prompt, responses[pid], rankings[pid])
+            stored[prompt.external_id] = _Stored(prompt, responses[pid], rankings[pid], by_people[pid])
     return stored
 
 
@@ -201,6 +221,48 @@ def _response_conflicts(record: ExchangeRecord, stored: _Stored | None) -> list[
         f"which already has {len(stored.rankings)} ranking(s) pointing at them; keep the responses "
         f"(same texts, same order) or import the changed prompt under a new id"
     ]
+
+
+OVERWRITE_HINT = (
+    " (export the project again to get the current rankings, or import with overwrite "
+    "(--overwrite, the upload page's checkbox, the API's \"overwrite\": true) to replace them)"
+)
+
+
+def _wanted(record: ExchangeRecord, source: str) -> list[tuple[str, list]]:
+    """(username, ranks) of every ranking the record carries, the top-level one under ``source``."""
+    wanted = list(record.annotations.items())
+    if record.rankings is not None and source not in record.annotations:
+        wanted.insert(0, (source, record.rankings))
+    return wanted
+
+
+def _people_changes(records: list[ExchangeRecord], stored: dict[str, _Stored], users: dict, source: str) -> list[str]:
+    """One line per stored ranking made or changed by a person in the app that the import would replace."""
+    lines = []
+    for record in records:
+        entry = stored.get(record.id)
+        if entry is None or not entry.by_people:
+            continue
+        for username, ranks in _wanted(record, source):
+            annotator_id = users[username].id
+            if annotator_id not in entry.by_people or entry.rankings[annotator_id] == _submitted(record, ranks, entry):
+                continue
+            version, made_in = entry.by_people[annotator_id]
+            lines.append(
+                f"{record_label(record.number, record.id)}: annotator {username}: their ranking "
+                f"(version {version}, saved in the app via {made_in}) differs from the file's"
+            )
+    return lines
+
+
+def _submitted(record: ExchangeRecord, ranks: list, entry: _Stored) -> tuple | None:
+    """The stored form of ``ranks`` as a submitted ranking (None if it breaks the rules: reported later)."""
+    try:
+        tiers = validate_tiers(ranks_to_tiers(ranks), len(record.responses), project_rules(entry.prompt.project), submitted=True)
+    except RankingError:
+        return None
+    return (tiers, Ranking.Status.SUBMITTED, "")
 
 
 def _usernames(records: list[ExchangeRecord], source: str) -> set[str]:
@@ -323,9 +385,7 @@ def _save_rankings(record: ExchangeRecord, entry: _Stored, users: dict, source: 
     revision). A first ranking is appended to ``new`` for ``_rankings_create``, which writes the
     same rows in bulk.
     """
-    wanted = list(record.annotations.items())
-    if record.rankings is not None and source not in record.annotations:
-        wanted.insert(0, (source, record.rankings))
+    wanted = _wanted(record, source)
     n = len(record.responses)
     entry.prompt._response_count = n
     rules = project_rules(entry.prompt.project)

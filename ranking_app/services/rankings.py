@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import Prompt, Ranking, RankingRevision
@@ -30,6 +30,19 @@ def response_count(prompt: Prompt) -> int:
     if cached is None:
         cached = prompt.responses.count()
     return cached
+
+
+def _save_row(ranking: Ranking, expected_version: int | None) -> None:
+    """Save; a first ranking that another request created meanwhile (two tabs) is a conflict, not a crash."""
+    if ranking.pk is not None:
+        ranking.save()
+        return
+    try:
+        with transaction.atomic():
+            ranking.save()
+    except IntegrityError:
+        current = Ranking.objects.select_for_update().get(prompt=ranking.prompt, annotator=ranking.annotator)
+        raise RankingConflict(current, expected_version if expected_version is not None else 0) from None
 
 
 @transaction.atomic
@@ -91,7 +104,7 @@ def _new_version(ranking: Ranking, clean: Tiers, *, status: str, skip_reason: st
     ranking.version += 1
     if status == Ranking.Status.SUBMITTED:
         ranking.submitted_at = timezone.now()
-    ranking.save()
+    _save_row(ranking, expected_version)
     RankingRevision.objects.create(
         ranking=ranking,
         version=ranking.version,

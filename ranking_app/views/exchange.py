@@ -58,7 +58,8 @@ def project_import(request, slug: str):
         return _page(request, project, status=400, import_errors=["file: choose a JSON or JSONL file to upload"])
     try:
         records = to_exchange(read_exchange_file(upload), request.POST.get("import_format", "auto"), _import_options(request))
-        report = rankings_import(project=project, records=records, source=source, user=request.user)
+        report = rankings_import(project=project, records=records, source=source, user=request.user,
+                                 overwrite=request.POST.get("overwrite") == "on")
     except ExchangeError as error:
         return _page(request, project, status=400, import_errors=error.errors, upload_name=upload.name)
     messages.success(request, f"Imported {upload.name}: {report}")

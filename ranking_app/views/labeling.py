@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ..models import Project, Prompt, Ranking
 from ..rank_widget import build_rank_widget, tiers_from_post
 from ..ranking import RankingError, Tiers
+from ..safe_json import whole_number
 from ..selectors_labeling import (
     RankScreen,
     labeling_history,
@@ -76,14 +77,14 @@ def _prompt(slug: str, prompt_id: int) -> Prompt:
 
 def _version(request) -> int:
     raw = request.POST.get("version", "").strip()
-    if not raw.isdigit():
-        raise BadInput(f"version must be a whole number (got {raw!r}); reload the page")
-    return int(raw)
+    version = whole_number(raw, 2**31 - 1)
+    if version is None:
+        raise BadInput(f"version must be a whole number (got {raw[:40]!r}); reload the page")
+    return version
 
 
 def _elapsed(request) -> int:
-    raw = request.POST.get("elapsed_ms", "0").strip()
-    return min(int(raw), MAX_ELAPSED_MS) if raw.isdigit() else 0
+    return min(whole_number(request.POST.get("elapsed_ms", "0")) or 0, MAX_ELAPSED_MS)
 
 
 def _sentence(text: str) -> str:

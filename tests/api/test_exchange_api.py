@@ -24,7 +24,8 @@ def test_import_by_json_body_reports_counts_and_is_idempotent(admin_user, projec
     payload = {"records": [record("new-1"), record("new-2")], "source": "vendor"}
     first = client.post("/api/projects/demo/import/", payload, format="json")
     assert first.status_code == 200, first.json()
-    assert first.json() == {"created": 2, "updated": 0, "unchanged": 0, "rankings_saved": 2, "users_created": ["vendor"]}
+    assert first.json() == {"created": 2, "updated": 0, "unchanged": 0, "rankings_saved": 2, "users_created": ["vendor"],
+                            "overwritten": []}
     again = client.post("/api/projects/demo/import/", payload, format="json").json()
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
 

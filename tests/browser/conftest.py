@@ -38,7 +38,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    # bypass_csp: Playwright's wait_for_function evaluates its predicate with eval(), which the app's
+    # Content-Security-Policy forbids; tests/browser/test_csp.py checks the pages under the real policy.
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

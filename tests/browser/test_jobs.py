@@ -36,7 +36,7 @@ def stack(tmp_path_factory):
 
 @pytest.fixture
 def stack_page(browser, stack):
-    context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 1000})
+    context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 1000}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
     login(page, "boss")

@@ -141,12 +141,13 @@ def test_reimport_counts_updates_and_keeps_revisions(empty_project):
     assert Prompt.objects.get(external_id="b").metadata == {"v": 2}
 
 
-def test_reimport_overrides_a_draft_but_its_revision_survives(empty_project):
+def test_reimport_with_overwrite_overrides_a_draft_but_its_revision_survives(empty_project):
     rankings_import(project=empty_project, records=[record("a", rankings=None)])
     prompt = Prompt.objects.get()
     alice = make_user("alice", "labeler")
     ranking_save(prompt=prompt, annotator=alice, tiers=[[1], [0]], status="draft")
-    rankings_import(project=empty_project, records=[record("a", rankings=None, annotations=[{"annotator": "alice", "rankings": [0, 1, 2, 3]}])])
+    records = [record("a", rankings=None, annotations=[{"annotator": "alice", "rankings": [0, 1, 2, 3]}])]
+    rankings_import(project=empty_project, records=records, overwrite=True)  # refused without (test_no_silent_overwrite)
     ranking = Ranking.objects.get(annotator=alice)
     assert ranking.status == "submitted" and ranking.version == 2
     assert ranking.revisions.first().tiers == [[1], [0]]

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from ranking_app.api.common import StrictBooleanField
 from ranking_app.models import Project
 
 from ..models import TrainingJob
@@ -25,7 +26,7 @@ class JobLaunchInput(ProjectInput):
     preset = serializers.CharField(required=False, allow_blank=True, default="",
                                    help_text="cpu-smoke or gpu-qlora; its values fill what `config` leaves out.")
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    validated_only = serializers.BooleanField(required=False, default=True)
+    validated_only = StrictBooleanField(required=False, default=True)
     config = serializers.DictField(required=False, default=dict,
                                    help_text="RankedGRPOConfig hyperparameters (see the launch form for each).")
 

@@ -3,10 +3,10 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ranking_app.api.common import BoundedLimitOffsetPagination
 from ranking_app.models import Project
 from ranking_app.permissions import IsAdmin
 
@@ -37,7 +37,7 @@ class JobListApi(APIView):
         if slug and project is None:
             return Response({"project": [f"no project {slug!r}"]}, status=status.HTTP_400_BAD_REQUEST)
         jobs = job_list(project=project, status=request.query_params.get("status"))
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response([job_summary(job) for job in page])
 

@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from ranking_app.models import Project, Prompt
 from ranking_app.roles import reviewer_required
+from ranking_app.safe_json import whole_number
 from ranking_app.services.review import prompt_send_back
 
 from ..models import TrainingJob
@@ -152,7 +153,7 @@ def prompt_flag(request, slug: str, prompt_id: int):
 def evaluate(request, slug: str):
     project = get_object_or_404(Project, slug=slug)
     job_id = request.POST.get("job", "")
-    job = TrainingJob.objects.filter(pk=int(job_id)).first() if job_id.isdigit() else None
+    job = TrainingJob.objects.filter(pk=pk).first() if (pk := whole_number(job_id)) is not None else None
     if job is None:
         messages.error(request, f"job: no training job {job_id!r}")
     else:

@@ -1,4 +1,4 @@
-"""python manage.py import_rankings PATH --project SLUG [--create] [--source NAME] [--format F]"""
+"""python manage.py import_rankings PATH --project SLUG [--create] [--source NAME] [--format F] [--overwrite]"""
 
 from pathlib import Path
 
@@ -22,6 +22,12 @@ class Command(BaseCommand):
         parser.add_argument("--create", action="store_true", help="create the project if it does not exist")
         parser.add_argument(
             "--source", default="import", help="username the top-level `rankings` are stored under (default: import)"
+        )
+        parser.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="replace rankings people made or changed in the app when the file's differ (each is reported); "
+            "without it such records are refused",
         )
         parser.add_argument("--no-ties", action="store_true", help="with --create: the new project disallows ties")
         parser.add_argument(
@@ -56,6 +62,7 @@ class Command(BaseCommand):
                 target_annotators=options["target_annotators"],
                 format=options["format"],
                 options=_import_options(options),
+                overwrite=options["overwrite"],
             )
         except ExchangeError as error:
             lines = "\n".join(f"  {line}" for line in error.errors)
