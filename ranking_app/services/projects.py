@@ -18,6 +18,7 @@ def project_create(
     agreement_threshold: float = 0.6,
     allow_ties: bool = True,
     allow_partial: bool = True,
+    queue_order: str = Project.QueueOrder.DEFAULT,
     created_by=None,
 ) -> Project:
     """Create and return a project (named after its slug unless ``name`` is given).
@@ -33,6 +34,7 @@ def project_create(
         agreement_threshold=agreement_threshold,
         allow_ties=allow_ties,
         allow_partial=allow_partial,
+        queue_order=queue_order,
         created_by=created_by,
     )
     errors = _range_errors(target_annotators, agreement_threshold)

@@ -32,8 +32,9 @@ def response_count(prompt: Prompt) -> int:
     return cached
 
 
-def _save_row(ranking: Ranking, expected_version: int | None) -> None:
-    """Save; a first ranking that another request created meanwhile (two tabs) is a conflict, not a crash."""
+def _save_row(ranking: Ranking) -> None:
+    """Save; a first ranking that another request created meanwhile (two tabs) is a conflict with the
+    version the request expected (0: none yet), not a crash."""
     if ranking.pk is not None:
         ranking.save()
         return
@@ -42,7 +43,7 @@ def _save_row(ranking: Ranking, expected_version: int | None) -> None:
             ranking.save()
     except IntegrityError:
         current = Ranking.objects.select_for_update().get(prompt=ranking.prompt, annotator=ranking.annotator)
-        raise RankingConflict(current, expected_version if expected_version is not None else 0) from None
+        raise RankingConflict(current, 0) from None
 
 
 @transaction.atomic
@@ -104,7 +105,7 @@ def _new_version(ranking: Ranking, clean: Tiers, *, status: str, skip_reason: st
     ranking.version += 1
     if status == Ranking.Status.SUBMITTED:
         ranking.submitted_at = timezone.now()
-    _save_row(ranking, expected_version)
+    _save_row(ranking)
     RankingRevision.objects.create(
         ranking=ranking,
         version=ranking.version,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import json
+
+from defusedcsv import csv  # the csv module, with cells like =cmd() escaped (formula injection)
 
 from ranking_app.models import Project
 
