@@ -10,7 +10,8 @@ SYSTEM_FIELDS = ("output_dir", "data_path")
 
 FIELD_GROUPS = (
     ("Model", ("model_name_or_path", "quantization")),
-    ("Loss", ("loss", "weighting", "beta", "margin")),
+    ("Loss", ("loss", "weighting", "beta", "margin", "normalize", "ties", "tie_strength", "pair_targets",
+              "length_normalize")),
     ("LoRA adapter", ("lora_r", "lora_alpha", "lora_dropout", "lora_target_modules")),
     ("Optimisation", ("learning_rate", "num_train_epochs", "per_device_train_batch_size",
                       "gradient_accumulation_steps", "max_length", "max_prompt_length", "activation_checkpointing",

@@ -25,11 +25,25 @@ def make(**overrides) -> RankedGRPOConfig:
     ("lora_dropout", 1.0, "lora_dropout: must be in [0, 1)"),
     ("max_length", 100, "max_length: must be an integer > max_prompt_length"),
     ("per_device_train_batch_size", 0, "per_device_train_batch_size:"),
+    ("normalize", "batch", "normalize: must be one of group, pair"),
+    ("ties", "breslow", "ties: must be one of ignore, davidson"),
+    ("tie_strength", 0, "tie_strength: must be > 0"),
+    ("pair_targets", "majority", "pair_targets: must be one of consensus, annotators"),
 ])
 def test_invalid_values_raise_value_error_starting_with_the_field_name(field, value, rule):
     with pytest.raises(ValueError) as error:
         make(**{field: value})
     assert str(error.value).startswith(rule)
+
+
+@pytest.mark.parametrize("overrides, rule", [
+    ({"loss": "orpo", "ties": "davidson"}, "ties: davidson needs loss grpo"),
+    ({"ties": "davidson", "pair_targets": "annotators"}, "pair_targets: annotators needs loss grpo and ties ignore"),
+    ({"loss": "plackett-luce", "length_normalize": True}, "length_normalize: needs loss grpo"),
+])
+def test_loss_options_that_do_not_combine_are_rejected(overrides, rule):
+    with pytest.raises(ValueError, match=f"^{rule}"):
+        make(**overrides)
 
 
 def test_model_and_data_are_required():
@@ -54,6 +68,9 @@ def test_field_help_lists_user_hyperparameters_with_help_and_defaults():
         assert "default" in described[name]
     assert described["beta"]["default"] == 0.1
     assert described["loss"]["choices"] == ["grpo", "orpo", "plackett-luce"]
+    assert described["normalize"]["default"] == "group"
+    assert described["weighting"]["choices"][-1] == "lambda"
+    assert (described["length_normalize"]["type"], described["tie_strength"]["default"]) == ("bool", 1.0)
     json.dumps(described)
 
 

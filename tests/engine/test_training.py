@@ -23,9 +23,14 @@ def config(tmp_path, model_dir, data, **overrides) -> RankedGRPOConfig:
     return RankedGRPOConfig(**values)
 
 
-@pytest.mark.parametrize("loss", ["grpo", "orpo", "plackett-luce"])
-def test_one_step_changes_only_lora_parameters_and_loss_is_finite(tmp_path, tiny_model_dir, vowel_data, loss):
-    cfg = config(tmp_path, tiny_model_dir, vowel_data, loss=loss, max_steps=1, weighting="linear")
+@pytest.mark.parametrize("options", [
+    {"loss": "grpo", "weighting": "linear"}, {"loss": "orpo", "weighting": "linear"},
+    {"loss": "plackett-luce"}, {"loss": "grpo", "weighting": "lambda", "normalize": "pair"},
+    {"loss": "grpo", "ties": "davidson", "tie_strength": 0.5}, {"loss": "grpo", "pair_targets": "annotators"},
+    {"loss": "grpo", "length_normalize": True},
+], ids=lambda o: "-".join(f"{v}" for v in o.values()))
+def test_one_step_changes_only_lora_parameters_and_loss_is_finite(tmp_path, tiny_model_dir, vowel_data, options):
+    cfg = config(tmp_path, tiny_model_dir, vowel_data, max_steps=1, **options)
     tokenizer = load_tokenizer(tiny_model_dir)
     dataset = build_group_dataset(select_split(load_records(vowel_data), "train"), tokenizer, max_length=64,
                                   max_prompt_length=32)

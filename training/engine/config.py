@@ -9,11 +9,15 @@ from dataclasses import dataclass, field
 from transformers import TrainingArguments
 
 LOSSES = ("grpo", "orpo", "plackett-luce")
-WEIGHTINGS = ("none", "linear", "quadratic", "log")
+WEIGHTINGS = ("none", "linear", "quadratic", "log", "lambda")
+NORMALIZATIONS = ("group", "pair")
+TIES = ("ignore", "davidson")
+PAIR_TARGETS = ("consensus", "annotators")
 QUANTIZATIONS = ("none", "8bit", "4bit")
 
 USER_FIELDS = (
-    "model_name_or_path", "data_path", "output_dir", "loss", "weighting", "beta", "margin", "quantization",
+    "model_name_or_path", "data_path", "output_dir", "loss", "weighting", "beta", "margin", "normalize", "ties",
+    "tie_strength", "pair_targets", "length_normalize", "quantization",
     "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate", "num_train_epochs",
     "per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "max_prompt_length",
     "activation_checkpointing", "seed", "logging_steps", "save_steps",
@@ -31,9 +35,15 @@ class RankedGRPOConfig(TrainingArguments):
     data_path: exchange-format JSON/JSONL file, or a folder holding a saved datasets DatasetDict.
     loss: "grpo" (pairwise, reference-anchored), "orpo" (reference-free odds ratio + NLL) or
         "plackett-luce" (listwise).
-    weighting: pair weight by rank gap: "none" | "linear" | "quadratic" | "log" (log(1 + gap)).
+    weighting: pair weight by rank gap: "none" | "linear" | "quadratic" | "log" (log(1 + gap)), or
+        "lambda" (LiPO-lambda: gain difference times rank-discount difference under the current rewards).
     beta: scale of the log-ratio difference (grpo, plackett-luce) or weight of the odds-ratio term (orpo).
     margin: subtracted inside the sigmoid: -log sigmoid(beta * (s_i - s_j) - margin).
+    normalize: "group" (each prompt's weighted mean pair loss, averaged over prompts) or "pair" (batch-wide).
+    ties: "ignore" or "davidson" (Davidson model: tied pairs are trained towards equal rewards);
+        tie_strength is its nu.
+    pair_targets: "consensus" or "annotators" (soft pair targets from every annotator's ranking).
+    length_normalize: SimPO-style: rewards from the mean instead of the sum of token log-ratios.
     quantization: load the frozen base "none", "8bit" or "4bit" (nf4, double quant) via bitsandbytes.
     lora_r, lora_alpha, lora_dropout, lora_target_modules: the LoRA adapter (peft).
     max_length, max_prompt_length: token limits for prompt + response and for the prompt alone.
@@ -46,6 +56,11 @@ class RankedGRPOConfig(TrainingArguments):
     weighting: str = field(default="none", metadata={"help": "Weight of a pair by its rank gap: none (1), linear (gap), quadratic (gap^2), log (log(1 + gap)). Ignored by plackett-luce.", "choices": WEIGHTINGS})
     beta: float = field(default=0.1, metadata={"help": "Strength of the preference signal: scales the log-ratio difference (grpo, plackett-luce); for orpo, the weight of the odds-ratio term."})
     margin: float = field(default=0.0, metadata={"help": "Required reward gap: the pair loss is -log sigmoid(beta * (s_i - s_j) - margin). Ignored by plackett-luce."})
+    normalize: str = field(default="group", metadata={"help": "group: each prompt's weighted mean pair loss, averaged over the prompts of the batch (every prompt counts the same); pair: one weighted mean over every pair of the batch (prompts with more responses weigh more).", "choices": NORMALIZATIONS})
+    ties: str = field(default="ignore", metadata={"help": "ignore: tied responses give no pair; davidson: Davidson's tie model, tied pairs pull their rewards together (grpo only).", "choices": TIES})
+    tie_strength: float = field(default=1.0, metadata={"help": "Davidson's nu > 0: how likely ties are under the model (ties=davidson only)."})
+    pair_targets: str = field(default="consensus", metadata={"help": "consensus: learn the consensus ranking; annotators: soft pair targets, the share of annotators who put one response above the other (ties count half); for projects with several annotators per prompt (grpo only).", "choices": PAIR_TARGETS})
+    length_normalize: bool = field(default=False, metadata={"help": "SimPO-style: rewards from the mean instead of the sum of token log-ratios, so long responses gain no edge (grpo only)."})
     quantization: str = field(default="none", metadata={"help": "Load the frozen base model in none, 8bit or 4bit (nf4, double quantisation; QLoRA) through bitsandbytes.", "choices": QUANTIZATIONS})
     lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
     lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (scale = alpha / r)."})
@@ -81,6 +96,14 @@ class RankedGRPOConfig(TrainingArguments):
             ("data_path", bool(self.data_path), "required"),
             ("loss", self.loss in LOSSES, f"must be one of {', '.join(LOSSES)}"),
             ("weighting", self.weighting in WEIGHTINGS, f"must be one of {', '.join(WEIGHTINGS)}"),
+            ("normalize", self.normalize in NORMALIZATIONS, f"must be one of {', '.join(NORMALIZATIONS)}"),
+            ("ties", self.ties in TIES, f"must be one of {', '.join(TIES)}"),
+            ("tie_strength", _number(self.tie_strength) and self.tie_strength > 0, "must be > 0"),
+            ("pair_targets", self.pair_targets in PAIR_TARGETS, f"must be one of {', '.join(PAIR_TARGETS)}"),
+            ("ties", self.ties == "ignore" or self.loss == "grpo", "davidson needs loss grpo"),
+            ("pair_targets", self.pair_targets == "consensus" or (self.loss == "grpo" and self.ties == "ignore"),
+             "annotators needs loss grpo and ties ignore"),
+            ("length_normalize", not self.length_normalize or self.loss == "grpo", "needs loss grpo"),
             ("quantization", self.quantization in QUANTIZATIONS, f"must be one of {', '.join(QUANTIZATIONS)}"),
             ("beta", _number(self.beta) and self.beta > 0, "must be > 0"),
             ("margin", _number(self.margin) and self.margin >= 0, "must be >= 0"),

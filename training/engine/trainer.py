@@ -119,13 +119,12 @@ class RankedGRPOTrainer(Trainer):
         ranks, args = inputs["ranks"], self.args
         if args.loss == "orpo":
             loss = orpo_ranked_loss(policy, inputs["token_counts"], ranks, beta=args.beta, margin=args.margin,
-                                    weighting=args.weighting)
+                                    weighting=args.weighting, normalize=args.normalize)
             scores = log_odds(policy / inputs["token_counts"].clamp(min=1))
         else:
             ref = inputs["ref_logps"]
             if args.loss == "grpo":
-                loss = grpo_pairwise_loss(policy, ref, ranks, beta=args.beta, margin=args.margin,
-                                          weighting=args.weighting)
+                loss = grpo_pairwise_loss(policy, ref, ranks, **grpo_loss_options(args, inputs))
             else:
                 loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta)
             scores = args.beta * (policy - ref)
@@ -147,6 +146,16 @@ class RankedGRPOTrainer(Trainer):
             logs.update({name: sum(values) / len(values) for name, values in self._metrics.items()})
             self._metrics.clear()
         super().log(logs, start_time)
+
+
+def grpo_loss_options(args: RankedGRPOConfig, inputs: dict) -> dict:
+    """Keyword arguments of ``grpo_pairwise_loss`` for this config and batch."""
+    return {
+        "beta": args.beta, "margin": args.margin, "weighting": args.weighting, "normalize": args.normalize,
+        "ties": args.ties, "tie_strength": args.tie_strength,
+        "annotator_ranks": inputs["annotator_ranks"] if args.pair_targets == "annotators" else None,
+        "token_counts": inputs["token_counts"] if args.length_normalize else None,
+    }  # fmt: skip
 
 
 def _local_weights_stamp(name_or_path: str) -> str:
@@ -296,7 +305,7 @@ TRL's GRPOTrainer (Group Relative Policy Optimization, online RL).
 | | |
 | --- | --- |
 | base model | `{config.model_name_or_path}` |
-| loss | `{config.loss}` (weighting `{config.weighting}`, beta {config.beta}, margin {config.margin}) |
+| loss | `{config.loss}` (weighting `{config.weighting}`, beta {config.beta}, margin {config.margin}, normalize `{config.normalize}`, ties `{config.ties}`, pair targets `{config.pair_targets}`, length-normalised {config.length_normalize}) |
 | LoRA | r {config.lora_r}, alpha {config.lora_alpha}, dropout {config.lora_dropout}, targets `{config.lora_target_modules}` |
 | quantization | `{config.quantization}` |
 | optimisation | lr {config.learning_rate}, epochs {config.num_train_epochs}, {config.per_device_train_batch_size} prompts per device batch, seed {config.seed} |
