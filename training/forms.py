@@ -63,7 +63,8 @@ def launch_initial(*, project: Project | None = None, preset: str | None = None,
     initial: dict = {"validated_only": True}
     if project is not None:
         initial["project"] = project.slug
-    if clone is not None:
+    if clone is not None:  # fields added to the engine after the clone ran start at their defaults
+        initial.update({name: spec["default"] for name, spec in config_field_help().items() if spec["default"] is not None})
         initial.update(clone.config, project=clone.project.slug, name=f"copy of {clone.name or clone.pk}",
                        preset=clone.preset, validated_only=clone.export.filters.get("validated_only", True))
         return _form_values(initial)

@@ -19,6 +19,10 @@ FIELD_GROUPS = (
     ("Logging and checkpoints", ("logging_steps", "save_steps")),
 )  # fmt: skip
 
+# The engine's defaults of the loss options, written out so every preset fills every form field.
+LOSS_DEFAULTS = {"normalize": "group", "ties": "ignore", "tie_strength": 1.0, "pair_targets": "consensus",
+                 "length_normalize": False}
+
 
 def tiny_model_path() -> str:
     """Where `make run` builds the offline tiny Llama (python -m training.engine make-tiny-model)."""
@@ -31,7 +35,7 @@ def presets() -> dict[str, dict]:
             "label": "CPU smoke run (tiny local model, about a minute)",
             "config": {
                 "model_name_or_path": tiny_model_path(), "quantization": "none", "loss": "grpo",
-                "weighting": "none", "beta": 0.1, "margin": 0.0, "lora_r": 8, "lora_alpha": 16,
+                "weighting": "none", "beta": 0.1, "margin": 0.0, **LOSS_DEFAULTS, "lora_r": 8, "lora_alpha": 16,
                 "lora_dropout": 0.0, "lora_target_modules": "all-linear", "learning_rate": 0.005,
                 "num_train_epochs": 3.0, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1,
                 "max_length": 160, "max_prompt_length": 48, "activation_checkpointing": False, "seed": 42,
@@ -42,7 +46,7 @@ def presets() -> dict[str, dict]:
             "label": "GPU QLoRA (4-bit base, 1.5B instruct model from the Hugging Face hub)",
             "config": {
                 "model_name_or_path": "Qwen/Qwen2.5-1.5B-Instruct", "quantization": "4bit", "loss": "grpo",
-                "weighting": "log", "beta": 0.1, "margin": 0.0, "lora_r": 16, "lora_alpha": 32,
+                "weighting": "log", "beta": 0.1, "margin": 0.0, **LOSS_DEFAULTS, "lora_r": 16, "lora_alpha": 32,
                 "lora_dropout": 0.05, "lora_target_modules": "all-linear", "learning_rate": 0.0001,
                 "num_train_epochs": 2.0, "per_device_train_batch_size": 2, "gradient_accumulation_steps": 8,
                 "max_length": 1024, "max_prompt_length": 512, "activation_checkpointing": True, "seed": 42,

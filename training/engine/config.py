@@ -58,7 +58,7 @@ class RankedGRPOConfig(TrainingArguments):
     margin: float = field(default=0.0, metadata={"help": "Required reward gap: the pair loss is -log sigmoid(beta * (s_i - s_j) - margin). Ignored by plackett-luce."})
     normalize: str = field(default="group", metadata={"help": "group: each prompt's weighted mean pair loss, averaged over the prompts of the batch (every prompt counts the same); pair: one weighted mean over every pair of the batch (prompts with more responses weigh more).", "choices": NORMALIZATIONS})
     ties: str = field(default="ignore", metadata={"help": "ignore: tied responses give no pair; davidson: Davidson's tie model, tied pairs pull their rewards together (grpo only).", "choices": TIES})
-    tie_strength: float = field(default=1.0, metadata={"help": "Davidson's nu > 0: how likely ties are under the model (ties=davidson only)."})
+    tie_strength: float = field(default=1.0, metadata={"help": "Davidson's nu, a positive number: how likely ties are under the model (ties=davidson only)."})
     pair_targets: str = field(default="consensus", metadata={"help": "consensus: learn the consensus ranking; annotators: soft pair targets, the share of annotators who put one response above the other (ties count half); for projects with several annotators per prompt (grpo only).", "choices": PAIR_TARGETS})
     length_normalize: bool = field(default=False, metadata={"help": "SimPO-style: rewards from the mean instead of the sum of token log-ratios, so long responses gain no edge (grpo only)."})
     quantization: str = field(default="none", metadata={"help": "Load the frozen base model in none, 8bit or 4bit (nf4, double quantisation; QLoRA) through bitsandbytes.", "choices": QUANTIZATIONS})
