@@ -17,7 +17,7 @@ from ranking_app.roles import admin_required
 from .forms import JobLaunchForm, launch_initial
 from .models import TrainingJob
 from .selectors import (
-    evaluation_comparison,
+    evaluation_table,
     job_adapter_path,
     job_get,
     job_list,
@@ -75,11 +75,13 @@ def job_launch_view(request):
     return render(request, template, {"form": form})
 
 
-def _detail_context(job: TrainingJob) -> dict:
+def _detail_context(job: TrainingJob, scoring: str | None = None) -> dict:
+    evaluation = evaluation_table(job=job, scoring=scoring)
     return {
         "job": job,
         **job_timing(job),
-        "eval_rows": evaluation_comparison(job=job),
+        "evaluation": evaluation,
+        "eval_rows": evaluation["rows"],
         "log_tail": job_log_tail(job=job),
         "has_adapter": job_adapter_path(job) is not None,
     }
@@ -89,7 +91,7 @@ def _detail_context(job: TrainingJob) -> dict:
 @admin_required
 def job_detail_view(request, pk: int):
     job = _job_or_404(pk)
-    context = _detail_context(job)
+    context = _detail_context(job, scoring=request.GET.get("scoring"))
     if request.htmx:
         return render(request, "training/_job_live.html", context)
     return render(request, "training/job_detail.html", context)
