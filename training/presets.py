@@ -16,7 +16,7 @@ FIELD_GROUPS = (
     ("Optimisation", ("learning_rate", "num_train_epochs", "per_device_train_batch_size",
                       "gradient_accumulation_steps", "max_length", "max_prompt_length", "activation_checkpointing",
                       "seed")),
-    ("Logging and checkpoints", ("logging_steps", "save_steps")),
+    ("Logging and checkpoints", ("logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning")),
 )  # fmt: skip
 
 # The engine's defaults of the loss options, written out so every preset fills every form field.

@@ -52,8 +52,10 @@ def test_run_training_reports_progress_and_saves_adapter_tokenizer_config_card(t
     json.dumps(result)
     steps = [e for e in events if "step" in e]
     assert [e["step"] for e in steps] == [2, 4]
-    for key in ["step", "total_steps", "epoch", "loss", "reward_margin", "pair_accuracy", "learning_rate"]:
+    for key in ["step", "total_steps", "epoch", "loss", "reward_margin", "pair_accuracy", "learning_rate",
+                "reward_best", "reward_worst", "logp_best_policy", "logp_best_reference", "kl"]:
         assert steps[-1][key] is not None, key
+    assert steps[-1]["reward_best"] > steps[-1]["reward_worst"] or steps[-1]["pair_accuracy"] < 1
     assert {"reference", "train"} <= {e.get("phase") for e in events}
     assert result["global_step"] == 4 and result["history"] == steps
     adapter = tmp_path / "run" / "adapter"

@@ -20,7 +20,7 @@ USER_FIELDS = (
     "tie_strength", "pair_targets", "length_normalize", "quantization",
     "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate", "num_train_epochs",
     "per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "max_prompt_length",
-    "activation_checkpointing", "seed", "logging_steps", "save_steps",
+    "activation_checkpointing", "seed", "logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning",
 )  # fmt: skip
 
 
@@ -75,6 +75,9 @@ class RankedGRPOConfig(TrainingArguments):
     per_device_train_batch_size: int = field(default=4, metadata={"help": "Prompts (whole groups of responses) per batch and device."})
     logging_steps: float = field(default=10, metadata={"help": "Log (and report progress) every this many optimizer steps."})
     save_steps: float = field(default=200, metadata={"help": "Save a resumable checkpoint every this many optimizer steps."})
+    eval_steps: float | None = field(default=None, metadata={"help": "Estimate the KL divergence from the reference every this many optimizer steps (a fraction of the run if below 1; default: 4 times per run)."})
+    kl_samples: int = field(default=8, metadata={"help": "Completions of held-out prompts sampled from the policy for each KL estimate (0: no KL estimate)."})
+    kl_warning: float = field(default=10.0, metadata={"help": "The job page flags the run when a KL estimate (nats per completion) exceeds this."})
     activation_checkpointing: bool | None = field(default=None, metadata={"help": "Recompute activations during the backward pass to save memory (~20% slower); off unless set. Small models do not need it."})
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; default: on for a CUDA GPU that supports it, off (fp32) on CPU."})
     remove_unused_columns: bool = field(default=False, metadata={"help": "Kept False: the group collator needs every column."})
@@ -116,6 +119,9 @@ class RankedGRPOConfig(TrainingArguments):
             ("per_device_train_batch_size", _integer(self.per_device_train_batch_size) and self.per_device_train_batch_size >= 1, "must be an integer >= 1"),
             ("max_prompt_length", _integer(self.max_prompt_length) and self.max_prompt_length >= 1, "must be an integer >= 1"),
             ("max_length", _integer(self.max_length) and _integer(self.max_prompt_length) and self.max_length > self.max_prompt_length, "must be an integer > max_prompt_length"),
+            ("kl_samples", _integer(self.kl_samples) and self.kl_samples >= 0, "must be an integer >= 0"),
+            ("eval_steps", self.eval_steps is None or (_number(self.eval_steps) and self.eval_steps > 0), "must be > 0"),
+            ("kl_warning", _number(self.kl_warning) and self.kl_warning > 0, "must be > 0"),
             ("ref_batch_size", self.ref_batch_size is None or (_integer(self.ref_batch_size) and self.ref_batch_size >= 1), "must be an integer >= 1"),
         ]  # fmt: skip
         for name, ok, rule in checks:

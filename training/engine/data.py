@@ -180,6 +180,11 @@ def _token_ids(tokenizer, prompt: str, response: str | None) -> list[int]:
     return list(tokenizer(text=text)["input_ids"])
 
 
+def prompt_token_ids(tokenizer, prompt: str, max_prompt_length: int) -> list[int]:
+    """The prompt's tokens as a generation starts from them (chat template's generation prompt), left-cut."""
+    return _token_ids(tokenizer, prompt, None)[-max_prompt_length:]
+
+
 def tokenize_group(record: dict, tokenizer, *, max_length: int, max_prompt_length: int) -> dict:
     """Tokenise the prompt and each response once (TRL's rules, see docs/training.md).
 

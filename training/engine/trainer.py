@@ -26,8 +26,10 @@ from .data import (
     build_group_dataset,
     dataset_sha256,
     load_records,
+    prompt_token_ids,
     select_split,
 )
+from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
 from .losses import grpo_pairwise_loss, log_odds, orpo_ranked_loss, pairwise_stats, plackett_luce_loss, valid_pair_mask
 from .modeling import add_lora_adapter, load_base_model, load_tokenizer, response_logps
 
@@ -129,6 +131,8 @@ class RankedGRPOTrainer(Trainer):
                 loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta)
             scores = args.beta * (policy - ref)
         self._record_pair_metrics(scores.detach(), ranks)
+        if args.loss != "orpo":
+            self._record_drift(policy.detach(), inputs["ref_logps"], ranks, inputs["token_counts"])
         return (loss, {"policy_logps": policy}) if return_outputs else loss
 
     def _record_pair_metrics(self, scores: torch.Tensor, ranks: torch.Tensor) -> None:
@@ -140,6 +144,11 @@ class RankedGRPOTrainer(Trainer):
         self._metrics["reward_margin"].append(totals[0].item() / pairs)
         self._metrics["pair_accuracy"].append(totals[1].item() / pairs)
         self._metrics["pairs_per_step"].append(totals[2].item())
+
+    def _record_drift(self, policy, ref, ranks, token_counts) -> None:
+        totals = self.accelerator.reduce(drift_totals(policy, ref, ranks, token_counts, self.args.beta), reduction="sum")
+        for name, value in drift_means(totals).items():
+            self._metrics[name].append(value)
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if "loss" in logs and self._metrics:
@@ -189,6 +198,7 @@ class JobCallback(TrainerCallback):
             "pair_accuracy": logs.get("pair_accuracy"),
             "learning_rate": logs.get("learning_rate"),
             "grad_norm": logs.get("grad_norm"),
+            **{name: logs.get(name) for name in DRIFT_KEYS},
         }
         self.history.append(event)
         if self.progress is not None and state.is_world_process_zero:
@@ -237,6 +247,10 @@ def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None) -> 
     trainer = RankedGRPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
                                 callbacks=[callback])
     callback.accelerator = trainer.accelerator
+    held_out = select_split(records, "test") or select_split(records, "train")
+    prompts = [prompt_token_ids(tokenizer, r["prompt"], config.max_prompt_length) for r in held_out[: config.kl_samples]]
+    trainer.add_callback(KLCallback(prompts, config.kl_samples, config.eval_steps, config.seed,
+                                    tokenizer.pad_token_id, trainer._metrics))
     return trainer, callback
 
 
