@@ -71,20 +71,27 @@ def job_timing(job: TrainingJob, *, now=None) -> dict:
     return {"duration": duration, "eta": eta}
 
 
+SERIES = ("loss", "pair_accuracy", "reward_margin", "learning_rate", "reward_best", "reward_worst",
+          "logp_best_policy", "logp_best_reference", "kl")
+DEFAULT_KL_WARNING = 10.0  # RankedGRPOConfig.kl_warning's default, for jobs launched before it existed
+
+
 def job_metric_series(*, job: TrainingJob) -> dict:
-    """Per logging step: the columns the charts plot."""
-    rows = list(
-        JobMetric.objects.filter(job=job).order_by("step").values_list(
-            "step", "loss", "pair_accuracy", "reward_margin", "learning_rate"
-        )
-    )
-    return {
-        "steps": [r[0] for r in rows],
-        "loss": [r[1] for r in rows],
-        "pair_accuracy": [r[2] for r in rows],
-        "reward_margin": [r[3] for r in rows],
-        "learning_rate": [r[4] for r in rows],
-    }
+    """Per logging step: the columns the charts plot, and the KL threshold the job flags."""
+    rows = list(JobMetric.objects.filter(job=job).order_by("step").values_list("step", *SERIES))
+    series = {"steps": [r[0] for r in rows]}
+    series.update({name: [r[index] for r in rows] for index, name in enumerate(SERIES, start=1)})
+    return {**series, **job_kl_alert(job=job, kl=series["kl"])}
+
+
+def job_kl_alert(*, job: TrainingJob, kl: list | None = None) -> dict:
+    """``kl_warning`` (the job's threshold), ``kl_max`` (largest estimate so far) and ``kl_exceeded``."""
+    if kl is None:
+        kl = list(JobMetric.objects.filter(job=job, kl__isnull=False).values_list("kl", flat=True))
+    values = [v for v in kl if v is not None]
+    threshold = (job.config or {}).get("kl_warning") or DEFAULT_KL_WARNING
+    peak = max(values) if values else None
+    return {"kl_warning": threshold, "kl_max": peak, "kl_exceeded": peak is not None and peak > threshold}
 
 
 def job_evaluations(*, job: TrainingJob) -> dict[str, EvaluationResult]:

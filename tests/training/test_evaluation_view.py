@@ -64,3 +64,23 @@ def test_job_page_shows_the_scoring_its_explanation_and_the_extra_columns(client
     assert 'data-stratum="unanimous"' in html
     other = client.get(url + "?scoring=sum_logp").content.decode()
     assert 'data-scoring="sum_logp"' in other and "not significant" in other
+
+
+def test_drift_series_and_the_kl_warning_reach_the_page(client, trainer_admin, ranked):
+    from training.models import JobMetric
+
+    job = job_launch(project=ranked, config={"model_name_or_path": "fake/tiny", "kl_warning": 1.5},
+                     created_by=trainer_admin, validated_only=False)
+    JobMetric.objects.bulk_create([
+        JobMetric(job=job, step=step, loss=0.5, reward_best=0.1 * step, reward_worst=-0.1 * step,
+                  logp_best_policy=-2.0 - step, logp_best_reference=-2.0, kl=kl)
+        for step, kl in ((1, None), (2, 0.4), (3, None), (4, 2.5))
+    ])  # fmt: skip
+    client.force_login(trainer_admin)
+    series = client.get(reverse("training:job_metrics", args=[job.pk])).json()
+    assert series["kl"] == [None, 0.4, None, 2.5] and series["logp_best_policy"][-1] == -6.0
+    assert (series["kl_warning"], series["kl_max"], series["kl_exceeded"]) == (1.5, 2.5, True)
+    html = client.get(reverse("training:job_detail", args=[job.pk])).content.decode()
+    assert 'id="kl-alert"' in html and 'id="chart-kl"' in html
+    JobMetric.objects.filter(job=job, step=4).update(kl=1.0)
+    assert 'id="kl-alert"' not in client.get(reverse("training:job_detail", args=[job.pk])).content.decode()
