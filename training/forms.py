@@ -46,6 +46,11 @@ class JobLaunchForm(forms.Form):
         if self.errors:
             return cleaned
         values = {name: cleaned[name] for name in self.help if cleaned.get(name) is not None}
+        project = cleaned.get("project")
+        if values.get("pair_targets") == "annotators" and project is not None and project.target_annotators < 2:
+            self.add_error("pair_targets", "annotators: this project collects one ranking per prompt; "
+                                           "soft targets need several annotators per prompt")
+            return cleaned
         try:
             self.config = config_build(values=values)
         except JobConfigError as exc:

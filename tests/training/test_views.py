@@ -96,3 +96,12 @@ def _form_data(project, **overrides) -> dict:
     data = {k: v for k, v in launch_initial(project=project).items() if v is not None}
     data.update(FAKE, project=project.slug, validated_only="", **overrides)
     return data
+
+
+def test_annotator_soft_targets_need_a_project_with_several_annotators(admin_client, ranked):
+    response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, pair_targets="annotators"))
+    assert response.status_code == 200 and "soft targets need several annotators" in response.content.decode()
+    ranked.target_annotators = 3
+    ranked.save()
+    response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, pair_targets="annotators"))
+    assert response.status_code == 302 and TrainingJob.objects.get().config["pair_targets"] == "annotators"
