@@ -18,7 +18,7 @@ QUANTIZATIONS = ("none", "8bit", "4bit")
 USER_FIELDS = (
     "model_name_or_path", "data_path", "output_dir", "loss", "weighting", "beta", "margin", "normalize", "ties",
     "tie_strength", "pair_targets", "length_normalize", "quantization",
-    "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate", "num_train_epochs",
+    "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate", "warmup_steps", "num_train_epochs",
     "per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "max_prompt_length",
     "activation_checkpointing", "seed", "logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning",
 )  # fmt: skip
