@@ -125,6 +125,8 @@ def evaluation_table(*, job: TrainingJob, scoring: str | None = None) -> dict:
         "rows": [_metric_row(key, side, reference, change.get(key)) for key in METRIC_LABELS],
         "strata": [_stratum_row(key, side) for key in STRATUM_LABELS],
         "robustness": _legacy_rows(base, tuned, EVAL_ROWS[-1:]),
+        "length": {"base": side["base"].get("length_spearman"), "tuned": side["tuned"].get("length_spearman"),
+                   "human": reference.get("human_length_spearman")},
     }  # fmt: skip
 
 

@@ -49,6 +49,7 @@ def test_table_defaults_to_the_implicit_reward_with_chance_baselines_and_signifi
     assert rows["ndcg"]["tuned_low"] <= rows["ndcg"]["tuned"] <= rows["ndcg"]["tuned_high"]
     same = evaluation_table(job=evaluated_job, scoring="mean_logp")
     assert not any(row["significant"] for row in same["rows"]) and same["rows"][0]["change"] == 0
+    assert table["length"]["tuned"] == pytest.approx(table["length"]["human"]) and table["length"]["human"] > 0.5
     strata = {row["key"]: row for row in table["strata"]}
     assert strata["unanimous"]["human_ceiling"] == 1.0 and strata["contested"]["n_pairs"] == 0
 
