@@ -107,6 +107,7 @@ benchmarks: install-test
 	$(PY) -m benchmarks.bench_exchange --write
 	$(PY) -m benchmarks.bench_training_jobs
 	$(PY) -m benchmarks.bench_engine
+	$(PY) -m benchmarks.bench_losses
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR)

@@ -45,6 +45,11 @@ class JobLaunchForm(forms.Form):
         """The engine's rules on every hyperparameter at once; a field whose input did not parse keeps its own error."""
         cleaned = super().clean()
         values = {name: cleaned[name] for name in self.help if cleaned.get(name) is not None}
+        project = cleaned.get("project")
+        if values.get("pair_targets") == "annotators" and project is not None and project.target_annotators < 2:
+            self.add_error("pair_targets", "annotators: this project collects one ranking per prompt; "
+                                           "soft targets need several annotators per prompt")
+            return cleaned
         try:
             config = config_build(values=values)
         except JobConfigError as exc:
@@ -66,7 +71,8 @@ def launch_initial(*, project: Project | None = None, preset: str | None = None,
     initial: dict = {"validated_only": True}
     if project is not None:
         initial["project"] = project.slug
-    if clone is not None:
+    if clone is not None:  # fields added to the engine after the clone ran start at their defaults
+        initial.update({name: spec["default"] for name, spec in config_field_help().items() if spec["default"] is not None})
         initial.update(clone.config, project=clone.project.slug, name=f"copy of {clone.name or clone.pk}",
                        preset=clone.preset, validated_only=clone.export.filters.get("validated_only", True))
         return _form_values(initial)

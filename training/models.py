@@ -115,6 +115,12 @@ class JobMetric(models.Model):
     pair_accuracy = models.FloatField(null=True)
     learning_rate = models.FloatField(null=True)
     grad_norm = models.FloatField(null=True)
+    # drift from the reference (training/engine/drift.py)
+    reward_best = models.FloatField(null=True)
+    reward_worst = models.FloatField(null=True)
+    logp_best_policy = models.FloatField(null=True)
+    logp_best_reference = models.FloatField(null=True)
+    kl = models.FloatField(null=True)
     recorded_at = models.DateTimeField(auto_now=True)
 
     class Meta:

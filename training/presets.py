@@ -10,13 +10,18 @@ SYSTEM_FIELDS = ("output_dir", "data_path")
 
 FIELD_GROUPS = (
     ("Model", ("model_name_or_path", "quantization")),
-    ("Loss", ("loss", "weighting", "beta", "margin")),
+    ("Loss", ("loss", "weighting", "beta", "margin", "normalize", "ties", "tie_strength", "pair_targets",
+              "length_normalize")),
     ("LoRA adapter", ("lora_r", "lora_alpha", "lora_dropout", "lora_target_modules")),
-    ("Optimisation", ("learning_rate", "num_train_epochs", "per_device_train_batch_size",
+    ("Optimisation", ("learning_rate", "warmup_steps", "num_train_epochs", "per_device_train_batch_size",
                       "gradient_accumulation_steps", "max_length", "max_prompt_length", "activation_checkpointing",
                       "seed")),
-    ("Logging and checkpoints", ("logging_steps", "save_steps")),
+    ("Logging and checkpoints", ("logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning")),
 )  # fmt: skip
+
+# The engine's defaults of the loss options, written out so every preset fills every form field.
+LOSS_DEFAULTS = {"normalize": "group", "ties": "ignore", "tie_strength": 1.0, "pair_targets": "consensus",
+                 "length_normalize": False}
 
 
 def tiny_model_path() -> str:
@@ -30,9 +35,9 @@ def presets() -> dict[str, dict]:
             "label": "CPU smoke run (tiny local model, about a minute)",
             "config": {
                 "model_name_or_path": tiny_model_path(), "quantization": "none", "loss": "grpo",
-                "weighting": "none", "beta": 0.1, "margin": 0.0, "lora_r": 8, "lora_alpha": 16,
-                "lora_dropout": 0.0, "lora_target_modules": "all-linear", "learning_rate": 0.005,
-                "num_train_epochs": 3.0, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1,
+                "weighting": "none", "beta": 0.1, "margin": 0.0, **LOSS_DEFAULTS, "lora_r": 8, "lora_alpha": 16,
+                "lora_dropout": 0.0, "lora_target_modules": "all-linear", "learning_rate": 0.003,
+                "warmup_steps": 0.1, "num_train_epochs": 3.0, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1,
                 "max_length": 160, "max_prompt_length": 48, "activation_checkpointing": False, "seed": 42,
                 "logging_steps": 1, "save_steps": 10,
             },
@@ -41,9 +46,9 @@ def presets() -> dict[str, dict]:
             "label": "GPU QLoRA (4-bit base, 1.5B instruct model from the Hugging Face hub)",
             "config": {
                 "model_name_or_path": "Qwen/Qwen2.5-1.5B-Instruct", "quantization": "4bit", "loss": "grpo",
-                "weighting": "log", "beta": 0.1, "margin": 0.0, "lora_r": 16, "lora_alpha": 32,
+                "weighting": "log", "beta": 0.1, "margin": 0.0, **LOSS_DEFAULTS, "lora_r": 16, "lora_alpha": 32,
                 "lora_dropout": 0.05, "lora_target_modules": "all-linear", "learning_rate": 0.0001,
-                "num_train_epochs": 2.0, "per_device_train_batch_size": 2, "gradient_accumulation_steps": 8,
+                "warmup_steps": 0.0, "num_train_epochs": 2.0, "per_device_train_batch_size": 2, "gradient_accumulation_steps": 8,
                 "max_length": 1024, "max_prompt_length": 512, "activation_checkpointing": True, "seed": 42,
                 "logging_steps": 5, "save_steps": 100,
             },

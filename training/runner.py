@@ -39,7 +39,8 @@ PHASES = {  # engine progress phase -> what the job page says
     "save": "saving adapter",
     "done": "training finished",
 }
-METRIC_FIELDS = ("epoch", "loss", "reward_margin", "pair_accuracy", "learning_rate", "grad_norm")
+METRIC_FIELDS = ("epoch", "loss", "reward_margin", "pair_accuracy", "learning_rate", "grad_norm",
+                 "reward_best", "reward_worst", "logp_best_policy", "logp_best_reference", "kl")
 
 
 class OwnershipLost(Exception):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from .models import EvaluationResult, JobMetric, TrainingJob
 from .services.jobs import job_work_dir, jobs_mark_interrupted
 
-# rows of the before/after table: (key, label, where in the metrics dict)
+# rows of the before/after table of evaluations stored before scorings existed: (key, label, path)
 EVAL_ROWS = (
     ("accuracy", "Top-1 accuracy", ("accuracy",)),
     ("ndcg", "nDCG", ("ndcg",)),
@@ -20,10 +20,24 @@ EVAL_ROWS = (
     ("kendall_tau", "Kendall tau-b", ("kendall_tau",)),
     ("pairwise_accuracy", "Pairwise accuracy", ("pairwise_accuracy",)),
     ("adjacent_pair_accuracy", "Robustness: adjacent-tier pair accuracy", ("robustness", "adjacent_pair_accuracy")),
-    ("order_consistency", "Robustness: same order when responses are shuffled", ("robustness", "order_consistency")),
     ("whitespace_consistency", "Robustness: same order after whitespace edits",
      ("robustness", "whitespace_consistency")),
 )  # fmt: skip
+METRIC_LABELS = {
+    "accuracy": "Top-1 accuracy", "ndcg": "nDCG", "mrr": "MRR", "kendall_tau": "Kendall tau-b",
+    "pairwise_accuracy": "Pairwise accuracy", "adjacent_pair_accuracy": "Adjacent-tier pair accuracy",
+}  # fmt: skip
+# scorings in order of preference, each with the one line the page explains it by
+SCORINGS = {
+    "implicit_reward": "Responses ranked by the implicit reward beta * (log pi - log pi_ref) summed over their tokens: "
+                       "the quantity training optimises. The base model is its own reference, so its column is chance.",
+    "mean_logp": "Responses ranked by their mean token log-probability under each model (not what training optimises).",
+    "sum_logp": "Responses ranked by their summed token log-probability under each model (favours short responses).",
+}  # fmt: skip
+STRATUM_LABELS = {
+    "unanimous": "Pairs every annotator ordered alike", "contested": "Pairs annotators disagreed on",
+    "adjacent_tier": "Adjacent-tier pairs", "distant_tier": "Distant-tier pairs (2+ tiers apart)",
+}  # fmt: skip
 
 
 def job_list(*, project=None, status: str | None = None) -> QuerySet[TrainingJob]:
@@ -55,20 +69,27 @@ def job_timing(job: TrainingJob, *, now=None) -> dict:
     return {"duration": duration, "eta": eta}
 
 
+SERIES = ("loss", "pair_accuracy", "reward_margin", "learning_rate", "reward_best", "reward_worst",
+          "logp_best_policy", "logp_best_reference", "kl")
+DEFAULT_KL_WARNING = 10.0  # RankedGRPOConfig.kl_warning's default, for jobs launched before it existed
+
+
 def job_metric_series(*, job: TrainingJob) -> dict:
-    """Per logging step: the columns the charts plot."""
-    rows = list(
-        JobMetric.objects.filter(job=job).order_by("step").values_list(
-            "step", "loss", "pair_accuracy", "reward_margin", "learning_rate"
-        )
-    )
-    return {
-        "steps": [r[0] for r in rows],
-        "loss": [r[1] for r in rows],
-        "pair_accuracy": [r[2] for r in rows],
-        "reward_margin": [r[3] for r in rows],
-        "learning_rate": [r[4] for r in rows],
-    }
+    """Per logging step: the columns the charts plot, and the KL threshold the job flags."""
+    rows = list(JobMetric.objects.filter(job=job).order_by("step").values_list("step", *SERIES))
+    series = {"steps": [r[0] for r in rows]}
+    series.update({name: [r[index] for r in rows] for index, name in enumerate(SERIES, start=1)})
+    return {**series, **job_kl_alert(job=job, kl=series["kl"])}
+
+
+def job_kl_alert(*, job: TrainingJob, kl: list | None = None) -> dict:
+    """``kl_warning`` (the job's threshold), ``kl_max`` (largest estimate so far) and ``kl_exceeded``."""
+    if kl is None:
+        kl = list(JobMetric.objects.filter(job=job, kl__isnull=False).values_list("kl", flat=True))
+    values = [v for v in kl if v is not None]
+    threshold = (job.config or {}).get("kl_warning") or DEFAULT_KL_WARNING
+    peak = max(values) if values else None
+    return {"kl_warning": threshold, "kl_max": peak, "kl_exceeded": peak is not None and peak > threshold}
 
 
 def job_evaluations(*, job: TrainingJob) -> dict[str, EvaluationResult]:
@@ -76,12 +97,63 @@ def job_evaluations(*, job: TrainingJob) -> dict[str, EvaluationResult]:
     return {e.model: e for e in EvaluationResult.objects.filter(job=job, export=job.export, split="test")}
 
 
-def evaluation_comparison(*, job: TrainingJob) -> list[dict]:
-    """Rows of the before/after table: base, tuned, change (None where a side is missing)."""
+def evaluation_comparison(*, job: TrainingJob, scoring: str | None = None) -> list[dict]:
+    """Rows of the before/after table (see ``evaluation_table``)."""
+    return evaluation_table(job=job, scoring=scoring)["rows"]
+
+
+def evaluation_table(*, job: TrainingJob, scoring: str | None = None) -> dict:
+    """The job page's evaluation: for one scoring (default: the trained quantity where it exists) each
+    metric's base and tuned value with intervals, chance, length baselines, the paired change and
+    its significance; robustness strata and whitespace robustness. Older stored evaluations (no
+    scorings) give the plain before/after rows."""
     evaluations = job_evaluations(job=job)
     base, tuned = evaluations.get("base"), evaluations.get("tuned")
+    stored = [e.metrics for e in (tuned, base) if e is not None and isinstance(e.metrics.get("scorings"), dict)]
+    if not stored:
+        return {"rows": _legacy_rows(base, tuned), "scoring": None}
+    available = [name for name in SCORINGS if any(name in m["scorings"] for m in stored)]
+    scoring = scoring if scoring in available else available[0]
+    side = {name: (e.metrics.get("scorings", {}).get(scoring, {}) if e else {}) for name, e in (("base", base),
+                                                                                                ("tuned", tuned))}
+    reference = stored[0]
+    change = (tuned.metrics.get("change") or {}).get(scoring, {}) if tuned else {}
+    return {
+        "scoring": scoring, "scorings": available, "explanation": SCORINGS[scoring],
+        "rows": [_metric_row(key, side, reference, change.get(key)) for key in METRIC_LABELS],
+        "strata": [_stratum_row(key, side) for key in STRATUM_LABELS],
+        "robustness": _legacy_rows(base, tuned, EVAL_ROWS[-1:]),
+        "length": {"base": side["base"].get("length_spearman"), "tuned": side["tuned"].get("length_spearman"),
+                   "human": reference.get("human_length_spearman")},
+    }  # fmt: skip
+
+
+def _metric_row(key: str, side: dict, reference: dict, change: dict | None) -> dict:
+    figures = {name: (scoring.get("metrics") or {}).get(key) or {} for name, scoring in side.items()}
+    baselines = reference.get("baselines") or {}
+    return {
+        "key": key, "label": METRIC_LABELS[key], "base": figures["base"].get("value"),
+        "base_low": figures["base"].get("low"), "base_high": figures["base"].get("high"),
+        "tuned": figures["tuned"].get("value"), "tuned_low": figures["tuned"].get("low"),
+        "tuned_high": figures["tuned"].get("high"), "chance": (reference.get("chance") or {}).get(key),
+        "longer": ((baselines.get("longer") or {}).get(key) or {}).get("value"),
+        "shorter": ((baselines.get("shorter") or {}).get(key) or {}).get("value"),
+        "change": (change or {}).get("delta"), "change_low": (change or {}).get("low"),
+        "change_high": (change or {}).get("high"), "significant": bool((change or {}).get("significant")),
+    }  # fmt: skip
+
+
+def _stratum_row(key: str, side: dict) -> dict:
+    strata = {name: (scoring.get("strata") or {}).get(key) or {} for name, scoring in side.items()}
+    either = strata["tuned"] or strata["base"]
+    return {"key": key, "label": STRATUM_LABELS[key], "n_pairs": either.get("n_pairs", 0),
+            "base": strata["base"].get("accuracy"), "tuned": strata["tuned"].get("accuracy"),
+            "human_ceiling": either.get("human_ceiling")}
+
+
+def _legacy_rows(base, tuned, table=EVAL_ROWS) -> list[dict]:
     rows = []
-    for key, label, path in EVAL_ROWS:
+    for key, label, path in table:
         before = _dig(base.metrics, path) if base else None
         after = _dig(tuned.metrics, path) if tuned else None
         if before is None and after is None:

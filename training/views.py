@@ -15,8 +15,9 @@ from ranking_app.safe_json import whole_number
 from .forms import JobLaunchForm, launch_initial
 from .models import TrainingJob
 from .selectors import (
-    evaluation_comparison,
+    evaluation_table,
     job_get,
+    job_kl_alert,
     job_list,
     job_log_tail,
     job_metric_series,
@@ -76,11 +77,14 @@ def job_launch_view(request):
     return render(request, template, {"form": form})
 
 
-def _detail_context(job: TrainingJob) -> dict:
+def _detail_context(job: TrainingJob, scoring: str | None = None) -> dict:
+    evaluation = evaluation_table(job=job, scoring=scoring)
     return {
         "job": job,
         **job_timing(job),
-        "eval_rows": evaluation_comparison(job=job),
+        "evaluation": evaluation,
+        "kl_alert": job_kl_alert(job=job),
+        "eval_rows": evaluation["rows"],
         "log_tail": job_log_tail(job=job),
         "has_adapter": adapter_path(job) is not None,
         "has_merged": job_merged_archive(job) is not None,
@@ -92,7 +96,7 @@ def _detail_context(job: TrainingJob) -> dict:
 @admin_required
 def job_detail_view(request, pk: int):
     job = _job_or_404(pk)
-    context = _detail_context(job)
+    context = _detail_context(job, scoring=request.GET.get("scoring"))
     if request.htmx:
         return render(request, "training/_job_live.html", context)
     return render(request, "training/job_detail.html", context)

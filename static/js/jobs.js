@@ -1,4 +1,5 @@
-// Job page charts: loss, pair accuracy and reward margin per logging step (vendored Chart.js).
+// Job page charts: loss, pair accuracy, reward margin and drift from the reference per logging step
+// (vendored Chart.js).
 // Polls the job's metrics.json while the job is queued or running; the rest of the page is htmx.
 (function () {
   "use strict";
@@ -35,6 +36,38 @@
       y1: { position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "reward margin" } } } },
   });
 
+  function lineChart(id, datasets, yTitle) {
+    const canvas = document.getElementById(id);
+    if (!canvas) return null;
+    return new Chart(canvas, {
+      type: "line",
+      data: { datasets: datasets.map(([label, color, dash]) => (
+        { label, data: [], borderColor: color, pointRadius: 0, borderWidth: 2, borderDash: dash || [] })) },
+      options: { ...common, scales: { ...common.scales, y: { title: { display: true, text: yTitle } } } },
+    });
+  }
+  // drift from the reference: [chart, [[series key, dataset index], ...]]
+  const driftCharts = [
+    [lineChart("chart-rewards", [["reward, best tier", "#2b8a3e"], ["reward, worst tier", "#c92a2a"]], "implicit reward"),
+     [["reward_best", 0], ["reward_worst", 1]]],
+    [lineChart("chart-logps", [["policy, best tier", "#3b5bdb"], ["reference, best tier", "#868e96", [6, 4]]],
+               "mean token log-prob"),
+     [["logp_best_policy", 0], ["logp_best_reference", 1]]],
+    [lineChart("chart-kl", [["KL estimate", "#862e9c"], ["warning threshold", "#e03131", [6, 4]]], "KL (nats)"),
+     [["kl", 0]]],
+  ].filter(([chart]) => chart);
+
+  function drawDrift(data) {
+    driftCharts.forEach(([chart, series]) => {
+      series.forEach(([key, index]) => { chart.data.datasets[index].data = points(data.steps, data[key] || []); });
+      if (chart.canvas.id === "chart-kl" && data.steps.length) {
+        const last = data.steps[data.steps.length - 1];
+        chart.data.datasets[1].data = [{ x: data.steps[0], y: data.kl_warning }, { x: last, y: data.kl_warning }];
+      }
+      chart.update();
+    });
+  }
+
   function points(steps, values) {
     const out = [];
     steps.forEach((step, i) => { if (values[i] !== null && values[i] !== undefined) out.push({ x: step, y: values[i] }); });
@@ -60,6 +93,7 @@
     accChart.data.datasets[1].data = points(data.steps, data.reward_margin);
     lossChart.update();
     accChart.update();
+    drawDrift(data);
     if (empty) empty.hidden = data.steps.length > 0;
     box.dataset.points = String(data.steps.length);
   }

@@ -82,10 +82,15 @@ def test_launch_from_the_form_then_watch_progress_and_evaluation(stack_page):
     page.wait_for_function("Number(document.querySelector('#job-charts').dataset.points || 0) > 0", timeout=30_000)
     table = page.locator("#eval-table")
     table.wait_for(timeout=30_000)
+    assert table.get_attribute("data-scoring") == "implicit_reward"  # the trained quantity by default
     accuracy = table.locator('tr[data-metric="accuracy"] td')
-    assert re.fullmatch(r"[01]\.\d{3}", accuracy.nth(0).inner_text())  # base
-    assert re.fullmatch(r"[01]\.\d{3}", accuracy.nth(1).inner_text())  # tuned
-    assert re.fullmatch(r"[+-]\d\.\d{3}", accuracy.nth(2).inner_text())  # change
+    figure = r"[01]\.\d{3}( \[[01]\.\d{3}, [01]\.\d{3}\])?"
+    assert re.fullmatch(r"[01]\.\d{3}", accuracy.nth(0).inner_text())  # chance
+    assert re.fullmatch(figure, accuracy.nth(3).inner_text())  # base, with its interval
+    assert re.fullmatch(figure, accuracy.nth(4).inner_text())  # tuned
+    assert re.fullmatch(r"[+-]\d\.\d{3}( \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\])?", accuracy.nth(5).inner_text())
+    assert accuracy.nth(6).inner_text() in ("significant", "not significant")
+    assert page.locator("#chart-kl").is_visible() and page.locator("#strata-table").is_visible()
     assert page.locator("#adapter-link").is_visible()
     assert f"step {TOTAL_STEPS}/{TOTAL_STEPS}" in page.locator("#log-tail").inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

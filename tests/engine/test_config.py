@@ -44,11 +44,25 @@ def make(**overrides) -> RankedGRPOConfig:
     ("activation_checkpointing", "yes", "activation_checkpointing: must be true, false or empty"),
     ("beta", "0.1", "beta: must be a finite number > 0"),
     ("lora_target_modules", "q_proj\x00", "lora_target_modules: must not be empty"),
+    ("normalize", "batch", "normalize: must be one of group, pair"),
+    ("ties", "breslow", "ties: must be one of ignore, davidson"),
+    ("tie_strength", 0, "tie_strength: must be a finite number > 0"),
+    ("pair_targets", "majority", "pair_targets: must be one of consensus, annotators"),
 ])  # fmt: skip
 def test_invalid_values_raise_value_error_starting_with_the_field_name(field, value, rule):
     with pytest.raises(ValueError) as error:
         make(**{field: value})
     assert str(error.value).startswith(rule)
+
+
+@pytest.mark.parametrize("overrides, rule", [
+    ({"loss": "orpo", "ties": "davidson"}, "ties: davidson needs loss grpo"),
+    ({"ties": "davidson", "pair_targets": "annotators"}, "pair_targets: annotators needs loss grpo and ties ignore"),
+    ({"loss": "plackett-luce", "length_normalize": True}, "length_normalize: needs loss grpo"),
+])
+def test_loss_options_that_do_not_combine_are_rejected(overrides, rule):
+    with pytest.raises(ValueError, match=f"^{rule}"):
+        make(**overrides)
 
 
 def test_model_and_data_are_required():
@@ -132,6 +146,9 @@ def test_field_help_lists_user_hyperparameters_with_help_and_defaults():
         assert "default" in described[name]
     assert described["beta"]["default"] == 0.1
     assert described["loss"]["choices"] == ["grpo", "orpo", "plackett-luce"]
+    assert described["normalize"]["default"] == "group"
+    assert described["weighting"]["choices"][-1] == "lambda"
+    assert (described["length_normalize"]["type"], described["tie_strength"]["default"]) == ("bool", 1.0)
     json.dumps(described)
 
 

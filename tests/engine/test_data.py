@@ -52,6 +52,9 @@ def test_saved_datasetdict_folder_is_read_with_split_names(tmp_path):
     ({"prompt": "Q", "responses": "ab"}, "record 1: responses"),
     ({"prompt": "Q", "responses": ["a", "b"], "rankings": [0]}, "record 1: rankings"),
     ({"prompt": 3, "responses": ["a"]}, "record 1: prompt"),
+    ({"prompt": "Q", "responses": ["a", "b"], "annotations": [{"annotator": "x", "rankings": [0]}]},
+     r"record 1: annotations\[0\].rankings"),
+    ({"prompt": "Q", "responses": ["a", "b"], "annotations": {"x": [0, 1]}}, "record 1: annotations"),
 ])
 def test_bad_records_are_rejected_with_record_number_and_field(tmp_path, bad, message):
     (tmp_path / "bad.json").write_text(json.dumps([bad]))
@@ -105,6 +108,21 @@ def test_collator_batches_whole_groups_of_different_k_padding_ranks_with_minus_o
     assert batch["completion_mask"][1].tolist() == [0, 0, 1, 1]
     assert batch["attention_mask"][4].tolist() == [1, 1, 0, 0]
     assert torch.equal(batch["token_counts"], torch.tensor([[1.0, 2.0, 1.0], [2.0, 1.0, 0.0]]))
+
+
+def test_every_annotators_ranking_reaches_the_batch_and_a_group_without_annotations_uses_its_consensus(tmp_path):
+    records = [
+        {"id": "a", "prompt": "p", "responses": ["x", "y", "z"], "rankings": [0, 1, 2],
+         "annotations": [{"annotator": "alice", "rankings": [0, 2, 1]}, {"annotator": "bob", "rankings": [3, 5, None]}]},
+        {"id": "b", "prompt": "p", "responses": ["x", "y"], "rankings": [1, 0]},
+    ]
+    (tmp_path / "a.json").write_text(json.dumps(records))
+    loaded = load_records(tmp_path / "a.json")
+    assert loaded[0]["annotator_ranks"] == [[0, 2, 1], [0, 1, -1]]
+    tokenizer = build_byte_tokenizer()
+    dataset = build_group_dataset(loaded, tokenizer, max_length=32, max_prompt_length=16)
+    batch = GroupCollator(pad_token_id=0)(dataset.groups)
+    assert batch["annotator_ranks"].tolist() == [[[0, 2, 1], [0, 1, -1]], [[1, 0, -1], [-1, -1, -1]]]
 
 
 def test_groups_without_a_valid_pair_are_dropped():

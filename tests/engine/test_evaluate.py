@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 
 import numpy as np
 import pytest
@@ -11,7 +13,22 @@ from sklearn.metrics import ndcg_score
 
 from training.engine import evaluate_model
 from training.engine.evaluate import perturb_whitespace
-from training.engine.metrics import dense_ranking, ndcg, ranking_metrics, relevance
+from training.engine.metrics import (
+    METRICS,
+    chance_terms,
+    dense_ranking,
+    evaluation_report,
+    intervals,
+    metric_terms,
+    ndcg,
+    ndcg_ranked,
+    paired_change,
+    prompt_terms,
+    ranking_metrics,
+    relevance,
+    robustness_strata,
+    summarize,
+)
 
 
 def random_prompts(seed: int, n: int = 200):
@@ -62,14 +79,126 @@ def test_dense_ranking_and_whitespace_variant():
     assert perturb_whitespace("  a b c\n") == "a  b c "
 
 
-def test_evaluate_model_returns_json_metrics_and_per_prompt_rankings(tiny_model_dir, vowel_data):
+def _orders(scores, ranks):
+    """Every order of the ranked responses a random tie-break of ``scores`` can give (equally likely)."""
+    ranked = [i for i, r in enumerate(ranks) if r >= 0]
+    for order in itertools.permutations(ranked):
+        if all(scores[a] >= scores[b] for a, b in itertools.pairwise(order)):
+            yield order
+
+
+def _strict_metrics(order, ranks):
+    """top-1, reciprocal rank, DCG / IDCG of one strict order of the ranked responses."""
+    best = min(r for r in ranks if r >= 0)
+    gains = relevance(np.asarray(ranks))
+    dcg = sum(gains[i] / math.log2(p + 2) for p, i in enumerate(order))
+    ideal = sum(g / math.log2(p + 2) for p, g in enumerate(sorted((gains[i] for i in order), reverse=True)))
+    first = next(p for p, i in enumerate(order) if ranks[i] == best)
+    return float(ranks[order[0]] == best), 1 / (first + 1), dcg / ideal
+
+
+def small_prompts(seed: int, n: int = 60):
+    for scores, ranks in random_prompts(seed, n):
+        if (ranks >= 0).sum() <= 6:
+            yield np.round(scores), ranks  # coarse scores: many ties
+
+
+def test_top1_mrr_and_ndcg_count_tied_scores_as_the_expectation_over_random_tie_orders():
+    for scores, ranks in small_prompts(2):
+        outcomes = np.array([_strict_metrics(order, ranks) for order in _orders(scores, ranks)])
+        terms = prompt_terms(scores, ranks)
+        expected = outcomes.mean(axis=0)
+        assert [terms["accuracy"][0], terms["mrr"][0], terms["ndcg"][0]] == pytest.approx(expected.tolist())
+
+
+def test_ndcg_over_ranked_responses_equals_sklearn_on_them():
+    for scores, ranks in random_prompts(3):
+        ranked = ranks >= 0
+        expected = ndcg_score([relevance(ranks[ranked])], [scores[ranked]], ignore_ties=False)
+        assert ndcg_ranked(scores, ranks) == pytest.approx(expected, abs=1e-12)
+
+
+def test_chance_is_the_exact_mean_over_every_ranking_of_the_ranked_responses():
+    for _, ranks in small_prompts(4, 40):
+        ranked = [i for i, r in enumerate(ranks) if r >= 0]
+        rows = []
+        for order in itertools.permutations(ranked):
+            scores = np.zeros(len(ranks))
+            scores[list(order)] = -np.arange(len(order))
+            t = prompt_terms(scores, ranks)
+            rows.append([t[k][0] / t[k][1] if t[k][1] else np.nan for k in METRICS])
+        chance = chance_terms(ranks)
+        expected = np.nanmean(np.array(rows), axis=0)
+        got = [chance[k][0] / chance[k][1] if chance[k][1] else np.nan for k in METRICS]
+        assert got == pytest.approx(expected.tolist(), nan_ok=True, abs=1e-12)
+
+
+def test_unranked_responses_are_neither_candidates_nor_gains():
+    ranked_only = prompt_terms([0.2, 0.5, 0.1], [1, 0, 2])
+    with_unranked = prompt_terms([9.0, 0.2, 0.5, 0.1], [-1, 1, 0, 2])  # the top score is unranked
+    assert with_unranked == ranked_only
+    assert ranked_only["accuracy"] == (1.0, 1.0)
+
+
+def test_all_tied_scores_score_chance_not_an_index_artefact():
+    ranks = [[0, 1, 2], [2, 1, 0]]
+    assert ranking_metrics([[0.0] * 3, [0.0] * 3], ranks)["accuracy"] == pytest.approx(1 / 3)
+    assert summarize(metric_terms([None, None], ranks))["ndcg"] == pytest.approx(
+        summarize(metric_terms([[0.0] * 3, [0.0] * 3], ranks))["ndcg"])
+
+
+def test_intervals_are_deterministic_and_paired_change_marks_significance():
+    prompts = list(random_prompts(5, 80))
+    ranks = [r for _, r in prompts]
+    good = metric_terms([-r.astype(float) for r in ranks], ranks)
+    noisy = metric_terms([s for s, _ in prompts], ranks)
+    first, again = intervals(noisy), intervals(noisy)
+    assert first == again
+    for value in first.values():
+        assert value["low"] <= value["value"] <= value["high"]
+    change = paired_change(noisy, good)
+    assert change["pairwise_accuracy"]["significant"] and change["pairwise_accuracy"]["low"] > 0
+    same = paired_change(noisy, noisy)
+    assert not same["ndcg"]["significant"] and same["ndcg"]["delta"] == 0
+
+
+def test_robustness_strata_with_human_leave_one_out_ceiling():
+    ranks = [[0, 1, 2]]
+    annotators = [[[0, 1, 2], [0, 2, 1], [0, 1, 2]]]  # (0,1), (0,2) unanimous; (1,2) contested 2:1
+    strata = robustness_strata([[3.0, 1.0, 2.0]], ranks, annotators)
+    assert strata["unanimous"] == {"accuracy": 1.0, "n_pairs": 2, "human_ceiling": 1.0}
+    # contested pair (1, 2): the model is wrong; annotators 1 and 3 agree with the others' majority
+    # (a tie 1:1 for each of them -> 0.5), annotator 2 disagrees with the 2:0 majority -> 0
+    assert strata["contested"] == {"accuracy": 0.0, "n_pairs": 1, "human_ceiling": pytest.approx(1 / 3)}
+    assert strata["adjacent_tier"]["n_pairs"] == 2 and strata["distant_tier"]["n_pairs"] == 1
+    assert robustness_strata([[3.0, 1.0, 2.0]], ranks, [[]])["unanimous"]["n_pairs"] == 0
+
+
+def test_evaluation_report_carries_chance_and_length_baselines():
+    ranks = [[0, 1, 2], [1, 0, -1]]
+    lengths = [[30, 20, 10], [5, 50, 99]]
+    report = evaluation_report({"mean_logp": [[0.3, 0.2, 0.1], [0.0, 1.0, 2.0]]}, ranks, [[], []], lengths)
+    assert report["baselines"]["longer"]["pairwise_accuracy"]["value"] == 1.0
+    assert report["baselines"]["shorter"]["pairwise_accuracy"]["value"] == 0.0
+    assert report["chance"]["pairwise_accuracy"] == 0.5 and report["chance"]["kendall_tau"] == 0.0
+    assert report["human_length_spearman"] == pytest.approx(1.0)  # only the first prompt has 3 ranked
+    assert report["scorings"]["mean_logp"]["metrics"]["accuracy"]["value"] == 1.0
+
+
+def test_evaluate_model_reports_every_scoring_with_intervals_chance_and_baselines(tiny_model_dir, vowel_data):
     metrics = evaluate_model(tiny_model_dir, vowel_data, max_length=64, batch_size=4)
     json.dumps(metrics)
-    assert metrics["n_prompts"] == 16
-    for key in ["accuracy", "ndcg", "mrr", "kendall_tau", "pairwise_accuracy"]:
-        assert 0 <= metrics[key] <= 1 or key == "kendall_tau"
-    assert set(metrics["robustness"]) == {"adjacent_pair_accuracy", "order_consistency", "whitespace_consistency",
-                                          "whitespace_kendall_tau"}
+    assert metrics["n_prompts"] == 16 and metrics["default_scoring"] == "mean_logp"
+    assert set(metrics["scorings"]) == {"mean_logp", "sum_logp", "implicit_reward"}
+    for key in METRICS:
+        figure = metrics["scorings"]["sum_logp"]["metrics"][key]
+        assert figure["low"] <= figure["value"] <= figure["high"], key
+        assert metrics["scorings"]["implicit_reward"]["metrics"][key]["value"] == pytest.approx(
+            metrics["chance"][key])  # no adapter: every reward 0, i.e. chance
+    assert metrics["accuracy"] == metrics["scorings"]["mean_logp"]["metrics"]["accuracy"]["value"]
+    assert set(metrics["baselines"]) == {"longer", "shorter"}
+    assert set(metrics["robustness"]) == {"whitespace_consistency", "whitespace_kendall_tau"}
+    assert set(metrics["scorings"]["mean_logp"]["strata"]) == {"unanimous", "contested", "adjacent_tier",
+                                                                "distant_tier"}
     first = metrics["per_prompt"][0]
-    assert first["id"] == "syn-0048" and len(first["scores"]) == len(first["ranking"]) == 4
-    assert metrics["robustness"]["order_consistency"] == 1.0  # scores do not depend on presentation order
+    assert first["id"] == "syn-0048" and len(first["scores"]) == len(first["ranking"]) == len(first["lengths"]) == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -42,29 +43,173 @@ def _pairs(ranks):
                     yield g, i, j, rj - ri
 
 
-def direct_grpo(policy, ref, ranks, beta, margin, weighting):
-    total, weights = 0.0, 0.0
-    for g, i, j, gap in _pairs(ranks):
-        s_i = policy[g, i].item() - ref[g, i].item()
-        s_j = policy[g, j].item() - ref[g, j].item()
-        w = WEIGHT_OF_GAP[weighting](gap)
-        total += w * -math.log(1 / (1 + math.exp(-(beta * (s_i - s_j) - margin))))
-        weights += w
-    return None if weights == 0 else total / weights
+def _lambda_weight(row, scores, i, j):
+    ranked = [k for k, r in enumerate(row) if r >= 0]
+    worst = max(row[k] for k in ranked)
+    order = sorted(ranked, key=lambda k: (-scores[k], k))
+    tau = {k: position + 1 for position, k in enumerate(order)}
+    gain = {k: 2.0 ** (worst - row[k]) - 1 for k in ranked}
+    return abs(gain[i] - gain[j]) * abs(1 / math.log2(1 + tau[i]) - 1 / math.log2(1 + tau[j]))
+
+
+def _normalise(per_group, normalize):
+    """per_group: one list of (weight, loss) per group -> the group- or pair-normalised mean (None if empty)."""
+    groups = [terms for terms in per_group if sum(w for w, _ in terms) > 0]
+    if not groups:
+        return None
+    if normalize == "pair":
+        return sum(w * x for terms in groups for w, x in terms) / sum(w for terms in groups for w, _ in terms)
+    return sum(sum(w * x for w, x in terms) / sum(w for w, _ in terms) for terms in groups) / len(groups)
+
+
+def _scores(policy, ref, beta, counts=None):
+    ratio = (policy - ref) if counts is None else (policy - ref) / counts.clamp(min=1)
+    return (beta * ratio).tolist()
+
+
+def direct_grpo(policy, ref, ranks, beta, margin, weighting, normalize="group", ties="ignore", nu=1.0, counts=None):
+    scores, per_group = _scores(policy, ref, beta, counts), []
+    for g, row in enumerate(ranks.tolist()):
+        s, terms = scores[g], []
+        for i, j in itertools.permutations(range(len(row)), 2):
+            if row[i] < 0 or row[j] < 0:
+                continue
+            d = s[i] - s[j]
+            if row[i] < row[j]:
+                gap = row[j] - row[i]
+                w = _lambda_weight(row, s, i, j) if weighting == "lambda" else WEIGHT_OF_GAP[weighting](gap)
+                x = d - margin
+                loss = math.log(1 + math.exp(-x) + nu * math.exp(-x / 2)) if ties == "davidson" else -math.log(1 / (1 + math.exp(-x)))
+                terms.append((w, loss))
+            elif row[i] == row[j] and i < j and ties == "davidson":
+                terms.append((1.0, math.log(1 + (math.exp(d / 2) + math.exp(-d / 2)) / nu)))
+        per_group.append(terms)
+    return _normalise(per_group, normalize)
+
+
+def _check_against(expected, call):
+    if expected is None:
+        with pytest.raises(NoValidPairsError):
+            call()
+        return
+    assert call().item() == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
 @settings(max_examples=150, deadline=None)
 @given(batch=ranked_batches(), beta=st.floats(0.01, 2.0), margin=st.floats(0, 1),
-       weighting=st.sampled_from(["none", "linear", "quadratic", "log"]))
-def test_grpo_loss_matches_direct_per_pair_computation(batch, beta, margin, weighting):
+       weighting=st.sampled_from(["none", "linear", "quadratic", "log", "lambda"]),
+       normalize=st.sampled_from(["group", "pair"]))
+def test_grpo_loss_matches_direct_per_pair_computation(batch, beta, margin, weighting, normalize):
     policy, ref, ranks = batch
-    expected = direct_grpo(policy, ref, ranks, beta, margin, weighting)
-    if expected is None:
-        with pytest.raises(NoValidPairsError):
-            grpo_pairwise_loss(policy, ref, ranks, beta=beta, margin=margin, weighting=weighting)
-        return
-    loss = grpo_pairwise_loss(policy, ref, ranks, beta=beta, margin=margin, weighting=weighting)
-    assert loss.item() == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    expected = direct_grpo(policy, ref, ranks, beta, margin, weighting, normalize)
+    _check_against(expected, lambda: grpo_pairwise_loss(policy, ref, ranks, beta=beta, margin=margin,
+                                                        weighting=weighting, normalize=normalize))
+
+
+@settings(max_examples=120, deadline=None)
+@given(batch=ranked_batches(), beta=st.floats(0.01, 2.0), margin=st.floats(0, 1), nu=st.floats(0.05, 5.0),
+       weighting=st.sampled_from(["none", "quadratic", "lambda"]), normalize=st.sampled_from(["group", "pair"]))
+def test_davidson_ties_match_direct_per_pair_computation(batch, beta, margin, nu, weighting, normalize):
+    policy, ref, ranks = batch
+    expected = direct_grpo(policy, ref, ranks, beta, margin, weighting, normalize, ties="davidson", nu=nu)
+    _check_against(expected, lambda: grpo_pairwise_loss(policy, ref, ranks, beta=beta, margin=margin,
+                                                        weighting=weighting, normalize=normalize,
+                                                        ties="davidson", tie_strength=nu))
+
+
+def test_davidson_counts_a_group_that_holds_only_tied_pairs():
+    policy, ref = torch.tensor([[-1.0, -2.0], [-1.0, -3.0]]), torch.zeros(2, 2)
+    ranks = torch.tensor([[0, 0], [0, 1]])
+    with_tie = grpo_pairwise_loss(policy, ref, ranks, beta=1.0, ties="davidson")
+    strict_only = grpo_pairwise_loss(policy[1:], ref[1:], ranks[1:], beta=1.0, ties="davidson")
+    tie_only = math.log(1 + (math.exp(0.5) + math.exp(-0.5)))
+    assert with_tie.item() == pytest.approx((tie_only + strict_only.item()) / 2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(batch=ranked_batches(), beta=st.floats(0.01, 2.0), normalize=st.sampled_from(["group", "pair"]))
+def test_length_normalised_loss_matches_direct_per_pair_computation(batch, beta, normalize):
+    policy, ref, ranks = batch
+    counts = torch.arange(1, policy.numel() + 1, dtype=torch.float64).reshape(policy.shape) % 5 + 1
+    expected = direct_grpo(policy, ref, ranks, beta, 0.0, "none", normalize, counts=counts)
+    _check_against(expected, lambda: grpo_pairwise_loss(policy, ref, ranks, beta=beta, normalize=normalize,
+                                                        token_counts=counts))
+
+
+@st.composite
+def annotated_batches(draw):
+    """(policy, ref, annotator ranks (G, A, K)) with ties, unranked responses and absent annotators."""
+    g, a, k = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(2, 5))
+    ranks = [[[draw(st.integers(-1, 2)) for _ in range(k)] for _ in range(a)] for _ in range(g)]
+    values = st.floats(-30, 0, allow_nan=False, width=32)
+    policy = [[draw(values) for _ in range(k)] for _ in range(g)]
+    ref = [[draw(values) for _ in range(k)] for _ in range(g)]
+    return torch.tensor(policy, dtype=torch.float64), torch.tensor(ref, dtype=torch.float64), torch.tensor(ranks)
+
+
+def direct_soft_targets(policy, ref, annotator_ranks, beta, normalize):
+    scores, per_group = _scores(policy, ref, beta), []
+    for g, annotators in enumerate(annotator_ranks.tolist()):
+        terms = []
+        for i, j in itertools.combinations(range(len(annotators[0])), 2):
+            both = [a for a in annotators if a[i] >= 0 and a[j] >= 0]
+            if not both:
+                continue
+            p = (sum(a[i] < a[j] for a in both) + 0.5 * sum(a[i] == a[j] for a in both)) / len(both)
+            d = scores[g][i] - scores[g][j]
+            log_sig = lambda x: -math.log1p(math.exp(-x))  # noqa: E731
+            terms.append((1.0, -(p * log_sig(d) + (1 - p) * log_sig(-d))))
+        per_group.append(terms)
+    return _normalise(per_group, normalize)
+
+
+@settings(max_examples=120, deadline=None)
+@given(batch=annotated_batches(), beta=st.floats(0.01, 2.0), normalize=st.sampled_from(["group", "pair"]))
+def test_annotator_soft_targets_match_direct_per_pair_computation(batch, beta, normalize):
+    policy, ref, annotator_ranks = batch
+    expected = direct_soft_targets(policy, ref, annotator_ranks, beta, normalize)
+    consensus = annotator_ranks[:, 0]
+    _check_against(expected, lambda: grpo_pairwise_loss(policy, ref, consensus, beta=beta, normalize=normalize,
+                                                        annotator_ranks=annotator_ranks))
+
+
+def _full_groups(g, k, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    policy = -torch.rand(g, k, generator=generator, dtype=torch.float64) * 20
+    ref = -torch.rand(g, k, generator=generator, dtype=torch.float64) * 20
+    ranks = torch.stack([torch.randperm(k, generator=generator) % 3 for _ in range(g)])
+    ranks[:, 0], ranks[:, 1] = 0, 1  # every group holds a valid pair
+    return policy, ref, ranks
+
+
+@pytest.mark.parametrize("weighting", ["none", "quadratic", "lambda"])
+def test_group_normalised_batch_loss_is_the_mean_of_its_groups_losses(weighting):
+    policy, ref, ranks = _full_groups(4, 6)
+    ranks[2, 3:] = -1  # groups of different sizes weigh the same
+    singles = [grpo_pairwise_loss(policy[g : g + 1], ref[g : g + 1], ranks[g : g + 1], weighting=weighting)
+               for g in range(4)]
+    batch = grpo_pairwise_loss(policy, ref, ranks, weighting=weighting)
+    assert batch.item() == pytest.approx(torch.stack(singles).mean().item(), rel=1e-12)
+    pair = grpo_pairwise_loss(policy, ref, ranks, weighting=weighting, normalize="pair")
+    assert pair.item() != pytest.approx(batch.item(), rel=1e-6)
+
+
+def test_batch_of_four_equals_two_accumulated_batches_of_two():
+    policy, ref, ranks = _full_groups(4, 5, seed=3)
+    whole = policy.clone().requires_grad_(True)
+    grpo_pairwise_loss(whole, ref, ranks, weighting="linear").backward()
+    halves = policy.clone().requires_grad_(True)
+    for part in (slice(0, 2), slice(2, 4)):  # what Trainer does with gradient_accumulation_steps=2
+        (grpo_pairwise_loss(halves[part], ref[part], ranks[part], weighting="linear") / 2).backward()
+    torch.testing.assert_close(whole.grad, halves.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_unknown_normalisation_and_ties_are_rejected():
+    args = (torch.zeros(1, 2), torch.zeros(1, 2), torch.tensor([[0, 1]]))
+    with pytest.raises(ValueError, match="^normalize:"):
+        grpo_pairwise_loss(*args, normalize="batch")
+    with pytest.raises(ValueError, match="^ties:"):
+        grpo_pairwise_loss(*args, ties="breslow")
 
 
 @settings(max_examples=60, deadline=None)
@@ -128,19 +273,19 @@ def test_orpo_loss_matches_direct_computation(batch, beta, weighting):
     counts = torch.arange(1, policy.numel() + 1, dtype=torch.float64).reshape(policy.shape) % 7 + 1
     mean = policy / counts
     odds = mean - torch.log1p(-torch.exp(mean))
-    total, weights = 0.0, 0.0
+    per_group = [[] for _ in range(policy.size(0))]
     for g, i, j, gap in _pairs(ranks):
         w = WEIGHT_OF_GAP[weighting](gap)
-        total += w * -F.logsigmoid(odds[g, i] - odds[g, j]).item()
-        weights += w
-    if weights == 0:
+        per_group[g].append((w, -F.logsigmoid(odds[g, i] - odds[g, j]).item()))
+    odds_ratio = _normalise(per_group, "group")
+    if odds_ratio is None:
         with pytest.raises(NoValidPairsError):
             orpo_ranked_loss(policy, counts, ranks, beta=beta, weighting=weighting)
         return
     top = ranks == 0
     nll = -(mean[top]).mean().item() if top.any() else 0.0
     loss = orpo_ranked_loss(policy, counts, ranks, beta=beta, weighting=weighting)
-    assert loss.item() == pytest.approx(nll + beta * total / weights, rel=1e-9, abs=1e-9)
+    assert loss.item() == pytest.approx(nll + beta * odds_ratio, rel=1e-9, abs=1e-9)
 
 
 def test_batch_without_valid_pairs_raises_a_clear_error():

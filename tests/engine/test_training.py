@@ -23,9 +23,14 @@ def config(tmp_path, model_dir, data, **overrides) -> RankedGRPOConfig:
     return RankedGRPOConfig(**values)
 
 
-@pytest.mark.parametrize("loss", ["grpo", "orpo", "plackett-luce"])
-def test_one_step_changes_only_lora_parameters_and_loss_is_finite(tmp_path, tiny_model_dir, vowel_data, loss):
-    cfg = config(tmp_path, tiny_model_dir, vowel_data, loss=loss, max_steps=1, weighting="linear")
+@pytest.mark.parametrize("options", [
+    {"loss": "grpo", "weighting": "linear"}, {"loss": "orpo", "weighting": "linear"},
+    {"loss": "plackett-luce"}, {"loss": "grpo", "weighting": "lambda", "normalize": "pair"},
+    {"loss": "grpo", "ties": "davidson", "tie_strength": 0.5}, {"loss": "grpo", "pair_targets": "annotators"},
+    {"loss": "grpo", "length_normalize": True},
+], ids=lambda o: "-".join(f"{v}" for v in o.values()))
+def test_one_step_changes_only_lora_parameters_and_loss_is_finite(tmp_path, tiny_model_dir, vowel_data, options):
+    cfg = config(tmp_path, tiny_model_dir, vowel_data, max_steps=1, **options)
     tokenizer = load_tokenizer(tiny_model_dir)
     dataset = build_group_dataset(select_split(load_records(vowel_data), "train"), tokenizer, max_length=64,
                                   max_prompt_length=32)
@@ -47,8 +52,10 @@ def test_run_training_reports_progress_and_saves_adapter_tokenizer_config_card(t
     json.dumps(result)
     steps = [e for e in events if "step" in e]
     assert [e["step"] for e in steps] == [2, 4]
-    for key in ["step", "total_steps", "epoch", "loss", "reward_margin", "pair_accuracy", "learning_rate"]:
+    for key in ["step", "total_steps", "epoch", "loss", "reward_margin", "pair_accuracy", "learning_rate",
+                "reward_best", "reward_worst", "logp_best_policy", "logp_best_reference", "kl"]:
         assert steps[-1][key] is not None, key
+    assert steps[-1]["reward_best"] > steps[-1]["reward_worst"] or steps[-1]["pair_accuracy"] < 1
     assert {"reference", "train"} <= {e.get("phase") for e in events}
     assert result["global_step"] == 4 and result["history"] == steps
     adapter = tmp_path / "run" / "adapter"
@@ -95,6 +102,9 @@ def test_learning_held_out_pairwise_accuracy_rises_from_chance_to_at_least_0_8(t
     assert after["base"]["pairwise_accuracy"] == pytest.approx(before["pairwise_accuracy"])
     assert after["pairwise_accuracy"] >= 0.8
     assert after["accuracy"] > before["accuracy"]
+    assert after["default_scoring"] == "implicit_reward"
+    trained = after["change"]["implicit_reward"]["pairwise_accuracy"]  # before: every reward 0, i.e. chance
+    assert trained["before"] == 0.5 and trained["significant"] and trained["low"] > 0
 
 
 @pytest.mark.parametrize("quantization, layer", [("4bit", "Linear4bit"), ("8bit", "Linear8bitLt")])

@@ -39,7 +39,8 @@ def test_a_job_launched_through_the_api_trains_and_stores_metrics_and_evaluation
     assert base["n_prompts"] == tuned["n_prompts"] == 6
     for metric in ("accuracy", "ndcg", "mrr", "pairwise_accuracy"):
         assert 0 <= base[metric] <= 1 and 0 <= tuned[metric] <= 1
-    assert "order_consistency" in tuned["robustness"]
+    assert "whitespace_consistency" in tuned["robustness"] and "order_consistency" not in tuned["robustness"]
+    assert tuned["default_scoring"] == "implicit_reward" and "implicit_reward" in tuned["change"]
     assert (stack.data_dir / "training" / done["adapter_dir"] / "adapter_model.safetensors").is_file()
     assert done["attempts"] == 1
 

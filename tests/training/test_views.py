@@ -132,3 +132,12 @@ def test_pages_that_answer_htmx_with_a_partial_say_they_vary_on_it(admin_client,
             assert has_vary_header(response, "HX-Request"), (name, headers)
     response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, beta="-0.5"), headers={"HX-Request": "true"})
     assert response.status_code == 200 and has_vary_header(response, "HX-Request")  # the form with its errors
+
+
+def test_annotator_soft_targets_need_a_project_with_several_annotators(admin_client, ranked):
+    response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, pair_targets="annotators"))
+    assert response.status_code == 200 and "soft targets need several annotators" in response.content.decode()
+    ranked.target_annotators = 3
+    ranked.save()
+    response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, pair_targets="annotators"))
+    assert response.status_code == 302 and TrainingJob.objects.get().config["pair_targets"] == "annotators"

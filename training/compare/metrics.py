@@ -25,7 +25,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from ranking_app import ranking
-from training.engine.metrics import kendall_tau_b, ndcg, pair_outcomes, relevance
+from training.engine.metrics import (
+    expected_reciprocal_rank,
+    kendall_tau_b,
+    ndcg_ranked,
+    pair_outcomes,
+    tie_expected_tau,
+    top1_share,
+)
 
 METRICS = ("accuracy", "ndcg", "mrr", "kendall_tau", "pairwise_accuracy")
 METRIC_LABELS = {
@@ -96,13 +103,12 @@ def prompt_metrics(scores: Sequence[float], reference: Sequence[int], *, tau: fl
     ``tau`` skips the (slow, scipy) Kendall tau when the caller computed it already (``metrics_batch``).
     """
     s, r = np.asarray(scores, dtype=float), np.asarray(reference)
-    order = np.argsort(-s, kind="stable")
     outcomes = pair_outcomes(s, r)
     return {
-        "accuracy": float(r[int(np.argmax(s))] == 0),
-        "ndcg": ndcg(relevance(r), s),
-        "mrr": 1.0 / (int(np.nonzero(r[order] == 0)[0][0]) + 1),
-        "kendall_tau": kendall_tau_b(s, r) if tau is None else tau,  # nan when undefined
+        "accuracy": top1_share(s, r),
+        "ndcg": ndcg_ranked(s, r),
+        "mrr": expected_reciprocal_rank(s, r),
+        "kendall_tau": tie_expected_tau(kendall_tau_b(s, r) if tau is None else tau, r),  # nan when undefined
         "pairs_correct": float(sum(outcomes)),
         "n_pairs": len(outcomes),
     }

@@ -153,12 +153,21 @@ def _evaluate(args) -> int:
     if options.json:
         print(json.dumps(metrics, indent=2))
         return 0
-    names = ["accuracy", "ndcg", "mrr", "kendall_tau", "pairwise_accuracy"]
-    rows = [("model", metrics)] + ([("base", metrics["base"])] if "base" in metrics else [])
-    print(f"{metrics['n_prompts']} prompts, {metrics['n_pairs']} pairs (split {options.split})")
-    print(f"{'':6}" + "".join(f"{name:>18}" for name in names))
-    for label, values in rows:
-        print(f"{label:6}" + "".join(f"{_fmt(values[name]):>18}" for name in names))
+    scoring = metrics["default_scoring"]
+    print(f"{metrics['n_prompts']} prompts, {metrics['n_pairs']} pairs (split {options.split}); scoring {scoring}, "
+          "value [95% interval]")
+    print(f"{'':24}{'model':<22}{'chance':>8}{'longer':>8}{'shorter':>8}" + ("  change (paired)" if "change" in metrics else ""))
+    for name, figure in metrics["scorings"][scoring]["metrics"].items():
+        line = f"{name:24}{_fmt(figure['value']):>6} [{_fmt(figure['low'])}, {_fmt(figure['high'])}]"
+        line += "".join(f"{_fmt(v):>8}" for v in (metrics["chance"][name], metrics["baselines"]["longer"][name]["value"],
+                                                 metrics["baselines"]["shorter"][name]["value"]))
+        if "change" in metrics:
+            change = metrics["change"][scoring][name]
+            line += f"  {_fmt(change['delta'])} [{_fmt(change['low'])}, {_fmt(change['high'])}] " + (
+                "significant" if change["significant"] else "not significant")
+        print(line)
+    for name, stratum in metrics["scorings"][scoring]["strata"].items():
+        print(f"{name}: {_fmt(stratum['accuracy'])} over {stratum['n_pairs']} pairs, human {_fmt(stratum['human_ceiling'])}")
     for name, value in metrics["robustness"].items():
         print(f"{name}: {_fmt(value)}")
     return 0

@@ -14,15 +14,20 @@ from typing import Any
 from transformers import TrainingArguments
 
 LOSSES = ("grpo", "orpo", "plackett-luce")
-WEIGHTINGS = ("none", "linear", "quadratic", "log")
+GAP_WEIGHTINGS = ("none", "linear", "quadratic", "log")  # weights of a pair by its rank gap (the web side's too)
+WEIGHTINGS = (*GAP_WEIGHTINGS, "lambda")  # lambda: LiPO-lambda, from the current rewards (training only)
+NORMALIZATIONS = ("group", "pair")
+TIES = ("ignore", "davidson")
+PAIR_TARGETS = ("consensus", "annotators")
 QUANTIZATIONS = ("none", "8bit", "4bit")
 DEFAULT_PROMPT_BUDGET = 256  # prompt tokens when max_prompt_length is not given (or half of max_length if smaller)
 
 USER_FIELDS = (
-    "model_name_or_path", "data_path", "output_dir", "loss", "weighting", "beta", "margin", "quantization",
-    "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate", "num_train_epochs",
+    "model_name_or_path", "data_path", "output_dir", "loss", "weighting", "beta", "margin", "normalize", "ties",
+    "tie_strength", "pair_targets", "length_normalize", "quantization",
+    "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate", "warmup_steps", "num_train_epochs",
     "per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "max_prompt_length",
-    "activation_checkpointing", "seed", "logging_steps", "save_steps",
+    "activation_checkpointing", "seed", "logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning",
 )  # fmt: skip
 
 
@@ -37,9 +42,15 @@ class RankedGRPOConfig(TrainingArguments):
     data_path: exchange-format JSON/JSONL file, or a folder holding a saved datasets DatasetDict.
     loss: "grpo" (pairwise, reference-anchored), "orpo" (reference-free odds ratio + NLL) or
         "plackett-luce" (listwise).
-    weighting: pair weight by rank gap: "none" | "linear" | "quadratic" | "log" (log(1 + gap)).
+    weighting: pair weight by rank gap: "none" | "linear" | "quadratic" | "log" (log(1 + gap)), or
+        "lambda" (LiPO-lambda: gain difference times rank-discount difference under the current rewards).
     beta: scale of the log-ratio difference (grpo, plackett-luce) or weight of the odds-ratio term (orpo).
     margin: subtracted inside the sigmoid: -log sigmoid(beta * (s_i - s_j) - margin).
+    normalize: "group" (each prompt's weighted mean pair loss, averaged over prompts) or "pair" (batch-wide).
+    ties: "ignore" or "davidson" (Davidson model: tied pairs are trained towards equal rewards);
+        tie_strength is its nu.
+    pair_targets: "consensus" or "annotators" (soft pair targets from every annotator's ranking).
+    length_normalize: SimPO-style: rewards from the mean instead of the sum of token log-ratios.
     quantization: load the frozen base "none", "8bit" or "4bit" (nf4, double quant) via bitsandbytes.
     lora_r, lora_alpha, lora_dropout, lora_target_modules: the LoRA adapter (peft).
     max_length, max_prompt_length: token limits for prompt + response and for the prompt alone (the
@@ -56,6 +67,11 @@ class RankedGRPOConfig(TrainingArguments):
     weighting: str = field(default="none", metadata={"help": "Weight of a pair by its rank gap: none (1), linear (gap), quadratic (gap^2), log (log(1 + gap)). Ignored by plackett-luce.", "choices": WEIGHTINGS})
     beta: float = field(default=0.1, metadata={"help": "Strength of the preference signal: scales the log-ratio difference (grpo, plackett-luce); for orpo, the weight of the odds-ratio term."})
     margin: float = field(default=0.0, metadata={"help": "Required reward gap: the pair loss is -log sigmoid(beta * (s_i - s_j) - margin). Ignored by plackett-luce."})
+    normalize: str = field(default="group", metadata={"help": "group: each prompt's weighted mean pair loss, averaged over the prompts of the batch (every prompt counts the same); pair: one weighted mean over every pair of the batch (prompts with more responses weigh more).", "choices": NORMALIZATIONS})
+    ties: str = field(default="ignore", metadata={"help": "ignore: tied responses give no pair; davidson: Davidson's tie model, tied pairs pull their rewards together (grpo only).", "choices": TIES})
+    tie_strength: float = field(default=1.0, metadata={"help": "Davidson's nu, a positive number: how likely ties are under the model (ties=davidson only)."})
+    pair_targets: str = field(default="consensus", metadata={"help": "consensus: learn the consensus ranking; annotators: soft pair targets, the share of annotators who put one response above the other (ties count half); for projects with several annotators per prompt (grpo only).", "choices": PAIR_TARGETS})
+    length_normalize: bool = field(default=False, metadata={"help": "SimPO-style: rewards from the mean instead of the sum of token log-ratios, so long responses gain no edge (grpo only)."})
     quantization: str = field(default="none", metadata={"help": "Load the frozen base model in none, 8bit or 4bit (nf4, double quantisation; QLoRA) through bitsandbytes.", "choices": QUANTIZATIONS})
     lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
     lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (scale = alpha / r)."})
@@ -70,6 +86,9 @@ class RankedGRPOConfig(TrainingArguments):
     per_device_train_batch_size: int = field(default=4, metadata={"help": "Prompts (whole groups of responses) per batch and device."})
     logging_steps: float = field(default=10, metadata={"help": "Log (and report progress) every this many optimizer steps."})
     save_steps: float = field(default=200, metadata={"help": "Save a resumable checkpoint every this many optimizer steps."})
+    eval_steps: float | None = field(default=None, metadata={"help": "Estimate the KL divergence from the reference every this many optimizer steps (a fraction of the run if below 1; default: 4 times per run)."})
+    kl_samples: int = field(default=8, metadata={"help": "Completions of held-out prompts sampled from the policy for each KL estimate (0: no KL estimate)."})
+    kl_warning: float = field(default=10.0, metadata={"help": "The job page flags the run when a KL estimate (nats per completion) exceeds this."})
     activation_checkpointing: bool | None = field(default=None, metadata={"help": "Recompute activations during the backward pass to save memory (~20% slower); off unless set. Small models do not need it."})
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; default: on for a CUDA GPU that supports it, off (fp32) on CPU."})
     remove_unused_columns: bool = field(default=False, metadata={"help": "Kept False: the group collator needs every column."})
@@ -238,6 +257,31 @@ def _required_text(value, values: dict) -> str | None:
     return None if _text(value) else "must be one line of text without control characters, at most 1000 characters"
 
 
+def _grpo_only(default, choices: tuple[str, ...] | None, text: str) -> Check:
+    """A choice (or, without ``choices``, a flag) whose values other than ``default`` need the grpo loss."""
+
+    def check(value, values: dict) -> str | None:
+        if choices is not None and value not in choices:
+            return f"must be one of {', '.join(choices)}"
+        if choices is None and not isinstance(value, bool):
+            return "must be true or false"
+        return text if value != default and values.get("loss") != "grpo" else None
+
+    return check
+
+
+def _pair_targets(value, values: dict) -> str | None:
+    if value not in PAIR_TARGETS:
+        return f"must be one of {', '.join(PAIR_TARGETS)}"
+    if value == "annotators" and not (values.get("loss") == "grpo" and values.get("ties") == "ignore"):
+        return "annotators needs loss grpo and ties ignore"
+    return None
+
+
+def _warmup(value) -> bool:  # steps, or (as transformers allows) a fraction of the run below 1
+    return _number(value) and math.isfinite(value) and 0 <= value <= 10**9 and (value < 1 or float(value).is_integer())
+
+
 _TEXT = _required_text
 _FLAG = _rule(lambda v: isinstance(v, bool), "must be true, false or empty", optional=True)
 
@@ -272,6 +316,15 @@ CHECKS: dict[str, Check] = {
     "save_total_limit": _integer_in(1, optional=True),
     "weight_decay": _number_in(0),
     "max_grad_norm": _number_in(0),
+    "warmup_steps": _rule(_warmup, "must be a whole number of steps >= 0, or a fraction in [0, 1) of the run"),
+    "normalize": _one_of(NORMALIZATIONS),
+    "ties": _grpo_only("ignore", TIES, "davidson needs loss grpo"),
+    "tie_strength": _number_in(0, above_low=True),
+    "pair_targets": _pair_targets,
+    "length_normalize": _grpo_only(False, None, "needs loss grpo"),
+    "eval_steps": _rule(_steps, "must be an integer >= 1 (or a fraction in (0, 1) of the total steps)", optional=True),
+    "kl_samples": _integer_in(0, 4096),
+    "kl_warning": _number_in(0, above_low=True),
 }  # fmt: skip
 
 

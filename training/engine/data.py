@@ -94,8 +94,27 @@ def _normalise_record(raw: dict, number: int) -> dict:
         "prompt": raw["prompt"],
         "responses": responses,
         "ranks": dense_tiers(rankings),
+        "annotator_ranks": _annotator_ranks(raw.get("annotations"), len(responses), number),
         "split": raw.get("split") or None,
     }
+
+
+def _annotator_ranks(annotations, n_responses: int, number: int) -> list[list[int]]:
+    """Each annotator's ranking of the exchange ``annotations`` field as dense tiers (-1 unranked)."""
+    if annotations is None:
+        return []
+    if not isinstance(annotations, list):
+        raise DataError(f"record {number}: annotations: expected a list of {{annotator, rankings}} objects")
+    result = []
+    for index, annotation in enumerate(annotations):
+        rankings = annotation.get("rankings") if isinstance(annotation, dict) else None
+        if not isinstance(rankings, list) or len(rankings) != n_responses or not all(
+            r is None or (isinstance(r, int) and not isinstance(r, bool)) for r in rankings
+        ):
+            raise DataError(f"record {number}: annotations[{index}].rankings: expected integers or null, "
+                            f"one per response ({n_responses})")
+        result.append(dense_tiers(rankings))
+    return result
 
 
 def load_records(data_path: str | os.PathLike) -> list[dict]:
@@ -165,6 +184,11 @@ def _token_ids(tokenizer, prompt: str, response: str | None) -> list[int]:
     return list(tokenizer(text=text)["input_ids"])
 
 
+def prompt_token_ids(tokenizer, prompt: str, max_prompt_length: int) -> list[int]:
+    """The prompt's tokens as a generation starts from them (chat template's generation prompt), left-cut."""
+    return _token_ids(tokenizer, prompt, None)[-max_prompt_length:]
+
+
 def tokenize_group(record: dict, tokenizer, *, max_length: int, max_prompt_length: int) -> dict:
     """Tokenise the prompt and each response once (TRL's rules, see docs/training.md).
 
@@ -181,6 +205,7 @@ def tokenize_group(record: dict, tokenizer, *, max_length: int, max_prompt_lengt
         "prompt_ids": prompt_part,
         "response_ids": [ids[prompt_len:][:room] for ids in full],
         "ranks": list(record["ranks"]),
+        "annotator_ranks": [list(a) for a in record.get("annotator_ranks") or [record["ranks"]]],
     }
 
 
@@ -213,8 +238,9 @@ class GroupCollator:
 
     Returns ``input_ids``/``attention_mask``/``completion_mask`` (N, T) right-padded over the N real
     responses of the batch, ``group_index``/``slot_index`` (N,) placing each row in the (G, K) grid,
-    ``ranks`` (G, K) padded with -1 (groups of different K mix), ``token_counts`` (G, K) and, when
-    the groups carry them, ``ref_logps`` (G, K).
+    ``ranks`` (G, K) padded with -1 (groups of different K mix), ``token_counts`` (G, K),
+    ``annotator_ranks`` (G, A, K) (each annotator's tiers, -1 padded; a group without annotations
+    holds its consensus as its one annotator) and, when the groups carry them, ``ref_logps`` (G, K).
     """
 
     pad_token_id: int
@@ -252,9 +278,19 @@ class GroupCollator:
             "ranks": ranks,
             "token_counts": token_counts,
         }
+        batch["annotator_ranks"] = _annotator_grid(groups, width)
         if all("ref_logps" in g for g in groups):
             ref = torch.zeros((len(groups), width), dtype=torch.float)
             for g_index, group in enumerate(groups):
                 ref[g_index, : len(group["ref_logps"])] = torch.tensor(group["ref_logps"])
             batch["ref_logps"] = ref
         return batch
+
+
+def _annotator_grid(groups: list[dict], width: int) -> torch.Tensor:
+    annotators = [g.get("annotator_ranks") or [g["ranks"]] for g in groups]
+    grid = torch.full((len(groups), max(len(a) for a in annotators), width), UNRANKED, dtype=torch.long)
+    for g_index, rows in enumerate(annotators):
+        for a_index, row in enumerate(rows):
+            grid[g_index, a_index, : len(row)] = torch.tensor(row)
+    return grid

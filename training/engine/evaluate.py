@@ -1,7 +1,8 @@
 """Held-out evaluation of a base model, or base + LoRA adapter, against human rankings.
 
-A response's model score is its mean token log-prob given the prompt. Metric definitions are in
-docs/training.md ("Evaluation metrics"); ``ranking_metrics`` is the pure-numpy core.
+Responses are scored three ways (mean and summed token log-prob given the prompt, and the implicit
+reward the training optimises). Metric definitions are in docs/training.md ("Evaluation metrics");
+``metrics`` is the pure-numpy core.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch
 
 from .config import prompt_budget
 from .data import DataError, GroupCollator, has_valid_pair, load_records, select_split, tokenize_group
-from .metrics import _mean, dense_ranking, kendall_tau_b, ranking_metrics
+from .metrics import _mean, dense_ranking, evaluation_report, kendall_tau_b, ranking_metrics, scoring_changes
 from .modeling import load_adapter, load_base_model, load_tokenizer, response_logps
 
 
@@ -53,19 +54,15 @@ class _Scorer:
         return sums, means
 
 
-def _robustness(scorer: _Scorer, records: list[dict], means: list[list[float]], ranks: list[list[int]]) -> dict:
-    reversed_records = [dict(r, responses=r["responses"][::-1]) for r in records]
-    _, reversed_means = scorer.score(reversed_records)
+def _robustness(scorer: _Scorer, records: list[dict], means: list[list[float]]) -> dict:
+    """Whether the model's ranking (mean log-prob) survives a whitespace perturbation of every response."""
     spaced_records = [dict(r, responses=[perturb_whitespace(x) for x in r["responses"]]) for r in records]
     _, spaced_means = scorer.score(spaced_records)
     original = [dense_ranking(m) for m in means]
-    order_same = [dense_ranking(m[::-1]) == o for m, o in zip(reversed_means, original, strict=True)]
     space_same = [dense_ranking(m) == o for m, o in zip(spaced_means, original, strict=True)]
     space_tau = [kendall_tau_b(np.asarray(s), np.asarray(dense_ranking(m)))
                  for s, m in zip(spaced_means, means, strict=True)]
     return {
-        "adjacent_pair_accuracy": ranking_metrics(means, ranks)["adjacent_pair_accuracy"],
-        "order_consistency": _mean([float(x) for x in order_same]),
         "whitespace_consistency": _mean([float(x) for x in space_same]),
         "whitespace_kendall_tau": _mean(space_tau),
     }
@@ -110,10 +107,14 @@ def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | N
     """Score every response of the ``split`` records that hold a valid pair and compare with the humans.
 
     The model loads as training loaded it (``load_base_model``: quantization, bf16); settings left out
-    follow ``scoring_settings``. Returns the metrics of ``ranking_metrics`` plus ``robustness`` and
-    ``per_prompt`` (id, scores, model ranking as dense tiers, human ranking); with an adapter also
-    ``base`` (the base model's metrics) and per-prompt ``base_scores`` and ``implicit_rewards`` =
-    beta * (log pi - log pi_ref).
+    follow ``scoring_settings``. Returns, per scoring (``mean_logp``, ``sum_logp``, ``implicit_reward``
+    = beta * (sum log pi - sum log pi_ref); without an adapter the model is its own reference, every
+    implicit reward is 0 and scores chance), every metric with its 95% bootstrap interval
+    (``metrics.evaluation_report``), the chance level, the length baselines, the robustness strata and
+    the whitespace robustness; with an adapter also ``base`` (the same for the base model) and
+    ``change`` (paired before -> after). The top-level metric keys are those of ``mean_logp``;
+    ``per_prompt`` holds each prompt's id, scores (mean log-prob), model and human rankings and
+    response lengths.
     """
     records = [r for r in select_split(load_records(data_path), split) if has_valid_pair(r["ranks"])]
     if not records:
@@ -121,31 +122,46 @@ def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | N
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     settings = scoring_settings(adapter_dir, max_length=max_length, max_prompt_length=max_prompt_length,
                                 quantization=quantization, dtype=dtype, beta=beta, device=device)
+    model, scorer = _load_scorer(model_name_or_path, adapter_dir, settings, device, batch_size)
+    sums, means = scorer.score(records)
+    base = None
+    if adapter_dir:
+        with model.disable_adapter():
+            base = scorer.score(records)
+    result = _report(records, sums, means, base, settings["beta"])
+    result.update(model=model_name_or_path, adapter_dir=adapter_dir, split=split,
+                  settings={k: settings[k] for k in ("max_length", "max_prompt_length", "quantization", "bf16")})
+    result["robustness"] = _robustness(scorer, records, means) if robustness else {}
+    return result
+
+
+def _load_scorer(model_name_or_path: str, adapter_dir: str | None, settings: dict, device: str, batch_size: int):
     tokenizer = load_tokenizer(model_name_or_path)
     model = load_base_model(model_name_or_path, quantization=settings["quantization"], bf16=settings["bf16"],
                             device=device)
     model = (load_adapter(model, adapter_dir) if adapter_dir else model).eval()
     scorer = _Scorer(model, tokenizer, max_length=settings["max_length"], batch_size=batch_size,
                      max_prompt_length=settings["max_prompt_length"])
+    return model, scorer
+
+
+def _report(records: list[dict], sums, means, base, beta: float) -> dict:
     ranks = [r["ranks"] for r in records]
-    sums, means = scorer.score(records)
-    result = {"model": model_name_or_path, "adapter_dir": adapter_dir, "split": split, **ranking_metrics(means, ranks),
-              "settings": {k: settings[k] for k in ("max_length", "max_prompt_length", "quantization", "bf16")}}
-    result["robustness"] = _robustness(scorer, records, means, ranks) if robustness else {}
-    per_prompt = [{"id": r["id"], "scores": m, "ranking": dense_ranking(m), "human_ranking": r["ranks"]}
-                  for r, m in zip(records, means, strict=True)]
-    if adapter_dir:
-        result.update(_against_base(model, scorer, records, sums, per_prompt, beta=settings["beta"]))
-    result["per_prompt"] = per_prompt
+    annotators = [r.get("annotator_ranks") or [] for r in records]
+    lengths = [[len(x) for x in r["responses"]] for r in records]
+    base_sums, base_means = base or (sums, means)
+    rewards = [[beta * (x - y) for x, y in zip(s, b, strict=True)] for s, b in zip(sums, base_sums, strict=True)]
+    scorings = {"mean_logp": means, "sum_logp": sums, "implicit_reward": rewards}
+    result = {**ranking_metrics(means, ranks), **evaluation_report(scorings, ranks, annotators, lengths)}
+    result.update(beta=beta, default_scoring="implicit_reward" if base else "mean_logp")
+    result["per_prompt"] = [{"id": r["id"], "scores": m, "ranking": dense_ranking(m), "human_ranking": r["ranks"],
+                             "sum_logps": s, "lengths": n}
+                            for r, m, s, n in zip(records, means, sums, lengths, strict=True)]
+    if base:
+        before = evaluation_report({"mean_logp": base_means, "sum_logp": base_sums,
+                                    "implicit_reward": [[0.0] * len(s) for s in sums]}, ranks, annotators, lengths)
+        result["base"] = {**ranking_metrics(base_means, ranks), **before}
+        result["change"] = scoring_changes(before, result)
+        for entry, bm, reward in zip(result["per_prompt"], base_means, rewards, strict=True):
+            entry.update(base_scores=bm, implicit_rewards=reward)
     return result
-
-
-def _against_base(model, scorer: _Scorer, records: list[dict], sums: list[list[float]], per_prompt: list[dict], *,
-                  beta: float) -> dict:
-    """The base model's metrics (adapter disabled); adds ``base_scores`` and ``implicit_rewards`` to ``per_prompt``."""
-    with model.disable_adapter():
-        base_sums, base_means = scorer.score(records)
-    for entry, s, b, bm in zip(per_prompt, sums, base_sums, base_means, strict=True):
-        entry["base_scores"] = bm
-        entry["implicit_rewards"] = [beta * (x - y) for x, y in zip(s, b, strict=True)]
-    return {"base": ranking_metrics(base_means, [r["ranks"] for r in records]), "beta": beta}

@@ -3,15 +3,22 @@
 Every loss takes per-response tensors of shape (G, K): G groups (prompts) in the batch, K response
 slots per group. ``ranks`` holds dense tiers (0 = best, equal values = tie) and -1 for an unranked
 response or a padding slot. A valid pair (i, j) has both responses ranked and ``ranks[i] < ranks[j]``;
-its rank gap is ``ranks[j] - ranks[i]``. Nothing here loops over pairs in Python.
+its rank gap is ``ranks[j] - ranks[i]``. Pair terms live in (G, K, K) tensors with masks; nothing
+here loops over pairs in Python.
+
+Normalisation (``normalize``): "group" (default) averages, over the groups holding at least one
+pair, each group's weighted mean sum(w * l) / sum(w), so every prompt counts the same whatever its
+K, batch size or accumulation; "pair" is the batch-wide sum(w * l) / sum(w).
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
-from .config import WEIGHTINGS
+from .config import NORMALIZATIONS, TIES, WEIGHTINGS
 
 
 class NoValidPairsError(ValueError):
@@ -25,10 +32,45 @@ def valid_pair_mask(ranks: torch.Tensor) -> torch.Tensor:
     return ranked.unsqueeze(2) & ranked.unsqueeze(1) & above
 
 
-def pair_weights(ranks: torch.Tensor, weighting: str = "none", dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Float (G, K, K) weights w_ij of every valid pair (0 elsewhere): 1, gap, gap^2 or log(1 + gap)."""
+def tied_pair_mask(ranks: torch.Tensor) -> torch.Tensor:
+    """Boolean (G, K, K): True where i < j are both ranked in the same tier."""
+    ranked = ranks >= 0
+    same = ranks.unsqueeze(2) == ranks.unsqueeze(1)
+    upper = torch.ones(ranks.size(1), ranks.size(1), dtype=torch.bool, device=ranks.device).triu(diagonal=1)
+    return ranked.unsqueeze(2) & ranked.unsqueeze(1) & same & upper
+
+
+def lambda_weights(ranks: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+    """LiPO-lambda weights (Liu et al. 2024): |G_i - G_j| * |1/log2(1 + tau_i) - 1/log2(1 + tau_j)|.
+
+    Gain G_i = 2^psi_i - 1 with psi_i = (group's worst tier) - tier_i (= T - 1 - tier_i for dense
+    tiers); tau_i = 1-based position of i among the group's ranked responses sorted by ``scores``
+    descending, equal scores by lower index first. No gradient flows through the weights.
+    """
+    scores = scores.detach()
+    ranked = ranks >= 0
+    worst = ranks.masked_fill(~ranked, -1).amax(dim=1, keepdim=True)
+    gains = torch.pow(2.0, (worst - ranks).to(scores.dtype)) - 1
+    index = torch.arange(ranks.size(1), device=ranks.device)
+    s_i, s_j = scores.unsqueeze(2), scores.unsqueeze(1)
+    ahead = (s_j > s_i) | ((s_j == s_i) & (index.view(1, 1, -1) < index.view(1, -1, 1)))
+    tau = 1 + (ahead & ranked.unsqueeze(1)).sum(dim=2).to(scores.dtype)
+    inverse_discount = 1.0 / torch.log2(1 + tau)
+    weight = (gains.unsqueeze(2) - gains.unsqueeze(1)).abs()
+    weight = weight * (inverse_discount.unsqueeze(2) - inverse_discount.unsqueeze(1)).abs()
+    return weight * valid_pair_mask(ranks)
+
+
+def pair_weights(ranks: torch.Tensor, weighting: str = "none", dtype: torch.dtype = torch.float32,
+                 scores: torch.Tensor | None = None) -> torch.Tensor:
+    """Float (G, K, K) weights w_ij of every valid pair (0 elsewhere): 1, gap, gap^2, log(1 + gap),
+    or the LiPO-lambda weight (needs ``scores``, see ``lambda_weights``)."""
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting: must be one of {', '.join(WEIGHTINGS)} (got {weighting!r})")
+    if weighting == "lambda":
+        if scores is None:
+            raise ValueError("weighting 'lambda': needs the current scores")
+        return lambda_weights(ranks, scores).to(dtype)
     gap = (ranks.unsqueeze(1) - ranks.unsqueeze(2)).to(dtype)
     weight = {
         "none": torch.ones_like(gap),
@@ -39,11 +81,50 @@ def pair_weights(ranks: torch.Tensor, weighting: str = "none", dtype: torch.dtyp
     return weight * valid_pair_mask(ranks)
 
 
-def _weighted_pair_mean(pair_loss: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    total = weights.sum()
-    if not total > 0:
+def normalized_pair_mean(pair_loss: torch.Tensor, weights: torch.Tensor, normalize: str = "group") -> torch.Tensor:
+    """Weighted mean of (G, K, K) pair terms: per group then over groups ("group"), or batch-wide ("pair")."""
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(f"normalize: must be one of {', '.join(NORMALIZATIONS)} (got {normalize!r})")
+    totals = (pair_loss * weights).sum(dim=(1, 2))
+    group_weights = weights.sum(dim=(1, 2))
+    has_pairs = group_weights > 0
+    if not has_pairs.any():
         raise NoValidPairsError("no valid pairs in batch: every group needs two responses in different tiers")
-    return (pair_loss * weights).sum() / total
+    if normalize == "pair":
+        return totals.sum() / group_weights.sum()
+    return (totals[has_pairs] / group_weights[has_pairs]).mean()
+
+
+def _logsumexp_terms(*terms: torch.Tensor) -> torch.Tensor:
+    return torch.logsumexp(torch.stack(torch.broadcast_tensors(*terms)), dim=0)
+
+
+def davidson_terms(diff: torch.Tensor, margin: float, tie_strength: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(strict, tied) Davidson pair losses for d = s_i - s_j (arXiv 2409.17431):
+    log(1 + e^-(d-m) + nu e^-(d-m)/2) and log(1 + (e^(d/2) + e^(-d/2)) / nu)."""
+    zero, log_nu = torch.zeros_like(diff), math.log(tie_strength)
+    shifted = diff - margin
+    strict = _logsumexp_terms(zero, -shifted, log_nu - shifted / 2)
+    tied = _logsumexp_terms(zero, diff / 2 - log_nu, -diff / 2 - log_nu)
+    return strict, tied
+
+
+def soft_pair_targets(annotator_ranks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """From (G, A, K) per-annotator tiers (-1 unranked or absent annotator): (p, mask), both (G, K, K).
+
+    For i < j ranked both by at least one annotator, p_ij = (annotators with i above j + 0.5 * those
+    with a tie) / annotators who ranked both; ``mask`` marks those pairs.
+    """
+    ranked = annotator_ranks >= 0
+    both = ranked.unsqueeze(3) & ranked.unsqueeze(2)
+    a_i, a_j = annotator_ranks.unsqueeze(3), annotator_ranks.unsqueeze(2)
+    above = (both & (a_i < a_j)).sum(dim=1).to(torch.float64)
+    tied = (both & (a_i == a_j)).sum(dim=1).to(torch.float64)
+    counts = both.sum(dim=1)
+    k = annotator_ranks.size(2)
+    upper = torch.ones(k, k, dtype=torch.bool, device=annotator_ranks.device).triu(diagonal=1)
+    mask = (counts > 0) & upper
+    return (above + 0.5 * tied) / counts.clamp(min=1), mask
 
 
 def grpo_pairwise_loss(
@@ -54,19 +135,45 @@ def grpo_pairwise_loss(
     beta: float = 0.1,
     margin: float = 0.0,
     weighting: str = "none",
+    normalize: str = "group",
+    ties: str = "ignore",
+    tie_strength: float = 1.0,
+    annotator_ranks: torch.Tensor | None = None,
+    token_counts: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Group Relative Preference Optimization loss (docs/training.md, ARCHITECTURE.md "The loss").
 
     ``policy_logps``/``ref_logps``: (G, K) summed response-token log-probs under the policy and the
-    frozen reference. With s = policy_logps - ref_logps, for every valid pair i above j:
-    ``l_ij = -log sigmoid(beta * (s_i - s_j) - margin)`` and the result is
-    ``sum(w_ij * l_ij) / sum(w_ij)`` over all valid pairs of the batch. Raises
-    ``NoValidPairsError`` (a ValueError) when the batch has no valid pair.
+    frozen reference; s = beta * (policy_logps - ref_logps), or with ``token_counts`` (SimPO-style
+    length normalisation) beta * the mean token log-ratio. With d = s_i - s_j, each valid pair i above
+    j contributes ``l_ij = -log sigmoid(d - margin)`` with weight w_ij (``weighting``), averaged as
+    ``normalize`` says (module doc). ``ties="davidson"`` uses Davidson's terms (``davidson_terms``)
+    and adds every tied pair with weight 1. ``annotator_ranks`` (G, A, K) replaces the consensus by
+    soft targets (``soft_pair_targets``): -(p log sigmoid(d) + (1 - p) log sigmoid(-d)), weight 1.
+    Raises ``NoValidPairsError`` (a ValueError) when the batch has no pair to learn from.
     """
-    scores = policy_logps - ref_logps
+    if ties not in TIES:
+        raise ValueError(f"ties: must be one of {', '.join(TIES)} (got {ties!r})")
+    log_ratio = policy_logps - ref_logps
+    if token_counts is not None:
+        log_ratio = log_ratio / token_counts.clamp(min=1)
+    scores = beta * log_ratio
     diff = scores.unsqueeze(2) - scores.unsqueeze(1)
-    pair_loss = -F.logsigmoid(beta * diff - margin)
-    return _weighted_pair_mean(pair_loss, pair_weights(ranks, weighting, pair_loss.dtype))
+    if annotator_ranks is not None:
+        return _soft_target_loss(diff, annotator_ranks, normalize)
+    weights = pair_weights(ranks, weighting, diff.dtype, scores=scores)
+    if ties == "ignore":
+        return normalized_pair_mean(-F.logsigmoid(diff - margin), weights, normalize)
+    strict, tied = davidson_terms(diff, margin, tie_strength)
+    tied_mask = tied_pair_mask(ranks)
+    return normalized_pair_mean(torch.where(tied_mask, tied, strict), weights + tied_mask.to(diff.dtype), normalize)
+
+
+def _soft_target_loss(diff: torch.Tensor, annotator_ranks: torch.Tensor, normalize: str) -> torch.Tensor:
+    targets, mask = soft_pair_targets(annotator_ranks)
+    targets = targets.to(diff.dtype)
+    soft = -(targets * F.logsigmoid(diff) + (1 - targets) * F.logsigmoid(-diff))
+    return normalized_pair_mean(soft, mask.to(diff.dtype), normalize)
 
 
 def log_odds(mean_logps: torch.Tensor) -> torch.Tensor:
@@ -83,17 +190,20 @@ def orpo_ranked_loss(
     beta: float = 0.1,
     margin: float = 0.0,
     weighting: str = "none",
+    normalize: str = "group",
 ) -> torch.Tensor:
     """Reference-free odds-ratio loss (ORPO, Hong et al. 2024) generalised to ranked groups.
 
     With a_i = policy_logps_i / token_counts_i (mean token log-prob) and o_i = log odds of exp(a_i):
-    ``loss = NLL + beta * sum(w_ij * -log sigmoid(o_i - o_j - margin)) / sum(w_ij)``, where NLL is
-    the mean of -a_i over the top-tier (rank 0) responses of the batch. ``beta`` plays ORPO's lambda.
+    ``loss = NLL + beta * mean(w_ij * -log sigmoid(o_i - o_j - margin))`` (weighted, normalised as
+    ``normalize`` says), where NLL is the mean of -a_i over the top-tier (rank 0) responses of the
+    batch. ``beta`` plays ORPO's lambda.
     """
     mean_logps = policy_logps / token_counts.clamp(min=1)
     odds = log_odds(mean_logps)
     diff = odds.unsqueeze(2) - odds.unsqueeze(1)
-    odds_ratio_loss = _weighted_pair_mean(-F.logsigmoid(diff - margin), pair_weights(ranks, weighting, diff.dtype))
+    weights = pair_weights(ranks, weighting, diff.dtype, scores=odds)
+    odds_ratio_loss = normalized_pair_mean(-F.logsigmoid(diff - margin), weights, normalize)
     top = (ranks == 0).to(mean_logps.dtype)
     nll = -(mean_logps * top).sum() / top.sum().clamp(min=1)
     return nll + beta * odds_ratio_loss

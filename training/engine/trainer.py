@@ -26,8 +26,10 @@ from .data import (
     build_group_dataset,
     dataset_sha256,
     load_records,
+    prompt_token_ids,
     select_split,
 )
+from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
 from .losses import grpo_pairwise_loss, log_odds, orpo_ranked_loss, pairwise_stats, plackett_luce_loss, valid_pair_mask
 from .modeling import add_lora_adapter, load_base_model, load_tokenizer, response_logps
 
@@ -119,17 +121,18 @@ class RankedGRPOTrainer(Trainer):
         ranks, args = inputs["ranks"], self.args
         if args.loss == "orpo":
             loss = orpo_ranked_loss(policy, inputs["token_counts"], ranks, beta=args.beta, margin=args.margin,
-                                    weighting=args.weighting)
+                                    weighting=args.weighting, normalize=args.normalize)
             scores = log_odds(policy / inputs["token_counts"].clamp(min=1))
         else:
             ref = inputs["ref_logps"]
             if args.loss == "grpo":
-                loss = grpo_pairwise_loss(policy, ref, ranks, beta=args.beta, margin=args.margin,
-                                          weighting=args.weighting)
+                loss = grpo_pairwise_loss(policy, ref, ranks, **grpo_loss_options(args, inputs))
             else:
                 loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta)
             scores = args.beta * (policy - ref)
         self._record_pair_metrics(scores.detach(), ranks)
+        if args.loss != "orpo":
+            self._record_drift(policy.detach(), inputs["ref_logps"], ranks, inputs["token_counts"])
         return (loss, {"policy_logps": policy}) if return_outputs else loss
 
     def _record_pair_metrics(self, scores: torch.Tensor, ranks: torch.Tensor) -> None:
@@ -142,11 +145,26 @@ class RankedGRPOTrainer(Trainer):
         self._metrics["pair_accuracy"].append(totals[1].item() / pairs)
         self._metrics["pairs_per_step"].append(totals[2].item())
 
+    def _record_drift(self, policy, ref, ranks, token_counts) -> None:
+        totals = self.accelerator.reduce(drift_totals(policy, ref, ranks, token_counts, self.args.beta), reduction="sum")
+        for name, value in drift_means(totals).items():
+            self._metrics[name].append(value)
+
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if "loss" in logs and self._metrics:
             logs.update({name: sum(values) / len(values) for name, values in self._metrics.items()})
             self._metrics.clear()
         super().log(logs, start_time)
+
+
+def grpo_loss_options(args: RankedGRPOConfig, inputs: dict) -> dict:
+    """Keyword arguments of ``grpo_pairwise_loss`` for this config and batch."""
+    return {
+        "beta": args.beta, "margin": args.margin, "weighting": args.weighting, "normalize": args.normalize,
+        "ties": args.ties, "tie_strength": args.tie_strength,
+        "annotator_ranks": inputs["annotator_ranks"] if args.pair_targets == "annotators" else None,
+        "token_counts": inputs["token_counts"] if args.length_normalize else None,
+    }  # fmt: skip
 
 
 def _local_weights_stamp(name_or_path: str) -> str:
@@ -180,6 +198,7 @@ class JobCallback(TrainerCallback):
             "pair_accuracy": logs.get("pair_accuracy"),
             "learning_rate": logs.get("learning_rate"),
             "grad_norm": logs.get("grad_norm"),
+            **{name: logs.get(name) for name in DRIFT_KEYS},
         }
         self.history.append(event)
         if self.progress is not None and state.is_world_process_zero:
@@ -229,6 +248,10 @@ def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None) -> 
     trainer = RankedGRPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
                                 callbacks=[callback])
     callback.accelerator = trainer.accelerator
+    held_out = select_split(records, "test") or select_split(records, "train")
+    prompts = [prompt_token_ids(tokenizer, r["prompt"], config.max_prompt_length) for r in held_out[: config.kl_samples]]
+    trainer.add_callback(KLCallback(prompts, config.kl_samples, config.eval_steps, config.seed,
+                                    tokenizer.pad_token_id, trainer._metrics))
     return trainer, callback
 
 
@@ -297,7 +320,7 @@ TRL's GRPOTrainer (Group Relative Policy Optimization, online RL).
 | | |
 | --- | --- |
 | base model | `{config.model_name_or_path}` |
-| loss | `{config.loss}` (weighting `{config.weighting}`, beta {config.beta}, margin {config.margin}) |
+| loss | `{config.loss}` (weighting `{config.weighting}`, beta {config.beta}, margin {config.margin}, normalize `{config.normalize}`, ties `{config.ties}`, pair targets `{config.pair_targets}`, length-normalised {config.length_normalize}) |
 | LoRA | r {config.lora_r}, alpha {config.lora_alpha}, dropout {config.lora_dropout}, targets `{config.lora_target_modules}` |
 | quantization | `{config.quantization}` |
 | optimisation | lr {config.learning_rate}, epochs {config.num_train_epochs}, {config.per_device_train_batch_size} prompts per device batch, seed {config.seed} |

@@ -15,7 +15,7 @@ from ..models import EvaluationResult, PromptEvaluation, TrainingJob
 
 AGGREGATE_KEYS = (
     "n_prompts", "accuracy", "ndcg", "mrr", "kendall_tau", "pairwise_accuracy", "n_pairs", "adjacent_pair_accuracy",
-    "robustness", "beta",
+    "robustness", "beta", "scorings", "chance", "baselines", "human_length_spearman", "default_scoring", "change",
 )  # fmt: skip
 
 

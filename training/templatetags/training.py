@@ -50,3 +50,12 @@ def change_class(change) -> str:
 @register.filter
 def signed(value) -> str:
     return "" if value is None else f"{value:+.3f}"
+
+
+@register.filter
+def interval(row, side: str) -> str:
+    """"[0.512, 0.734]" from row[side + "_low"] / row[side + "_high"]; "" when there is none."""
+    low, high = row.get(f"{side}_low"), row.get(f"{side}_high")
+    if low is None or high is None:
+        return ""
+    return f"[{low:+.3f}, {high:+.3f}]" if side == "change" else f"[{low:.3f}, {high:.3f}]"
