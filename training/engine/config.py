@@ -11,6 +11,7 @@ from transformers import TrainingArguments
 LOSSES = ("grpo", "orpo", "plackett-luce")
 WEIGHTINGS = ("none", "linear", "quadratic", "log")
 QUANTIZATIONS = ("none", "8bit", "4bit")
+PREFIX_SHARING = ("auto", "on", "off")
 
 USER_FIELDS = (
     "model_name_or_path", "data_path", "output_dir", "loss", "weighting", "beta", "margin", "quantization",
@@ -38,6 +39,8 @@ class RankedGRPOConfig(TrainingArguments):
     lora_r, lora_alpha, lora_dropout, lora_target_modules: the LoRA adapter (peft).
     max_length, max_prompt_length: token limits for prompt + response and for the prompt alone.
     ref_batch_size: groups per batch when precomputing reference log-probs (None: train batch size).
+    prefix_sharing: "auto" | "on" | "off": one packed row per group, the prompt encoded once.
+    max_tokens_per_batch: micro-batches filled by tokens (None: by per_device_train_batch_size prompts).
     """
 
     model_name_or_path: str | None = field(default=None, metadata={"help": "Hub id or local folder of the base causal language model."})
@@ -54,6 +57,8 @@ class RankedGRPOConfig(TrainingArguments):
     max_length: int = field(default=512, metadata={"help": "Maximum tokens of prompt + response; responses are cut at the end to fit."})
     max_prompt_length: int = field(default=256, metadata={"help": "Maximum prompt tokens; longer prompts keep their last tokens."})
     ref_batch_size: int | None = field(default=None, metadata={"help": "Groups per batch when precomputing reference log-probs (default: the train batch size)."})
+    prefix_sharing: str = field(default="auto", metadata={"help": "Encode each prompt once per group: one packed row (prompt, then every response) with a 4-D attention mask. on, off, or auto (on where the attention implementation takes a 4-D mask: sdpa, eager).", "choices": PREFIX_SHARING})
+    max_tokens_per_batch: int | None = field(default=None, metadata={"help": "Fill micro-batches by tokens (padding included) instead of by prompts: groups of similar length go together, a group is never split, and a group over the budget trains alone. Replaces per_device_train_batch_size for training and the reference pass."})
     # TrainingArguments fields with defaults suited to this trainer
     learning_rate: float = field(default=1e-4, metadata={"help": "Peak AdamW learning rate for the LoRA weights."})
     num_train_epochs: float = field(default=1.0, metadata={"help": "Passes over the training groups."})
@@ -93,6 +98,8 @@ class RankedGRPOConfig(TrainingArguments):
             ("per_device_train_batch_size", _integer(self.per_device_train_batch_size) and self.per_device_train_batch_size >= 1, "must be an integer >= 1"),
             ("max_prompt_length", _integer(self.max_prompt_length) and self.max_prompt_length >= 1, "must be an integer >= 1"),
             ("max_length", _integer(self.max_length) and _integer(self.max_prompt_length) and self.max_length > self.max_prompt_length, "must be an integer > max_prompt_length"),
+            ("prefix_sharing", self.prefix_sharing in PREFIX_SHARING, f"must be one of {', '.join(PREFIX_SHARING)}"),
+            ("max_tokens_per_batch", self.max_tokens_per_batch is None or (_integer(self.max_tokens_per_batch) and self.max_tokens_per_batch >= 1), "must be an integer >= 1"),
             ("ref_batch_size", self.ref_batch_size is None or (_integer(self.ref_batch_size) and self.ref_batch_size >= 1), "must be an integer >= 1"),
         ]  # fmt: skip
         for name, ok, rule in checks:

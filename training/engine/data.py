@@ -216,7 +216,6 @@ class GroupCollator:
     pad_token_id: int
 
     def __call__(self, groups: list[dict]) -> dict[str, torch.Tensor]:
-        width = max(len(g["response_ids"]) for g in groups)
         rows, completion, group_index, slot_index = [], [], [], []
         for g_index, group in enumerate(groups):
             for slot, response in enumerate(group["response_ids"]):
@@ -232,25 +231,31 @@ class GroupCollator:
             input_ids[n, : len(row)] = torch.tensor(row)
             attention_mask[n, : len(row)] = 1
             completion_mask[n, : len(row)] = torch.tensor(mask)
-        ranks = torch.full((len(groups), width), -1, dtype=torch.long)
-        token_counts = torch.zeros((len(groups), width), dtype=torch.float)
-        for g_index, group in enumerate(groups):
-            ranks[g_index, : len(group["ranks"])] = torch.tensor(group["ranks"])
-            token_counts[g_index, : len(group["response_ids"])] = torch.tensor(
-                [float(len(r)) for r in group["response_ids"]]
-            )
         batch = {
             "input_ids": input_ids,
             "attention_mask": attention_mask,
             "completion_mask": completion_mask,
             "group_index": torch.tensor(group_index),
             "slot_index": torch.tensor(slot_index),
-            "ranks": ranks,
-            "token_counts": token_counts,
         }
-        if all("ref_logps" in g for g in groups):
-            ref = torch.zeros((len(groups), width), dtype=torch.float)
-            for g_index, group in enumerate(groups):
-                ref[g_index, : len(group["ref_logps"])] = torch.tensor(group["ref_logps"])
-            batch["ref_logps"] = ref
+        batch.update(group_grid_tensors(groups))
         return batch
+
+
+def group_grid_tensors(groups: list[dict]) -> dict[str, torch.Tensor]:
+    """``ranks`` (G, K) padded with -1, ``token_counts`` (G, K) and, when every group has them, ``ref_logps``."""
+    width = max(len(g["response_ids"]) for g in groups)
+    ranks = torch.full((len(groups), width), -1, dtype=torch.long)
+    token_counts = torch.zeros((len(groups), width), dtype=torch.float)
+    for g_index, group in enumerate(groups):
+        ranks[g_index, : len(group["ranks"])] = torch.tensor(group["ranks"])
+        token_counts[g_index, : len(group["response_ids"])] = torch.tensor(
+            [float(len(r)) for r in group["response_ids"]]
+        )
+    grid = {"ranks": ranks, "token_counts": token_counts}
+    if all("ref_logps" in g for g in groups):
+        ref = torch.zeros((len(groups), width), dtype=torch.float)
+        for g_index, group in enumerate(groups):
+            ref[g_index, : len(group["ref_logps"])] = torch.tensor(group["ref_logps"])
+        grid["ref_logps"] = ref
+    return grid

@@ -21,7 +21,6 @@ from transformers.trainer_utils import get_last_checkpoint
 from .config import RankedGRPOConfig
 from .data import (
     DataError,
-    GroupCollator,
     GroupDataset,
     build_group_dataset,
     dataset_sha256,
@@ -29,7 +28,8 @@ from .data import (
     select_split,
 )
 from .losses import grpo_pairwise_loss, log_odds, orpo_ranked_loss, pairwise_stats, plackett_luce_loss, valid_pair_mask
-from .modeling import add_lora_adapter, load_base_model, load_tokenizer, response_logps
+from .modeling import add_lora_adapter, load_base_model, load_tokenizer
+from .packing import batch_response_logps, make_collator, resolve_prefix_sharing
 
 REFERENCE_CACHE = "reference_logps.json"
 RUN_SUMMARY = "grpo_training.json"
@@ -48,11 +48,12 @@ class RankedGRPOTrainer(Trainer):
     """Trains a LoRA adapter on ranked groups with the loss chosen in ``RankedGRPOConfig.loss``."""
 
     def __init__(self, model, args: RankedGRPOConfig, train_dataset: GroupDataset, processing_class, callbacks=None):
+        self.prefix_sharing = resolve_prefix_sharing(args.prefix_sharing, model)
         super().__init__(
             model=model,
             args=args,
             train_dataset=train_dataset,
-            data_collator=GroupCollator(pad_token_id=processing_class.pad_token_id),
+            data_collator=make_collator(self.prefix_sharing, processing_class.pad_token_id),
             processing_class=processing_class,
             callbacks=callbacks,
         )
@@ -91,7 +92,7 @@ class RankedGRPOTrainer(Trainer):
             for start in range(0, len(dataset), batch_size):
                 groups = dataset.groups[start : start + batch_size]
                 batch = self._prepare_inputs(self.data_collator(groups))
-                logps = response_logps(model, batch["input_ids"], batch["attention_mask"], batch["completion_mask"])
+                logps = batch_response_logps(model, batch)
                 grid = self._to_grid(logps.float(), batch)
                 results.extend(row[: len(g["response_ids"])].tolist() for row, g in zip(grid.cpu(), groups, strict=True))
         model.train(was_training)
@@ -114,7 +115,7 @@ class RankedGRPOTrainer(Trainer):
         return grid.index_put((batch["group_index"], batch["slot_index"]), logps)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        logps = response_logps(model, inputs["input_ids"], inputs["attention_mask"], inputs["completion_mask"])
+        logps = batch_response_logps(model, inputs)
         policy = self._to_grid(logps.float(), inputs)
         ranks, args = inputs["ranks"], self.args
         if args.loss == "orpo":
