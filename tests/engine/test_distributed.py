@@ -1,7 +1,9 @@
-"""Two CPU processes (gloo) through ``accelerate launch`` end with identical adapter weights."""
+"""Two CPU processes (gloo) through ``accelerate launch`` end with identical adapter weights, and their
+sharded reference pass gives the cache of a single process."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -11,6 +13,10 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from training.engine.trainer import REFERENCE_CACHE, build_trainer
+
+from .ddp_train import ddp_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,3 +50,10 @@ def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_
     assert any(first[name].abs().sum() > 0 for name in first if "lora_B" in name), "adapter did not train"
     for name in first:
         assert torch.equal(first[name], second[name]), name
+    # sharded reference pass: each process scored half of the 24 batches, and the gathered cache
+    # equals the one a single process computes
+    assert [r["reference_batches"] for r in ranks] == [12, 12]
+    single = tmp_path / "single"
+    build_trainer(ddp_config(tiny_model_dir, vowel_data, str(single)))
+    sharded = json.loads((tmp_path / REFERENCE_CACHE).read_text())
+    assert sharded == json.loads((single / REFERENCE_CACHE).read_text())

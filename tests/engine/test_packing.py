@@ -55,7 +55,10 @@ def _loss_and_grads(model, collator) -> tuple[torch.Tensor, torch.Tensor, dict[s
     return loss.detach(), logps.detach(), grads
 
 
-def test_shared_and_unshared_paths_give_the_same_logps_loss_and_lora_gradients(lora_model):
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_shared_and_unshared_paths_give_the_same_logps_loss_and_lora_gradients(lora_model, attention):
+    lora_model.get_base_model().set_attn_implementation(attention)
+    assert lora_model.config._attn_implementation == attention
     loss_u, logps_u, grads_u = _loss_and_grads(lora_model, GroupCollator(pad_token_id=0))
     loss_s, logps_s, grads_s = _loss_and_grads(lora_model, PrefixSharingCollator(pad_token_id=0))
     torch.testing.assert_close(logps_s, logps_u, rtol=1e-5, atol=1e-5)

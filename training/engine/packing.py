@@ -106,14 +106,22 @@ def additive_mask(allowed: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 def packed_response_logps(model, batch: dict) -> torch.Tensor:
     """(N,) summed log-prob of every response of a ``PrefixSharingCollator`` batch."""
-    dtype = model.get_input_embeddings().weight.dtype
-    mask = additive_mask(prefix_sharing_mask(batch["segment_ids"]), dtype if dtype.is_floating_point else torch.float32)
-    outputs = model(input_ids=batch["input_ids"], attention_mask=mask, position_ids=batch["position_ids"],
-                    shift_labels=batch["shift_labels"], fused_lm_head=True, use_cache=False)
+    outputs = model(input_ids=batch["input_ids"], attention_mask=_attention_mask(model, batch["segment_ids"]),
+                    position_ids=batch["position_ids"], shift_labels=batch["shift_labels"], fused_lm_head=True,
+                    use_cache=False)
     owner = batch["response_index"].reshape(-1)
     scored = owner >= 0
     per_token = outputs.log_probs.reshape(-1)[scored]
     return per_token.new_zeros(batch["group_index"].numel()).index_add(0, owner[scored], per_token)
+
+
+def _attention_mask(model, segments: torch.Tensor) -> torch.Tensor:
+    """Boolean 4-D mask for SDPA (any query dtype, autocast included); additive for eager attention."""
+    inner = model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
+    allowed = prefix_sharing_mask(segments)
+    if getattr(inner.config, "_attn_implementation", None) == "sdpa":
+        return allowed
+    return additive_mask(allowed, inner.get_input_embeddings().weight.dtype)
 
 
 def resolve_prefix_sharing(setting: str, model) -> bool:
