@@ -15,7 +15,7 @@ import torch
 
 from .data import DataError, GroupCollator, has_valid_pair, load_records, select_split, tokenize_group
 from .metrics import _mean, dense_ranking, kendall_tau_b, ranking_metrics
-from .modeling import load_adapter, load_base_model, load_tokenizer, response_logps
+from .modeling import DTYPES, load_adapter, load_base_model, load_tokenizer, response_logps
 
 
 def perturb_whitespace(text: str) -> str:
@@ -79,30 +79,52 @@ def _adapter_beta(adapter_dir: str | None, beta: float | None) -> float:
     return 0.1
 
 
+def training_settings(adapter_dir: str | None, *, quantization: str | None, dtype: str | None,
+                      max_prompt_length: int | None, max_length: int, device: str) -> dict:
+    """The precision, quantization and prompt budget to score with: what is given, else what the adapter
+    was trained with (its grpo_training.json), else fp32/bf16 by device, no quantization, max_length // 2."""
+    summary = Path(adapter_dir or "") / "grpo_training.json"
+    trained = json.loads(summary.read_text()).get("config", {}) if adapter_dir and summary.is_file() else {}
+    if dtype in (None, "auto"):
+        on_gpu = str(device).startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        dtype = "bf16" if trained.get("bf16") or (not trained and on_gpu) else "fp32"
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype: must be one of auto, {', '.join(DTYPES)} (got {dtype!r})")
+    prompt_budget = max_prompt_length or trained.get("max_prompt_length") or max(1, max_length // 2)
+    return {"dtype": dtype, "quantization": quantization or trained.get("quantization") or "none",
+            "max_prompt_length": min(prompt_budget, max_length - 1)}
+
+
 def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | None = None, split: str = "test",
                    max_length: int = 512, batch_size: int = 8, *, max_prompt_length: int | None = None,
-                   beta: float | None = None, quantization: str = "none", robustness: bool = True,
-                   device: str | None = None) -> dict:
+                   beta: float | None = None, quantization: str | None = None, dtype: str | None = None,
+                   robustness: bool = True, device: str | None = None) -> dict:
     """Score every response of the ``split`` records that hold a valid pair and compare with the humans.
 
     Returns the metrics of ``ranking_metrics`` plus ``robustness`` and ``per_prompt`` (id, scores,
     model ranking as dense tiers, human ranking); with an adapter also ``base`` (the base model's
     metrics) and per-prompt ``base_scores`` and ``implicit_rewards`` = beta * (log pi - log pi_ref).
+    ``quantization``, ``dtype`` ("bf16", "fp32") and ``max_prompt_length`` default to the adapter's
+    training values (``training_settings``); ``settings`` in the result says what was used.
     """
     records = [r for r in select_split(load_records(data_path), split) if has_valid_pair(r["ranks"])]
     if not records:
         raise DataError(f"{data_path}: no prompts with valid pairs in split {split!r}")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     tokenizer = load_tokenizer(model_name_or_path)
-    model = load_base_model(model_name_or_path, quantization=quantization, device=device)
+    settings = training_settings(adapter_dir, quantization=quantization, dtype=dtype, device=device,
+                                 max_prompt_length=max_prompt_length, max_length=max_length)
+    model = load_base_model(model_name_or_path, quantization=settings["quantization"], device=device,
+                            bf16=settings["dtype"] == "bf16")
     if adapter_dir:
         model = load_adapter(model, adapter_dir)
     model.eval()
     scorer = _Scorer(model, tokenizer, max_length=max_length, batch_size=batch_size,
-                     max_prompt_length=max_prompt_length or max(1, max_length // 2))
+                     max_prompt_length=settings["max_prompt_length"])
     ranks = [r["ranks"] for r in records]
     sums, means = scorer.score(records)
     result = {"model": model_name_or_path, "adapter_dir": adapter_dir, "split": split, **ranking_metrics(means, ranks)}
+    result["settings"] = settings
     result["robustness"] = _robustness(scorer, records, means, ranks) if robustness else {}
     per_prompt = [{"id": r["id"], "scores": m, "ranking": dense_ranking(m), "human_ranking": r["ranks"]}
                   for r, m in zip(records, means, strict=True)]
