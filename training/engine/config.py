@@ -55,7 +55,7 @@ class RankedGRPOConfig(TrainingArguments):
     lora_dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA input."})
     lora_target_modules: str = field(default="all-linear", metadata={"help": "Modules that get LoRA: 'all-linear' or comma-separated module names (e.g. q_proj,v_proj)."})
     max_length: int = field(default=512, metadata={"help": "Maximum tokens of prompt + response; responses are cut at the end to fit."})
-    max_prompt_length: int = field(default=256, metadata={"help": "Maximum prompt tokens; longer prompts keep their last tokens."})
+    max_prompt_length: int = field(default=256, metadata={"help": "Maximum prompt tokens; a longer prompt keeps its chat template (system prompt, role headers) and loses the middle of its content, with a warning."})
     ref_batch_size: int | None = field(default=None, metadata={"help": "Groups per batch when precomputing reference log-probs (default: the train batch size)."})
     prefix_sharing: str = field(default="auto", metadata={"help": "Encode each prompt once per group: one packed row (prompt, then every response) with a 4-D attention mask. on, off, or auto (on where the attention implementation takes a 4-D mask: sdpa, eager).", "choices": PREFIX_SHARING})
     max_tokens_per_batch: int | None = field(default=None, metadata={"help": "Fill micro-batches by tokens (padding included) instead of by prompts: groups of similar length go together, a group is never split, and a group over the budget trains alone. Replaces per_device_train_batch_size for training and the reference pass."})

@@ -16,6 +16,8 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from .truncation import common_prefix_length, fit_prompt, warn_if_not_prefix
+
 UNRANKED = -1
 
 
@@ -135,15 +137,6 @@ def dataset_sha256(data_path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _common_prefix_length(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def _token_ids(tokenizer, prompt: str, response: str | None) -> list[int]:
     """Token ids of the prompt alone (response None, with generation prompt) or prompt + response."""
     if getattr(tokenizer, "chat_template", None):
@@ -164,13 +157,16 @@ def _token_ids(tokenizer, prompt: str, response: str | None) -> list[int]:
 def tokenize_group(record: dict, tokenizer, *, max_length: int, max_prompt_length: int) -> dict:
     """Tokenise the prompt and each response once (TRL's rules, see docs/training.md).
 
-    The response starts where the tokenised prompt and prompt+response diverge. The prompt keeps
-    its last ``max_prompt_length`` tokens; each response is cut so prompt + response fit ``max_length``.
+    The response starts where the tokenised prompt and prompt+response diverge (with a warning when
+    that is before the prompt's end). A prompt over ``max_prompt_length`` keeps its chat template and
+    loses the middle of its content (``truncation.fit_prompt``); each response is cut at the end so
+    prompt + response fit ``max_length``.
     """
     prompt_ids = _token_ids(tokenizer, record["prompt"], None)
     full = [_token_ids(tokenizer, record["prompt"], response) for response in record["responses"]]
-    prompt_len = min(_common_prefix_length(prompt_ids, ids) for ids in full)
-    prompt_part = prompt_ids[:prompt_len][-max_prompt_length:]
+    prompt_len = min(common_prefix_length(prompt_ids, ids) for ids in full)
+    warn_if_not_prefix(prompt_ids, prompt_len, record["id"])
+    prompt_part = fit_prompt(prompt_ids[:prompt_len], _token_ids(tokenizer, "", None), max_prompt_length, record["id"])
     room = max_length - len(prompt_part)
     return {
         "id": record["id"],
