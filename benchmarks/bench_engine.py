@@ -173,7 +173,36 @@ def _train_and_measure(args, trainer, clock, counter) -> dict:
     clock.lap()
     result = _measurement(args, clock, setup_counts, counter, trainer.state.global_step)
     result["per_prompt_ms"] = after_first.per_prompt_ms(setup_counts[1], counter.tokens, args.n_prompts)
+    real_tokens = counter.real_tokens - setup_counts[2]
+    result["tokens_per_s"] = real_tokens / clock.wall[1]
+    result["prompts_per_s"] = args.n_prompts / clock.wall[1]
+    result["mfu"] = model_flops_utilisation(args.model, real_tokens, clock.wall[1], args.device)
     return result
+
+
+H100_H200_BF16_PEAK = 989e12  # dense bf16 FLOP/s of an H100/H200 SXM (the spec sheet's figure without sparsity)
+
+
+def model_flops_utilisation(model_dir: str, tokens: int, seconds: float, device: str) -> float | None:
+    """Achieved / peak FLOP/s, counting 4 x parameters FLOPs per real (non-padding) trained token: 2 for the
+    forward, 2 for the backward to the activations (the frozen base gets no weight gradients; the LoRA
+    factors and attention scores are left out, so this slightly understates the work done)."""
+    if device != "cuda":
+        return None
+    from safetensors import safe_open
+
+    params = 0
+    for file in Path(model_dir).glob("*.safetensors"):
+        with safe_open(str(file), framework="pt") as weights:
+            params += sum(_numel(weights.get_slice(name).get_shape()) for name in weights.keys())  # noqa: SIM118
+    return 4 * params * tokens / seconds / H100_H200_BF16_PEAK
+
+
+def _numel(shape) -> int:
+    total = 1
+    for size in shape:
+        total *= size
+    return total
 
 
 class AfterFirstStep(TrainerCallback):
@@ -288,8 +317,8 @@ def worker_main(args) -> None:
         print("RESULT " + json.dumps(runner(args, Path(workdir))), flush=True)
 
 
-def spawn(args, which: str, k: int, data: str, quant: str, kind: dict) -> dict:
-    budget = args.seqs_per_step * (kind["prompt_chars"] + kind["response_chars"] + 3)  # (b)'s tokens per step
+def spawn(args, which: str, k: int, data: str, quant: str, kind: dict, budget: int | None = None) -> dict:
+    budget = budget or args.seqs_per_step * (kind["prompt_chars"] + kind["response_chars"] + 3)  # (b)'s per step
     command = [sys.executable, __file__, "--worker", which, "--k", str(k), "--data", data, "--model", args.model,
                "--device", args.device, "--quant", quant, "--max-length", str(kind["max_length"]),
                "--max-prompt-length", str(kind["max_prompt_length"]), "--max-tokens-per-batch", str(budget),
@@ -341,20 +370,63 @@ def benchmark(args) -> str:
                         print(kind_name, which, k, quant, json.dumps(runs[which][-1]), flush=True)
                 raw[f"{quant}-{kind_name}-K{k}"] = runs
                 rows.append(summary_row(k, quant, kind_name, n_prompts, runs))
+    sweep = budget_sweep(args, work) if args.sweep_tokens else []
     short = DATA_KINDS["short"]
     agreement = step_agreement(args.model, synthetic_groups(1, 4, short["response_chars"], seed=1),
                                short["max_length"])
-    return render(args, rows, agreement, raw)
+    return render(args, rows, agreement, raw, sweep)
+
+
+def budget_sweep(args, work: Path) -> list[dict]:
+    """(c) on long-prompt K = 8 data at growing token budgets: throughput and MFU up to the largest that fits."""
+    from training.engine.synthetic import write_jsonl
+
+    kind = DATA_KINDS["long"]
+    records = synthetic_groups(args.n_prompts_long, 8, kind["response_chars"], prompt_chars=kind["prompt_chars"])
+    data = write_jsonl(records, work / "sweep.jsonl")
+    results = []
+    for budget in args.sweep_tokens:
+        try:
+            result = spawn(args, "shared", 8, data, args.quantization.split(",")[0], kind, budget=budget)
+        except RuntimeError as error:  # out of memory: the previous budget was the largest that fits
+            results.append({"budget": budget, "error": str(error).splitlines()[-1][:120]})
+            break
+        results.append({"budget": budget, **result})
+        print("sweep", budget, json.dumps(result), flush=True)
+    return results
 
 
 def summary_row(k: int, quant: str, kind: str, n_prompts: int, runs: dict) -> dict:
-    med = {w: {key: statistics.median(r[key] for r in runs[w]) for key in runs[w][0]} for w in runs}
+    med = {w: {key: statistics.median(r[key] for r in runs[w]) for key in runs[w][0] if runs[w][0][key] is not None}
+           for w in runs}
     return {"k": k, "quant": quant, "kind": kind, "prompts": n_prompts, **med}
 
 
-def render(args, rows, agreement, raw) -> str:
-    lines = _header(args) + _table(rows) + _targets(rows) + _footer(args, agreement, raw)
-    return "\n".join(lines)
+def render(args, rows, agreement, raw, sweep=()) -> str:
+    lines = _header(args) + _table(rows) + _targets(rows)
+    if args.device == "cuda":
+        lines += _gpu_table(rows, sweep)
+    return "\n".join(lines + _footer(args, agreement, raw))
+
+
+def _gpu_table(rows, sweep) -> list[str]:
+    lines = ["", "| data | K | trainer | prompts/s | real tokens/s | MFU | peak memory (GiB) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        for which, label in VARIANTS.items():
+            m = row[which]
+            lines.append(f"| {row['kind']} {row['quant']} | {row['k']} | {label} | {m['prompts_per_s']:.2f} "
+                         f"| {m['tokens_per_s']:.0f} | {100 * m['mfu']:.1f}% | {m['peak_gib']:.2f} |")
+    if sweep:
+        lines += ["", "Token-budget sweep, (c) on long prompts, K = 8 (MFU = 4 x parameters x real tokens / time / "
+                  "989 TFLOP/s):", "", "| max_tokens_per_batch | real tokens/s | MFU | peak memory (GiB) |",
+                  "| --- | --- | --- | --- |"]
+        for entry in sweep:
+            if "error" in entry:
+                lines.append(f"| {entry['budget']} | failed: {entry['error']} | | |")
+            else:
+                lines.append(f"| {entry['budget']} | {entry['tokens_per_s']:.0f} | {100 * entry['mfu']:.1f}% "
+                             f"| {entry['peak_gib']:.2f} |")
+    return lines
 
 
 def _header(args) -> list[str]:
@@ -473,6 +545,8 @@ def parse_args(argv=None):
     parser.add_argument("--n-prompts-long", type=int, default=16, help="long-prompt groups")
     parser.add_argument("--seqs-per-step", type=int, default=8)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--sweep-tokens", type=int, nargs="*", default=[],
+                        help="token budgets for a throughput/MFU sweep of (c) (GPU: 8192 16384 32768 65536)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per worker (CPU only)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "engine.md"))
     # worker mode (internal)
