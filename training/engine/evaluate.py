@@ -95,6 +95,14 @@ def training_settings(adapter_dir: str | None, *, quantization: str | None, dtyp
             "max_prompt_length": min(prompt_budget, max_length - 1)}
 
 
+def _scoring_model(model_name_or_path: str, adapter_dir: str | None, settings: dict, device: str):
+    model = load_base_model(model_name_or_path, quantization=settings["quantization"], device=device,
+                            bf16=settings["dtype"] == "bf16")
+    if adapter_dir:
+        model = load_adapter(model, adapter_dir)
+    return model.eval()
+
+
 def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | None = None, split: str = "test",
                    max_length: int = 512, batch_size: int = 8, *, max_prompt_length: int | None = None,
                    beta: float | None = None, quantization: str | None = None, dtype: str | None = None,
@@ -114,11 +122,7 @@ def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | N
     tokenizer = load_tokenizer(model_name_or_path)
     settings = training_settings(adapter_dir, quantization=quantization, dtype=dtype, device=device,
                                  max_prompt_length=max_prompt_length, max_length=max_length)
-    model = load_base_model(model_name_or_path, quantization=settings["quantization"], device=device,
-                            bf16=settings["dtype"] == "bf16")
-    if adapter_dir:
-        model = load_adapter(model, adapter_dir)
-    model.eval()
+    model = _scoring_model(model_name_or_path, adapter_dir, settings, device)
     scorer = _Scorer(model, tokenizer, max_length=max_length, batch_size=batch_size,
                      max_prompt_length=settings["max_prompt_length"])
     ranks = [r["ranks"] for r in records]
