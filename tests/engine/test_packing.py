@@ -12,6 +12,7 @@ from training.engine.packing import (
     PrefixSharingCollator,
     batch_response_logps,
     packed_length,
+    packing_pays_off,
     prefix_sharing_mask,
     resolve_prefix_sharing,
 )
@@ -93,3 +94,17 @@ def test_prefix_sharing_on_with_flash_attention_is_refused(lora_model):
     with pytest.raises(ValueError, match="prefix_sharing"):
         resolve_prefix_sharing("on", lora_model)
     assert resolve_prefix_sharing("auto", lora_model) is False
+
+
+def test_auto_packs_long_prompts_but_not_short_prompts_with_many_responses_on_a_narrow_model():
+    from transformers import LlamaConfig
+
+    narrow = LlamaConfig(vocab_size=259, hidden_size=128, intermediate_size=320, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2)
+    wide = LlamaConfig(vocab_size=32000, hidden_size=4096, intermediate_size=11008, num_hidden_layers=2,
+                       num_attention_heads=32)
+    long_prompt = [{"prompt_ids": [5] * 384, "response_ids": [[6] * 64] * 8}]
+    short_prompt = [{"prompt_ids": [5] * 24, "response_ids": [[6] * 48] * 8}]
+    assert packing_pays_off(long_prompt, narrow) and packing_pays_off(long_prompt, wide)
+    assert not packing_pays_off(short_prompt, narrow)  # one 415-token row's attention outweighs 7 x 24 tokens
+    assert packing_pays_off(short_prompt, wide)  # linear layers dominate a wide model

@@ -124,15 +124,38 @@ def _attention_mask(model, segments: torch.Tensor) -> torch.Tensor:
     return additive_mask(allowed, inner.get_input_embeddings().weight.dtype)
 
 
-def resolve_prefix_sharing(setting: str, model) -> bool:
+def resolve_prefix_sharing(setting: str, model, groups: list[dict] | None = None) -> bool:
     """Whether to pack: "on"/"off" as given ("on" with an attention that cannot take a 4-D mask is an
-    error), "auto" on for SDPA and eager attention."""
+    error); "auto" packs with SDPA or eager attention when the FLOP estimate says it pays off on ``groups``."""
     implementation = getattr(model.config, "_attn_implementation", None) or "eager"
     supported = implementation in ATTENTION_WITH_4D_MASK
     if setting == "on" and not supported:
         raise ValueError(f"prefix_sharing: 'on' needs attention that takes a 4-D mask ({', '.join(ATTENTION_WITH_4D_MASK)}); "
                          f"the model uses {implementation!r}")
-    return setting == "on" or (setting == "auto" and supported)
+    if setting != "auto":
+        return setting == "on"
+    return supported and (not groups or packing_pays_off(groups, model.config))
+
+
+def packing_pays_off(groups: list[dict], config) -> bool:
+    """True when packed rows cost fewer FLOPs than one row per response over ``groups``.
+
+    Packing saves the (K - 1) repeated prompts but makes one long row whose attention, computed over
+    all T x T query/key pairs whatever the mask, grows with T squared: on short prompts with many
+    responses and a narrow model the quadratic term can outweigh the saving.
+    """
+    hidden, layers = config.hidden_size, config.num_hidden_layers
+    kv = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+    head_dim = getattr(config, "head_dim", None) or hidden // config.num_attention_heads
+    per_token = 2 * layers * (2 * hidden * hidden + 2 * hidden * kv * head_dim + 3 * hidden * config.intermediate_size)
+    per_token += 2 * config.vocab_size * hidden
+
+    def cost(tokens: int) -> float:
+        return tokens * per_token + 4 * layers * hidden * tokens**2
+
+    packed = sum(cost(packed_length(g)) for g in groups)
+    unpacked = sum(cost(len(g["prompt_ids"]) + len(r)) for g in groups for r in g["response_ids"])
+    return packed < unpacked
 
 
 def batch_response_logps(model, batch: dict) -> torch.Tensor:

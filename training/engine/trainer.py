@@ -51,7 +51,7 @@ class RankedGRPOTrainer(Trainer):
     """Trains a LoRA adapter on ranked groups with the loss chosen in ``RankedGRPOConfig.loss``."""
 
     def __init__(self, model, args: RankedGRPOConfig, train_dataset: GroupDataset, processing_class, callbacks=None):
-        self.prefix_sharing = resolve_prefix_sharing(args.prefix_sharing, model)
+        self.prefix_sharing = resolve_prefix_sharing(args.prefix_sharing, model, train_dataset.groups)
         super().__init__(
             model=model,
             args=args,
