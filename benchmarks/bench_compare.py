@@ -35,10 +35,10 @@ from benchmarks.bench_data import build_benchmark_project  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
 from ranking_app.models import ExportSnapshot, Prompt  # noqa: E402
 from ranking_app.services.agreement import agreement_get  # noqa: E402
-from training import comparison as cmp  # noqa: E402
+from training.compare import metrics as cmp  # noqa: E402
+from training.compare.selectors import comparison_build  # noqa: E402
 from training.engine.metrics import dense_ranking  # noqa: E402
 from training.models import EvaluationResult, PromptEvaluation, TrainingJob  # noqa: E402
-from training.selectors_compare import comparison_build  # noqa: E402
 
 
 def _evaluated_job(project, k: int, seed: int = 0) -> TrainingJob:

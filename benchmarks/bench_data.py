@@ -45,6 +45,7 @@ from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from ranking_app.models import Project, Prompt, Ranking, RankingRevision, Response  # noqa: E402
+from ranking_app.services.projects import project_create  # noqa: E402
 
 BENCH_PASSWORD = "bench-pass-123"
 BATCH = 2000
@@ -195,7 +196,7 @@ def build_benchmark_project(
     rng = random.Random(seed)
     Project.objects.filter(slug=slug).delete()
     annotator_users, staff = _users(slug, annotators)
-    project = Project.objects.create(
+    project = project_create(
         name=f"Benchmark {slug} ({n_prompts} x {k}, {annotators} annotators)",
         slug=slug,
         guidelines="Synthetic benchmark project. Rank the most helpful, correct answer first.",

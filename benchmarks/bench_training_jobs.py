@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    from ranking_app.models import Project
     from ranking_app.services.exports import export_create, export_path
     from ranking_app.services.imports import rankings_import
+    from ranking_app.services.projects import project_create
     from training.engine import RankedGRPOConfig, make_tiny_model, run_training
     from training.engine.synthetic import vowel_ranked_records
     from training.models import JobMetric, TrainingJob
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
 
     call_command("migrate", verbosity=0)
     make_tiny_model(tiny_model_path())
-    project = Project.objects.create(name="Bench", slug="bench", target_annotators=1)
+    project = project_create(name="Bench", slug="bench", target_annotators=1)
     rankings_import(project=project, records=vowel_ranked_records(args.prompts, 4, test_fraction=0.0), source="import")
     export = export_create(project=project, format="jsonl", validated_only=False)
     config = {**presets()["cpu-smoke"]["config"], "num_train_epochs": args.epochs, "save_steps": 10_000}

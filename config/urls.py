@@ -12,7 +12,7 @@ urlpatterns = [
     path("label/", include("ranking_app.labeling_urls")),
     path("review/", include("ranking_app.review_urls")),
     path("data/", include("ranking_app.exchange_urls")),
-    path("compare/", include("training.compare_urls")),
+    path("compare/", include("training.compare.urls")),
     path("jobs/", include("training.urls")),
     path("", include("ranking_app.urls")),
 ]

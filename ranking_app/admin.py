@@ -17,7 +17,7 @@ class ResponseInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "target_annotators", "agreement_threshold", "allow_ties", "allow_partial"]
+    list_display = ["name", "slug", "target_annotators", "agreement_threshold", "allow_ties", "allow_partial", "queue_order"]
     prepopulated_fields = {"slug": ["name"]}
 
 

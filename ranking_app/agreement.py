@@ -9,6 +9,9 @@ Conventions (see docs/agreement.md):
   dense tier (0 = best) from each annotator, and an unranked response is a **missing** value.
 * Per-prompt figures are vectorised with numpy over prompts that share the same number of
   annotators and responses, so a project of 10,000 prompts is a handful of array operations.
+
+Tiers to arrays, the unranked-at-bottom reading and the tau-b kernel come from
+``ranking_app.ranking``; this module adds W, mid-ranks, consensus, alpha and the status rule.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from dataclasses import dataclass, field
 
 import krippendorff
 import numpy as np
-from scipy import stats
 
-from .ranking import Tiers, ranks_to_tiers
+from .ranking import UNRANKED_CODE, Tiers, dense_matrix, ranks_to_tiers, tau_b_batch, unranked_at_bottom
+from .ranking import tau_b as ranking_tau_b
 
 VALIDATED = "validated"
 NEEDS_REVIEW = "needs_review"
@@ -35,25 +38,11 @@ _CHUNK_CELLS = 4_000_000
 _EPS = 1e-9
 
 
-# ---------------------------------------------------------------------------- conversions
-def dense_ranks(tiers: Sequence[Sequence[int]], n_responses: int) -> np.ndarray:
-    """Dense tier per response (0 = best), -1 where unranked."""
-    dense = np.full(n_responses, -1, dtype=np.int64)
-    for tier_index, tier in enumerate(t for t in tiers if t):
-        dense[list(tier)] = tier_index
-    return dense
-
-
-def bottom_filled(dense: np.ndarray) -> np.ndarray:
-    """Unranked responses (-1) moved to one shared tier below the ranking's last tier."""
-    bottom = dense.max(axis=-1, keepdims=True) + 1
-    return np.where(dense < 0, bottom, dense)
-
-
+# ---------------------------------------------------------------------------- mid-ranks
 def midranks(dense: np.ndarray) -> np.ndarray:
     """Fractional ranks 1..n along the last axis; ties share the mean of their places.
 
-    ``dense`` must already have unranked responses placed (see ``bottom_filled``).
+    ``dense`` must already have unranked responses placed (see ``ranking.unranked_at_bottom``).
     """
     less = (dense[..., None, :] < dense[..., :, None]).sum(-1)
     equal = (dense[..., None, :] == dense[..., :, None]).sum(-1)
@@ -80,7 +69,7 @@ def kendall_w_batch(dense: np.ndarray) -> np.ndarray:
     undefined (fewer than 2 annotators, or every annotator tied every response).
     """
     _, m, n = dense.shape
-    filled = bottom_filled(dense)
+    filled = unranked_at_bottom(dense)
     rank_sums = midranks(filled).sum(axis=1)
     s = ((rank_sums - m * (n + 1) / 2.0) ** 2).sum(-1)
     denominator = m * m * (n**3 - n) - m * tie_sums(filled).sum(-1)
@@ -93,32 +82,15 @@ def kendall_w(rankings: Sequence[Tiers], n_responses: int) -> float | None:
     """Kendall's W of one prompt's rankings (tiers), or None when it is undefined."""
     if len(rankings) < 2:
         return None
-    dense = np.stack([dense_ranks(t, n_responses) for t in rankings])[None]
+    dense = dense_matrix(rankings, n_responses)[None]
     return _none_if_nan(kendall_w_batch(dense)[0])
 
 
 # ---------------------------------------------------------------------------- Kendall's tau-b
-def tau_b_batch(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Kendall's tau-b between ``x`` and ``y`` along the last axis (broadcasting); NaN if undefined.
-
-    tau_b = sum_{i<j} sgn(x_i - x_j) sgn(y_i - y_j) / sqrt((n0 - n1)(n0 - n2)); summing over all
-    ordered pairs doubles numerator and both pair counts alike, so the ratio is unchanged.
-    """
-    sx = np.sign(x[..., :, None] - x[..., None, :])
-    sy = np.sign(y[..., :, None] - y[..., None, :])
-    numerator = (sx * sy).sum((-1, -2))
-    scale = np.sqrt((sx * sx).sum((-1, -2)) * (sy * sy).sum((-1, -2)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(scale > 0, numerator / np.where(scale > 0, scale, 1), np.nan)
-
-
 def tau_b(a: Tiers, b: Tiers, n_responses: int) -> float | None:
     """Kendall's tau-b (scipy) between two rankings, unranked responses tied at the bottom."""
-    x = bottom_filled(dense_ranks(a, n_responses))
-    y = bottom_filled(dense_ranks(b, n_responses))
-    if len(set(x.tolist())) < 2 or len(set(y.tolist())) < 2:
-        return None
-    return _none_if_nan(stats.kendalltau(x, y, variant="b").statistic)
+    x, y = unranked_at_bottom(dense_matrix([a, b], n_responses))
+    return ranking_tau_b(x, y)
 
 
 def tau_b_matrix(rankings: dict[Hashable, Tiers], n_responses: int) -> dict[Hashable, dict[Hashable, float | None]]:
@@ -135,10 +107,7 @@ def tau_b_matrix(rankings: dict[Hashable, Tiers], n_responses: int) -> dict[Hash
 # ---------------------------------------------------------------------------- consensus
 def consensus_from_rank_sums(rank_sums: Sequence[float], ranked_by_anyone: Sequence[bool]) -> Tiers:
     """Tiers ordered by rank sum (lower is better); equal sums tie; never-ranked stay unranked."""
-    ranks = [float(r) if ok else None for r, ok in zip(rank_sums, ranked_by_anyone, strict=True)]
-    distinct = sorted({r for r in ranks if r is not None})
-    order = {value: i for i, value in enumerate(distinct)}
-    return ranks_to_tiers([None if r is None else order[r] for r in ranks])
+    return ranks_to_tiers([float(r) if ok else None for r, ok in zip(rank_sums, ranked_by_anyone, strict=True)])
 
 
 def borda_consensus(rankings: Sequence[Tiers], n_responses: int) -> Tiers:
@@ -151,9 +120,9 @@ def borda_consensus(rankings: Sequence[Tiers], n_responses: int) -> Tiers:
     """
     if not rankings:
         return []
-    dense = np.stack([dense_ranks(t, n_responses) for t in rankings])
-    rank_sums = midranks(bottom_filled(dense)).sum(axis=0)
-    return consensus_from_rank_sums(rank_sums.tolist(), (dense >= 0).any(axis=0).tolist())
+    dense = dense_matrix(rankings, n_responses)
+    rank_sums = midranks(unranked_at_bottom(dense)).sum(axis=0)
+    return consensus_from_rank_sums(rank_sums.tolist(), (dense != UNRANKED_CODE).any(axis=0).tolist())
 
 
 # ---------------------------------------------------------------------------- Krippendorff's alpha
@@ -239,7 +208,7 @@ def _chunks(n_items: int, cells_per_item: int) -> Iterable[slice]:
 
 def _group_figures(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """W (P,), rank sums (P, n) and leave-one-out tau-b (P, m) for one (m, n) group."""
-    mids = midranks(bottom_filled(dense))
+    mids = midranks(unranked_at_bottom(dense))
     rank_sums = mids.sum(axis=1)
     w = kendall_w_batch(dense)
     if dense.shape[1] >= 2:
@@ -247,18 +216,6 @@ def _group_figures(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     else:
         loo = np.full(dense.shape[:2], np.nan)
     return w, rank_sums, loo
-
-
-def _dense_rows(tiers_list: Sequence[Tiers], n: int) -> list[list[int]]:
-    """Dense tiers (-1 = unranked) for many rankings, in plain Python (faster than numpy per row)."""
-    rows = []
-    for tiers in tiers_list:
-        row = [-1] * n
-        for tier_index, tier in enumerate(tiers):
-            for position in tier:
-                row[position] = tier_index
-        rows.append(row)
-    return rows
 
 
 def consensus_batch(rank_sums: np.ndarray, ranked_any: np.ndarray) -> list[Tiers]:
@@ -302,10 +259,10 @@ def project_figures(prompts: Iterable[PromptData]) -> ProjectFigures:
         for part in _chunks(len(members), m * n * n):
             chunk = members[part]
             keys = [list(p.rankings) for p in chunk]
-            flat = _dense_rows([p.rankings[k] for p, ks in zip(chunk, keys, strict=True) for k in ks], n)
-            dense = np.asarray(flat, dtype=np.int64).reshape(len(chunk), m, n)
+            flat = dense_matrix([p.rankings[k] for p, ks in zip(chunk, keys, strict=True) for k in ks], n)
+            dense = flat.reshape(len(chunk), m, n)
             w, rank_sums, loo = _group_figures(dense)
-            consensus = consensus_batch(rank_sums, (dense >= 0).any(axis=1))
+            consensus = consensus_batch(rank_sums, (dense != UNRANKED_CODE).any(axis=1))
             w_list = w.tolist()
             for i, prompt in enumerate(chunk):
                 figures[prompt.prompt_id] = PromptFigures(_none_if_nan(w_list[i]), m, consensus[i])
@@ -313,18 +270,18 @@ def project_figures(prompts: Iterable[PromptData]) -> ProjectFigures:
             _gold_agreement(chunk, keys, dense, gold_sum, gold_n)
             unit_blocks.append(_value_counts(dense))
 
-    annotators = {
-        key: AnnotatorFigures(
-            agreement=loo_sum[key] / loo_n[key] if loo_n[key] else None,
-            n_compared=loo_n[key],
-            gold_agreement=gold_sum[key] / gold_n[key] if gold_n[key] else None,
-            n_gold=gold_n[key],
-        )
-        for p in groups.values()
-        for prompt in p
-        for key in prompt.rankings
-    }
+    keys = dict.fromkeys(key for members in groups.values() for prompt in members for key in prompt.rankings)
+    annotators = {key: _annotator_figures(key, loo_sum, loo_n, gold_sum, gold_n) for key in keys}
     return ProjectFigures(krippendorff_alpha=project_alpha(unit_blocks), prompts=figures, annotators=annotators)
+
+
+def _annotator_figures(key: Hashable, loo_sum: dict, loo_n: dict, gold_sum: dict, gold_n: dict) -> AnnotatorFigures:
+    return AnnotatorFigures(
+        agreement=loo_sum[key] / loo_n[key] if loo_n[key] else None,
+        n_compared=loo_n[key],
+        gold_agreement=gold_sum[key] / gold_n[key] if gold_n[key] else None,
+        n_gold=gold_n[key],
+    )
 
 
 def _accumulate(keys: list[list[Hashable]], taus: np.ndarray, sums: dict, counts: dict) -> None:
@@ -341,8 +298,8 @@ def _gold_agreement(chunk, keys, dense, gold_sum, gold_n) -> None:
     if not with_gold:
         return
     n = dense.shape[-1]
-    gold = np.stack([dense_ranks(chunk[i].gold, n) for i in with_gold])
-    taus = tau_b_batch(bottom_filled(dense[with_gold]), bottom_filled(gold)[:, None, :])
+    gold = dense_matrix([chunk[i].gold for i in with_gold], n)
+    taus = tau_b_batch(unranked_at_bottom(dense[with_gold]), unranked_at_bottom(gold)[:, None, :])
     _accumulate([keys[i] for i in with_gold], taus, gold_sum, gold_n)
 
 
@@ -351,8 +308,8 @@ def _value_counts(dense: np.ndarray) -> np.ndarray:
     p, _, n = dense.shape
     n_values = int(dense.max()) + 1 if dense.size else 1
     counts = np.zeros((p * n, max(n_values, 1)), dtype=np.int64)
-    prompt_index, _, position = np.nonzero(dense >= 0)
-    np.add.at(counts, (prompt_index * n + position, dense[dense >= 0]), 1)
+    prompt_index, _, position = np.nonzero(dense != UNRANKED_CODE)
+    np.add.at(counts, (prompt_index * n + position, dense[dense != UNRANKED_CODE]), 1)
     return counts
 
 
@@ -371,7 +328,7 @@ def alpha_from_prompts(prompts: Iterable[PromptData], level: str = "ordinal") ->
     blocks = []
     for prompt in prompts:
         if prompt.rankings:
-            dense = np.stack([dense_ranks(t, prompt.n_responses) for t in prompt.rankings.values()])
+            dense = dense_matrix(list(prompt.rankings.values()), prompt.n_responses)
             blocks.append(_value_counts(dense[None]))
     return project_alpha(blocks, level)
 

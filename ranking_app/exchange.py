@@ -13,6 +13,7 @@ Every problem is reported, not just the first, as ``record N (id X): field: reas
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -63,6 +64,7 @@ class ExchangeRecord:
     annotations: dict[str, Ranks]  # username -> normalised ranks, in file order
     split: str
     metadata: dict
+    times: dict[str, int] = field(default_factory=dict)  # username -> optional time_spent_ms
 
 
 # --------------------------------------------------------------------------- reading
@@ -171,7 +173,7 @@ def clean_records(
             record_errors.append(f"id: duplicate of record {first_seen[record_id]} in this file")
         elif record_id is not None:
             first_seen[record_id] = number
-        label = record_label(number, raw.get("id") if isinstance(raw, dict) else None)
+        label = record_label(number, record_id if record_id is not None else raw.get("id") if isinstance(raw, dict) else None)
         errors.extend(f"{label}: {problem}" for problem in record_errors)
         if record is not None and not record_errors:
             cleaned.append(record)
@@ -198,9 +200,9 @@ def _clean_record(
     unknown = sorted(set(raw) - set(RECORD_KEYS))
     if unknown:
         errors.append(f"{', '.join(unknown)}: unknown field (expected some of {', '.join(RECORD_KEYS)})")
-    record_id = _clean_id(raw.get("id"), errors)
     prompt = _clean_text("prompt", raw.get("prompt"), errors, required=True)
     responses = _clean_responses(raw.get("responses"), errors)
+    record_id = _clean_id(raw["id"], errors) if raw.get("id") is not None else derived_id(prompt, responses)
     n = len(responses) if responses is not None else None
     details = _clean_details(raw.get("response_details"), n, errors)
     exported = "agreement" in raw
@@ -208,10 +210,13 @@ def _clean_record(
     rankings_rules = RankingRules(allow_ties=True, allow_partial=True, min_ranked=0) if exported else rules
     rankings = _clean_ranks("rankings", raw.get("rankings"), n, rankings_rules, errors)
     annotations = _clean_annotations(raw.get("annotations"), n, rules, errors)
+    times = _clean_times(raw.get("annotations"), errors)
     split = _clean_split(raw.get("split"), errors)
     metadata = _clean_metadata(raw.get("metadata"), errors)
     if exported:
         rankings = None  # an exported consensus, derived from the annotations: not a ranking of its own
+    if responses == [] and (rankings is not None or annotations):
+        errors.append("rankings: a prompt without responses cannot carry rankings or annotations")
     if rankings is not None and source in annotations and annotations[source] != rankings:
         errors.append(
             f"annotations: annotator {source!r} is also the import source that top-level rankings "
@@ -219,7 +224,7 @@ def _clean_record(
         )
     if errors:
         return record_id, None, errors
-    record = ExchangeRecord(number, record_id, prompt, responses, details, rankings, annotations, split, metadata)
+    record = ExchangeRecord(number, record_id, prompt, responses, details, rankings, annotations, split, metadata, times)
     return record_id, record, []
 
 
@@ -229,10 +234,16 @@ def _type_name(value: object) -> str:
     )
 
 
-def _clean_id(value: object, errors: list[str]) -> str | None:
-    if value is None:
-        errors.append("id: is required (a string or an integer, unique in the project)")
+def derived_id(prompt: str | None, responses: list[str] | None) -> str | None:
+    """The id of a record that brings none: a hash of its prompt and responses (in order), so
+    importing the same file again matches the same prompts. None while either is invalid."""
+    if prompt is None or responses is None:
         return None
+    content = json.dumps([prompt, responses], ensure_ascii=False, separators=(",", ":"))
+    return "sha256-" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:20]
+
+
+def _clean_id(value: object, errors: list[str]) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         errors.append(f"id: must be a string or an integer (got {_type_name(value)})")
         return None
@@ -263,6 +274,8 @@ def _clean_text(name: str, value: object, errors: list[str], *, required: bool) 
 
 
 def _clean_responses(value: object, errors: list[str]) -> list[str] | None:
+    if value is None or value == []:
+        return []  # a prompt without responses yet: a generation job fills them in
     if not isinstance(value, list):
         errors.append(f"responses: must be an array of strings (got {_type_name(value)})")
         return None
@@ -325,9 +338,9 @@ def _clean_annotations(value: object, n: int | None, rules: RankingRules, errors
         if not isinstance(item, dict):
             errors.append(f"{name}: must be an object {{\"annotator\", \"rankings\"}} (got {_type_name(item)})")
             continue
-        unknown = sorted(set(item) - {"annotator", "rankings"})
+        unknown = sorted(set(item) - {"annotator", "rankings", "time_spent_ms"})
         if unknown:
-            errors.append(f"{name}: unknown field {', '.join(unknown)} (expected annotator, rankings)")
+            errors.append(f"{name}: unknown field {', '.join(unknown)} (expected annotator, rankings, time_spent_ms)")
         annotator = item.get("annotator")
         if not isinstance(annotator, str) or not USERNAME_RE.match(annotator):
             errors.append(f"{name}.annotator: must be a username (letters, digits and @.+-_, at most 150 characters)")
@@ -342,6 +355,20 @@ def _clean_annotations(value: object, n: int | None, rules: RankingRules, errors
         if ranks is not None:
             annotations[annotator] = ranks
     return annotations
+
+
+def _clean_times(value: object, errors: list[str]) -> dict[str, int]:
+    """The optional ``time_spent_ms`` of each annotation (milliseconds, stored with a first ranking)."""
+    times = {}
+    for i, item in enumerate(value if isinstance(value, list) else []):
+        if not isinstance(item, dict) or item.get("time_spent_ms") is None:
+            continue
+        ms = item["time_spent_ms"]
+        if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms < 2**31:
+            errors.append(f"annotations[{i}].time_spent_ms: must be a whole number of milliseconds (0 to 2^31-1)")
+        elif isinstance(item.get("annotator"), str):
+            times[item["annotator"]] = ms
+    return times
 
 
 def _clean_split(value: object, errors: list[str]) -> str:

@@ -11,6 +11,12 @@ from django.db import models
 
 
 class Project(models.Model):
+    class QueueOrder(models.TextChoices):
+        DEFAULT = "default", "fewest rankings first"
+        DISAGREEMENT = "disagreement", "most disagreement first"
+        MODEL_UNCERTAINTY = "model_uncertainty", "model least sure first"
+        RANDOM = "random", "random"
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     guidelines = models.TextField(blank=True, help_text="Labeling guidelines, in Markdown.")
@@ -22,6 +28,10 @@ class Project(models.Model):
     )
     allow_ties = models.BooleanField(default=True)
     allow_partial = models.BooleanField(default=True)
+    queue_order = models.CharField(
+        max_length=20, choices=QueueOrder.choices, default=QueueOrder.DEFAULT,
+        help_text="Which open prompts labelers get first (ranking_app/services/queue_orders.py).",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -35,6 +45,22 @@ class Project(models.Model):
         return self.name
 
 
+class Round(models.Model):
+    """One turn of the preference loop: candidates generated (or imported), ranked, trained on."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveIntegerField()
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["project", "number"], name="unique_round_number")]
+
+    def __str__(self) -> str:
+        return f"{self.project.slug} round {self.number}"
+
+
 class Prompt(models.Model):
     class Split(models.TextChoices):
         TRAIN = "train", "train"
@@ -46,6 +72,10 @@ class Prompt(models.Model):
     text = models.TextField()
     split = models.CharField(max_length=20, choices=Split.choices, default=Split.UNASSIGNED)
     metadata = models.JSONField(default=dict, blank=True)
+    round = models.ForeignKey(
+        Round, null=True, blank=True, on_delete=models.SET_NULL, related_name="prompts",
+        help_text="The loop round whose candidates these are (none: data from before the loop).",
+    )
     # Review state: a gold ranking set by an admin, an adjudicated final ranking set by a
     # reviewer (overrides the consensus), and extra annotators asked for by a reviewer.
     gold_tiers = models.JSONField(null=True, blank=True)
@@ -166,9 +196,11 @@ class ExportSnapshot(models.Model):
         JSONL = "jsonl", "exchange JSONL"
         PAIRS = "pairs", "pairs JSONL"
         HF = "hf", "Hugging Face DatasetDict"
+        LABEL_STUDIO = "label-studio", "Label Studio tasks"
+        TRL = "trl", "TRL preference pairs"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
-    format = models.CharField(max_length=10, choices=Format.choices)
+    format = models.CharField(max_length=20, choices=Format.choices)
     filters = models.JSONField(default=dict, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     sha256 = models.CharField(max_length=64)

@@ -23,7 +23,7 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .ranking import RankingError, Tiers, ranks_to_tiers
+from .ranking import RankingError, Tiers, ranks_to_tiers, tiers_to_ranks
 
 FIELD_PREFIX = "rank_"
 
@@ -112,18 +112,8 @@ def build_rank_widget(
     buttons, with the page's context), ``keyboard`` (page-wide shortcuts; one widget per page),
     ``autofocus`` (focus the first card on load), ``errors`` and ``show_sources``.
     """
-    tier_of = {position: number for number, tier in enumerate((t for t in tiers if t), 1) for position in tier}
-    cards = [
-        RankCard(
-            position=r.position,
-            label=card_label(i),
-            text=r.text,
-            tier=tier_of.get(r.position),
-            source=getattr(r, "source", ""),
-        )
-        for i, r in enumerate(responses)
-    ]
-    n_tiers = max(tier_of.values(), default=0)
+    cards = rank_cards(responses, tiers)
+    n_tiers = max((c.tier for c in cards if c.tier is not None), default=0)
     tier_rows = [RankTier(number=n, cards=[c for c in cards if c.tier == n]) for n in range(1, n_tiers + 1)]
     return RankWidget(
         uid=uid,
@@ -136,6 +126,21 @@ def build_rank_widget(
         allow_partial=allow_partial,
         **options,
     )
+
+
+def rank_cards(responses: Sequence, tiers: Tiers) -> list[RankCard]:
+    """One card per response, in the given order, labelled A, B, ... with its 1-based tier."""
+    ranks = tiers_to_ranks(tiers, len(responses))
+    return [
+        RankCard(
+            position=r.position,
+            label=card_label(i),
+            text=r.text,
+            tier=None if ranks[r.position] is None else ranks[r.position] + 1,
+            source=getattr(r, "source", ""),
+        )
+        for i, r in enumerate(responses)
+    ]
 
 
 def tiers_from_post(data: Mapping, n_responses: int) -> Tiers:

@@ -1,6 +1,10 @@
-"""Ranking semantics: the one contract shared by import, UI, API, export and training.
+"""Ranking rules: the one home of the web side's ranking semantics.
 
-Two equivalent forms:
+Import, UI, API, export, agreement and comparison all use this module; the training engine keeps
+its own short reader (``training/engine/data.py``, ``losses.py``) because it must not import
+Django, and ``tests/unit/test_ranking_engine_agreement.py`` checks that both agree.
+
+Two equivalent forms of one ranking:
 
 * **ranks**: a list aligned with the responses; ``ranks[i]`` is the rank of response ``i``,
   lower is better, equal values are ties, ``None`` means unranked. Any integers are accepted
@@ -9,18 +13,28 @@ Two equivalent forms:
   positions that appear in no tier are unranked. This is how rankings are stored.
 
 The two round-trip exactly: ``tiers_to_ranks(ranks_to_tiers(r), len(r)) == normalize_ranks(r)``.
+
+Vectorised code needs integer arrays, where ``None`` cannot live: there, and only there, an
+unranked response is ``UNRANKED_CODE`` (-1). ``dense_array``/``dense_matrix``/``ranks_array``
+are the only ways in. Sections below: forms, arrays, pairs and weights, Kendall tau-b, the
+train/test split, validation.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 Ranks = list[int | None]
 Tiers = list[list[int]]
 
-WEIGHTINGS = ("none", "linear", "quadratic", "log")
+WEIGHTINGS = ("none", "linear", "quadratic", "log")  # the engine's config.WEIGHTINGS must equal this
+UNRANKED_CODE = -1  # "unranked" inside integer numpy arrays; lists say None
+TEST_PERCENT = 20  # share of record ids the split rule puts in "test"
 
 
 class RankingError(ValueError):
@@ -38,6 +52,7 @@ class RankingRules:
     min_ranked: int = 2
 
 
+# ---------------------------------------------------------------------------- forms
 def normalize_ranks(ranks: Sequence[int | None]) -> Ranks:
     """Map any integer ranks to dense tiers 0, 1, 2, ... keeping ``None`` as unranked."""
     distinct = sorted({r for r in ranks if r is not None})
@@ -70,8 +85,56 @@ def canonical_tiers(tiers: Sequence[Sequence[int]]) -> Tiers:
     return [sorted(tier) for tier in tiers if tier]
 
 
+# ---------------------------------------------------------------------------- arrays
+def dense_matrix(rankings: Sequence[Sequence[Sequence[int]]], n_responses: int) -> np.ndarray:
+    """Many tiers rankings -> int array (rankings, n): dense tier per response, ``UNRANKED_CODE`` where unranked.
+
+    Filled in plain Python (faster than numpy per row for short rows). Raises ``RankingError`` when
+    a position is outside ``0..n_responses - 1`` (the prompt's responses changed since).
+    """
+    rows = []
+    for tiers in rankings:
+        row = [UNRANKED_CODE] * n_responses
+        for tier_index, tier in enumerate(t for t in tiers if t):
+            for position in tier:
+                if not 0 <= position < n_responses:
+                    raise RankingError([f"response position {position} is out of range 0..{n_responses - 1}"])
+                row[position] = tier_index
+        rows.append(row)
+    return np.asarray(rows, dtype=np.int64).reshape(len(rows), n_responses)
+
+
+def dense_array(tiers: Sequence[Sequence[int]], n_responses: int) -> np.ndarray:
+    """One tiers ranking -> int array (n,): dense tier per response, ``UNRANKED_CODE`` where unranked."""
+    return dense_matrix([tiers], n_responses)[0]
+
+
+def ranks_array(ranks: Sequence[int | None]) -> np.ndarray:
+    """Ranks (``None`` = unranked) -> normalised int array with ``UNRANKED_CODE`` where unranked."""
+    normalized = normalize_ranks(ranks)
+    return np.asarray([UNRANKED_CODE if r is None else r for r in normalized], dtype=np.int64)
+
+
+def unranked_at_bottom(dense: np.ndarray) -> np.ndarray:
+    """Unranked responses moved to one shared tier below the ranking's last tier (along the last axis).
+
+    The agreement measures' reading of "unranked": worse than everything the annotator ranked.
+    """
+    bottom = dense.max(axis=-1, keepdims=True) + 1
+    return np.where(dense == UNRANKED_CODE, bottom, dense)
+
+
+# ---------------------------------------------------------------------------- pairs and weights
+def has_valid_pair(ranks: Sequence[int | None]) -> bool:
+    """True when at least two responses are ranked in different tiers (``None`` = unranked)."""
+    return len({r for r in ranks if r is not None}) >= 2
+
+
 def ranking_pairs(ranks: Sequence[int | None]) -> list[tuple[int, int, int]]:
-    """Valid training pairs ``(better, worse, rank_gap)``: both ranked, strictly different tiers."""
+    """Valid training pairs ``(better, worse, rank_gap)``: both ranked, strictly different tiers.
+
+    Pairs are ordered by ``better`` then ``worse`` position; the gap is in dense tiers.
+    """
     normalized = normalize_ranks(ranks)
     ranked = [(i, r) for i, r in enumerate(normalized) if r is not None]
     return [
@@ -95,6 +158,67 @@ def pair_weight(rank_gap: int, weighting: str = "none") -> float:
     raise ValueError(f"weighting: must be one of {', '.join(WEIGHTINGS)} (got {weighting!r})")
 
 
+def weighted_pairs(ranks: Sequence[int | None], weighting: str = "none") -> list[tuple[int, int, int, float]]:
+    """``(better, worse, rank_gap, weight)`` of every valid pair: what the training loss sums over.
+
+    The engine builds the same pairs and weights as tensors (``training/engine/losses.py``
+    ``valid_pair_mask``/``pair_weights``); ``tests/unit/test_ranking_engine_agreement.py`` holds
+    the two equal for every weighting.
+    """
+    return [(i, j, gap, pair_weight(gap, weighting)) for i, j, gap in ranking_pairs(ranks)]
+
+
+# ---------------------------------------------------------------------------- Kendall tau-b
+def tau_b(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """Kendall's tau-b (scipy) between two equal-length sequences of numbers; None when undefined.
+
+    Plain numbers only: the caller decides how unranked responses enter (``unranked_at_bottom``,
+    or keep only the responses both sides ranked).
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(set(x.tolist())) < 2 or len(set(y.tolist())) < 2:
+        return None
+    from scipy.stats import kendalltau  # lazily: import, API and export never pay for scipy
+
+    value = kendalltau(x, y, variant="b").statistic
+    return float(value) if math.isfinite(value) else None
+
+
+def tau_b_batch(x: np.ndarray, y: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Kendall's tau-b along the last axis of ``x`` and ``y`` (broadcasting); NaN where undefined.
+
+    tau_b = sum_{i<j} sgn(x_i - x_j) sgn(y_i - y_j) / sqrt((n0 - n1)(n0 - n2)), equal to scipy's
+    ``kendalltau(variant="b")``; summing over all ordered pairs doubles numerator and both pair
+    counts alike, so the ratio is unchanged. ``mask`` (same shape, bool) keeps only the pairs of
+    responses where it is True in both places.
+    """
+    sx = np.sign(x[..., :, None] - x[..., None, :])
+    sy = np.sign(y[..., :, None] - y[..., None, :])
+    if mask is not None:
+        pair = mask[..., :, None] & mask[..., None, :]
+        sx, sy = sx * pair, sy * pair
+    numerator = (sx * sy).sum((-1, -2))
+    scale = np.sqrt((sx * sx).sum((-1, -2)) * (sy * sy).sum((-1, -2)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(scale > 0, numerator / np.where(scale > 0, scale, 1), np.nan)
+
+
+# ---------------------------------------------------------------------------- train/test split
+def split_bucket(record_id: str) -> int:
+    """0..99 from the sha256 of the id: the bucket the split rule compares with the test percent."""
+    return int(hashlib.sha256(record_id.encode("utf-8")).hexdigest()[:8], 16) % 100
+
+
+def split_for(record_id: str, test_percent: int = TEST_PERCENT) -> str:
+    """``"test"`` for about ``test_percent``% of ids, ``"train"`` for the rest (stable per id).
+
+    The engine's ``is_held_out`` (``training/engine/data.py``) applies the same rule to records
+    without a split; a test checks that the two agree.
+    """
+    return "test" if split_bucket(record_id) < test_percent else "train"
+
+
+# ---------------------------------------------------------------------------- validation
 def ranks_errors(
     ranks: object, n_responses: int, rules: RankingRules = RankingRules(), *, submitted: bool = True
 ) -> list[str]:

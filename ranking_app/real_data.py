@@ -19,19 +19,20 @@ machine has them; regenerate them with::
   from always sitting at position 0. Earlier turns of the conversation are rendered into the
   prompt text as ``**User:**`` / ``**Assistant:**`` paragraphs; the raw turns stay in metadata.
 
-The train/test split is a pure function of the record id (about 20% test), so it never changes
-when records are added, removed or reordered.
+The train/test split is a pure function of the record id (about 20% test,
+``ranking_app.ranking.split_for``), so it never changes when records are added, removed or reordered.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+
+from .ranking import normalize_ranks, split_for
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 SHIPPED_DIR = REPO_DIR / "data" / "real"
@@ -39,19 +40,12 @@ SHARED_DIR = REPO_DIR.parent / "shared" / "data" / "real"
 
 LAMP_SOURCE = "lamp_preference_rankings_consolidated.jsonl"
 OASST_SOURCE = "oasst1_en_100_ranked_sibling_groups.jsonl"
-TEST_PERCENT = 20
 OASST_ANNOTATOR = "oasst"
 ROLE_LABELS = {"prompter": "User", "assistant": "Assistant"}
 
 
 class SourceError(ValueError):
     """A source row that cannot be converted; the message names the row and the problem."""
-
-
-def split_for(record_id: str, test_percent: int = TEST_PERCENT) -> str:
-    """``"test"`` for about ``test_percent``% of ids, ``"train"`` for the rest (stable per id)."""
-    bucket = int(hashlib.sha256(record_id.encode("utf-8")).hexdigest()[:8], 16) % 100
-    return "test" if bucket < test_percent else "train"
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -89,7 +83,7 @@ def lamp_record(row: dict, number: int = 0) -> dict:
         rank = annotation.get("rank") or {}
         if set(rank) != set(keys):
             raise SourceError(f"{where}: annotator {annotation.get('annotator')!r} ranks {sorted(rank)}, not {keys}")
-        annotations.append({"annotator": annotation["annotator"], "rankings": _dense([rank[k] for k in keys])})
+        annotations.append({"annotator": annotation["annotator"], "rankings": normalize_ranks([rank[k] for k in keys])})
     record_id = f"lamp-{row['id']}-i{row['instruction_id']}"
     return {
         "id": record_id,
@@ -128,7 +122,7 @@ def oasst_record(row: dict, number: int = 0) -> dict:
             {"source": reply.get("model_name") or "human", "metadata": {"message_id": reply["message_id"]}}
             for reply in replies
         ],
-        "annotations": [{"annotator": OASST_ANNOTATOR, "rankings": _dense([r["rank"] for r in replies])}],
+        "annotations": [{"annotator": OASST_ANNOTATOR, "rankings": normalize_ranks([r["rank"] for r in replies])}],
         "split": split_for(record_id),
         "metadata": {
             "dataset": "oasst",
@@ -144,11 +138,6 @@ def render_conversation(context: list[dict]) -> str:
     if len(context) == 1:
         return context[0]["text"]
     return "\n\n".join(f"**{ROLE_LABELS.get(turn['role'], turn['role'])}:** {turn['text']}" for turn in context)
-
-
-def _dense(ranks: list[int]) -> list[int]:
-    order = {value: tier for tier, value in enumerate(sorted(set(ranks)))}
-    return [order[r] for r in ranks]
 
 
 def lamp_records(rows: Iterable[dict]) -> list[dict]:
@@ -189,6 +178,12 @@ def shipped_records(name: str) -> list[dict] | None:
     """The converted records shipped in ``data/real/<name>.jsonl``, or ``None`` if absent."""
     path = shipped_path(name)
     return read_jsonl(path) if path.exists() else None
+
+
+def shipped_guidelines(name: str) -> str:
+    """The labeling guidelines shipped beside the data (``data/real/<name>.guidelines.md``), or ``""``."""
+    path = SHIPPED_DIR / f"{name}.guidelines.md"
+    return path.read_text(encoding="utf-8").strip() if path.exists() else ""
 
 
 def regenerate(source: Path = SHARED_DIR, output: Path = SHIPPED_DIR) -> dict[str, int]:

@@ -37,6 +37,27 @@ def review_queue(items: list[dict], *, status: str = agreement.NEEDS_REVIEW) -> 
     return sorted(chosen, key=lambda i: (i["kendall_w"] is not None, i["kendall_w"] or 0.0, i["prompt_id"]))
 
 
+def review_rows(*, project: Project, status: str) -> tuple[list[dict], dict]:
+    """The review queue's rows for ``status`` (lowest W first) and the count of each status."""
+    from .services.agreement import agreement_get
+
+    if status == agreement.NEEDS_REVIEW:  # the common case: precomputed, no need to load every prompt
+        cache = agreement_get(project=project, with_items=False)
+        return cache.queue, cache.summary["status_counts"]
+    cache = agreement_get(project=project, with_queue=False)
+    return review_queue(cache.items, status=status), cache.summary["status_counts"]
+
+
+def review_next(*, prompt: Prompt) -> int | None:
+    """The id of the lowest-W other prompt still waiting for review, if any (cached figures)."""
+    from .services.agreement import agreement_get
+
+    for item in agreement_get(project=prompt.project, with_items=False).queue:
+        if item["prompt_id"] != prompt.pk:
+            return item["prompt_id"]
+    return None
+
+
 @dataclass
 class MatrixRow:
     position: int
@@ -54,36 +75,11 @@ def _label(rank: int | None) -> int | None:
     return None if rank is None else rank + 1
 
 
-def prompt_review(*, prompt: Prompt) -> dict:
-    """Everything the prompt review page shows: matrix, W, tau-b matrix, consensus, status."""
-    project: Project = prompt.project
-    responses = list(prompt.responses.order_by("position"))
-    n = len(responses)
-    rankings = list(
-        prompt.rankings.filter(status=Ranking.Status.SUBMITTED).select_related("annotator").order_by("annotator__username")
-    )
-    skipped = list(
-        prompt.rankings.filter(status=Ranking.Status.SKIPPED).select_related("annotator").order_by("annotator__username")
-    )
-    by_user: dict[str, Tiers] = {r.annotator.username: r.tiers for r in rankings}
-    w = agreement.kendall_w(list(by_user.values()), n)
-    borda = agreement.borda_consensus(list(by_user.values()), n)
-    target = project.target_annotators + prompt.extra_annotators
-    status = agreement.prompt_status(
-        n_submitted=len(rankings),
-        target=target,
-        kendall_w=w,
-        threshold=project.agreement_threshold,
-        adjudicated=prompt.adjudicated_tiers is not None,
-    )
-    ranks = {user: tiers_to_ranks(t, n) for user, t in by_user.items()}
-    borda_ranks = tiers_to_ranks(borda, n)
-    gold_ranks = tiers_to_ranks(prompt.gold_tiers, n) if prompt.gold_tiers else [None] * n
-    final_tiers = prompt.adjudicated_tiers if prompt.adjudicated_tiers is not None else borda
-    final_ranks = tiers_to_ranks(final_tiers, n)
+def _matrix_rows(responses: list, ranks: list[list], borda_ranks: list, gold_ranks: list, final_ranks: list):
+    """One row per response: each annotator's rank next to the consensus, gold and final ranks."""
     rows = []
     for i, response in enumerate(responses):
-        given = [ranks[user][i] for user in by_user]
+        given = [annotator_ranks[i] for annotator_ranks in ranks]
         rows.append(MatrixRow(
             position=response.position,
             label=card_label(i),
@@ -95,6 +91,33 @@ def prompt_review(*, prompt: Prompt) -> dict:
             final=_label(final_ranks[i]),
             disputed=len(set(given)) > 1,
         ))
+    return rows
+
+
+def _rankings(prompt: Prompt, status: str) -> list[Ranking]:
+    return list(prompt.rankings.filter(status=status).select_related("annotator").order_by("annotator__username"))
+
+
+def prompt_review(*, prompt: Prompt) -> dict:
+    """Everything the prompt review page shows: matrix, W, tau-b matrix, consensus, status."""
+    project: Project = prompt.project
+    responses = list(prompt.responses.order_by("position"))
+    n = len(responses)
+    rankings = _rankings(prompt, Ranking.Status.SUBMITTED)
+    skipped = _rankings(prompt, Ranking.Status.SKIPPED)
+    by_user: dict[str, Tiers] = {r.annotator.username: r.tiers for r in rankings}
+    w = agreement.kendall_w(list(by_user.values()), n)
+    borda = agreement.borda_consensus(list(by_user.values()), n)
+    target = project.target_annotators + prompt.extra_annotators
+    status = agreement.prompt_status(
+        n_submitted=len(rankings), target=target, kendall_w=w, threshold=project.agreement_threshold,
+        adjudicated=prompt.adjudicated_tiers is not None,
+    )
+    ranks = {user: tiers_to_ranks(t, n) for user, t in by_user.items()}
+    borda_ranks = tiers_to_ranks(borda, n)
+    gold_ranks = tiers_to_ranks(prompt.gold_tiers, n) if prompt.gold_tiers else [None] * n
+    final_tiers = prompt.adjudicated_tiers if prompt.adjudicated_tiers is not None else borda
+    final_ranks = tiers_to_ranks(final_tiers, n)
     gold_taus = {
         user: agreement.tau_b(t, prompt.gold_tiers, n) for user, t in by_user.items()
     } if prompt.gold_tiers else {}
@@ -103,7 +126,7 @@ def prompt_review(*, prompt: Prompt) -> dict:
         "annotators": list(by_user),
         "rankings": rankings,
         "skipped": skipped,
-        "rows": rows,
+        "rows": _matrix_rows(responses, list(ranks.values()), borda_ranks, gold_ranks, final_ranks),
         "kendall_w": w,
         "tau_b": agreement.tau_b_matrix(by_user, n),
         "gold_taus": gold_taus,

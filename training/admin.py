@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import EvaluationResult, JobMetric, TrainingJob
+from .models import EvaluationRequest, EvaluationResult, JobMetric, TrainingJob
 
 
 @admin.register(TrainingJob)
@@ -13,6 +13,12 @@ class TrainingJobAdmin(admin.ModelAdmin):
 @admin.register(EvaluationResult)
 class EvaluationResultAdmin(admin.ModelAdmin):
     list_display = ("id", "job", "model", "split", "n_prompts", "created_at")
+
+
+@admin.register(EvaluationRequest)
+class EvaluationRequestAdmin(admin.ModelAdmin):
+    list_display = ("id", "job", "project", "split", "status", "n_prompts", "updated_at")
+    list_filter = ("status", "project")
 
 
 admin.site.register(JobMetric)

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .api import views
+from .generation.api import GenerationLaunchApi, ProjectTimelineApi
 
 app_name = "training_api"
 urlpatterns = [
@@ -10,4 +11,6 @@ urlpatterns = [
     path("<int:pk>/", views.JobDetailApi.as_view(), name="job-detail"),
     path("<int:pk>/cancel/", views.JobCancelApi.as_view(), name="job-cancel"),
     path("<int:pk>/resume/", views.JobResumeApi.as_view(), name="job-resume"),
+    path("generate/", GenerationLaunchApi.as_view(), name="generation-launch"),
+    path("rounds/<slug:slug>/", ProjectTimelineApi.as_view(), name="project-rounds"),
 ]

@@ -21,7 +21,7 @@ def readable_error(exc: BaseException) -> str:
         return "time limit exceeded: the job ran longer than GRPO_TRAINING_TIME_LIMIT_HOURS"
     if "bitsandbytes" in text and ("CUDA" in text or "GPU" in text or "not" in text):
         return f"quantization unavailable: {_first_line(text)} (use quantization 'none' on this machine)"
-    if name in {"DataError", "ModelLoadError", "ValueError"}:
+    if name in {"DataError", "ModelLoadError", "ValueError", "ConfigError"}:
         return _first_line(text) or name
     return f"{name}: {_first_line(text)}" if text else name
 

@@ -42,18 +42,21 @@ class JobLaunchForm(forms.Form):
             yield "Other", rest
 
     def clean(self):
+        """The engine's rules on every hyperparameter at once; a field whose input did not parse keeps its own error."""
         cleaned = super().clean()
-        if self.errors:
-            return cleaned
         values = {name: cleaned[name] for name in self.help if cleaned.get(name) is not None}
         try:
-            self.config = config_build(values=values)
+            config = config_build(values=values)
         except JobConfigError as exc:
             self.add_config_errors(exc)
+        else:
+            self.config = None if self.errors else config
         return cleaned
 
     def add_config_errors(self, exc: JobConfigError) -> None:
         for name, messages in exc.errors.items():
+            if name in self.errors:
+                continue  # its input was refused already; the engine saw the default instead
             for message in messages:
                 self.add_error(name if name in self.fields else None, message)
 

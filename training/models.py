@@ -7,8 +7,17 @@ running job whose heartbeat went stale is shown (and stored) as ``interrupted``.
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
-from ranking_app.models import ExportSnapshot, Project, Prompt
+from ranking_app.models import ExportSnapshot, Project, Prompt, Round
+
+
+class MergeStatus(models.TextChoices):
+    NONE = "", "not built"
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "building"
+    DONE = "done", "ready"
+    FAILED = "failed", "failed"
 
 
 class TrainingJob(models.Model):
@@ -20,13 +29,22 @@ class TrainingJob(models.Model):
         CANCELLED = "cancelled", "cancelled"
         INTERRUPTED = "interrupted", "interrupted"
 
+    class Kind(models.TextChoices):
+        TRAIN = "train", "training"
+        GENERATE = "generate", "generation"
+
     ACTIVE = (Status.QUEUED, Status.RUNNING)
     RESUMABLE = (Status.INTERRUPTED, Status.CANCELLED, Status.FAILED)
 
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TRAIN, db_index=True)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="training_jobs")
     export = models.ForeignKey(
-        ExportSnapshot, on_delete=models.PROTECT, related_name="training_jobs",
-        help_text="The frozen export the job trains and evaluates on.",
+        ExportSnapshot, null=True, blank=True, on_delete=models.PROTECT, related_name="training_jobs",
+        help_text="The frozen export the job trains and evaluates on (none for a generation job).",
+    )
+    round = models.ForeignKey(
+        Round, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs",
+        help_text="A generation job opens this round; a training job trains on the data up to it.",
     )
     name = models.CharField(max_length=200, blank=True)
     preset = models.CharField(max_length=50, blank=True)
@@ -50,6 +68,10 @@ class TrainingJob(models.Model):
     # files, relative to settings.TRAINING_DIR
     work_dir = models.CharField(max_length=500, blank=True)
     adapter_dir = models.CharField(max_length=500, blank=True)
+    # The merged full model (adapter folded into the base), built on demand by a worker.
+    merge_status = models.CharField(max_length=10, choices=MergeStatus.choices, default=MergeStatus.NONE, blank=True)
+    merged_dir = models.CharField(max_length=500, blank=True, help_text="Merged model folder, relative to TRAINING_DIR.")
+    merge_error = models.TextField(blank=True)
     data_summary = models.JSONField(default=dict, blank=True, help_text="Prompts per split the engine will use.")
     result = models.JSONField(default=dict, blank=True, help_text="run_training's summary, without the history.")
     error = models.TextField(blank=True, help_text="Readable error message.")
@@ -150,3 +172,50 @@ class PromptEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evaluation} {self.external_id}"
+
+
+class EvaluationRequest(models.Model):
+    """"Evaluate job J (tuned + base) on project P, split S": one row per (job, project, split).
+
+    Same lifecycle as a job, every change a conditional UPDATE: a request is ``queued``, the worker
+    that claims it makes it ``running`` (``worker_id``), and only that worker records the outcome
+    (``succeeded`` with the two evaluations, or ``failed`` with the error). A finished request, or
+    one older than the actor's time limit (lost), can be requested again in place.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+
+    job = models.ForeignKey(TrainingJob, on_delete=models.CASCADE, related_name="evaluation_requests")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    split = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    worker_id = models.CharField(max_length=200, blank=True)
+    export = models.ForeignKey(ExportSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tuned = models.ForeignKey(EvaluationResult, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    base = models.ForeignKey(EvaluationResult, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    n_prompts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Readable error message.")
+    error_detail = models.TextField(blank=True, help_text="The traceback behind ``error``.")
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now, help_text="Last state change (set by every update).")
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "project", "split"], name="unique_evaluation_request")
+        ]
+
+    def __str__(self) -> str:
+        return f"evaluation of job {self.job_id} on project {self.project_id} ({self.split}): {self.status}"

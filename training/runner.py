@@ -8,7 +8,6 @@ from this process take ``JobReporter.db_lock`` so the two threads never contend 
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import threading
@@ -23,9 +22,11 @@ from django.utils import timezone
 
 from ranking_app.services.exports import export_path
 
+from .engine.card import card_add_evaluation
 from .errors import readable_error
 from .models import EvaluationResult, JobMetric, TrainingJob
-from .services.evaluations import evaluation_store, finite
+from .services.adapters import adapter_dir_value
+from .services.evaluations import evaluation_compute, evaluation_store, finite, load_engine
 from .services.jobs import current_worker_id, job_claim, job_finish, job_work_dir, jobs_mark_interrupted
 
 logger = logging.getLogger("training.job")
@@ -39,13 +40,6 @@ PHASES = {  # engine progress phase -> what the job page says
     "done": "training finished",
 }
 METRIC_FIELDS = ("epoch", "loss", "reward_margin", "pair_accuracy", "learning_rate", "grad_norm")
-
-
-def load_engine():
-    """The training engine module (unit tests swap in a fake one here)."""
-    import training.engine
-
-    return training.engine
 
 
 class OwnershipLost(Exception):
@@ -106,6 +100,11 @@ class JobReporter:
         self._metrics[step] = metrics
         logger.info("step %s/%s %s", step, event.get("total_steps"),
                     " ".join(f"{k}={v:.4g}" for k, v in metrics.items() if v is not None))
+
+    def progress(self, *, step: int, total: int) -> None:
+        """Progress of a job that is not training (a generation job's prompts done of ``total``)."""
+        with self._lock:
+            self._pending.update(step=step, total_steps=total)
 
     def set_phase(self, phase: str) -> None:
         with self._lock:
@@ -213,6 +212,10 @@ class JobRun:
 
     def _run_stages(self) -> tuple[str, dict]:
         engine, job = self.engine, self.job
+        if job.kind == TrainingJob.Kind.GENERATE:
+            from .generation.run import generation_stages
+
+            return generation_stages(self)
         config = engine.RankedGRPOConfig(
             output_dir=str(self.output_dir), data_path=str(export_path(job.export)), **job.config
         )
@@ -229,23 +232,22 @@ class JobRun:
             self._backfill_metrics(Path(checkpoint))
         summary = engine.run_training(config, progress=self.reporter.event, should_stop=self.reporter.should_stop,
                                       resume=checkpoint is not None)
+        if not summary.get("global_step"):
+            raise ValueError("training ran 0 optimizer steps, so nothing was learned: add train prompts, or lower "
+                             "per_device_train_batch_size or gradient_accumulation_steps")
         self._check_cancel()
         if evaluate:
             self.reporter.set_phase("evaluating tuned model")
-            self._store_evaluation("tuned", self._evaluate(config, adapter_dir=summary["adapter_dir"]))
-        adapter = Path(summary["adapter_dir"])
+            tuned = self._evaluate(config, adapter_dir=summary["adapter_dir"])
+            self._store_evaluation("tuned", tuned)
+            card_add_evaluation(summary["adapter_dir"], tuned)
         return Status.SUCCEEDED, {
             "result": finite({k: v for k, v in summary.items() if k != "history"}),
-            "adapter_dir": str(adapter.relative_to(settings.TRAINING_DIR)) if adapter.is_relative_to(
-                settings.TRAINING_DIR) else str(adapter),
+            "adapter_dir": adapter_dir_value(summary["adapter_dir"]),
         }
 
     def _evaluate(self, config, adapter_dir: str | None) -> dict:
-        return self.engine.evaluate_model(
-            config.model_name_or_path, config.data_path, adapter_dir=adapter_dir, split="test",
-            max_length=config.max_length, max_prompt_length=config.max_prompt_length,
-            batch_size=max(1, config.per_device_train_batch_size), quantization=config.quantization, beta=config.beta,
-        )  # fmt: skip
+        return evaluation_compute(engine=self.engine, job=self.job, data_path=config.data_path, adapter=adapter_dir)
 
     def _store_evaluation(self, model: str, result: dict) -> None:
         logger.info("%s model: %s", model, {k: result.get(k) for k in ("accuracy", "ndcg", "pairwise_accuracy")})
@@ -352,11 +354,6 @@ def _detach_log(handler: logging.Handler) -> None:
 
 
 def _release_memory() -> None:
-    gc.collect()
-    try:
-        import torch
+    from training.engine.memory import release_memory
 
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    except ImportError:  # pragma: no cover - torch is a runtime dependency
-        pass
+    release_memory()

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import timedelta
-from pathlib import Path
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -99,13 +97,6 @@ def job_log_tail(*, job: TrainingJob, lines: int = 60) -> str:
         return ""
     with open(path, encoding="utf-8", errors="replace") as handle:
         return "".join(deque(handle, maxlen=lines))
-
-
-def job_adapter_path(job: TrainingJob) -> Path | None:
-    if not job.adapter_dir:
-        return None
-    path = Path(settings.TRAINING_DIR) / job.adapter_dir
-    return path if path.is_dir() else None
 
 
 def _dig(metrics: dict, path: tuple[str, ...]):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import zipfile
-from pathlib import Path
-
 from django.contrib import messages
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from ranking_app.models import Project
 from ranking_app.roles import admin_required
@@ -18,15 +15,16 @@ from .forms import JobLaunchForm, launch_initial
 from .models import TrainingJob
 from .selectors import (
     evaluation_comparison,
-    job_adapter_path,
     job_get,
     job_list,
     job_log_tail,
     job_metric_series,
     job_timing,
 )
+from .services.adapters import adapter_archive, adapter_path
 from .services.config import JobConfigError
 from .services.jobs import JobStateError, job_cancel, job_launch, job_resume
+from .services.merges import job_merge_request, job_merged_archive
 
 
 def _job_or_404(pk: int) -> TrainingJob:
@@ -40,6 +38,7 @@ def _rows(jobs) -> list[dict]:
     return [{"job": job, **job_timing(job)} for job in jobs]
 
 
+@vary_on_headers("HX-Request")
 @require_GET
 @admin_required
 def job_list_view(request):
@@ -50,6 +49,7 @@ def job_list_view(request):
     return render(request, "training/job_list.html", context)
 
 
+@vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 @admin_required
 def job_launch_view(request):
@@ -81,10 +81,12 @@ def _detail_context(job: TrainingJob) -> dict:
         **job_timing(job),
         "eval_rows": evaluation_comparison(job=job),
         "log_tail": job_log_tail(job=job),
-        "has_adapter": job_adapter_path(job) is not None,
+        "has_adapter": adapter_path(job) is not None,
+        "has_merged": job_merged_archive(job) is not None,
     }
 
 
+@vary_on_headers("HX-Request")
 @require_GET
 @admin_required
 def job_detail_view(request, pk: int):
@@ -102,12 +104,14 @@ def job_metrics_view(request, pk: int):
     return JsonResponse({"status": job.status, "active": job.is_active, **job_metric_series(job=job)})
 
 
+@vary_on_headers("HX-Request")
 @require_POST
 @admin_required
 def job_cancel_view(request, pk: int):
     return _act(request, pk, job_cancel, "Cancel requested: the job stops after saving a checkpoint.")
 
 
+@vary_on_headers("HX-Request")
 @require_POST
 @admin_required
 def job_resume_view(request, pk: int):
@@ -130,24 +134,22 @@ def _act(request, pk: int, action, done: str):
 @require_GET
 @admin_required
 def job_adapter_download_view(request, pk: int):
-    job = _job_or_404(pk)
-    adapter = job_adapter_path(job)
-    if adapter is None:
-        raise Http404("this job has no saved adapter")
-    archive = adapter.parent / "adapter.zip"
-    if not archive.is_file() or archive.stat().st_mtime < _newest_mtime(adapter):
-        _zip_directory(adapter, archive)
-    return FileResponse(open(archive, "rb"), as_attachment=True, filename=f"grpo-job-{job.pk}-adapter.zip")
+    return _download(adapter_archive(_job_or_404(pk)), f"grpo-job-{pk}-adapter.zip", "this job has no saved adapter")
 
 
-def _newest_mtime(directory: Path) -> float:
-    return max((p.stat().st_mtime for p in directory.rglob("*") if p.is_file()), default=0.0)
+@require_POST
+@admin_required
+def job_merge_view(request, pk: int):
+    return _act(request, pk, job_merge_request, "Merged model queued: a worker builds it; its download appears here.")
 
 
-def _zip_directory(directory: Path, archive: Path) -> None:
-    partial = archive.with_suffix(f".{os.getpid()}.tmp")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as out:
-        for path in sorted(directory.rglob("*")):
-            if path.is_file():
-                out.write(path, arcname=str(Path("adapter") / path.relative_to(directory)))
-    os.replace(partial, archive)
+@require_GET
+@admin_required
+def job_merged_download_view(request, pk: int):
+    return _download(job_merged_archive(_job_or_404(pk)), f"grpo-job-{pk}-merged.zip", "this job has no merged model yet")
+
+
+def _download(archive, filename: str, missing: str) -> FileResponse:
+    if archive is None:
+        raise Http404(missing)
+    return FileResponse(open(archive, "rb"), as_attachment=True, filename=filename)

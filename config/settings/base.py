@@ -168,7 +168,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a `status` field; name each choice set after its model (exchange/API area).
-    "ENUM_NAME_OVERRIDES": {"RankingStatusEnum": "ranking_app.models.Ranking.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "RankingStatusEnum": "ranking_app.models.Ranking.Status",
+        "ImportFormatEnum": "ranking_app.importers.FORMATS",
+    },
 }
 
 DRAMATIQ_BROKER = {
@@ -184,7 +187,7 @@ DRAMATIQ_BROKER = {
 }
 DRAMATIQ_RESULT_BACKEND = None
 DRAMATIQ_TASKS_DATABASE = "default"
-DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "compare_tasks"]
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "compare.tasks"]
 
 LOGGING = {
     "version": 1,

@@ -9,20 +9,28 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..exchange import ExchangeError, read_exchange_file
+from ..importers import FORMATS, ImportOptions, to_exchange
 from ..models import Project
 from ..permissions import IsAdmin
 from ..services.imports import rankings_import
 from .common import ErrorListSerializer
 
 
-class ImportUploadInputSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="JSON array or JSONL in the exchange format.")
+class ImportFormatSerializer(serializers.Serializer):
     source = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=43, default="import")
+    format = serializers.ChoiceField(choices=FORMATS, default="auto", help_text="The records' format; auto sniffs it.")
+    label_config = serializers.CharField(required=False, allow_blank=True, max_length=1_000_000,
+                                         help_text="label-studio: the labeling config (XML), for the bucket order.")
+    buckets = serializers.CharField(required=False, allow_blank=True, help_text="label-studio: bucket names best first, comma-separated.")
+    score = serializers.CharField(required=False, allow_blank=True, help_text="ultrafeedback: overall, fine-grained or an aspect.")
 
 
-class ImportRecordsInputSerializer(serializers.Serializer):
-    records = serializers.ListField(child=serializers.JSONField(), help_text="Exchange records, one per prompt.")
-    source = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=43, default="import")
+class ImportUploadInputSerializer(ImportFormatSerializer):
+    file = serializers.FileField(help_text="JSON array or JSONL: exchange records or a supported tool's export.")
+
+
+class ImportRecordsInputSerializer(ImportFormatSerializer):
+    records = serializers.ListField(child=serializers.JSONField(), help_text="Records, one per prompt (or per pair / message).")
 
 
 class ImportOutputSerializer(serializers.Serializer):
@@ -39,7 +47,8 @@ class ProjectImportApi(APIView):
 
     @extend_schema(
         operation_id="project_import",
-        description="Import exchange records into the project: atomic (any bad record -> 400 listing every "
+        description="Import exchange records (or a Label Studio, Argilla, UltraFeedback, TRL or OpenAssistant "
+        "export, `format`) into the project: atomic (any bad record -> 400 listing every "
         "problem, nothing changed) and idempotent by record id. Send a multipart `file`, or a JSON body "
         "`{\"records\": [...], \"source\": \"import\"}` (a bare JSON array of records works too).",
         request={
@@ -61,12 +70,15 @@ class ProjectImportApi(APIView):
         return Response(ImportOutputSerializer(report).data)
 
     def _records(self, request) -> tuple[list, str]:
+        """(exchange records, source) from a bare array, a multipart file or a JSON body."""
         if isinstance(request.data, list):
-            return request.data, "import"
-        if "file" in request.FILES:
-            data = ImportUploadInputSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            return read_exchange_file(data.validated_data["file"]), data.validated_data["source"]
-        data = ImportRecordsInputSerializer(data=request.data)
+            return to_exchange(request.data), "import"
+        upload = "file" in request.FILES
+        data = (ImportUploadInputSerializer if upload else ImportRecordsInputSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
-        return data.validated_data["records"], data.validated_data["source"]
+        values = data.validated_data
+        rows = read_exchange_file(values["file"]) if upload else values["records"]
+        options = ImportOptions.from_text(
+            label_config=values.get("label_config"), buckets=values.get("buckets", ""), score=values.get("score", "")
+        )
+        return to_exchange(rows, values["format"], options), values["source"]

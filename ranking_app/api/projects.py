@@ -1,6 +1,6 @@
 """/api/projects/: list (everyone signed in), create (admins), detail."""
 
-from django.db import transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from ..models import Project
 from ..permissions import IsAdmin
 from ..selectors import project_list
+from ..services.projects import project_create
 from .common import paginated
 
 
@@ -22,7 +23,7 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
         model = Project
         fields = [
             "slug", "name", "guidelines", "target_annotators", "agreement_threshold",
-            "allow_ties", "allow_partial", "n_prompts", "created_at", "updated_at",
+            "allow_ties", "allow_partial", "queue_order", "n_prompts", "created_at", "updated_at",
         ]
 
     def get_n_prompts(self, project) -> int:
@@ -34,18 +35,8 @@ class ProjectCreateInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = [
-            "slug", "name", "guidelines", "target_annotators", "agreement_threshold", "allow_ties", "allow_partial",
+            "slug", "name", "guidelines", "target_annotators", "agreement_threshold", "allow_ties", "allow_partial", "queue_order",
         ]
-
-    def validate_agreement_threshold(self, value: float) -> float:
-        if not 0.0 <= value <= 1.0:
-            raise serializers.ValidationError("must be between 0 and 1 (Kendall's W)")
-        return value
-
-    def validate_target_annotators(self, value: int) -> int:
-        if not 1 <= value <= 100:
-            raise serializers.ValidationError("must be between 1 and 100")
-        return value
 
 
 class ProjectListApi(GenericAPIView):
@@ -64,8 +55,10 @@ class ProjectListApi(GenericAPIView):
     def post(self, request):
         data = ProjectCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with transaction.atomic():
-            project = Project.objects.create(**data.validated_data, created_by=request.user)
+        try:
+            project = project_create(**data.validated_data, created_by=request.user)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
         return Response(ProjectOutputSerializer(project).data, status=status.HTTP_201_CREATED)
 
 

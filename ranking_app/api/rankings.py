@@ -1,9 +1,11 @@
 """/api/rankings/: a labeler's own rankings (reviewers and admins read everyone's).
 
-Writes always concern the caller's own ranking and go through ``ranking_save`` with the
-client's ``version`` (optimistic concurrency): a stale version gets 409 with the stored
-version in the body and nothing is overwritten; a ranking that breaks the project's rules
-gets 400 naming the field.
+Writes always concern the caller's own ranking and go through the labeling services the rank
+pages use (``services/labeling.py``), so the API keeps the same rules: a prompt the queue
+refuses (at its target, and no lease of the caller's) gets 403 and nothing is stored; a stale
+``version`` gets 409 with the stored version in the body and nothing is overwritten, and so does
+turning a submitted ranking back into a draft or a skip; a ranking that breaks the project's
+rules gets 400 naming the field.
 """
 
 from django.db.models import Count
@@ -16,9 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Prompt, Ranking
-from ..ranking import RankingError, ranks_to_tiers, tiers_to_ranks
+from ..ranking import Tiers, ranks_to_tiers, tiers_to_ranks
 from ..selectors import ranking_list
-from ..services.rankings import RankingConflict, ranking_save
+from ..selectors_labeling import prompt_responses
+from ..services.labeling import LabelingResult, Outcome, ranking_draft_save, ranking_skip, ranking_submit
 from .common import paginated
 
 
@@ -87,50 +90,60 @@ ConflictSerializer = inline_serializer(
 )
 
 
+RefusalSerializer = inline_serializer("LabelingRefused", fields={"detail": serializers.CharField()})
+
+
 def _visible(user):
     return ranking_list(user=user).select_related("prompt__project").annotate(n_responses=Count("prompt__responses"))
 
 
-def _save(request, prompt: Prompt, data: dict):
-    """Validate the ranking against the prompt and save it; a Response for 400/409 or the ranking."""
-    n = prompt.responses.count()
-    prompt._response_count = n
-    field = "tiers" if "tiers" in data else "rankings"
-    if field == "rankings" and "rankings" in data:
-        ranks = data["rankings"]
-        if len(ranks) != n:
-            return Response({"rankings": [f"has {len(ranks)} entries but there are {n} responses"]}, status=400)
-        tiers = ranks_to_tiers(ranks)
-    else:
-        tiers = data.get("tiers", [])
-    try:
-        return ranking_save(
-            prompt=prompt,
-            annotator=request.user,
-            tiers=tiers,
-            status=data["status"],
-            expected_version=data["version"],
-            skip_reason=data["skip_reason"],
-            time_spent_ms=data["time_spent_ms"],
-            source="api",
-        )
-    except RankingError as error:
-        return Response({field: error.errors}, status=status.HTTP_400_BAD_REQUEST)
-    except RankingConflict as conflict:
-        current = conflict.ranking if conflict.ranking.pk else None
-        if current is not None:
-            current.prompt = prompt
-        body = {
-            "detail": str(conflict),
-            "current_version": conflict.ranking.version,
-            "current": RankingOutputSerializer(current).data if current else None,
-        }
-        return Response(body, status=status.HTTP_409_CONFLICT)
+def _tiers(prompt: Prompt, data: dict) -> Tiers:
+    """The posted ranking as tiers: ``rankings`` (one rank per response) or ``tiers``."""
+    n = len(prompt_responses(prompt=prompt))
+    if "rankings" not in data:
+        return data.get("tiers", [])
+    if len(data["rankings"]) != n:
+        raise serializers.ValidationError({"rankings": [f"has {len(data['rankings'])} entries but there are {n} responses"]})
+    return ranks_to_tiers(data["rankings"])
+
+
+def _save(request, prompt: Prompt, data: dict) -> LabelingResult:
+    """The labeling service for the posted ``status``: the same rules as the labeling pages."""
+    common = dict(
+        prompt=prompt, annotator=request.user, expected_version=data["version"],
+        time_spent_ms=data["time_spent_ms"], source="api",
+    )
+    if data["status"] == Ranking.Status.SKIPPED:
+        _tiers(prompt, data)  # a malformed ranking is still refused
+        return ranking_skip(reason=data["skip_reason"], **common)
+    if data["status"] == Ranking.Status.DRAFT:
+        return ranking_draft_save(tiers=_tiers(prompt, data), **common)
+    return ranking_submit(tiers=_tiers(prompt, data), keep_invalid_as_draft=False, **common)
 
 
 def _output(ranking: Ranking, created: bool = False) -> Response:
     code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return Response(RankingOutputSerializer(ranking).data, status=code)
+
+
+def _answer(result: LabelingResult, prompt: Prompt, data: dict, *, created: bool = False) -> Response:
+    """A labeling outcome as an HTTP answer: 200/201, 400 (rules), 403 (the queue refuses), 409."""
+    if result.saved:
+        return _output(result.ranking, created=created and result.version == 1)
+    if result.outcome is Outcome.PROMPT_FULL:
+        return Response({"detail": result.message}, status=status.HTTP_403_FORBIDDEN)
+    if result.outcome in (Outcome.CONFLICT, Outcome.ALREADY_SUBMITTED):
+        current = result.ranking
+        if current is not None:
+            current.prompt = prompt
+        body = {
+            "detail": result.message,
+            "current_version": result.version,
+            "current": RankingOutputSerializer(current).data if current else None,
+        }
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    field = "skip_reason" if data["status"] == Ranking.Status.SKIPPED else "tiers" if "tiers" in data else "rankings"
+    return Response({field: list(result.errors)}, status=status.HTTP_400_BAD_REQUEST)
 
 
 class RankingListApi(GenericAPIView):
@@ -164,15 +177,16 @@ class RankingListApi(GenericAPIView):
         description="Create or update **your own** ranking of a prompt. Send `version` 0 to create; "
         "to update, send the version you edited.",
         request=RankingCreateInputSerializer,
-        responses={200: RankingOutputSerializer, 201: RankingOutputSerializer, 409: ConflictSerializer},
+        responses={
+            200: RankingOutputSerializer, 201: RankingOutputSerializer, 403: RefusalSerializer, 409: ConflictSerializer
+        },
     )
     def post(self, request):
         data = RankingCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = _save(request, data.validated_data["prompt"], data.validated_data)
-        if isinstance(result, Response):
-            return result
-        return _output(result, created=result.version == 1 and data.validated_data["version"] == 0)
+        values = data.validated_data
+        result = _save(request, values["prompt"], values)
+        return _answer(result, values["prompt"], values, created=values["version"] == 0)
 
 
 class RankingDetailApi(APIView):
@@ -184,7 +198,7 @@ class RankingDetailApi(APIView):
         operation_id="rankings_update",
         description="Update your own ranking; `version` is the version you edited (409 when stale).",
         request=RankingWriteInputSerializer,
-        responses={200: RankingOutputSerializer, 409: ConflictSerializer},
+        responses={200: RankingOutputSerializer, 403: RefusalSerializer, 409: ConflictSerializer},
     )
     def put(self, request, pk: int):
         ranking = get_object_or_404(_visible(request.user), pk=pk)
@@ -192,5 +206,4 @@ class RankingDetailApi(APIView):
             raise PermissionDenied("You can only change your own rankings.")
         data = RankingWriteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = _save(request, ranking.prompt, data.validated_data)
-        return result if isinstance(result, Response) else _output(result)
+        return _answer(_save(request, ranking.prompt, data.validated_data), ranking.prompt, data.validated_data)

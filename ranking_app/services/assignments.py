@@ -28,11 +28,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..models import Assignment, Project, Prompt, Ranking
+from .queue_orders import POOL_SIZE, ordered_pool, pool_limit  # noqa: F401 (POOL_SIZE: the pool size, documented here)
 
 DONE_STATUSES = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)
 CANDIDATES_PER_TRY = 5
 PROGRESS_CACHE_SECONDS = 10
-POOL_SIZE = 100
 POOL_SECONDS = 15
 
 
@@ -99,7 +99,7 @@ def open_prompts(*, project: Project, annotator, now: datetime | None = None) ->
     )
     # Prompts the labeler submitted are excluded, so every submitted ranking counted is someone else's.
     return (
-        Prompt.objects.filter(project=project)
+        Prompt.objects.filter(project=project, responses__position=1)  # two responses or more
         .exclude(_done_by(annotator))
         .annotate(
             n_submitted=_submitted_count(),
@@ -143,11 +143,12 @@ def _lease(prompt: Prompt, annotator, now: datetime) -> Assignment:
 
 
 def _pool_key(project: Project) -> str:
-    return f"grpo:labeling-pool:{project.pk}:{project.created_at.timestamp()}"
+    return f"grpo:labeling-pool:{project.pk}:{project.created_at.timestamp()}:{project.queue_order}"
 
 
 def _open_pool(project: Project, now: datetime) -> list[int]:
-    """Up to ``POOL_SIZE`` prompt ids with a free slot for someone, fewest submitted first.
+    """Up to ``POOL_SIZE`` prompt ids with a free slot for someone, in the project's queue order
+    (``queue_orders``; by default fewest submitted first).
 
     Shared by all labelers of the project and cached for ``POOL_SECONDS``, so a typical request
     checks these few prompts instead of the whole project. The pool only narrows the search:
@@ -158,19 +159,23 @@ def _open_pool(project: Project, now: datetime) -> list[int]:
     ids = cache.get(key)
     if ids is None:
         leased = _count(Assignment.objects.filter(prompt=OuterRef("pk"), expires_at__gt=now))
-        ids = list(
-            Prompt.objects.filter(project=project)
+        ids = ordered_pool(project, list(
+            Prompt.objects.filter(project=project, responses__position=1)
             .annotate(n_submitted=_submitted_count(), n_leased=leased)
             .filter(n_submitted__lt=project.target_annotators + F("extra_annotators") - F("n_leased"))
             .order_by("n_submitted", "id")
-            .values_list("pk", flat=True)[:POOL_SIZE]
-        )
+            .values_list("pk", flat=True)[:pool_limit(project)]
+        ))
         cache.set(key, ids, POOL_SECONDS)
     return ids
 
 
-def _candidates(queryset: QuerySet[Prompt]) -> list[Prompt]:
-    return list(queryset[:CANDIDATES_PER_TRY])
+def _candidates(queryset: QuerySet[Prompt], order: list[int] | None = None) -> list[Prompt]:
+    """The first few prompts of ``queryset``; in the pool's order when ``order`` (prompt ids) is given."""
+    if order is None:
+        return list(queryset[:CANDIDATES_PER_TRY])
+    rank = {pk: i for i, pk in enumerate(order)}
+    return sorted(queryset, key=lambda prompt: rank[prompt.pk])[:CANDIDATES_PER_TRY]
 
 
 def _lease_first(candidates: list[Prompt], annotator, now: datetime) -> Prompt | None:
@@ -202,9 +207,9 @@ def assignment_next(*, project: Project, annotator, now: datetime | None = None)
         Ranking.objects.filter(annotator=annotator, prompt__project=project, status=Ranking.Status.DRAFT)
         .values_list("prompt_id", flat=True)[:CANDIDATES_PER_TRY]
     )
-    for ids in (drafts, _open_pool(project, now)):
+    for ids, order in ((drafts, None), (pool := _open_pool(project, now), pool)):
         if ids:
-            prompt = _lease_first(_candidates(open_for_me.filter(pk__in=ids)), annotator, now)
+            prompt = _lease_first(_candidates(open_for_me.filter(pk__in=ids), order), annotator, now)
             if prompt is not None:
                 return prompt
     cache.delete(_pool_key(project))  # the pool had nothing for this labeler: rebuild it next time
@@ -272,7 +277,7 @@ def _project_totals(project: Project) -> dict:
     key = _totals_key(project)
     totals = cache.get(key)
     if totals is None:
-        totals = Prompt.objects.filter(project=project).aggregate(n=Count("pk"), extra=Coalesce(Sum("extra_annotators"), 0))
+        totals = Prompt.objects.filter(project=project, responses__position=1).aggregate(n=Count("pk"), extra=Coalesce(Sum("extra_annotators"), 0))
         totals["submitted"] = Ranking.objects.filter(
             prompt__project=project, status=Ranking.Status.SUBMITTED
         ).count()

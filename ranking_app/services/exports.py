@@ -4,7 +4,8 @@ A snapshot file lives at ``settings.EXPORT_DIR/<project slug>/<name>`` and is ne
 overwritten (training jobs freeze one at launch and read it later). The same database gives
 byte-identical data files: record order is by prompt id, key order is fixed, no timestamps
 inside the data. Which prompts are exported (validated only, by default) and their consensus
-come from ``ranking_app.validation.prompt_statuses`` and nowhere else.
+come from ``ranking_app.selectors_validated.prompt_statuses`` and nowhere else; pairs and their
+weights from ``ranking_app.ranking.weighted_pairs``.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from django.utils import timezone
 
 from ..exchange import ResponseDetail, dumps_line, export_record, write_json_array, write_json_lines
 from ..models import ExportSnapshot, Project, Prompt, Ranking, Response
-from ..ranking import ranking_pairs, tiers_to_ranks
-from ..validation import prompt_statuses
+from ..ranking import tiers_to_ranks, weighted_pairs
+from ..selectors_validated import prompt_statuses
 
-FORMATS = ("json", "jsonl", "pairs", "hf")
-SUFFIX = {"json": ".json", "jsonl": ".jsonl", "pairs": ".pairs.jsonl", "hf": ""}
-PAIR_WEIGHT = 1.0  # pairs are unweighted in the file; the trainer weights them by rank_gap
+FORMATS = ("json", "jsonl", "pairs", "hf", "label-studio", "trl")
+SUFFIX = {"json": ".json", "jsonl": ".jsonl", "pairs": ".pairs.jsonl", "hf": "", "label-studio": ".json", "trl": ".jsonl"}
+PAIR_WEIGHTING = "none"  # pairs are unweighted in the file (weight 1); the trainer weights them by rank_gap
 
 
 class ExportError(ValueError):
@@ -43,11 +44,14 @@ class _Row:
     record: dict
 
 
-def export_create(*, project: Project, format: str, validated_only: bool = True, created_by=None) -> ExportSnapshot:
-    """Write a new snapshot of ``project`` in ``format`` and record it as an ``ExportSnapshot``."""
+def export_create(
+    *, project: Project, format: str, validated_only: bool = True, created_by=None, round_number: int | None = None
+) -> ExportSnapshot:
+    """Write a new snapshot of ``project`` in ``format`` and record it as an ``ExportSnapshot``;
+    ``round_number`` keeps only the prompts of that round of the preference loop."""
     if format not in FORMATS:
         raise ExportError(f"format: must be one of {', '.join(FORMATS)} (got {format!r})")
-    rows = _export_rows(project, validated_only=validated_only)
+    rows = _export_rows(project, validated_only=validated_only, round_number=round_number)
     directory = Path(settings.EXPORT_DIR) / project.slug
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
@@ -63,7 +67,7 @@ def export_create(*, project: Project, format: str, validated_only: bool = True,
         return ExportSnapshot.objects.create(
             project=project,
             format=format,
-            filters={"validated_only": validated_only},
+            filters={"validated_only": validated_only, **({"round": round_number} if round_number else {})},
             counts=counts,
             sha256=digest,
             path=str(final.relative_to(Path(settings.EXPORT_DIR))),
@@ -113,11 +117,14 @@ def _publish(written: Path, directory: Path, stem: str, suffix: str, digest: str
 # --------------------------------------------------------------------------- reads
 
 
-def _export_rows(project: Project, *, validated_only: bool) -> list[_Row]:
-    """Records of the exported prompts, by prompt id, with their consensus and submitted annotations."""
+def _export_rows(project: Project, *, validated_only: bool, round_number: int | None = None) -> list[_Row]:
+    """Records of the exported prompts, by prompt id, with their consensus and submitted annotations
+    (prompts still waiting for their responses are left out)."""
     statuses = prompt_statuses(project)
     ids = sorted(pid for pid, s in statuses.items() if s.status == "validated" or not validated_only)
     wanted = set(ids)
+    if round_number:
+        wanted &= set(project.prompts.filter(round__number=round_number).values_list("id", flat=True))
     responses: dict[int, list[Response]] = defaultdict(list)
     for response in Response.objects.filter(prompt__project=project).order_by("prompt_id", "position"):
         responses[response.prompt_id].append(response)
@@ -129,7 +136,7 @@ def _export_rows(project: Project, *, validated_only: bool) -> list[_Row]:
         annotations[prompt_id].append((username, tiers))
     rows = []
     for prompt in project.prompts.order_by("id"):
-        if prompt.id not in wanted:
+        if prompt.id not in wanted or len(responses[prompt.id]) < 2:
             continue
         rows.append(_row(prompt, responses[prompt.id], annotations[prompt.id], statuses[prompt.id]))
     return rows
@@ -188,10 +195,10 @@ def pair_records(record: dict) -> list[dict]:
             "chosen": record["responses"][better],
             "rejected": record["responses"][worse],
             "rank_gap": gap,
-            "weight": PAIR_WEIGHT,
+            "weight": weight,
             "split": record["split"],
         }
-        for better, worse, gap in ranking_pairs(record["rankings"])
+        for better, worse, gap, weight in weighted_pairs(record["rankings"], PAIR_WEIGHTING)
     ]
 
 
@@ -260,4 +267,57 @@ def _write_hf(rows: list[_Row], path: Path) -> dict:
     return {"splits": {name: len(split_rows) for name, split_rows in by_split.items()}}
 
 
-WRITERS = {"json": _write_json, "jsonl": _write_jsonl, "pairs": _write_pairs, "hf": _write_hf}
+# --------------------------------------------------------------------------- for the next tool
+
+LS_RANKER, LS_LIST = "rank", "answers"
+
+
+def label_studio_task(record: dict) -> dict:
+    """One Label Studio task of a ``<List name="answers" value="$items">`` + ``<Ranker name="rank">``
+    project (docs/exchange.md has the labeling config): the responses as items ``r0, r1, ...``
+    and the consensus as a prediction, one bucket per tier (``tier-1`` best) and unranked items
+    in ``"_"``. ``data.external_id`` brings the prompt back to this project on re-import."""
+    items = [{"id": f"r{i}", "title": f"Response {i + 1}", "body": text} for i, text in enumerate(record["responses"])]
+    task = {"data": {"prompt": record["prompt"], "items": items, "external_id": record["id"], "split": record["split"]}}
+    if record["rankings"] is not None:
+        buckets: dict[str, list[str]] = {}
+        for tier, position in sorted((r, i) for i, r in enumerate(record["rankings"]) if r is not None):
+            buckets.setdefault(f"tier-{tier + 1}", []).append(f"r{position}")
+        unranked = [f"r{i}" for i, r in enumerate(record["rankings"]) if r is None]
+        value = {"ranker": {**buckets, **({"_": unranked} if unranked else {})}}
+        result = {"from_name": LS_RANKER, "to_name": LS_LIST, "type": "ranker", "value": value}
+        task["predictions"] = [{"model_version": "grpo-studio-consensus", "result": [result]}]
+    return task
+
+
+def _write_label_studio(rows: list[_Row], path: Path) -> dict:
+    tasks = [label_studio_task(row.record) for row in rows]
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        write_json_array(tasks, out)
+    return {"tasks": len(tasks), "predictions": sum("predictions" in task for task in tasks)}
+
+
+def trl_pair(pair: dict) -> dict:
+    """A consensus pair in TRL's conversational preference format."""
+    return {
+        "prompt": [{"role": "user", "content": pair["prompt"]}],
+        "chosen": [{"role": "assistant", "content": pair["chosen"]}],
+        "rejected": [{"role": "assistant", "content": pair["rejected"]}],
+    }
+
+
+def _write_trl(rows: list[_Row], path: Path) -> dict:
+    pairs = [trl_pair(pair) for row in rows for pair in pair_records(row.record)]
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        write_json_lines(pairs, out)
+    return {"pairs": len(pairs)}
+
+
+WRITERS = {
+    "json": _write_json,
+    "jsonl": _write_jsonl,
+    "pairs": _write_pairs,
+    "hf": _write_hf,
+    "label-studio": _write_label_studio,
+    "trl": _write_trl,
+}

@@ -2,7 +2,8 @@
 
 Rules (docs/exchange.md has the user-facing version):
 
-* A record is matched to an existing prompt of the project by ``id`` (``Prompt.external_id``).
+* A record is matched to an existing prompt of the project by ``id`` (``Prompt.external_id``;
+  a record without one gets an id hashed from its prompt and responses, ``exchange.derived_id``).
   New ids create prompts; known ids update text, split, metadata and responses; nothing is ever
   deleted (rankings or prompts missing from the file stay as they are).
 * A known prompt that already has any ranking keeps its responses: a record that changes the
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.validators import validate_slug
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -35,9 +36,11 @@ from ..exchange import (
     read_exchange_file,
     record_label,
 )
+from ..importers import ImportOptions, to_exchange
 from ..models import Project, Prompt, Ranking, RankingRevision, Response
 from ..ranking import RankingError, RankingRules, ranks_to_tiers, validate_tiers
 from ..roles import LABELER
+from .projects import project_create
 from .rankings import project_rules, ranking_save
 
 CHUNK = 500  # ids per IN (...) query, well under SQLite's parameter limit
@@ -93,15 +96,18 @@ def project_import_file(
     allow_partial: bool = True,
     target_annotators: int = 1,
     user=None,
+    format: str = "auto",
+    options: ImportOptions | None = None,
 ) -> ImportReport:
     """Read ``path`` (a path or an open file) and import it into project ``slug``.
 
     With ``create`` a missing project is made (named after the slug) with the given tie and
     partial-ranking rules and ``target_annotators`` (default 1: imported rankings are already
     made, so one ranking validates a prompt, and several must still agree); it is only kept if
-    the whole import succeeds.
+    the whole import succeeds. ``format`` names the file's format (``importers.FORMATS``;
+    ``auto`` sniffs it); a foreign format is turned into exchange records first.
     """
-    records = read_exchange_file(path)
+    records = to_exchange(read_exchange_file(path), format, options)
     project = Project.objects.filter(slug=slug).first()
     if project is not None:
         return rankings_import(project=project, records=records, source=source, user=user)
@@ -141,19 +147,13 @@ def _import_cleaned(project: Project, cleaned: list[ExchangeRecord], source: str
 
 def _project_create(*, slug: str, allow_ties: bool, allow_partial: bool, target: int, user) -> Project:
     try:
-        validate_slug(slug)
-    except Exception:
-        raise ExchangeError([f"project: {slug!r} is not a valid slug (letters, digits, - and _)"]) from None
-    if not 1 <= target <= 100:
-        raise ExchangeError([f"project: target annotators must be 1 to 100 (got {target})"])
-    return Project.objects.create(
-        name=slug,
-        slug=slug,
-        allow_ties=allow_ties,
-        allow_partial=allow_partial,
-        target_annotators=target,
-        created_by=user,
-    )
+        return project_create(
+            slug=slug, allow_ties=allow_ties, allow_partial=allow_partial, target_annotators=target, created_by=user
+        )
+    except ValidationError as error:
+        raise ExchangeError(
+            [f"project: {name}: {message}" for name, messages in error.message_dict.items() for message in messages]
+        ) from None
 
 
 def _check_source(source: str) -> None:
@@ -192,7 +192,7 @@ def _stored_prompts(project: Project, external_ids: list[str]) -> dict[str, _Sto
 
 
 def _response_conflicts(record: ExchangeRecord, stored: _Stored | None) -> list[str]:
-    if stored is None or not stored.rankings:
+    if stored is None or not stored.rankings or not record.responses:
         return []
     if [r.text for r in stored.responses] == record.responses:
         return []
@@ -263,10 +263,10 @@ def _write_prompts(project: Project, records: list[ExchangeRecord], stored: dict
         changed = _update_prompt(entry.prompt, record)
         if changed:
             changed_prompts.append(entry.prompt)
-        if [r.text for r in entry.responses] != record.responses:
+        if record.responses and [r.text for r in entry.responses] != record.responses:
             replaced.append((entry, record))  # the prompt has no rankings (checked before): safe to replace
             changed = True
-        else:
+        elif record.responses:
             details = _update_details(entry.responses, record.details)
             changed_responses.extend(details)
             changed = changed or bool(details)
@@ -337,7 +337,7 @@ def _save_rankings(record: ExchangeRecord, entry: _Stored, users: dict, source: 
             if entry.rankings.get(annotator.id) == (tiers, Ranking.Status.SUBMITTED, ""):
                 continue
             if annotator.id not in entry.rankings:
-                new.append(_new_ranking(entry.prompt, annotator, tiers, source))
+                new.append(_new_ranking(entry.prompt, annotator, tiers, source, record.times.get(username, 0)))
             else:
                 ranking_save(
                     prompt=entry.prompt,
@@ -355,7 +355,7 @@ def _save_rankings(record: ExchangeRecord, entry: _Stored, users: dict, source: 
     return saved
 
 
-def _new_ranking(prompt: Prompt, annotator, tiers: list, source: str) -> Ranking:
+def _new_ranking(prompt: Prompt, annotator, tiers: list, source: str, time_spent_ms: int) -> Ranking:
     """The row ``ranking_save`` would create for a first submitted ranking (version 1)."""
     return Ranking(
         prompt=prompt,
@@ -363,6 +363,7 @@ def _new_ranking(prompt: Prompt, annotator, tiers: list, source: str) -> Ranking
         tiers=tiers,
         status=Ranking.Status.SUBMITTED,
         version=1,
+        time_spent_ms=time_spent_ms,
         source=f"import:{source}",
         submitted_at=timezone.now(),
     )

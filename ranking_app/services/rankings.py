@@ -55,16 +55,7 @@ def ranking_save(
     clean = validate_tiers(tiers, response_count(prompt), project_rules(prompt.project), submitted=submitted)
     if status == Ranking.Status.SKIPPED:
         clean = []
-    ranking = (
-        Ranking.objects.select_for_update().filter(prompt=prompt, annotator=annotator).first()
-    )
-    if ranking is None:
-        if expected_version not in (None, 0):
-            raise RankingConflict(Ranking(version=0), expected_version)
-        ranking = Ranking(prompt=prompt, annotator=annotator, version=0)
-    elif expected_version is not None and expected_version != ranking.version:
-        raise RankingConflict(ranking, expected_version)
-
+    ranking = _ranking_locked(prompt, annotator, expected_version)
     unchanged = (
         ranking.pk is not None
         and ranking.tiers == clean
@@ -75,13 +66,30 @@ def ranking_save(
     if unchanged:
         ranking.save(update_fields=["time_spent_ms", "updated_at"])
         return ranking
+    return _new_version(ranking, clean, status=status, skip_reason=skip_reason, source=source,
+                        changed_by=changed_by or annotator)  # fmt: skip
 
+
+def _ranking_locked(prompt: Prompt, annotator, expected_version: int | None) -> Ranking:
+    """The stored ranking, row-locked (or a new unsaved one); ``RankingConflict`` on a stale version."""
+    ranking = Ranking.objects.select_for_update().filter(prompt=prompt, annotator=annotator).first()
+    if ranking is None:
+        if expected_version not in (None, 0):
+            raise RankingConflict(Ranking(version=0), expected_version)
+        return Ranking(prompt=prompt, annotator=annotator, version=0)
+    if expected_version is not None and expected_version != ranking.version:
+        raise RankingConflict(ranking, expected_version)
+    return ranking
+
+
+def _new_version(ranking: Ranking, clean: Tiers, *, status: str, skip_reason: str, source: str, changed_by) -> Ranking:
+    """Store ``clean`` as the ranking's next version and record it as a revision."""
     ranking.tiers = clean
     ranking.status = status
     ranking.skip_reason = skip_reason
     ranking.source = source
     ranking.version += 1
-    if submitted:
+    if status == Ranking.Status.SUBMITTED:
         ranking.submitted_at = timezone.now()
     ranking.save()
     RankingRevision.objects.create(
@@ -90,7 +98,7 @@ def ranking_save(
         tiers=clean,
         status=status,
         skip_reason=skip_reason,
-        changed_by=changed_by or annotator,
+        changed_by=changed_by,
         source=source,
     )
     return ranking

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import zipfile
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -11,14 +10,18 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from ..archives import zip_directory
 from ..exchange import ExchangeError, read_exchange_file
+from ..importers import FORMATS as IMPORT_FORMATS
+from ..importers import ImportOptions, to_exchange
 from ..models import ExportSnapshot, Project
 from ..roles import admin_required
+from ..selectors_validated import prompt_statuses
 from ..services.exports import FORMATS, ExportError, export_create, export_path
 from ..services.imports import MAX_SOURCE_NAME, rankings_import
-from ..validation import prompt_statuses
 
 FORMAT_LABELS = dict(ExportSnapshot.Format.choices)
+MAX_LABEL_CONFIG_BYTES = 1_000_000
 
 
 def _page(request, project: Project, *, status: int = 200, **extra):
@@ -33,6 +36,7 @@ def _page(request, project: Project, *, status: int = 200, **extra):
         "snapshots": snapshots,
         "formats": [(f, FORMAT_LABELS[f]) for f in FORMATS],
         "max_source": MAX_SOURCE_NAME,
+        "import_formats": IMPORT_FORMATS,
         **extra,
     }
     return render(request, "ranking_app/exchange/project_data.html", context, status=status)
@@ -53,11 +57,22 @@ def project_import(request, slug: str):
     if upload is None:
         return _page(request, project, status=400, import_errors=["file: choose a JSON or JSONL file to upload"])
     try:
-        report = rankings_import(project=project, records=read_exchange_file(upload), source=source, user=request.user)
+        records = to_exchange(read_exchange_file(upload), request.POST.get("import_format", "auto"), _import_options(request))
+        report = rankings_import(project=project, records=records, source=source, user=request.user)
     except ExchangeError as error:
         return _page(request, project, status=400, import_errors=error.errors, upload_name=upload.name)
     messages.success(request, f"Imported {upload.name}: {report}")
     return redirect("exchange:project_data", slug=project.slug)
+
+
+def _import_options(request) -> ImportOptions:
+    config = request.FILES.get("label_config")
+    if config is not None and config.size > MAX_LABEL_CONFIG_BYTES:
+        raise ExchangeError([f"label config: over {MAX_LABEL_CONFIG_BYTES:,} bytes"])
+    text = config.read().decode("utf-8", errors="replace") if config is not None else None
+    return ImportOptions.from_text(
+        label_config=text, buckets=request.POST.get("buckets", ""), score=request.POST.get("score", "")
+    )
 
 
 @require_POST
@@ -92,8 +107,6 @@ def snapshot_download_response(snapshot: ExportSnapshot) -> FileResponse:
     if path.is_file():
         return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)
     archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            zipped.write(file, arcname=f"{path.name}/{file.relative_to(path).as_posix()}")
+    zip_directory(path, archive, root=path.name)
     archive.seek(0)
     return FileResponse(archive, as_attachment=True, filename=f"{path.name}.zip", content_type="application/zip")

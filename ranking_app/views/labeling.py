@@ -4,6 +4,10 @@ Every page works as plain HTML forms; with htmx the rank panel (``#labeling-pane
 in place (submit -> next prompt without a page reload) and drafts autosave in the background.
 Labelers only ever see their own ranking of a prompt (blind labeling): nothing here reads
 another annotator's ranking or the consensus.
+
+The views only translate: the form into a call of a labeling service (``services/labeling.py``,
+the same the REST API calls) and its ``Outcome`` into a page, a partial or a redirect; what the
+rank page shows comes from ``selectors_labeling.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,17 +22,24 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from ..models import Project, Prompt, Ranking
-from ..rank_widget import build_rank_widget, card_label, display_order, tiers_from_post
+from ..rank_widget import build_rank_widget, tiers_from_post
 from ..ranking import RankingError, Tiers
-from ..services.assignments import (
-    PromptFull,
-    assignment_claim,
-    assignment_next,
-    assignment_release,
-    labeling_progress,
-    progress_note_submitted,
+from ..selectors_labeling import (
+    RankScreen,
+    labeling_history,
+    prompt_responses,
+    rank_screen,
+    ranking_own,
+    with_letters,
 )
-from ..services.rankings import RankingConflict, ranking_save
+from ..services.assignments import PromptFull, assignment_claim, assignment_next, labeling_progress
+from ..services.labeling import (
+    LabelingResult,
+    Outcome,
+    ranking_draft_save,
+    ranking_skip,
+    ranking_submit,
+)
 
 SKIP_REASONS = [
     ("expertise", "I can't judge this (outside my expertise)"),
@@ -40,6 +50,20 @@ SKIP_REASONS = [
 ]
 MAX_ELAPSED_MS = 60 * 60 * 1000
 HISTORY_PAGE_SIZE = 50
+RANK_PAGE = "ranking_app/labeling/rank.html"
+RANK_PANEL = "ranking_app/labeling/_rank_panel.html"
+DONE_PANEL = "ranking_app/labeling/_done_panel.html"
+# Outcomes the form answers with a redirect: (message level, message, where to go next).
+FORM_DONE = {
+    Outcome.SUBMITTED: (messages.SUCCESS, "Ranking of prompt {prompt} submitted.", "labeling:start"),
+    Outcome.UPDATED: (
+        messages.SUCCESS, "Your ranking of prompt {prompt} was updated (version {version}).", "labeling:history"
+    ),
+    Outcome.SKIPPED: (messages.INFO, "Prompt {prompt} skipped.", "labeling:start"),
+    Outcome.PROMPT_FULL: (messages.WARNING, "{refusal}.", "labeling:start"),
+}
+CONFLICT_KEEP = " Your arrangement is shown below: submit again to keep it, or reload the page to see the saved one."
+CONFLICT_SKIP = " Nothing was skipped; check the saved version."
 
 
 class BadInput(Exception):
@@ -62,14 +86,17 @@ def _elapsed(request) -> int:
     return min(int(raw), MAX_ELAPSED_MS) if raw.isdigit() else 0
 
 
-def _responses(prompt: Prompt) -> list:
-    responses = list(prompt.responses.all())
-    prompt._response_count = len(responses)  # spares ranking_save a COUNT query
-    return responses
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _htmx_partial(request) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _error_status(request) -> int:
+    # htmx swaps only 2xx answers; a plain form post gets a real error status.
+    return 200 if request.htmx else 422
 
 
 def _finish(request, response: HttpResponse, url: str | None = None) -> HttpResponse:
@@ -79,6 +106,26 @@ def _finish(request, response: HttpResponse, url: str | None = None) -> HttpResp
     if url and _htmx_partial(request):
         response["HX-Push-Url"] = url
     return response
+
+
+def _widget(screen: RankScreen, *, tiers: Tiers | None, version: int | None, errors: list[str]):
+    prompt, ranking, editing = screen.prompt, screen.ranking, screen.editing
+    slug = prompt.project.slug
+    return build_rank_widget(
+        responses=screen.responses,
+        tiers=tiers if tiers is not None else (ranking.tiers if ranking else []),
+        allow_ties=prompt.project.allow_ties,
+        allow_partial=prompt.project.allow_partial,
+        action=reverse("labeling:submit", args=[slug, prompt.pk]),
+        version=version if version is not None else (ranking.version if ranking else 0),
+        autosave_url="" if editing else reverse("labeling:save", args=[slug, prompt.pk]),
+        submit_label="Save changes" if editing else "Submit ranking",
+        draft_button=not editing,
+        hx_target="#labeling-panel",
+        extra_template="" if editing else "ranking_app/labeling/_skip_controls.html",
+        autofocus=True,
+        errors=errors,
+    )
 
 
 def _render_rank(
@@ -93,40 +140,24 @@ def _render_rank(
     skip_error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    project = prompt.project
-    editing = ranking is not None and ranking.status == Ranking.Status.SUBMITTED
-    responses = _responses(prompt)
-    shown = display_order(responses, annotator_id=request.user.pk, prompt_id=prompt.pk)
-    widget = build_rank_widget(
-        responses=shown,
-        tiers=tiers if tiers is not None else (ranking.tiers if ranking else []),
-        allow_ties=project.allow_ties,
-        allow_partial=project.allow_partial,
-        action=reverse("labeling:submit", args=[project.slug, prompt.pk]),
-        version=version if version is not None else (ranking.version if ranking else 0),
-        autosave_url="" if editing else reverse("labeling:save", args=[project.slug, prompt.pk]),
-        submit_label="Save changes" if editing else "Submit ranking",
-        draft_button=not editing,
-        hx_target="#labeling-panel",
-        extra_template="" if editing else "ranking_app/labeling/_skip_controls.html",
-        autofocus=True,
-        errors=errors or [],
-    )
+    """The rank page (or its panel for htmx) of ``prompt`` with the labeler's own ``ranking``;
+    ``tiers``/``version`` override the stored ones (e.g. to keep a posted arrangement on screen)."""
+    screen = rank_screen(prompt=prompt, annotator=request.user, ranking=ranking)
     context = {
-        "project": project,
+        "project": prompt.project,
         "prompt": prompt,
         "ranking": ranking,
-        "editing": editing,
-        "widget": widget,
-        "n_responses": len(responses),
-        "progress": labeling_progress(project=project, annotator=request.user),
+        "editing": screen.editing,
+        "widget": _widget(screen, tiers=tiers, version=version, errors=errors or []),
+        "n_responses": len(screen.responses),
+        "progress": screen.progress,
         "notices": notices,
         "skip_reasons": SKIP_REASONS,
         "skip_error": skip_error,
-        "panel_template": "ranking_app/labeling/_rank_panel.html",
+        "panel_template": RANK_PANEL,
     }
-    template = "ranking_app/labeling/_rank_panel.html" if _htmx_partial(request) else "ranking_app/labeling/rank.html"
-    url = reverse("labeling:rank", args=[project.slug, prompt.pk])
+    template = RANK_PANEL if _htmx_partial(request) else RANK_PAGE
+    url = reverse("labeling:rank", args=[prompt.project.slug, prompt.pk])
     return _finish(request, render(request, template, context, status=status), url)
 
 
@@ -134,9 +165,9 @@ def _render_done(request, project: Project) -> HttpResponse:
     context = {
         "project": project,
         "progress": labeling_progress(project=project, annotator=request.user),
-        "panel_template": "ranking_app/labeling/_done_panel.html",
+        "panel_template": DONE_PANEL,
     }
-    template = "ranking_app/labeling/_done_panel.html" if _htmx_partial(request) else "ranking_app/labeling/rank.html"
+    template = DONE_PANEL if _htmx_partial(request) else RANK_PAGE
     return _finish(request, render(request, template, context), reverse("labeling:start", args=[project.slug]))
 
 
@@ -158,10 +189,9 @@ def rank(request, slug: str, prompt_id: int):
     try:
         assignment_claim(prompt=prompt, annotator=request.user)
     except PromptFull as exc:
-        messages.info(request, str(exc).capitalize() + ".")
+        messages.info(request, _sentence(str(exc)) + ".")
         return _finish(request, redirect("labeling:start", slug=slug))
-    ranking = Ranking.objects.filter(prompt=prompt, annotator=request.user).first()
-    return _render_rank(request, prompt, ranking)
+    return _render_rank(request, prompt, ranking_own(prompt=prompt, annotator=request.user))
 
 
 @require_POST
@@ -172,33 +202,27 @@ def save(request, slug: str, prompt_id: int):
     context: dict = {"uid": "rank", "reload_url": reverse("labeling:rank", args=[slug, prompt.pk])}
     try:
         version = _version(request)
-        tiers = tiers_from_post(request.POST, len(_responses(prompt)))
-        if Ranking.objects.filter(prompt=prompt, annotator=request.user, status=Ranking.Status.SUBMITTED).exists():
-            raise BadInput("this ranking is already submitted; use Save changes to change it")
-        assignment_claim(prompt=prompt, annotator=request.user)
-        context["ranking"] = ranking_save(
-            prompt=prompt,
-            annotator=request.user,
-            tiers=tiers,
-            status=Ranking.Status.DRAFT,
-            expected_version=version,
-            time_spent_ms=_elapsed(request),
-        )
-    except RankingConflict as exc:
-        context.update(conflict=_conflict_text(exc), conflict_version=exc.ranking.version)
+        tiers = tiers_from_post(request.POST, len(prompt_responses(prompt=prompt)))
     except RankingError as exc:
         context["errors"] = exc.errors
-    except (BadInput, PromptFull) as exc:
+    except BadInput as exc:
         context["errors"] = [str(exc)]
+    else:
+        result = ranking_draft_save(
+            prompt=prompt, annotator=request.user, tiers=tiers, expected_version=version,
+            time_spent_ms=_elapsed(request),
+        )
+        context.update(_autosave_context(result))
     status = 200 if request.htmx or "ranking" in context else 400
     return _finish(request, render(request, "ranking_app/labeling/_autosave_status.html", context, status=status))
 
 
-def _conflict_text(exc: RankingConflict) -> str:
-    return (
-        f"this ranking was saved elsewhere (another tab or device) since you loaded it: you edited "
-        f"version {exc.expected_version}, the saved one is version {exc.ranking.version}."
-    )
+def _autosave_context(result: LabelingResult) -> dict:
+    if result.outcome is Outcome.DRAFT_SAVED:
+        return {"ranking": result.ranking}
+    if result.outcome is Outcome.CONFLICT:
+        return {"conflict": result.message, "conflict_version": result.version}
+    return {"errors": list(result.errors)}
 
 
 @require_POST
@@ -209,67 +233,58 @@ def submit(request, slug: str, prompt_id: int):
     action = request.POST.get("action", "submit")
     if action not in ("submit", "draft", "skip"):
         return HttpResponse(f"action must be submit, draft or skip (got {action!r})", status=400)
-    existing = Ranking.objects.filter(prompt=prompt, annotator=request.user).first()
-    n = len(_responses(prompt))
+    n_responses = len(prompt_responses(prompt=prompt))
     try:
         version = _version(request)
-        tiers = [] if action == "skip" else tiers_from_post(request.POST, n)
+        tiers = [] if action == "skip" else tiers_from_post(request.POST, n_responses)
     except (BadInput, RankingError) as exc:
         errors = exc.errors if isinstance(exc, RankingError) else [str(exc)]
-        return _render_rank(request, prompt, existing, errors=errors, status=_error_status(request))
-    try:
-        assignment_claim(prompt=prompt, annotator=request.user)
-    except PromptFull as exc:
-        messages.warning(request, str(exc).capitalize() + ".")
-        return _finish(request, redirect("labeling:start", slug=slug))
+        own = ranking_own(prompt=prompt, annotator=request.user)
+        return _render_rank(request, prompt, own, errors=errors, status=_error_status(request))
     if action == "skip":
-        return _skip(request, prompt, existing, version)
-    return _save(request, prompt, existing, tiers, version, submitted=action == "submit")
+        return _skip(request, prompt, version)
+    write = ranking_submit if action == "submit" else ranking_draft_save
+    result = write(
+        prompt=prompt, annotator=request.user, tiers=tiers, expected_version=version, time_spent_ms=_elapsed(request)
+    )
+    return _form_answer(request, prompt, result, tiers=tiers, version=version, conflict_tail=CONFLICT_KEEP)
 
 
-def _error_status(request) -> int:
-    # htmx swaps only 2xx answers; a plain form post gets a real error status.
-    return 200 if request.htmx else 422
-
-
-def _save(request, prompt: Prompt, existing: Ranking | None, tiers: Tiers, version: int, *, submitted: bool):
-    was_submitted = existing is not None and existing.status == Ranking.Status.SUBMITTED
-    if was_submitted and not submitted:
-        return _render_rank(request, prompt, existing, tiers=tiers, errors=[
-            "this ranking is already submitted; use Save changes to change it"], status=_error_status(request))
-    status = Ranking.Status.SUBMITTED if submitted else Ranking.Status.DRAFT
+def _skip(request, prompt: Prompt, version: int) -> HttpResponse:
     try:
-        ranking = ranking_save(
-            prompt=prompt, annotator=request.user, tiers=tiers, status=status,
-            expected_version=version, time_spent_ms=_elapsed(request),
-        )
-    except RankingConflict as exc:
-        notice = ("warn", _conflict_text(exc).capitalize() + " Your arrangement is shown below: submit again to "
-                  "keep it, or reload the page to see the saved one.")
-        return _render_rank(request, prompt, exc.ranking if exc.ranking.pk else None, tiers=tiers,
-                            version=exc.ranking.version, notices=[notice], status=_error_status(request))
-    except RankingError as exc:
-        if not was_submitted:  # keep the work as a draft so nothing is lost
-            existing, version = _keep_draft(request, prompt, tiers, version, existing)
-        return _render_rank(request, prompt, existing, tiers=tiers, version=version, errors=exc.errors,
-                            status=_error_status(request))
-    if not submitted:
-        return _render_rank(request, prompt, ranking, notices=[("done", f"Draft saved (version {ranking.version}).")])
-    assignment_release(prompt=prompt, annotator=request.user)
-    if was_submitted:
-        messages.success(request, f"Your ranking of prompt {prompt.external_id} was updated (version {ranking.version}).")
-        return _finish(request, redirect("labeling:history", slug=prompt.project.slug))
-    progress_note_submitted(project=prompt.project)
-    messages.success(request, f"Ranking of prompt {prompt.external_id} submitted.")
-    return _finish(request, redirect("labeling:start", slug=prompt.project.slug))
+        reason = _skip_reason(request)
+    except BadInput as exc:
+        own = ranking_own(prompt=prompt, annotator=request.user)
+        return _render_rank(request, prompt, own, tiers=_posted_tiers(request, prompt), version=version,
+                            skip_error=str(exc), status=_error_status(request))
+    result = ranking_skip(
+        prompt=prompt, annotator=request.user, reason=reason, expected_version=version, time_spent_ms=_elapsed(request)
+    )
+    return _form_answer(request, prompt, result, tiers=None, version=version, conflict_tail=CONFLICT_SKIP)
 
 
-def _keep_draft(request, prompt, tiers, version, existing):
-    try:
-        draft = ranking_save(prompt=prompt, annotator=request.user, tiers=tiers, expected_version=version)
-    except (RankingConflict, RankingError):
-        return existing, version
-    return draft, draft.version
+def _form_answer(
+    request, prompt: Prompt, result: LabelingResult, *, tiers: Tiers | None, version: int, conflict_tail: str
+) -> HttpResponse:
+    """The outcome of a labeling service as the form's answer: a redirect once done (or refused by
+    the queue), else the rank page again with what was posted and why it was not taken."""
+    if result.outcome in FORM_DONE:
+        level, text, next_page = FORM_DONE[result.outcome]
+        text = text.format(prompt=prompt.external_id, version=result.version, refusal=_sentence(result.message))
+        messages.add_message(request, level, text)
+        return _finish(request, redirect(next_page, slug=prompt.project.slug))
+    if result.outcome is Outcome.DRAFT_SAVED:
+        notice = ("done", f"Draft saved (version {result.version}).")
+        return _render_rank(request, prompt, result.ranking, notices=[notice])
+    status = _error_status(request)
+    if result.outcome is Outcome.CONFLICT:
+        notice = ("warn", _sentence(result.message) + conflict_tail)
+        return _render_rank(request, prompt, result.ranking, tiers=tiers, version=result.version,
+                            notices=[notice], status=status)
+    # INVALID keeps the posted version; KEPT_AS_DRAFT and ALREADY_SUBMITTED show the stored one.
+    shown = version if result.outcome is Outcome.INVALID else result.version
+    return _render_rank(request, prompt, result.ranking, tiers=tiers, version=shown, errors=list(result.errors),
+                        status=status)
 
 
 def _skip_reason(request) -> str:
@@ -283,28 +298,6 @@ def _skip_reason(request) -> str:
     return labels[choice] + (f": {detail}" if detail else "")
 
 
-def _skip(request, prompt: Prompt, existing: Ranking | None, version: int):
-    if existing is not None and existing.status == Ranking.Status.SUBMITTED:
-        return _render_rank(request, prompt, existing, errors=["a submitted ranking cannot be skipped"],
-                            status=_error_status(request))
-    try:
-        reason = _skip_reason(request)
-        ranking_save(
-            prompt=prompt, annotator=request.user, tiers=[], status=Ranking.Status.SKIPPED,
-            skip_reason=reason, expected_version=version, time_spent_ms=_elapsed(request),
-        )
-    except BadInput as exc:
-        return _render_rank(request, prompt, existing, tiers=_posted_tiers(request, prompt), version=version,
-                            skip_error=str(exc), status=_error_status(request))
-    except RankingConflict as exc:
-        notice = ("warn", _conflict_text(exc).capitalize() + " Nothing was skipped; check the saved version.")
-        return _render_rank(request, prompt, exc.ranking if exc.ranking.pk else None,
-                            version=exc.ranking.version, notices=[notice], status=_error_status(request))
-    assignment_release(prompt=prompt, annotator=request.user)
-    messages.info(request, f"Prompt {prompt.external_id} skipped.")
-    return _finish(request, redirect("labeling:start", slug=prompt.project.slug))
-
-
 def _posted_tiers(request, prompt: Prompt) -> Tiers | None:
     try:
         return tiers_from_post(request.POST, prompt._response_count)
@@ -312,28 +305,13 @@ def _posted_tiers(request, prompt: Prompt) -> Tiers | None:
         return None
 
 
-def tiers_as_letters(tiers: Tiers, n_responses: int, *, annotator_id: int, prompt_id: int) -> str:
-    """``A > B = C`` in the labeler's own card letters (the order they were shown)."""
-    shown = display_order(list(range(n_responses)), annotator_id=annotator_id, prompt_id=prompt_id)
-    letter = {position: card_label(i) for i, position in enumerate(shown)}
-    return " > ".join(" = ".join(sorted(letter[p] for p in tier)) for tier in tiers)
-
-
 @require_GET
 @login_required
 def history(request, slug: str):
     """The labeler's own rankings in this project, newest first, each one editable."""
     project = get_object_or_404(Project, slug=slug)
-    rankings = (
-        Ranking.objects.filter(prompt__project=project, annotator=request.user)
-        .select_related("prompt")
-        .annotate(n_responses=Count("prompt__responses"))
-        .order_by("-updated_at", "-id")
-    )
+    rankings = labeling_history(project=project, annotator=request.user)
     page = Paginator(rankings, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    for ranking in page:
-        ranking.letters = tiers_as_letters(
-            ranking.tiers, ranking.n_responses, annotator_id=request.user.pk, prompt_id=ranking.prompt_id
-        )
+    with_letters(page, annotator=request.user)
     context = {"project": project, "page": page, "progress": labeling_progress(project=project, annotator=request.user)}
     return _finish(request, render(request, "ranking_app/labeling/history.html", context))

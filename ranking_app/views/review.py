@@ -17,7 +17,7 @@ from ..models import Project, Prompt
 from ..rank_widget import build_rank_widget, tiers_from_post
 from ..ranking import RankingError
 from ..roles import is_admin, reviewer_required
-from ..selectors_review import ANNOTATOR_SORTS, annotator_table, prompt_review, review_queue
+from ..selectors_review import ANNOTATOR_SORTS, annotator_table, prompt_review, review_next, review_rows
 from ..services.agreement import agreement_get
 from ..services.review import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
 
@@ -60,19 +60,14 @@ def queue(request, slug: str):
     status = request.GET.get("status", agreement.NEEDS_REVIEW)
     if status not in agreement.STATUSES:
         status = agreement.NEEDS_REVIEW
-    if status == agreement.NEEDS_REVIEW:  # the common case: precomputed, no need to load every prompt
-        cache = agreement_get(project=project, with_items=False)
-        rows = cache.queue
-    else:
-        cache = agreement_get(project=project, with_queue=False)
-        rows = review_queue(cache.items, status=status)
+    rows, status_counts = review_rows(project=project, status=status)
     page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "ranking_app/review/queue.html", {
         "project": project,
         "page": page,
         "status": status,
         "statuses": agreement.STATUSES,
-        "status_counts": cache.summary["status_counts"],
+        "status_counts": status_counts,
         "threshold": project.agreement_threshold,
     })
 
@@ -114,12 +109,8 @@ def _render_prompt(request, prompt: Prompt, *, errors: list[str] | None = None, 
 
 
 def _next_in_queue(prompt: Prompt) -> str | None:
-    """The lowest-W other prompt still waiting for review, if any (from the cached figures)."""
-    cache = agreement_get(project=prompt.project, with_items=False)
-    for item in cache.queue:
-        if item["prompt_id"] != prompt.pk:
-            return reverse("review:prompt", args=[prompt.project.slug, item["prompt_id"]])
-    return None
+    next_id = review_next(prompt=prompt)
+    return None if next_id is None else reverse("review:prompt", args=[prompt.project.slug, next_id])
 
 
 def _post_ranking(request, prompt: Prompt, action):

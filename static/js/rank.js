@@ -8,10 +8,18 @@
  * on the form (the autosave element listens for it through htmx).
  *
  * Keys (page-wide for the widget marked [data-rank-keys]; ignored while typing in a field):
- *   j / k or arrows: next / previous card     1-9: put the card into tier N
- *   0 or u: unranked                          Shift+arrows (or J / K): move one step up / down
+ *   j / k or arrows: next / previous card     1-9: give the focused card that rank (1 = best);
+ *   0 or u: unranked                            equal ranks are a tie; focus moves to the next
+ *   Backspace: undo the last rank typed         card in letter order (A, B, C, ...)
+ *   Shift+arrows (or J / K): move one step up / down
  *   e: expand / collapse a long card          Enter or s: submit     x: skip     g: guidelines
  *   ?: this help                              Esc: close help / skip
+ *
+ * Typed ranks: each card keeps the number typed for it (this.values, by card label); the tiers
+ * shown and submitted are the dense ranks of those numbers, so typing 2, 1, 3, 4 on A-D gives
+ * B, A, C, D. Without ties, typing a rank that another card holds moves that card down one (and
+ * so on). A drag or a step move re-reads the numbers from the tiers on screen. On narrow screens
+ * each card also carries rank buttons (1..K, "unranked") that do the same as typing.
  */
 (function () {
   "use strict";
@@ -31,6 +39,10 @@
     form.classList.add("rank-js");
     this.live = document.getElementById("rank-live") || this.makeLiveRegion();
     this.normalize();
+    this.values = {};
+    this.history = [];
+    this.readValues();
+    this.markTaps();
     this.initExpanders();
     form.__rankWidget = this;
     var self = this;
@@ -46,6 +58,8 @@
     form.addEventListener("click", function (e) {
       var keep = e.target.closest("[data-rank-keep-mine]");
       if (keep) self.keepMine(keep);
+      var tap = e.target.closest("[data-rank-tap]");
+      if (tap) self.typeRank(tap.closest(".rank-card"), tap.value === "" ? null : parseInt(tap.value, 10), { stay: true });
     });
     // A session that ended answers with the login page: keep the cards, say what happened.
     form.addEventListener("htmx:beforeSwap", function (e) {
@@ -222,8 +236,10 @@
     return where + (mates.length ? ", tied with " + mates.join(", ") + "." : ".");
   };
 
-  RankWidget.prototype.changed = function (card) {
+  RankWidget.prototype.changed = function (card, typed) {
     this.normalize();
+    if (!typed) { this.readValues(); this.history = []; }
+    this.markTaps();
     if (card) this.announce(this.describe(card));
     var errors = this.form.querySelector("[data-rank-errors]");
     if (errors) errors.remove();
@@ -247,29 +263,6 @@
     }
     this.changed(card);
     card.focus({ preventScroll: false });
-  };
-
-  /* Key N: with ties, join the tier shown as N (a new last tier when N is past the end);
-   * without ties, become the N-th response (the others shift down). */
-  RankWidget.prototype.toTier = function (card, n) {
-    var tiers = this.tiers();
-    var current = this.tierOf(card);
-    var next = current < 0 ? this.nextUnranked(card) : null;
-    if (this.allowTies) {
-      if (current === n - 1) { this.announce(this.describe(card)); return; }
-      if (n - 1 < tiers.length) this.place(card, { tier: n - 1 });
-      else this.place(card, { newTier: tiers.length });
-    } else {
-      var others = tiers.filter(function (t) { return !t.contains(card); });
-      this.place(card, { newTier: n - 1 < others.length ? tiers.indexOf(others[n - 1]) : tiers.length });
-    }
-    if (next) next.focus();
-  };
-
-  RankWidget.prototype.nextUnranked = function (card) {
-    var inTray = $all(this.tray, ".rank-card");
-    var i = inTray.indexOf(card);
-    return inTray[i + 1] || inTray[i - 1] || null;
   };
 
   /* Step moves: the slots without the card are [new 0, tier 0, new 1, tier 1, ..., new n];
@@ -355,6 +348,105 @@
     this.announce("Keeping your arrangement; saving it over the other version.");
   };
 
+  /* ---------- typed ranks ---------- */
+
+  RankWidget.prototype.byLetter = function () {
+    return this.cards().sort(function (a, b) {
+      return a.dataset.label.length - b.dataset.label.length || (a.dataset.label < b.dataset.label ? -1 : 1);
+    });
+  };
+
+  /* The numbers behind what is on screen: tier i holds rank i + 1, the tray holds null. */
+  RankWidget.prototype.readValues = function () {
+    var self = this;
+    this.values = {};
+    this.cards().forEach(function (card) {
+      var t = self.tierOf(card);
+      self.values[card.dataset.label] = t < 0 ? null : t + 1;
+    });
+  };
+
+  RankWidget.prototype.holderOf = function (value, except) {
+    var labels = Object.keys(this.values);
+    for (var i = 0; i < labels.length; i++) {
+      if (except.indexOf(labels[i]) < 0 && this.values[labels[i]] === value) return labels[i];
+    }
+    return null;
+  };
+
+  /* Without ties a taken rank pushes its holder down one, which may push the next, and so on. */
+  RankWidget.prototype.pushDown = function (label, value) {
+    var moved = [label];
+    var holder = this.holderOf(value, moved);
+    while (holder !== null) {
+      value += 1;
+      var next = this.holderOf(value, moved.concat([holder]));
+      this.values[holder] = value;
+      moved.push(holder);
+      holder = next;
+    }
+  };
+
+  /* Lay the cards out as the dense ranks of this.values (cards inside a tier in letter order). */
+  RankWidget.prototype.applyValues = function () {
+    var self = this;
+    var distinct = [];
+    Object.keys(this.values).forEach(function (label) {
+      var v = self.values[label];
+      if (v !== null && distinct.indexOf(v) < 0) distinct.push(v);
+    });
+    distinct.sort(function (a, b) { return a - b; });
+    var cards = this.byLetter();  // before the old tiers (and the cards in them) leave the page
+    var lists = distinct.map(function () { return self.makeTier(); });
+    $all(this.tiersEl, "[data-rank-tier], [data-rank-newtier]").forEach(function (el) { el.remove(); });
+    lists.forEach(function (tier) { self.tiersEl.appendChild(tier); });
+    cards.forEach(function (card) {
+      var v = self.values[card.dataset.label];
+      if (v === null || v === undefined) { if (!self.tray.contains(card)) self.tray.appendChild(card); }
+      else lists[distinct.indexOf(v)].querySelector("[data-rank-list]").appendChild(card);
+    });
+  };
+
+  /* Give `card` rank `value` (1 = best; null = unranked), as typed or tapped. */
+  RankWidget.prototype.typeRank = function (card, value, options) {
+    if (!card) return;
+    var label = card.dataset.label;
+    this.history.push({ values: Object.assign({}, this.values), label: label });
+    this.values[label] = value;
+    if (value !== null && !this.allowTies) this.pushDown(label, value);
+    this.applyValues();
+    this.changed(null, true);
+    this.announce(value === null ? this.describe(card) : "Rank " + value + " typed. " + this.describe(card));
+    if (options && options.stay) return;
+    var letters = this.byLetter();
+    var next = letters[letters.indexOf(card) + 1];
+    if (next) { next.focus(); next.scrollIntoView({ block: "nearest" }); }
+    else card.focus({ preventScroll: true });
+  };
+
+  RankWidget.prototype.undo = function () {
+    var last = this.history.pop();
+    if (!last) { this.announce("Nothing to undo."); return; }
+    this.values = last.values;
+    this.applyValues();
+    this.changed(null, true);
+    var card = this.form.querySelector('.rank-card[data-label="' + last.label + '"]');
+    if (card) { card.focus(); this.announce("Undone. " + this.describe(card)); }
+  };
+
+  /* Rank buttons (narrow screens): the one matching the card's rank is pressed. */
+  RankWidget.prototype.markTaps = function () {
+    var self = this;
+    this.cards().forEach(function (card) {
+      var v = self.values ? self.values[card.dataset.label] : null;
+      var t = self.tierOf(card);
+      $all(card, "[data-rank-tap]").forEach(function (button) {
+        var pressed = button.value === "" ? t < 0 : (v !== null && v !== undefined ? v : t + 1) === parseInt(button.value, 10) && t >= 0;
+        button.setAttribute("aria-pressed", pressed ? "true" : "false");
+      });
+    });
+  };
+
   /* ---------- page-wide keys ---------- */
 
   function activeWidget() {
@@ -414,10 +506,11 @@
     else if (key === "k" || key === "ArrowUp" && !e.shiftKey && !onControl) widget.focusCard(-1);
     else if (card && (key === "J" || key === "ArrowDown" && e.shiftKey)) widget.step(card, 1);
     else if (card && (key === "K" || key === "ArrowUp" && e.shiftKey)) widget.step(card, -1);
-    else if (card && /^[1-9]$/.test(key)) widget.toTier(card, parseInt(key, 10));
-    else if (card && (key === "0" || key === "u")) { if (widget.tierOf(card) >= 0) widget.place(card, { tray: true }); }
+    else if (card && /^[1-9]$/.test(key)) widget.typeRank(card, parseInt(key, 10));
+    else if (card && (key === "0" || key === "u")) widget.typeRank(card, null);
+    else if (key === "Backspace") widget.undo();
     else if (card && key === "e") widget.toggleExpand(card);
-    else if (key === "s" || key === "Enter" && (card || e.target === document.body)) widget.submit();
+    else if (key === "s" || key === "Enter" && !onControl && (card || e.target === document.body)) widget.submit();
     else if (key === "x") openSkip(widget);
     else if (key === "g") toggleGuidelines();
     else handled = false;

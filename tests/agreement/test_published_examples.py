@@ -47,12 +47,12 @@ def test_kendall_w_matches_siegel_and_castellan_without_ties():
 
 def test_tie_correction_changes_w_on_tied_data():
     """Without the correction the anxiety W would be lower (irr reports 0.54 only when corrected)."""
-    import numpy as np
 
-    from ranking_app.agreement import bottom_filled, dense_ranks, midranks
+    from ranking_app.agreement import midranks
+    from ranking_app.ranking import dense_matrix, unranked_at_bottom
 
-    dense = np.stack([dense_ranks(ranks_to_tiers(r), 20) for r in ANXIETY])
-    rank_sums = midranks(bottom_filled(dense)).sum(axis=0)
+    dense = dense_matrix([ranks_to_tiers(r) for r in ANXIETY], 20)
+    rank_sums = midranks(unranked_at_bottom(dense)).sum(axis=0)
     s = ((rank_sums - 3 * 21 / 2) ** 2).sum()
     uncorrected = 12 * s / (9 * (20**3 - 20))
     assert uncorrected < 0.5396569 - 0.01

@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied
 from ranking_app.agreement import IN_PROGRESS, NEEDS_REVIEW, VALIDATED, prompt_status
 from ranking_app.models import ProjectAgreement, Ranking
 from ranking_app.ranking import RankingError
+from ranking_app.selectors_validated import prompt_statuses, validated_prompt_ids
 from ranking_app.services.agreement import agreement_get
 from ranking_app.services.review import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
-from ranking_app.validation import prompt_statuses, validated_prompt_ids
 
 from .conftest import submit
 

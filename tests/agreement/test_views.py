@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from ranking_app.validation import prompt_statuses
+from ranking_app.selectors_validated import prompt_statuses
 
 from .conftest import submit
 

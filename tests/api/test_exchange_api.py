@@ -124,3 +124,15 @@ def test_oversize_json_body_is_rejected_before_parsing(admin_user, project, sett
     response = client_for(admin_user).post("/api/projects/demo/import/", [record("a"), record("b")], format="json")
     assert response.status_code == 400 and "too big" in response.json()["errors"][0]
     assert not Prompt.objects.filter(external_id="a").exists()
+
+
+def test_import_of_trl_pairs_by_json_body_and_an_unknown_format(admin_user, project):
+    client = client_for(admin_user)
+    pairs = [{"prompt": "Q?", "chosen": "a", "rejected": "b"}, {"prompt": "Q?", "chosen": "b", "rejected": "c"}]
+
+    response = client.post("/api/projects/demo/import/", {"records": pairs, "format": "trl"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert Prompt.objects.get(text="Q?").rankings.get().tiers == [[0], [1], [2]]
+    unknown = client.post("/api/projects/demo/import/", [{"q": 1}], format="json")
+    assert unknown.status_code == 400 and "format: not recognised" in unknown.json()["errors"][0]

@@ -267,3 +267,89 @@ def test_back_button_reloads_and_a_lost_session_keeps_the_cards(page, live_serve
     press(page, "2")
     page.locator("[data-rank-autosave]").filter(has_text="HTTP 403").wait_for()
     assert page.locator("#rank [data-rank-tier]").count() == 2
+
+
+def shown_tiers(page):
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('#rank [data-rank-tier]')).map(
+            t => Array.from(t.querySelectorAll('.rank-card')).map(c => c.dataset.label).sort())"""
+    )
+
+
+def test_typing_each_cards_rank_gives_the_dense_order_of_what_was_typed(page, live_server):
+    """2, 1, 3, 4 typed on A-D is B > A > C > D (not "join tier N"); K + 1 keys in all."""
+    labeler = make_user("lab1", "labeler")
+    project = make_labeling_project()
+    login(page, "lab1")
+    prompt_id = open_first_prompt(page, project)
+    press(page, "2")
+    assert page.evaluate("document.activeElement.dataset.label") == "B"  # focus walks A, B, C, D
+    press(page, "1", "3", "4")
+    assert shown_tiers(page) == [["B"], ["A"], ["C"], ["D"]]
+    expected = [[position(page, label)] for label in "BACD"]
+    press(page, "Enter")
+    wait_for_next_prompt(page, prompt_id)
+    assert Ranking.objects.get(prompt_id=prompt_id, annotator=labeler).tiers == expected
+
+
+def test_typed_ties_an_unranked_card_and_backspace_undo(page, live_server):
+    labeler = make_user("lab1", "labeler")
+    project = make_labeling_project()
+    login(page, "lab1")
+    prompt_id = open_first_prompt(page, project)
+    press(page, "3", "1", "4")  # A = 3, B = 1, C = 4 (a mistake)
+    press(page, "Backspace")  # undo C's 4: focus back on C
+    assert page.evaluate("document.activeElement.dataset.label") == "C"
+    assert shown_tiers(page) == [["B"], ["A"]]
+    press(page, "3", "0")  # C ties with A; D unranked
+    page.locator("#rank-live").filter(has_text="unranked").wait_for()
+    assert shown_tiers(page) == [["B"], ["A", "C"]]
+    assert card(page, "D").locator("xpath=ancestor::*[@data-rank-tray]").count() == 1
+    expected = [[position(page, "B")], sorted([position(page, "A"), position(page, "C")])]
+    press(page, "Enter")
+    wait_for_next_prompt(page, prompt_id)
+    assert Ranking.objects.get(prompt_id=prompt_id, annotator=labeler).tiers == expected
+
+
+def test_without_ties_a_typed_rank_that_is_taken_moves_the_holder_down(page, live_server):
+    labeler = make_user("lab1", "labeler")
+    project = make_labeling_project(allow_ties=False)
+    login(page, "lab1")
+    prompt_id = open_first_prompt(page, project)
+    press(page, "1", "2", "3", "2")  # D takes 2: B -> 3, C -> 4
+    assert shown_tiers(page) == [["A"], ["D"], ["B"], ["C"]]
+    expected = [[position(page, label)] for label in "ADBC"]
+    press(page, "Enter")
+    wait_for_next_prompt(page, prompt_id)
+    assert Ranking.objects.get(prompt_id=prompt_id, annotator=labeler).tiers == expected
+
+
+def test_a_phone_sized_page_ranks_by_tapping(browser, live_server):
+    labeler = make_user("lab1", "labeler")
+    project = make_labeling_project()
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    login(page, "lab1")
+    prompt_id = open_first_prompt(page, project)
+
+    def tap(label, value):
+        card(page, label).locator(f'[data-rank-tap][value="{value}"]').tap()
+
+    tap("C", "1")
+    tap("A", "2")
+    tap("D", "2")  # tie with A
+    tap("B", "3")
+    tap("B", "")  # back to unranked
+    assert shown_tiers(page) == [["C"], ["A", "D"]]
+    assert card(page, "A").locator('[data-rank-tap][value="2"]').get_attribute("aria-pressed") == "true"
+    # The submit bar never lies over a card's text.
+    bar = page.locator("#rank .rank-actions").bounding_box()
+    for label in "ABCD":
+        body = card(page, label).locator(".rank-card-body").bounding_box()
+        assert body["y"] + body["height"] <= bar["y"] or body["y"] >= bar["y"] + bar["height"]
+    expected = [[position(page, "C")], sorted([position(page, "A"), position(page, "D")])]
+    page.locator("#rank [data-rank-submit]").tap()
+    wait_for_next_prompt(page, prompt_id)
+    assert Ranking.objects.get(prompt_id=prompt_id, annotator=labeler).tiers == expected
+    context.close()

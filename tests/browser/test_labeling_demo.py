@@ -1,4 +1,4 @@
-"""The issue's bar on the real demo data: labeler4 (new) ranks 10 demo prompts with keys only."""
+"""The issue's bar on the real demo data: labeler4 (new) ranks 10 demo prompts by typing each card's rank."""
 
 import pytest
 from django.core.management import call_command
@@ -27,9 +27,13 @@ def test_new_demo_labeler_ranks_ten_demo_prompts_with_the_keyboard(page, live_se
     prompt_id = open_first_prompt(page, project)
     for _ in range(10):
         page.wait_for_function("document.activeElement && document.activeElement.classList.contains('rank-card')")
-        for key in ("1", "2", "2", "3", "j"):
+        labels = page.evaluate("Array.from(document.querySelectorAll('#rank .rank-card')).map(c => c.dataset.label)")
+        for key in ("3", "1", "3", "0"):  # A = 3, B = 1 (best), C = 3 (tied with A), D unranked
             page.keyboard.press(key)
         shown = page.evaluate(SHOWN_TIERS)
+        at = {label: int(page.locator(f'#rank .rank-card[data-label="{label}"]').get_attribute("data-position"))
+              for label in labels}
+        assert shown == [[at["B"]], sorted([at["A"], at["C"]])]  # D and every card after it stay unranked
         page.keyboard.press("Enter")
         page.wait_for_function(
             "id => { const p = document.querySelector('#labeling-panel'); return p && p.dataset.promptId !== String(id); }",

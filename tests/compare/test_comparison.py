@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from training import comparison as cmp
+from ranking_app import ranking
+from training.compare import metrics as cmp
 from training.engine.metrics import ranking_metrics
 
 
@@ -33,14 +34,13 @@ def random_prompts(n: int, seed: int = 1):
 def test_tau_b_matches_scipy_over_responses_both_ranked():
     a, b = [0, 1, 1, 2, -1], [1, 0, 2, -1, 3]
     expected = stats.kendalltau([0, 1, 1], [1, 0, 2], variant="b").statistic
-    assert cmp.tau_b(a, b) == pytest.approx(expected)
-    assert cmp.tau_b([0, 1, 2, 3], [0, 1, 2, 3]) == pytest.approx(1.0)
-    assert cmp.tau_b([0, 1, 2, 3], [3, 2, 1, 0]) == pytest.approx(-1.0)
+    assert cmp.tau_b_many([a], [b])[0] == pytest.approx(expected)
+    assert cmp.tau_b_many([[0, 1, 2, 3]], [[0, 1, 2, 3]])[0] == pytest.approx(1.0)
+    assert cmp.tau_b_many([[0, 1, 2, 3]], [[3, 2, 1, 0]])[0] == pytest.approx(-1.0)
 
 
 def test_tau_b_is_undefined_when_a_side_is_all_ties():
-    assert cmp.tau_b([0, 0, 0], [0, 1, 2]) is None
-    assert cmp.tau_b([0, -1, -1], [0, 1, 2]) is None
+    assert cmp.tau_b_many([[0, 0, 0], [0, -1, -1]], [[0, 1, 2], [0, 1, 2]]) == [None, None]
 
 
 def test_top1_agreement_is_overlap_of_best_tiers():
@@ -156,7 +156,8 @@ def test_vectorised_taus_equal_scipy_and_the_engine():
     others = [list(np.random.default_rng(i).integers(-1, 3, size=len(r))) for i, r in enumerate(refs)]
     many = cmp.tau_b_many(refs, others)
     for ref, other, value in zip(refs, others, many, strict=True):
-        single = cmp.tau_b(ref, other)
+        both = (np.asarray(ref) >= 0) & (np.asarray(other) >= 0)
+        single = ranking.tau_b(np.asarray(ref)[both], np.asarray(other)[both])  # scipy on the responses both ranked
         assert (value is None and single is None) or value == pytest.approx(single)
     batch = cmp.metrics_many(scores, refs)
     for s, r, m in zip(scores, refs, batch, strict=True):
@@ -166,7 +167,14 @@ def test_vectorised_taus_equal_scipy_and_the_engine():
             k: v for k, v in cmp.prompt_metrics(s, r).items() if k != "kendall_tau"}
 
 
-def test_tiers_naming_a_missing_response_are_refused():
-    assert cmp.dense_from_tiers([[2], [0, 1]], 3) == [1, 1, 0]
-    with pytest.raises(cmp.CompareError, match="position 3 is outside the 3 responses"):
-        cmp.dense_from_tiers([[3], [0]], 3)
+def test_valid_pairs_count_only_ranked_responses():
+    assert ranking.has_valid_pair(cmp.ranked_ranks([0, -1, -1])) is False
+    assert ranking.has_valid_pair(cmp.ranked_ranks([0, -1, 1])) is True
+
+
+def test_tiers_naming_a_missing_response_are_left_out():
+    from training.compare.sources import _human_rankings
+
+    result = _human_rankings([(1, [[3], [0]]), (2, [[2], [0, 1]]), (3, [])], {1: 3, 2: 3, 3: 3})
+    assert list(result) == [2]
+    assert result[2].ranks == [1, 1, 0] and result[2].scores == [-1.0, -1.0, 0.0]

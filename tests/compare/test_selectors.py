@@ -3,17 +3,19 @@
 import pytest
 from scipy import stats
 
-from ranking_app.validation import prompt_statuses
-from training import comparison as cmp
+from ranking_app.ranking import dense_array, has_valid_pair
+from ranking_app.selectors_validated import prompt_statuses
+from training.compare import metrics as cmp
+from training.compare.selectors import comparison_build
+from training.compare.sources import project_sources, source_get, source_rankings
 from training.engine.metrics import ranking_metrics
-from training.selectors_compare import comparison_build, project_sources, source_get, source_rankings
 
 from .factories import BASE, HUMAN, TUNED, add_evaluation, finished_job
 
 
 def consensus_ranks(project):
     statuses = prompt_statuses(project)
-    return [cmp.dense_from_tiers(statuses[p.pk].consensus, 4) for p in project.prompts.order_by("id")]
+    return [dense_array(statuses[p.pk].consensus, 4).tolist() for p in project.prompts.order_by("id")]
 
 
 def test_sources_are_consensus_annotators_then_models_newest_job_first(cmp_project, job):
@@ -64,7 +66,7 @@ def test_rows_hold_tau_b_and_top1_between_the_two_sources(cmp_project, job):
 def test_aggregates_equal_the_engine_on_the_compared_prompts(cmp_project, job):
     result = comparison_build(cmp_project, f"base:{job.pk}", f"job:{job.pk}")
     refs = consensus_ranks(cmp_project)
-    kept = [i for i in range(6) if cmp.has_valid_pair(refs[i])]  # as evaluate_model: a valid pair needed
+    kept = [i for i in range(6) if has_valid_pair(cmp.ranked_ranks(refs[i]))]  # as evaluate_model: a valid pair needed
     assert kept == [0, 1, 2, 3, 5]  # p-004's consensus ties every response
     base = ranking_metrics([BASE[i] for i in kept], [refs[i] for i in kept])
     tuned = ranking_metrics([TUNED[i] for i in kept], [refs[i] for i in kept])
@@ -97,7 +99,7 @@ def test_ambiguous_filter_keeps_prompts_people_disagree_on(cmp_project, job):
 
 def test_worse_filter_keeps_prompts_where_the_tuned_model_lost_tau_against_its_base(cmp_project, job):
     refs = consensus_ranks(cmp_project)
-    expected = {f"p-{i:03d}" for i in range(6) if cmp.has_valid_pair(refs[i])
+    expected = {f"p-{i:03d}" for i in range(6) if has_valid_pair(cmp.ranked_ranks(refs[i]))
                 and ranking_metrics([TUNED[i]], [refs[i]])["kendall_tau"] < ranking_metrics([BASE[i]], [refs[i]])["kendall_tau"]}
     result = comparison_build(cmp_project, "consensus", f"job:{job.pk}", worse=True)
     assert {r["id"] for r in result.rows} == expected

@@ -7,9 +7,10 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils.cache import has_vary_header
 
 from ranking_app.models import Prompt
-from training.selectors_compare import comparison_build
+from training.compare.selectors import comparison_build
 
 pytestmark = pytest.mark.django_db
 
@@ -200,8 +201,12 @@ def test_htmx_requests_get_the_results_partial_and_errors_inside_it(client, revi
     response = client.get(urls["page"], {"a": "consensus", "b": f"job:{job.pk}"}, headers=headers)
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html and 'data-figure="accuracy-a"' in html
+    assert has_vary_header(response, "HX-Request") and has_vary_header(response, "HX-Target")
     response = client.get(urls["page"], {"a": "consensus", "b": "annotator:bob", "worse": "1"}, headers=headers)
     assert response.status_code == 200 and 'role="alert"' in response.content.decode()
+    assert has_vary_header(response, "HX-Request")
+    full = client.get(urls["page"], {"a": "consensus", "b": f"job:{job.pk}"})
+    assert "<html" in full.content.decode() and has_vary_header(full, "HX-Request")  # caches keep both apart
 
 
 def test_the_job_page_links_to_its_comparison(client, admin_user, cmp_project, job):
@@ -220,3 +225,17 @@ def test_exports_apply_the_page_filters(client, reviewer, cmp_project, job, urls
     assert {r["id"] for r in data["rows"]} == {"p-002", "p-004"} and data["n_rows"] == 2 and data["n_compared"] == 6
     lines = client.get(urls["csv"], {**params, "ambiguous": "", "worse": "1"}).content.decode().splitlines()
     assert sorted(line.split(",")[1] for line in lines[2:]) == ["p-000", "p-003"]
+
+
+def test_the_rows_are_paged_with_the_shared_pager_keeping_the_query(client, reviewer, cmp_project, job, urls, monkeypatch):
+    from training.compare import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
+    client.force_login(reviewer)
+    params = {"a": "consensus", "b": f"job:{job.pk}", "sort": "prompt"}
+    first = client.get(urls["page"], params).content.decode()
+    assert "page 1 of 2" in first and re.findall(r'data-prompt="([\w-]+)"', first) == [f"p-{i:03d}" for i in range(4)]
+    link = re.search(r'href="\?([^"]+)">Next</a>', first).group(1).replace("&amp;", "&")
+    assert link == f"a=consensus&b=job%3A{job.pk}&sort=prompt&page=2"
+    second = client.get(f"{urls['page']}?{link}").content.decode()
+    assert re.findall(r'data-prompt="([\w-]+)"', second) == ["p-004", "p-005"] and ">Previous</a>" in second

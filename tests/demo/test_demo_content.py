@@ -1,105 +1,105 @@
-"""The demo content: varied prompts, four answers each whose quality shows in learnable features."""
+"""The demo content in data/demo/: varied prompts, four answers each whose quality shows in learnable features."""
 
 import collections
 import itertools
 import re
+from pathlib import Path
 
-from ranking_app.demo_data import GUIDELINES, demo_annotations, demo_prompts
-from ranking_app.demo_data.item import _continues, unwrap
-from ranking_app.ranking import canonical_tiers, tiers_errors
+import pytest
+
+from ranking_app.agreement import kendall_w
+from ranking_app.exchange import clean_records, read_exchange_file
+from ranking_app.ranking import RankingRules, canonical_tiers, ranks_to_tiers, tiers_errors
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
+QUALITIES = ("best", "good", "mediocre", "poor")
 
 
-def test_there_are_at_least_60_varied_prompts_with_unique_ids_and_texts():
-    prompts = demo_prompts()
+@pytest.fixture(scope="module")
+def records():
+    return read_exchange_file(DEMO_DIR / "prompts.jsonl")
 
-    assert len(prompts) >= 60
-    assert len({p.external_id for p in prompts}) == len(prompts)
-    assert len({p.item.prompt for p in prompts}) == len(prompts)
-    categories = collections.Counter(p.item.category for p in prompts)
+
+@pytest.fixture(scope="module")
+def by_quality(records):
+    """Per prompt id: the answers best first (from answer_quality.jsonl)."""
+    quality = {row["id"]: row["quality"] for row in read_exchange_file(DEMO_DIR / "answer_quality.jsonl")}
+    return {r["id"]: [r["responses"][quality[r["id"]].index(q)] for q in QUALITIES] for r in records}
+
+
+def test_the_file_is_valid_exchange_data_with_at_least_60_varied_prompts(records):
+    clean_records(records, rules=RankingRules(allow_ties=True, allow_partial=True))
+    categories = collections.Counter(r["metadata"]["category"] for r in records)
+
+    assert len(records) >= 60 and len({r["prompt"] for r in records}) == len(records)
     assert set(categories) >= {"coding", "math", "science", "writing", "advice", "summary", "safety"}
     assert all(count >= 6 for count in categories.values())
+    assert all(len(r["responses"]) == 4 and len(set(r["responses"])) == 4 for r in records)
 
 
-def test_split_is_about_80_20_and_stable():
-    splits = [p.split for p in demo_prompts()]
+def test_split_is_about_80_20(records):
+    splits = [r["split"] for r in records]
 
-    assert 0.15 <= splits.count("test") / len(splits) <= 0.25
-    assert splits == [p.split for p in demo_prompts()]
-
-
-def test_answer_quality_correlates_with_surface_features_on_every_prompt():
-    for prompt in demo_prompts():
-        best, good, mediocre, poor = prompt.item.answers
-        assert len(best) > len(good) > max(len(mediocre), len(poor)), prompt.external_id
-        if prompt.item.category != "safety":  # there the poor answer complies, at some length
-            assert len(mediocre) > len(poor), prompt.external_id
-        assert "**In short:**" in best, prompt.external_id
-        assert re.search(r"^(\s*[-*] |\s*\d+\. |```|\||> |\*\*)", best, re.M), f"{prompt.external_id}: unstructured"
-        assert "**In short:**" not in good + mediocre + poor
-        assert len(poor) < 100 and "\n" not in poor
-        assert len(set(prompt.item.answers)) == 4
+    assert 0.15 <= splits.count("test") / len(splits) <= 0.25 and set(splits) == {"train", "test"}
 
 
-def test_code_questions_get_code_blocks_and_safety_answers_decline():
-    prompts = demo_prompts()
-    coding = [p for p in prompts if p.item.category == "coding"]
-    safety = [p for p in prompts if p.item.category == "safety"]
-
-    assert sum("```" in p.item.best for p in coding) >= len(coding) - 2
-    for p in safety:  # decline, or (for someone in crisis) respond with care first
-        assert re.search(r"\bcan'?t\b|not able|sorry", p.item.best.split("\n")[0]), p.external_id
-        assert not re.search(r"\bcan'?t\b|not able|shouldn'?t", p.item.poor), p.external_id
-
-
-def test_best_answer_positions_are_shuffled_and_responses_stay_aligned():
-    prompts = demo_prompts()
-    best_positions = collections.Counter(p.positions[0] for p in prompts)
-
-    assert set(best_positions) == {0, 1, 2, 3}
-    assert max(best_positions.values()) < len(prompts) / 2
-    for p in prompts:
-        assert p.responses[p.positions[0]] == p.item.best
-        assert p.quality_of(p.positions[3]) == "poor"
+def test_answer_quality_correlates_with_surface_features_on_every_prompt(records, by_quality):
+    category = {r["id"]: r["metadata"]["category"] for r in records}
+    for pid, (best, good, mediocre, poor) in by_quality.items():
+        assert len(best) > len(good) > max(len(mediocre), len(poor)), pid
+        if category[pid] != "safety":  # there the poor answer complies, at some length
+            assert len(mediocre) > len(poor), pid
+        assert "**In short:**" in best and "**In short:**" not in good + mediocre + poor, pid
+        assert len(poor) < 100 and "\n" not in poor, pid
 
 
-def test_simulated_rankings_are_well_formed_and_mostly_agree():
-    prompts = demo_prompts()
-    plan = demo_annotations(prompts)
-    best = {p.external_id: p.positions[0] for p in prompts}
+def test_best_answer_positions_are_shuffled(records, by_quality):
+    positions = collections.Counter(r["responses"].index(by_quality[r["id"]][0]) for r in records)
 
-    counts = collections.Counter(len(by_annotator) for by_annotator in plan.rankings.values())
-    assert counts[3] >= len(prompts) - 10 and sum(v for k, v in counts.items() if k < 3) == 10
-    all_tiers = [t for by_annotator in plan.rankings.values() for t in by_annotator.values()]
-    for tiers in all_tiers:
-        assert tiers_errors(tiers, 4) == [] and canonical_tiers(tiers) == tiers
-    assert any(any(len(tier) > 1 for tier in t) for t in all_tiers)  # ties
-    assert any(sum(map(len, t)) < 4 for t in all_tiers)  # partial
-    top_right = sum(t[0] == [best[pid]] for pid, by in plan.rankings.items() for t in by.values())
-    assert top_right / len(all_tiers) > 0.85
-    assert 4 <= len(plan.contested) <= 8
-    assert plan.gold and all(tiers[0] == [best[pid]] for pid, tiers in plan.gold.items())
+    assert set(positions) == {0, 1, 2, 3} and max(positions.values()) < len(records) / 2
+
+
+def test_simulated_rankings_are_well_formed_mostly_agree_and_leave_work(records, by_quality):
+    best = {r["id"]: r["responses"].index(by_quality[r["id"]][0]) for r in records}
+    all_tiers, low_w = [], 0
+    counts = collections.Counter(len(r["annotations"]) for r in records)
+    for r in records:
+        tiers = [canonical_tiers(ranks_to_tiers(a["rankings"])) for a in r["annotations"]]
+        all_tiers += [(r["id"], t) for t in tiers]
+        low_w += len(tiers) == 3 and kendall_w(tiers, 4) < 0.6
+
+    assert counts[3] == len(records) - 10  # ten prompts left for the labeling queue
+    assert all(tiers_errors(t, 4) == [] for _, t in all_tiers)
+    assert any(any(len(tier) > 1 for tier in t) for _, t in all_tiers)  # ties
+    assert any(sum(map(len, t)) < 4 for _, t in all_tiers)  # partial
+    assert sum(t[0] == [best[pid]] for pid, t in all_tiers) / len(all_tiers) > 0.85
+    assert 4 <= low_w <= 8  # contested prompts for the review queue
+    assert all(20_000 <= a["time_spent_ms"] <= 120_000 for r in records for a in r["annotations"])
+
+
+def test_gold_rankings_put_the_best_answer_first(records, by_quality):
+    responses = {r["id"]: r["responses"] for r in records}
+    gold = read_exchange_file(DEMO_DIR / "gold.jsonl")
+
+    assert gold
+    for row in gold:
+        assert responses[row["id"]][row["rankings"].index(0)] == by_quality[row["id"]][0]
 
 
 def test_guidelines_cover_the_criteria_ties_and_unranked():
+    guidelines = (DEMO_DIR / "guidelines.md").read_text(encoding="utf-8")
     for phrase in ("Safety", "Correctness", "Helpfulness", "concision", "Ties", "Unranked", "declines politely"):
-        assert phrase in GUIDELINES
+        assert phrase in guidelines
 
 
-def test_source_wrapping_is_removed_but_code_lists_and_explicit_breaks_stay():
-    text = "A long\nparagraph.\n\n- item that\n  wraps\n- next\n\n```bash\nls \\\n  -l\n```\nBest, \\\nSam\n\n> quoted\n> prose"
-
-    assert unwrap(text) == (
-        "A long paragraph.\n\n- item that wraps\n- next\n\n```bash\nls \\\n  -l\n```\nBest,\nSam\n\n> quoted prose"
-    )
-
-
-def test_stored_texts_have_no_source_wrapping_left():
-    # Source wrapping leaves long lines (~90 characters) followed by a continuation line; the only
-    # line breaks left inside a paragraph are the explicit ones of poems and sign-offs (short lines).
-    for prompt in demo_prompts():
-        for text in (prompt.item.prompt, *prompt.item.answers):
-            lines, in_code = text.split("\n"), False
-            for prev, line in itertools.pairwise(lines):
+def test_texts_are_not_hard_wrapped(records):
+    # The app renders single newlines as line breaks, so a paragraph must be one line: two prose
+    # lines in a row only occur as the explicit short breaks of poems and sign-offs.
+    block = re.compile(r"\s*(?:[-*+] |\d+\. |\||#|>|```)")
+    for r in records:
+        for text in (r["prompt"], *r["responses"]):
+            in_code = False
+            for prev, line in itertools.pairwise(text.split("\n")):
                 in_code = in_code != prev.strip().startswith("```")
-                if not in_code and _continues(prev, line.strip()):
-                    assert len(prev) < 60, f"{prompt.external_id}: wrapped line {prev!r}"
+                prose = prev.strip() and line.strip() and not block.match(prev) and not block.match(line)
+                assert in_code or not prose or len(prev) < 60, f"{r['id']}: wrapped line {prev!r}"

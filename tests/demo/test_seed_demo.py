@@ -63,7 +63,7 @@ def test_demo_project_has_the_promised_prompts_rankings_and_queue():
     assert 0.15 <= test_share <= 0.25 and prompts.filter(split="unassigned").count() == 0
 
     rankings = Ranking.objects.filter(prompt__project=project)
-    assert set(rankings.values_list("status", "source").distinct()) == {("submitted", "seed")}
+    assert set(rankings.values_list("status", "source").distinct()) == {("submitted", "import:seed")}
     assert set(rankings.values_list("annotator__username", flat=True)) == {"labeler1", "labeler2", "labeler3"}
     assert RankingRevision.objects.filter(ranking__prompt__project=project).count() == rankings.count()
     per_prompt = collections.Counter(rankings.values_list("prompt_id", flat=True))

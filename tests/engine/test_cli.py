@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from training.engine.cli import main
+from training.engine import RankedGRPOConfig
+from training.engine.cli import build_parser, dataclass_values, main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +34,10 @@ def error_line(result: subprocess.CompletedProcess) -> str:
     (["evaluate", "--data", "/nonexistent.jsonl", "--model", "{model}"], "error: /nonexistent.jsonl: no such file"),
     (["train", "--data", "{data}", "--model", "/nonexistent-model", "--output", "{out}"],
      "error: model '/nonexistent-model': no such directory"),
-    (["train", "--data", "{data}", "--model", "{model}", "--output", "{out}", "--beta", "-1"], "error: beta: must be > 0"),
+    (["train", "--data", "{data}", "--model", "{model}", "--output", "{out}", "--beta", "-1"], "error: beta: must be a finite number > 0"),
+    (["train", "--data", "{data}", "--model", "{model}", "--output", "{out}", "--seed", "-1",
+      "--gradient-accumulation-steps", "0"], "error: gradient_accumulation_steps: must be an integer in [1, "),
+
     (["train", "--data", "{nopairs}", "--model", "{model}", "--output", "{out}"], "error: {nopairs}: no valid pairs"),
     (["evaluate", "--data", "{data}", "--model", "{model}", "--adapter", "{out}"], "error: {out}: no adapter_config"),
 ])
@@ -45,6 +50,56 @@ def test_bad_input_gives_one_error_line_and_exit_code_2(tmp_path, tiny_model_dir
     assert code == 2
     stderr = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(stderr) == 1 and stderr[0].startswith(message.format(**fill)), stderr
+
+
+def train_config(argv: list[str]) -> RankedGRPOConfig:
+    """The config ``train`` would run with, from its flags (no training)."""
+    return RankedGRPOConfig(**dataclass_values(RankedGRPOConfig, build_parser().parse_args(["train", *argv])))
+
+
+BASE = ["--data", "d.jsonl", "--model", "m", "--output", "/tmp/unused"]
+
+
+def test_the_first_cli_flags_still_work_as_aliases():
+    config = train_config([*BASE, "--epochs", "2", "--lr", "0.002", "--batch-size", "3", "--loss", "orpo",
+                           "--lora-r", "4", "--max-length", "64", "--max-prompt-length", "32", "--seed", "7"])
+    assert (config.data_path, config.model_name_or_path, config.output_dir) == ("d.jsonl", "m", "/tmp/unused")
+    assert (config.num_train_epochs, config.learning_rate, config.per_device_train_batch_size) == (2.0, 0.002, 3)
+    assert (config.loss, config.lora_r, config.max_length, config.max_prompt_length, config.seed) == ("orpo", 4, 64, 32, 7)
+    assert build_parser().parse_args(["train", *BASE, "--resume"]).resume is True
+
+
+def test_every_config_field_is_a_flag_with_underscores_and_dashes_and_its_help():
+    train = next(a for a in build_parser()._subparsers._group_actions[0].choices.values() if a.prog.endswith("train"))
+    flags = {option: action for action in train._actions for option in action.option_strings}
+    for f in dataclasses.fields(RankedGRPOConfig):
+        if f.init:
+            assert f"--{f.name}" in flags and f"--{f.name.replace('_', '-')}" in flags, f.name
+    for name in ("loss", "beta", "gradient_accumulation_steps", "max_prompt_length"):
+        assert flags[f"--{name}"].help == RankedGRPOConfig.__dataclass_fields__[name].metadata["help"]
+    config = train_config([*BASE, "--gradient-accumulation-steps", "4", "--warmup_steps", "3", "--weighting", "log"])
+    assert (config.gradient_accumulation_steps, config.warmup_steps, config.weighting) == (4, 3, "log")
+
+
+def test_max_length_alone_shrinks_the_prompt_budget_instead_of_refusing():
+    assert train_config([*BASE, "--max-length", "256"]).max_prompt_length == 128
+    assert train_config([*BASE, "--max-length", "100", "--max-prompt-length", "80"]).max_prompt_length == 80
+
+
+def test_train_requires_data_model_and_output_and_evaluate_refuses_an_unknown_dtype(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--data", "d.jsonl"])
+    assert "--model" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["evaluate", "--data", "d", "--model", "m", "--dtype", "float16"])
+    assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
+def test_evaluate_takes_precision_and_prompt_budget_flags():
+    args = build_parser().parse_args(["evaluate", "--data", "d", "--model", "m", "--quantization", "4bit",
+                                      "--dtype", "bfloat16", "--max-prompt-length", "48", "--max-length", "96", "--json"])
+    assert (args.quantization, args.dtype, args.max_prompt_length, args.max_length, args.json) == (
+        "4bit", "bfloat16", 48, 96, True)
 
 
 @pytest.mark.slow  # ~6 s alone, 40 s+ on a busy 2-core machine (importing torch)

@@ -6,8 +6,11 @@ import json
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from training.engine import RankedGRPOConfig
+from training.engine.config import CHECKS, USER_FIELDS, ConfigError, optimizer_steps, prompt_budget
 
 
 def make(**overrides) -> RankedGRPOConfig:
@@ -15,17 +18,33 @@ def make(**overrides) -> RankedGRPOConfig:
 
 
 @pytest.mark.parametrize("field, value, rule", [
-    ("beta", -1, "beta: must be > 0 (got -1)"),
-    ("margin", -0.5, "margin: must be >= 0"),
+    ("beta", -1, "beta: must be a finite number > 0 (got -1)"),
+    ("margin", -0.5, "margin: must be a finite number >= 0"),
     ("loss", "dpo", "loss: must be one of grpo, orpo, plackett-luce"),
     ("weighting", "cubic", "weighting: must be one of"),
     ("quantization", "3bit", "quantization: must be one of"),
-    ("learning_rate", 0, "learning_rate: must be > 0"),
-    ("lora_r", 0, "lora_r: must be an integer >= 1"),
+    ("learning_rate", 0, "learning_rate: must be in (0, 1]"),
+    ("lora_r", 0, "lora_r: must be an integer in [1, 4096]"),
     ("lora_dropout", 1.0, "lora_dropout: must be in [0, 1)"),
-    ("max_length", 100, "max_length: must be an integer > max_prompt_length"),
+    ("max_length", 1, "max_length: must be an integer > max_prompt_length (1)"),
     ("per_device_train_batch_size", 0, "per_device_train_batch_size:"),
-])
+    ("gradient_accumulation_steps", 0, "gradient_accumulation_steps: must be an integer in [1, 65536] (got 0)"),
+    ("gradient_accumulation_steps", -1, "gradient_accumulation_steps: must be an integer in [1, 65536] (got -1)"),
+    ("seed", -1, "seed: must be an integer in [0, 4294967295] (got -1)"),
+    ("seed", 2**32, "seed: must be an integer in [0, 4294967295]"),
+    ("seed", 1.5, "seed: must be an integer"),
+    ("num_train_epochs", 1e308, "num_train_epochs: must be in (0, 1000] (got 1e+308)"),
+    ("num_train_epochs", float("inf"), "num_train_epochs: must be in (0, 1000]"),
+    ("num_train_epochs", float("nan"), "num_train_epochs: must be in (0, 1000]"),
+    ("learning_rate", float("nan"), "learning_rate: must be in (0, 1]"),
+    ("max_steps", 0, "max_steps: must be -1 (use num_train_epochs) or an integer"),
+    ("logging_steps", 0, "logging_steps: must be an integer >= 1"),
+    ("save_steps", 2.5, "save_steps: must be an integer >= 1"),
+    ("ref_batch_size", 0, "ref_batch_size: must be an integer in [1, 65536]"),
+    ("activation_checkpointing", "yes", "activation_checkpointing: must be true, false or empty"),
+    ("beta", "0.1", "beta: must be a finite number > 0"),
+    ("lora_target_modules", "q_proj\x00", "lora_target_modules: must not be empty"),
+])  # fmt: skip
 def test_invalid_values_raise_value_error_starting_with_the_field_name(field, value, rule):
     with pytest.raises(ValueError) as error:
         make(**{field: value})
@@ -35,6 +54,65 @@ def test_invalid_values_raise_value_error_starting_with_the_field_name(field, va
 def test_model_and_data_are_required():
     with pytest.raises(ValueError, match="^model_name_or_path: required"):
         RankedGRPOConfig(output_dir="/tmp/unused", data_path="d")
+
+
+def test_errors_reports_every_bad_field_at_once_and_the_exception_lists_them_all():
+    bad = {"gradient_accumulation_steps": 0, "seed": -1, "num_train_epochs": 1e308, "beta": 0, "warmup": 3}
+    errors = RankedGRPOConfig.errors({"model_name_or_path": "m", "data_path": "d", **bad})
+    assert sorted(errors) == sorted(bad)
+    assert errors["warmup"] == "unknown setting"
+    with pytest.raises(ConfigError) as raised:
+        make(**{k: v for k, v in bad.items() if k != "warmup"})
+    assert sorted(raised.value.errors) == ["beta", "gradient_accumulation_steps", "num_train_epochs", "seed"]
+    assert all(name in str(raised.value) for name in raised.value.errors)
+
+
+def test_text_with_a_lone_surrogate_or_control_character_never_reaches_a_database():
+    errors = RankedGRPOConfig.errors({"model_name_or_path": "m\ud800", "data_path": "d\x07", "lora_target_modules": "q"})
+    assert errors["model_name_or_path"].startswith("must be one line of text without control characters")
+    assert sorted(errors) == ["data_path", "model_name_or_path"]
+
+
+def test_errors_of_good_values_is_empty_and_whole_float_steps_are_accepted():
+    assert RankedGRPOConfig.errors({"model_name_or_path": "m", "data_path": "d", "save_steps": 10.0,
+                                    "logging_steps": 0.25, "seed": 2**32 - 1}) == {}
+
+
+def test_every_user_field_and_every_own_field_has_a_check():
+    own = set(RankedGRPOConfig.__annotations__) - {"remove_unused_columns", "report_to", "ddp_find_unused_parameters"}
+    assert set(USER_FIELDS) <= set(CHECKS)
+    assert own <= set(CHECKS), own - set(CHECKS)
+
+
+@pytest.mark.parametrize("max_length, max_prompt_length, budget", [
+    (256, None, 128), (64, None, 32), (512, None, 256), (4096, None, 256), (64, 40, 40),
+])  # fmt: skip
+def test_the_prompt_budget_follows_max_length_unless_given(max_length, max_prompt_length, budget):
+    config = make(max_length=max_length, max_prompt_length=max_prompt_length)
+    assert config.max_prompt_length == budget == prompt_budget(max_length, max_prompt_length)
+
+
+def test_a_given_prompt_budget_that_leaves_no_room_is_refused():
+    assert "max_length" in RankedGRPOConfig.errors({"model_name_or_path": "m", "data_path": "d",
+                                                    "max_length": 64, "max_prompt_length": 64})
+
+
+@pytest.mark.parametrize("overrides, groups, steps", [
+    ({}, 10, 3),  # 3 batches of 4, one epoch
+    ({"num_train_epochs": 2.0, "gradient_accumulation_steps": 2}, 10, 4),
+    ({"gradient_accumulation_steps": 8}, 10, 1),  # a partial accumulation still steps
+    ({"max_steps": 7}, 10, 7),
+    ({"dataloader_drop_last": True}, 3, 0),  # one short batch, dropped
+    ({}, 0, 0),
+])  # fmt: skip
+def test_optimizer_steps_counts_like_the_trainer(overrides, groups, steps):
+    assert make(**overrides).optimizer_steps(groups) == steps
+
+
+def test_a_run_that_would_train_no_step_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="0 optimizer steps"):
+        make(dataloader_drop_last=True, per_device_train_batch_size=8).require_steps(5)
+    assert make().require_steps(5) == 2
 
 
 def test_json_round_trip_gives_an_equal_config():
@@ -60,3 +138,25 @@ def test_field_help_lists_user_hyperparameters_with_help_and_defaults():
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CPU-only default")
 def test_cpu_defaults_to_fp32():
     assert make().bf16 is False
+
+
+def test_run_training_refuses_a_run_of_zero_steps_before_loading_the_model(tmp_path, tiny_model_dir, vowel_data,
+                                                                          monkeypatch):
+    from training.engine import run_training, trainer
+
+    monkeypatch.setattr(trainer, "load_base_model", lambda *a, **k: pytest.fail("loaded the model"))
+    config = RankedGRPOConfig(output_dir=str(tmp_path / "run"), model_name_or_path=tiny_model_dir, data_path=vowel_data,
+                              per_device_train_batch_size=64, dataloader_drop_last=True, max_length=64)
+    with pytest.raises(ValueError, match="48 train group\\(s\\) give 0 optimizer steps"):
+        run_training(config)
+
+
+@settings(max_examples=300, deadline=None)
+@given(batch=st.integers(-2, 70000), accumulation=st.integers(-2, 70000), groups=st.integers(1, 10**6),
+       epochs=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 2000)))
+def test_settings_the_rules_accept_always_train_at_least_one_step(batch, accumulation, groups, epochs):
+    values = {"per_device_train_batch_size": batch, "gradient_accumulation_steps": accumulation,
+              "num_train_epochs": epochs}
+    if RankedGRPOConfig.errors({"model_name_or_path": "m", "data_path": "d", **values}):
+        return
+    assert optimizer_steps(values, groups) >= 1

@@ -1,4 +1,4 @@
-"""Evaluation scores at the adapter's training precision, quantization and prompt budget."""
+"""Evaluation loads and cuts as training did: settings left out come from the adapter's training config."""
 
 from __future__ import annotations
 
@@ -6,37 +6,34 @@ import json
 
 import pytest
 
-from training.engine import evaluate_model
-from training.engine.evaluate import training_settings
+from training.engine.evaluate import scoring_settings
+
+TRAINED = {"max_length": 96, "max_prompt_length": 40, "quantization": "4bit", "bf16": True, "beta": 0.3}
 
 
 @pytest.fixture
-def adapter_dir(tmp_path):
-    folder = tmp_path / "adapter"
-    folder.mkdir()
-    config = {"bf16": True, "quantization": "4bit", "max_prompt_length": 32, "max_length": 64}
-    (folder / "grpo_training.json").write_text(json.dumps({"config": config}))
-    return str(folder)
+def adapter(tmp_path) -> str:
+    (tmp_path / "grpo_training.json").write_text(json.dumps({"config": TRAINED, "global_step": 3}))
+    return str(tmp_path)
 
 
-def test_settings_follow_the_training_run_unless_given(adapter_dir):
-    trained = training_settings(adapter_dir, quantization=None, dtype=None, max_prompt_length=None, max_length=512,
-                                device="cpu")
-    assert trained == {"dtype": "bf16", "quantization": "4bit", "max_prompt_length": 32}
-    given = training_settings(adapter_dir, quantization="none", dtype="fp32", max_prompt_length=100, max_length=512,
-                              device="cpu")
-    assert given == {"dtype": "fp32", "quantization": "none", "max_prompt_length": 100}
+def test_without_an_adapter_the_engine_defaults_apply():
+    assert scoring_settings(None) == {"max_length": 512, "max_prompt_length": 256, "quantization": "none",
+                                      "bf16": False, "beta": 0.1}
 
 
-def test_without_an_adapter_cpu_scores_in_fp32_with_half_the_length_for_the_prompt():
-    assert training_settings(None, quantization=None, dtype="auto", max_prompt_length=None, max_length=64,
-                             device="cpu") == {"dtype": "fp32", "quantization": "none", "max_prompt_length": 32}
-    with pytest.raises(ValueError, match="dtype"):
-        training_settings(None, quantization=None, dtype="fp8", max_prompt_length=None, max_length=64, device="cpu")
+def test_an_adapter_brings_its_training_limits_quantization_and_beta(adapter):
+    settings = scoring_settings(adapter, device="cpu")
+    assert settings == {"max_length": 96, "max_prompt_length": 40, "quantization": "4bit", "bf16": False, "beta": 0.3}
+    assert scoring_settings(adapter, device="cuda")["bf16"] is True  # the training precision on a GPU
 
 
-def test_evaluate_model_in_bf16_reports_its_settings(tiny_model_dir, vowel_data):
-    result = evaluate_model(tiny_model_dir, vowel_data, max_length=64, batch_size=8, dtype="bf16",
-                            max_prompt_length=16, robustness=False)
-    assert result["settings"] == {"dtype": "bf16", "quantization": "none", "max_prompt_length": 16}
-    assert all(len(p["scores"]) == 4 for p in result["per_prompt"])
+def test_given_values_win_and_a_prompt_budget_too_large_for_max_length_follows_it(adapter):
+    settings = scoring_settings(adapter, max_length=32, quantization="none", dtype="bfloat16", beta=0.5)
+    assert settings == {"max_length": 32, "max_prompt_length": 16, "quantization": "none", "bf16": True, "beta": 0.5}
+    assert scoring_settings(None, max_length=256)["max_prompt_length"] == 128
+
+
+def test_an_unknown_dtype_is_refused():
+    with pytest.raises(ValueError, match="dtype: must be one of auto, float32, bfloat16"):
+        scoring_settings(None, dtype="float16")

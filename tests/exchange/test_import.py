@@ -188,7 +188,7 @@ def test_every_bad_record_is_listed_and_nothing_changes(project):
         record("t4", k=1, rankings=[0]),  # too few responses
         record("t5", split="dev"),
         record("t6", metadata=["x"]),
-        {"prompt": "no id", "responses": ["a", "b"]},
+        {"prompt": "no id", "responses": "a"},
         "not an object",
         record("t9", annotations=[{"annotator": "bad name!", "rankings": [0, 1, 2, 3]}]),
     ]
@@ -200,7 +200,7 @@ def test_every_bad_record_is_listed_and_nothing_changes(project):
         "record 5 (id t4): responses: has 1 responses; a prompt needs 2 to 100",
         'record 6 (id t5): split: must be "train", "test", "unassigned" or null (got "dev")',
         "record 7 (id t6): metadata: must be an object (got array)",
-        "record 8: id: is required (a string or an integer, unique in the project)",
+        "record 8: responses: must be an array of strings (got string)",
         "record 9: record: expected a JSON object (got string)",
         "record 10 (id t9): annotations[0].annotator: must be a username (letters, digits and @.+-_, at most 150 characters)",
     ]
@@ -343,3 +343,13 @@ def test_bulk_created_rankings_match_what_ranking_save_writes(empty_project, adm
     assert bulk.submitted_at is not None and bulk.created_at is not None
     revision_fields = ("version", "tiers", "status", "skip_reason", "changed_by_id", "source")
     assert list(bulk.revisions.values_list(*revision_fields)) == list(reference.revisions.values_list(*revision_fields))
+
+
+def test_annotation_time_spent_is_stored_with_a_first_ranking_and_checked(empty_project):
+    timed = [{"annotator": "alice", "rankings": [0, 1, 2, 3], "time_spent_ms": 42_000}]
+    rankings_import(project=empty_project, records=[record("t-1", rankings=None, annotations=timed)])
+
+    assert Ranking.objects.get(annotator__username="alice").time_spent_ms == 42_000
+    bad = [{"annotator": "bob", "rankings": [0, 1, 2, 3], "time_spent_ms": -1}]
+    errors = errors_of(empty_project, [record("t-2", rankings=None, annotations=bad)])
+    assert errors == ["record 1 (id t-2): annotations[0].time_spent_ms: must be a whole number of milliseconds (0 to 2^31-1)"]

@@ -36,3 +36,27 @@ def test_reimporting_an_export_changes_nothing(tmp_path):
 
     report = project_import_file(path=output, slug="seed")
     assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
+
+
+ARCHITECTURE_EXAMPLE = {  # the seed document's example as given: no id
+    "prompt": "Explain how transformers work.",
+    "responses": ["...", "...", "...", "..."],
+    "rankings": [0, 1, 2, 3],
+}
+
+
+def test_a_record_without_id_gets_a_stable_id_and_round_trips(tmp_path):
+    from ranking_app.services.imports import project_import_file
+
+    source = write_jsonl(tmp_path / "seed.jsonl", [ARCHITECTURE_EXAMPLE, {**ARCHITECTURE_EXAMPLE, "prompt": "Other?"}])
+    call_command("import_rankings", str(source), "--project", "seed", "--create")
+    again = project_import_file(path=source, slug="seed")
+    output = tmp_path / "out.jsonl"
+    call_command("export_rankings", "--project", "seed", "--format", "jsonl", "--output", str(output))
+
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    exported = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    first = next(r for r in exported if r["prompt"] == ARCHITECTURE_EXAMPLE["prompt"])
+    assert {key: first[key] for key in ARCHITECTURE_EXAMPLE} == ARCHITECTURE_EXAMPLE
+    assert first["id"].startswith("sha256-") and len({r["id"] for r in exported}) == 2
+    assert project_import_file(path=output, slug="seed").unchanged == 2

@@ -91,3 +91,17 @@ def test_unknown_export_format_is_reported(admin_client, project):
     response = admin_client.post(reverse("exchange:project_export", args=[project.slug]), {"format": "xml"}, follow=True)
     assert "format: must be one of" in response.content.decode()
     assert not ExportSnapshot.objects.exists()
+
+
+def test_upload_of_a_label_studio_export_with_its_labeling_config(admin_client, project):
+    task = {"id": 4, "data": {"prompt": "Which?", "items": [{"id": "a", "body": "A"}, {"id": "b", "body": "B"}]},
+            "annotations": [{"completed_by": 3, "result": [{"from_name": "r", "type": "ranker", "value": {"ranker": {"bad": ["a"], "good": ["b"]}}}]}]}
+    config = SimpleUploadedFile("config.xml", b'<View><Ranker name="r" toName="l"><Bucket name="good"/><Bucket name="bad"/></Ranker></View>')
+    url = reverse("exchange:project_import", args=[project.slug])
+
+    response = admin_client.post(url, {"file": upload("ls.json", [task]), "import_format": "label-studio", "label_config": config})
+
+    assert response.status_code == 302
+    assert Prompt.objects.get(external_id="ls-4").rankings.get().tiers == [[1], [0]]
+    page = admin_client.post(url, {"file": upload("ls.json", [task]), "import_format": "auto"}).content.decode()
+    assert "have no known order: pass --label-config or --buckets" in page

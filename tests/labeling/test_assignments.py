@@ -128,8 +128,8 @@ def test_a_candidate_filled_between_read_and_lock_is_passed_over(monkeypatch):
     real = assignments._candidates
     calls = []
 
-    def read_then_rival_leases(queryset):
-        found = real(queryset)
+    def read_then_rival_leases(queryset, order=None):
+        found = real(queryset, order)
         calls.append([p.pk for p in found])
         if len(calls) == 1:  # the rival's lease lands after our read, before our lock
             assignment_claim(prompt=p0, annotator=rival)
@@ -157,10 +157,11 @@ def test_a_stale_pool_never_hands_out_a_full_prompt_and_falls_back_to_the_projec
 
 
 @pytest.mark.django_db(transaction=True)
-def test_labelers_asking_at_the_same_time_never_exceed_the_target():
-    """Eight threads with their own connections ask at once; SQLite's in-memory test database
-    answers "locked" instead of waiting, so each retries like a web request would."""
-    project = make_project(n_prompts=3, target_annotators=2)
+@pytest.mark.parametrize("order", ["default", "disagreement", "model_uncertainty", "random"])
+def test_labelers_asking_at_the_same_time_never_exceed_the_target(order):
+    """Eight threads with their own connections ask at once, under every queue order; SQLite's
+    in-memory test database answers "locked" instead of waiting, so each retries like a web request would."""
+    project = make_project(n_prompts=3, target_annotators=2, queue_order=order)
     users = [make_user(f"u{i}") for i in range(8)]
     got, errors = [], []
     barrier = threading.Barrier(len(users))

@@ -1,6 +1,7 @@
 """Job pages: admin-only, the launch form with presets and field errors, live partials, downloads."""
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -48,8 +49,26 @@ def test_a_bad_value_is_a_form_error_next_to_its_field_and_no_job_is_made(admin_
     response = admin_client.post(reverse("training:job_launch"), data)
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'data-field="beta"' in html and "must be &gt; 0" in html
+    assert 'data-field="beta"' in html and "must be a finite number &gt; 0" in html
     assert TrainingJob.objects.count() == 0
+
+
+def test_every_bad_field_shows_its_error_at_once_and_no_job_is_made(admin_client, ranked):
+    data = _form_data(ranked, seed="-1", gradient_accumulation_steps="0", num_train_epochs="1e308", lora_r="x")
+    html = admin_client.post(reverse("training:job_launch"), data).content.decode()
+    errors = {name: _field_errors(html, name) for name in
+              ("seed", "gradient_accumulation_steps", "num_train_epochs", "lora_r", "beta")}
+    assert "integer in [0, 4294967295]" in errors["seed"]
+    assert "integer in [1, 65536]" in errors["gradient_accumulation_steps"]
+    assert "in (0, 1000]" in errors["num_train_epochs"]
+    assert "whole number" in errors["lora_r"] and "4096" not in errors["lora_r"]  # the form's own error only
+    assert errors["beta"] == ""
+    assert TrainingJob.objects.count() == 0
+
+
+def _field_errors(html: str, name: str) -> str:
+    block = html.split(f'data-field="{name}"', 1)[1].split("data-field=", 1)[0]
+    return " ".join(re.findall(r'class="error field-error"[^>]*>(.*?)</p>', block, re.S))
 
 
 def test_a_valid_form_queues_a_job_and_opens_its_page(admin_client, ranked, broker, django_capture_on_commit_callbacks):
@@ -96,3 +115,20 @@ def _form_data(project, **overrides) -> dict:
     data = {k: v for k, v in launch_initial(project=project).items() if v is not None}
     data.update(FAKE, project=project.slug, validated_only="", **overrides)
     return data
+
+
+def test_pages_that_answer_htmx_with_a_partial_say_they_vary_on_it(admin_client, ranked):
+    from django.utils.cache import has_vary_header
+
+    job = job_launch(project=ranked, config=FAKE, preset="cpu-smoke", validated_only=False)  # message sent on commit
+    pages = [reverse("training:job_list"), reverse("training:job_launch"), reverse("training:job_detail", args=[job.pk])]
+    for url in pages:
+        for headers in ({}, {"HX-Request": "true"}):
+            response = admin_client.get(url, headers=headers)
+            assert response.status_code == 200 and has_vary_header(response, "HX-Request"), (url, headers)
+    for name in ("training:job_cancel", "training:job_resume"):  # the live partial for htmx, else a redirect
+        for headers in ({}, {"HX-Request": "true"}):
+            response = admin_client.post(reverse(name, args=[job.pk]), headers=headers)
+            assert has_vary_header(response, "HX-Request"), (name, headers)
+    response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, beta="-0.5"), headers={"HX-Request": "true"})
+    assert response.status_code == 200 and has_vary_header(response, "HX-Request")  # the form with its errors

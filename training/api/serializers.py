@@ -2,18 +2,56 @@
 
 from rest_framework import serializers
 
+from ranking_app.models import Project
+
 from ..models import TrainingJob
 from ..selectors import evaluation_comparison, job_evaluations, job_metric_series, job_timing
+from ..services.config import JobConfigError, config_build
 
 
-class JobLaunchInput(serializers.Serializer):
-    project = serializers.SlugField(help_text="Slug of the project to export and train on.")
+class ProjectInput(serializers.Serializer):
+    """A launch request names its project by slug; validated data holds the ``Project``."""
+
+    project = serializers.SlugField(help_text="Slug of the project.")
+
+    def validate_project(self, slug: str) -> Project:
+        project = Project.objects.filter(slug=slug).first()
+        if project is None:
+            raise serializers.ValidationError(f"no project {slug!r}")
+        return project
+
+
+class JobLaunchInput(ProjectInput):
     preset = serializers.CharField(required=False, allow_blank=True, default="",
                                    help_text="cpu-smoke or gpu-qlora; its values fill what `config` leaves out.")
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     validated_only = serializers.BooleanField(required=False, default=True)
     config = serializers.DictField(required=False, default=dict,
                                    help_text="RankedGRPOConfig hyperparameters (see the launch form for each).")
+
+    def validate(self, attrs: dict) -> dict:
+        """The engine's rules on every hyperparameter at once (``RankedGRPOConfig.errors``): 400 with field errors."""
+        try:
+            attrs["config"] = config_build(values=attrs.get("config", {}), preset=attrs.get("preset", ""))
+        except JobConfigError as exc:
+            raise serializers.ValidationError(launch_errors(exc)) from None
+        return attrs
+
+
+LAUNCH_KEYS = {"project", "preset", "name", "validated_only"}
+
+
+def launch_errors(exc: JobConfigError) -> dict:
+    """A launch's errors as the API returns them: its own fields at the top, hyperparameters under ``config``."""
+    top, config = {}, {}
+    for field, messages in exc.errors.items():
+        if field in LAUNCH_KEYS:
+            top[field] = messages
+        elif field == "__all__":
+            top["non_field_errors"] = messages
+        else:
+            config[field] = messages
+    return {**top, **({"config": config} if config else {})}
 
 
 def _seconds(delta):
@@ -49,8 +87,10 @@ def job_detail(job: TrainingJob) -> dict:
     return {
         **job_summary(job),
         "config": job.config,
+        "kind": job.kind,
+        "round": job.round.number if job.round else None,
         "export": {"id": job.export_id, "sha256": job.export.sha256, "path": job.export.path,
-                   "validated_only": job.export.filters.get("validated_only")},
+                   "validated_only": job.export.filters.get("validated_only")} if job.export else None,
         "data_summary": job.data_summary,
         "worker_id": job.worker_id,
         "cancel_requested": job.cancel_requested,

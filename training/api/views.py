@@ -1,7 +1,7 @@
 """REST API of training jobs under /api/jobs/ (admins only). One view per endpoint."""
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -14,9 +14,7 @@ from ..models import TrainingJob
 from ..selectors import job_get, job_list
 from ..services.config import JobConfigError
 from ..services.jobs import JobStateError, job_cancel, job_launch, job_resume
-from .serializers import JobLaunchInput, job_detail, job_summary
-
-HYPERPARAMETER_KEYS = {"project", "preset", "name", "validated_only"}
+from .serializers import JobLaunchInput, job_detail, job_summary, launch_errors
 
 
 def _job(pk: int) -> TrainingJob:
@@ -50,14 +48,11 @@ class JobListApi(APIView):
         given = JobLaunchInput(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        project = Project.objects.filter(slug=data["project"]).first()
-        if project is None:
-            return Response({"project": [f"no project {data['project']!r}"]}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            job = job_launch(project=project, config=data["config"], created_by=request.user, preset=data["preset"],
+            job = job_launch(project=data["project"], config=data["config"], created_by=request.user, preset=data["preset"],
                              name=data["name"], validated_only=data["validated_only"])
         except JobConfigError as exc:
-            return Response(_launch_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+            return Response(launch_errors(exc), status=status.HTTP_400_BAD_REQUEST)
         return Response(job_detail(job_get(pk=job.pk)), status=status.HTTP_201_CREATED)
 
 
@@ -70,22 +65,31 @@ class JobDetailApi(APIView):
         return Response(job_detail(_job(pk)))
 
 
-class JobCancelApi(APIView):
+class _JobActionApi(APIView):
+    # POST applies ``job_action`` (a jobs service) to job ``pk``: the job, or 409 when its state refuses.
+    # (A comment, not a docstring: drf-spectacular would publish a docstring as the operation's description.)
     permission_classes = [IsAdmin]
+    job_action = None
 
-    @extend_schema(operation_id="jobs_cancel", summary="Cancel a queued, running or interrupted job", request=None,
-                   responses={200: OpenApiResponse(description="the job"), 409: OpenApiResponse(description="not cancellable")})
     def post(self, request, pk: int):
-        return _act(pk, job_cancel)
+        return _act(pk, type(self).job_action)
 
 
-class JobResumeApi(APIView):
-    permission_classes = [IsAdmin]
+def _action_responses(refused: str) -> dict:
+    return {200: OpenApiResponse(description="the job"), 409: OpenApiResponse(description=refused)}
 
-    @extend_schema(operation_id="jobs_resume", summary="Resume an interrupted, cancelled or failed job from its last checkpoint", request=None,
-                   responses={200: OpenApiResponse(description="the job"), 409: OpenApiResponse(description="not resumable")})
-    def post(self, request, pk: int):
-        return _act(pk, job_resume)
+
+@extend_schema_view(post=extend_schema(operation_id="jobs_cancel", summary="Cancel a queued, running or interrupted job",
+                                       request=None, responses=_action_responses("not cancellable")))
+class JobCancelApi(_JobActionApi):
+    job_action = staticmethod(job_cancel)
+
+
+@extend_schema_view(post=extend_schema(
+    operation_id="jobs_resume", summary="Resume an interrupted, cancelled or failed job from its last checkpoint",
+    request=None, responses=_action_responses("not resumable")))
+class JobResumeApi(_JobActionApi):
+    job_action = staticmethod(job_resume)
 
 
 def _act(pk: int, action) -> Response:
@@ -95,15 +99,3 @@ def _act(pk: int, action) -> Response:
     except JobStateError as exc:
         return Response({"detail": str(exc), "status": job.status}, status=status.HTTP_409_CONFLICT)
     return Response(job_detail(job_get(pk=pk)))
-
-
-def _launch_errors(exc: JobConfigError) -> dict:
-    top, config = {}, {}
-    for field, messages in exc.errors.items():
-        if field in HYPERPARAMETER_KEYS:
-            top[field] = messages
-        elif field == "__all__":
-            top["non_field_errors"] = messages
-        else:
-            config[field] = messages
-    return {**top, **({"config": config} if config else {})}

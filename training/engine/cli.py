@@ -1,19 +1,81 @@
-"""Command line: ``python -m training.engine make-tiny-model|train|evaluate`` (docs/training.md)."""
+"""Command line: ``python -m training.engine make-tiny-model|train|evaluate|merge|generate`` (docs/training.md, docs/loop.md)."""
 
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import json
 import sys
+import types
 import warnings
+from dataclasses import dataclass, field
 
-from .config import LOSSES, QUANTIZATIONS, WEIGHTINGS
+from transformers import HfArgumentParser
+
+from .config import QUANTIZATIONS, RankedGRPOConfig
+from .evaluate import DTYPES
+from .generate import GenerationSettings
+
+# The first CLI's short flags, kept as aliases of the config fields they set (every field is also
+# --field_name and --field-name). A field added to RankedGRPOConfig becomes a flag with its help by itself.
+TRAIN_ALIASES = {
+    "data_path": ["--data"], "model_name_or_path": ["--model"], "output_dir": ["--output"],
+    "num_train_epochs": ["--epochs"], "learning_rate": ["--lr"], "per_device_train_batch_size": ["--batch-size"],
+}  # fmt: skip
+TRAIN_REQUIRED = ("data_path", "model_name_or_path", "output_dir")
+
+
+@dataclass
+class TrainOptions:
+    """What ``train`` takes besides the config."""
+
+    resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in --output."})
+
+
+@dataclass
+class EvaluateArguments:
+    """``evaluate``: settings not given follow the adapter's training config (grpo_training.json), else the defaults."""
+
+    data: str = field(metadata={"help": "Exchange JSON/JSONL file or saved DatasetDict folder."})
+    model: str = field(metadata={"help": "Hub id or local folder of the base model."})
+    adapter: str | None = field(default=None, metadata={"help": "Folder of a trained adapter (run_training's adapter_dir)."})
+    split: str = field(default="test", metadata={"help": "Split of the records to score."})
+    max_length: int | None = field(default=None, metadata={"help": "Maximum prompt + response tokens (default: the training value, else 512)."})
+    max_prompt_length: int | None = field(default=None, metadata={"help": "Maximum prompt tokens (default: the training value, else the budget that follows max_length)."})
+    batch_size: int = field(default=8, metadata={"help": "Groups per scoring batch."})
+    quantization: str | None = field(default=None, metadata={"help": "Load the base model in none, 8bit or 4bit (default: the training value, else none).", "choices": QUANTIZATIONS})
+    dtype: str = field(default="auto", metadata={"help": "auto (bf16 on a GPU that supports it, the training precision; float32 on CPU), float32 or bfloat16.", "choices": DTYPES})
+    json: bool = field(default=False, metadata={"help": "Print the full metrics as JSON."})
+
+
+@dataclass
+class GenerateFiles:
+    """``generate``: where the prompts come from and where the exchange records go."""
+
+    prompts: str = field(metadata={"help": "JSON/JSONL records with a prompt (id optional), or a .txt file with one prompt per line."})
+    output: str = field(metadata={"help": "JSONL file to write: one exchange record per prompt, ready for import_rankings."})
+
+
+class _DataclassParser(HfArgumentParser):
+    """``HfArgumentParser`` that adds ``aliases`` and ``required`` per field name, leaving the dataclass untouched."""
+
+    def __init__(self, dataclass_types: list, *, aliases: dict | None = None, required: tuple = (), **kwargs):
+        self.aliases, self.required = aliases or {}, required
+        super().__init__(dataclass_types, add_help=False, **kwargs)
+
+    def _parse_dataclass_field(self, parser, field: dataclasses.Field) -> None:
+        field = copy.copy(field)
+        extra = {"aliases": self.aliases.get(field.name, []), **({"required": True} if field.name in self.required else {})}
+        field.metadata = types.MappingProxyType({**field.metadata, **extra})
+        HfArgumentParser._parse_dataclass_field(parser, field)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training.engine",
                                      description="Offline ranked-preference (GRPO) LoRA training and evaluation.")
     commands = parser.add_subparsers(dest="command", required=True)
+    defaults = argparse.ArgumentDefaultsHelpFormatter
 
     tiny = commands.add_parser("make-tiny-model", help="save a random-init Llama + byte tokenizer (no download)")
     tiny.add_argument("out_dir")
@@ -21,37 +83,45 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--layers", type=int, default=4)
     tiny.add_argument("--seed", type=int, default=0)
 
-    train = commands.add_parser("train", help="train a LoRA adapter on the train split")
-    train.add_argument("--data", required=True, help="exchange JSON/JSONL file or saved DatasetDict folder")
-    train.add_argument("--model", required=True, help="hub id or local folder of the base model")
-    train.add_argument("--output", required=True, help="output folder (checkpoints, adapter/)")
-    train.add_argument("--loss", choices=LOSSES, default="grpo")
-    train.add_argument("--weighting", choices=WEIGHTINGS, default="none")
-    train.add_argument("--beta", type=float, default=0.1)
-    train.add_argument("--margin", type=float, default=0.0)
-    train.add_argument("--quantization", choices=QUANTIZATIONS, default="none")
-    train.add_argument("--lora-r", type=int, default=16)
-    train.add_argument("--lora-alpha", type=int, default=32)
-    train.add_argument("--lora-dropout", type=float, default=0.05)
-    train.add_argument("--epochs", type=float, default=1.0)
-    train.add_argument("--lr", type=float, default=1e-4)
-    train.add_argument("--batch-size", type=int, default=4, help="prompts (whole groups) per batch")
-    train.add_argument("--max-length", type=int, default=512)
-    train.add_argument("--max-prompt-length", type=int, default=256)
-    train.add_argument("--logging-steps", type=int, default=10)
-    train.add_argument("--save-steps", type=int, default=200)
-    train.add_argument("--seed", type=int, default=42)
-    train.add_argument("--resume", action="store_true", help="resume from the last checkpoint in --output")
-
-    evaluate = commands.add_parser("evaluate", help="rank held-out responses and compare with the humans")
-    evaluate.add_argument("--data", required=True)
-    evaluate.add_argument("--model", required=True)
-    evaluate.add_argument("--adapter", default=None, help="folder of a trained adapter (run_training's adapter_dir)")
-    evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--max-length", type=int, default=512)
-    evaluate.add_argument("--batch-size", type=int, default=8)
-    evaluate.add_argument("--json", action="store_true", help="print the full metrics as JSON")
+    config = _DataclassParser([RankedGRPOConfig, TrainOptions], aliases=TRAIN_ALIASES, required=TRAIN_REQUIRED)
+    train = commands.add_parser("train", parents=[config], formatter_class=defaults,
+                                help="train a LoRA adapter on the train split (every RankedGRPOConfig field is a flag)")
+    train.set_defaults(disable_tqdm=False)
+    commands.add_parser("evaluate", parents=[_DataclassParser([EvaluateArguments])], formatter_class=defaults,
+                        help="rank held-out responses and compare with the humans")
+    _add_merge_parser(commands)
+    commands.add_parser("generate", parents=[_DataclassParser([GenerationSettings, GenerateFiles])], formatter_class=defaults,
+                        help="sample K candidate responses per prompt (exchange records for import_rankings)")
     return parser
+
+
+def dataclass_values(dataclass_type, args: argparse.Namespace) -> dict:
+    """The parsed flags that are init fields of ``dataclass_type``."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(dataclass_type) if f.init and hasattr(args, f.name)}
+
+
+def _add_merge_parser(commands) -> None:
+    merge = commands.add_parser("merge", help="fold a LoRA adapter into its base model (a model to serve)")
+    merge.add_argument("--model", required=True, help="hub id or local folder of the base model")
+    merge.add_argument("--adapter", required=True, help="folder of the trained adapter")
+    merge.add_argument("--output", required=True, help="new folder for the merged model and its tokenizer")
+
+
+def _merge(args) -> int:
+    from .merge import merge_adapter
+
+    print(f"merged model saved to {merge_adapter(args.model, args.adapter, args.output)}")
+    return 0
+
+
+def _generate(args) -> int:
+    from .generate import generate_candidates, read_prompts, write_jsonl
+
+    settings = GenerationSettings(**dataclass_values(GenerationSettings, args))
+    records = generate_candidates(read_prompts(args.prompts), settings)
+    write_jsonl(records, args.output)
+    print(f"{len(records)} prompts x {settings.num_responses} responses written to {args.output}")
+    return 0
 
 
 def _make_tiny_model(args) -> int:
@@ -63,17 +133,9 @@ def _make_tiny_model(args) -> int:
 
 
 def _train(args) -> int:
-    from .config import RankedGRPOConfig
     from .trainer import end_distributed, run_training
 
-    config = RankedGRPOConfig(
-        output_dir=args.output, model_name_or_path=args.model, data_path=args.data, loss=args.loss,
-        weighting=args.weighting, beta=args.beta, margin=args.margin, quantization=args.quantization,
-        lora_r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
-        num_train_epochs=args.epochs, learning_rate=args.lr, per_device_train_batch_size=args.batch_size,
-        max_length=args.max_length, max_prompt_length=args.max_prompt_length, logging_steps=args.logging_steps,
-        save_steps=args.save_steps, seed=args.seed, disable_tqdm=False,
-    )
+    config = RankedGRPOConfig(**dataclass_values(RankedGRPOConfig, args))
     result = run_training(config, resume=args.resume)
     end_distributed()
     print(f"adapter saved to {result['adapter_dir']} ({result['global_step']} steps, "
@@ -84,14 +146,16 @@ def _train(args) -> int:
 def _evaluate(args) -> int:
     from .evaluate import evaluate_model
 
-    metrics = evaluate_model(args.model, args.data, adapter_dir=args.adapter, split=args.split,
-                             max_length=args.max_length, batch_size=args.batch_size)
-    if args.json:
+    options = EvaluateArguments(**dataclass_values(EvaluateArguments, args))
+    metrics = evaluate_model(options.model, options.data, adapter_dir=options.adapter, split=options.split,
+                             max_length=options.max_length, max_prompt_length=options.max_prompt_length,
+                             batch_size=options.batch_size, quantization=options.quantization, dtype=options.dtype)
+    if options.json:
         print(json.dumps(metrics, indent=2))
         return 0
     names = ["accuracy", "ndcg", "mrr", "kendall_tau", "pairwise_accuracy"]
     rows = [("model", metrics)] + ([("base", metrics["base"])] if "base" in metrics else [])
-    print(f"{metrics['n_prompts']} prompts, {metrics['n_pairs']} pairs (split {args.split})")
+    print(f"{metrics['n_prompts']} prompts, {metrics['n_pairs']} pairs (split {options.split})")
     print(f"{'':6}" + "".join(f"{name:>18}" for name in names))
     for label, values in rows:
         print(f"{label:6}" + "".join(f"{_fmt(values[name]):>18}" for name in names))
@@ -118,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     from .modeling import ModelLoadError
 
     _quiet_libraries()
-    handlers = {"make-tiny-model": _make_tiny_model, "train": _train, "evaluate": _evaluate}
+    handlers = {"make-tiny-model": _make_tiny_model, "train": _train, "evaluate": _evaluate, "merge": _merge,
+                "generate": _generate}
     try:
         return handlers[args.command](args)
     except (DataError, ModelLoadError, ValueError, OSError) as error:

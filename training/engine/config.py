@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
+import os
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from transformers import TrainingArguments
 
@@ -12,6 +17,7 @@ LOSSES = ("grpo", "orpo", "plackett-luce")
 WEIGHTINGS = ("none", "linear", "quadratic", "log")
 QUANTIZATIONS = ("none", "8bit", "4bit")
 PREFIX_SHARING = ("auto", "on", "off")
+DEFAULT_PROMPT_BUDGET = 256  # prompt tokens when max_prompt_length is not given (or half of max_length if smaller)
 
 USER_FIELDS = (
     "model_name_or_path", "data_path", "output_dir", "loss", "weighting", "beta", "margin", "quantization",
@@ -37,10 +43,14 @@ class RankedGRPOConfig(TrainingArguments):
     margin: subtracted inside the sigmoid: -log sigmoid(beta * (s_i - s_j) - margin).
     quantization: load the frozen base "none", "8bit" or "4bit" (nf4, double quant) via bitsandbytes.
     lora_r, lora_alpha, lora_dropout, lora_target_modules: the LoRA adapter (peft).
-    max_length, max_prompt_length: token limits for prompt + response and for the prompt alone.
+    max_length, max_prompt_length: token limits for prompt + response and for the prompt alone (the
+        prompt budget follows max_length when not given: ``prompt_budget``).
     ref_batch_size: groups per batch when precomputing reference log-probs (None: train batch size).
     prefix_sharing: "auto" | "on" | "off": one packed row per group, the prompt encoded once.
     max_tokens_per_batch: micro-batches filled by tokens (None: by per_device_train_batch_size prompts).
+
+    Every field's rule is one entry of the module's ``CHECKS`` table; ``errors(values)`` reports all
+    broken rules at once and ``__post_init__`` raises ``ConfigError`` listing them.
     """
 
     model_name_or_path: str | None = field(default=None, metadata={"help": "Hub id or local folder of the base causal language model."})
@@ -55,9 +65,9 @@ class RankedGRPOConfig(TrainingArguments):
     lora_dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA input."})
     lora_target_modules: str = field(default="all-linear", metadata={"help": "Modules that get LoRA: 'all-linear' or comma-separated module names (e.g. q_proj,v_proj)."})
     max_length: int = field(default=512, metadata={"help": "Maximum tokens of prompt + response; responses are cut at the end to fit."})
-    max_prompt_length: int = field(default=256, metadata={"help": "Maximum prompt tokens; a longer prompt keeps its chat template (system prompt, role headers) and loses the middle of its content, with a warning."})
+    max_prompt_length: int | None = field(default=None, metadata={"help": f"Maximum prompt tokens; a longer prompt keeps its chat template (system prompt, role headers) and loses the middle of its content, with a warning. Default: {DEFAULT_PROMPT_BUDGET}, or half of max_length when that is smaller."})
     ref_batch_size: int | None = field(default=None, metadata={"help": "Groups per batch when precomputing reference log-probs (default: the train batch size)."})
-    prefix_sharing: str = field(default="auto", metadata={"help": "Encode each prompt once per group: one packed row (prompt, then every response) with a 4-D attention mask. on, off, or auto (on where the attention implementation takes a 4-D mask: sdpa, eager).", "choices": PREFIX_SHARING})
+    prefix_sharing: str = field(default="auto", metadata={"help": "Encode each prompt once per group: one packed row (prompt, then every response) with a 4-D attention mask. on, off, or auto (on with sdpa or eager attention when a FLOP estimate says packing pays off).", "choices": PREFIX_SHARING})
     max_tokens_per_batch: int | None = field(default=None, metadata={"help": "Fill micro-batches by tokens (padding included) instead of by prompts: groups of similar length go together, a group is never split, and a group over the budget trains alone. Replaces per_device_train_batch_size for training and the reference pass."})
     # TrainingArguments fields with defaults suited to this trainer
     learning_rate: float = field(default=1e-4, metadata={"help": "Peak AdamW learning rate for the LoRA weights."})
@@ -68,43 +78,48 @@ class RankedGRPOConfig(TrainingArguments):
     activation_checkpointing: bool | None = field(default=None, metadata={"help": "Recompute activations during the backward pass to save memory (~20% slower); off unless set. Small models do not need it."})
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; default: on for a CUDA GPU that supports it, off (fp32) on CPU."})
     remove_unused_columns: bool = field(default=False, metadata={"help": "Kept False: the group collator needs every column."})
-    report_to: str | list[str] | None = field(default="none", metadata={"help": "Integrations to report to (none by default)."})
+    report_to: None | str | list[str] = field(default="none", metadata={"help": "Integrations to report to (none by default)."})
     ddp_find_unused_parameters: bool | None = field(default=False, metadata={"help": "Every LoRA weight is used each step, so DDP need not search for unused ones."})
     save_total_limit: int | None = field(default=2, metadata={"help": "Keep at most this many checkpoints."})
 
     def __post_init__(self):
-        self._validate()
+        errors = self.errors({name: getattr(self, name) for name in CHECKS})
+        if errors:
+            raise ConfigError(errors)
+        if self.max_prompt_length is None:
+            self.max_prompt_length = prompt_budget(self.max_length)
         if self.bf16 is None:
             self.bf16 = _cuda_bf16_available() and not self.use_cpu
         if not _cuda_available():
             self.dataloader_pin_memory = False
         super().__post_init__()
 
-    def _validate(self) -> None:
-        checks = [
-            ("model_name_or_path", bool(self.model_name_or_path), "required"),
-            ("data_path", bool(self.data_path), "required"),
-            ("loss", self.loss in LOSSES, f"must be one of {', '.join(LOSSES)}"),
-            ("weighting", self.weighting in WEIGHTINGS, f"must be one of {', '.join(WEIGHTINGS)}"),
-            ("quantization", self.quantization in QUANTIZATIONS, f"must be one of {', '.join(QUANTIZATIONS)}"),
-            ("beta", _number(self.beta) and self.beta > 0, "must be > 0"),
-            ("margin", _number(self.margin) and self.margin >= 0, "must be >= 0"),
-            ("learning_rate", _number(self.learning_rate) and self.learning_rate > 0, "must be > 0"),
-            ("num_train_epochs", _number(self.num_train_epochs) and self.num_train_epochs > 0, "must be > 0"),
-            ("lora_r", _integer(self.lora_r) and self.lora_r >= 1, "must be an integer >= 1"),
-            ("lora_alpha", _number(self.lora_alpha) and self.lora_alpha > 0, "must be > 0"),
-            ("lora_dropout", _number(self.lora_dropout) and 0 <= self.lora_dropout < 1, "must be in [0, 1)"),
-            ("lora_target_modules", bool(str(self.lora_target_modules).strip()), "must not be empty"),
-            ("per_device_train_batch_size", _integer(self.per_device_train_batch_size) and self.per_device_train_batch_size >= 1, "must be an integer >= 1"),
-            ("max_prompt_length", _integer(self.max_prompt_length) and self.max_prompt_length >= 1, "must be an integer >= 1"),
-            ("max_length", _integer(self.max_length) and _integer(self.max_prompt_length) and self.max_length > self.max_prompt_length, "must be an integer > max_prompt_length"),
-            ("prefix_sharing", self.prefix_sharing in PREFIX_SHARING, f"must be one of {', '.join(PREFIX_SHARING)}"),
-            ("max_tokens_per_batch", self.max_tokens_per_batch is None or (_integer(self.max_tokens_per_batch) and self.max_tokens_per_batch >= 1), "must be an integer >= 1"),
-            ("ref_batch_size", self.ref_batch_size is None or (_integer(self.ref_batch_size) and self.ref_batch_size >= 1), "must be an integer >= 1"),
-        ]  # fmt: skip
-        for name, ok, rule in checks:
-            if not ok:
-                raise ValueError(f"{name}: {rule} (got {getattr(self, name)!r})")
+    @classmethod
+    def errors(cls, values: dict) -> dict[str, str]:
+        """Every broken rule of ``values`` (missing fields take their defaults) at once: {field: message}."""
+        known = {f.name: f for f in dataclasses.fields(cls) if f.init}
+        found = {name: "unknown setting" for name in values if name not in known}
+        merged = {**{name: _default(f) for name, f in known.items()}, **values}
+        for name, check in CHECKS.items():
+            value = merged.get(name)
+            try:
+                rule = check(value, merged)
+            except (TypeError, ValueError, OverflowError):
+                rule = "has the wrong type"
+            if rule:
+                found[name] = f"{rule} (got {_short_repr(value)})"
+        return found
+
+    def optimizer_steps(self, n_groups: int, world_size: int = 1) -> int:
+        """Optimizer steps a run on ``n_groups`` train groups takes (``optimizer_steps`` on this config)."""
+        return optimizer_steps({name: getattr(self, name) for name in STEP_FIELDS}, n_groups, world_size)
+
+    def require_steps(self, n_groups: int, world_size: int = 1) -> int:
+        """``optimizer_steps``, or a ``ValueError`` saying why the run would train nothing."""
+        steps = self.optimizer_steps(n_groups, world_size)
+        if steps < 1:
+            raise ValueError(no_steps_message(n_groups, self.per_device_train_batch_size, world_size))
+        return steps
 
     @property
     def target_modules(self) -> str | list[str]:
@@ -135,6 +150,148 @@ class RankedGRPOConfig(TrainingArguments):
         """Inverse of ``to_json_dict``; unknown keys (from another version) are ignored."""
         names = {f.name for f in dataclasses.fields(cls) if f.init}
         return cls(**{key: value for key, value in data.items() if key in names})
+
+
+STEP_FIELDS = ("per_device_train_batch_size", "gradient_accumulation_steps", "num_train_epochs", "max_steps",
+               "dataloader_drop_last")
+
+
+def optimizer_steps(values: dict, n_groups: int, world_size: int = 1) -> int:
+    """Optimizer steps of a run on ``n_groups`` train groups, counted as the transformers Trainer does;
+    ``values`` holds valid settings (missing ones take the config's defaults)."""
+    v = {name: _default(RankedGRPOConfig.__dataclass_fields__[name]) for name in STEP_FIELDS} | dict(values)
+    per_process = math.ceil(n_groups / max(1, world_size))
+    batch = v["per_device_train_batch_size"]
+    batches = per_process // batch if v["dataloader_drop_last"] else math.ceil(per_process / batch)
+    if batches == 0:
+        return 0
+    if v["max_steps"] > 0:
+        return v["max_steps"]
+    return math.ceil(v["num_train_epochs"] * max(math.ceil(batches / v["gradient_accumulation_steps"]), 1))
+
+
+def no_steps_message(n_groups: int, batch_size: int, world_size: int = 1) -> str:
+    return (f"{n_groups} train group(s) give 0 optimizer steps (per_device_train_batch_size {batch_size} x "
+            f"{world_size} process(es), last partial batch dropped); lower the batch size or add data")
+
+
+class ConfigError(ValueError):
+    """Bad settings: ``errors`` maps each field to its broken rule; the message lists them all."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {rule}" for name, rule in errors.items()))
+
+
+def prompt_budget(max_length: int, max_prompt_length: int | None = None) -> int:
+    """The prompt token limit: ``max_prompt_length`` if given, else the default budget or half of max_length."""
+    if max_prompt_length is not None:
+        return max_prompt_length
+    return max(1, min(DEFAULT_PROMPT_BUDGET, max_length // 2))
+
+
+# A check gets (value, every value) and returns the broken rule, or None when the value is fine.
+Check = Callable[[Any, dict], "str | None"]
+
+
+def _rule(ok: Callable[[Any], bool], text: str, optional: bool = False) -> Check:
+    return lambda value, values: None if (optional and value is None) or ok(value) else text
+
+
+def _integer_in(low: int, high: int | None = None, optional: bool = False) -> Check:
+    text = f"must be an integer >= {low}" if high is None else f"must be an integer in [{low}, {high}]"
+    return _rule(lambda v: _integer(v) and low <= v <= (v if high is None else high), text, optional)
+
+
+def _number_in(low: float, high: float | None = None, *, above_low: bool = False, below_high: bool = False) -> Check:
+    def ok(value) -> bool:
+        if not _number(value) or not math.isfinite(value):
+            return False
+        top = value if high is None else high
+        return (value > low if above_low else value >= low) and (value < top if below_high else value <= top)
+
+    if high is None:
+        return _rule(ok, f"must be a finite number {'>' if above_low else '>='} {low:g}")
+    brackets = ("(" if above_low else "[", ")" if below_high else "]")
+    return _rule(ok, f"must be in {brackets[0]}{low:g}, {high:g}{brackets[1]}")
+
+
+def _one_of(choices: tuple[str, ...]) -> Check:
+    return _rule(lambda v: v in choices, f"must be one of {', '.join(choices)}")
+
+
+def _steps(value) -> bool:  # an integer count of steps, or (as transformers allows) a fraction of the run
+    whole = _integer(value) or (_number(value) and math.isfinite(value) and float(value).is_integer())
+    return (whole and 1 <= value <= 10**9) or (_number(value) and 0 < value < 1)
+
+
+def _max_length(value, values: dict) -> str | None:
+    budget = prompt_budget(value, values.get("max_prompt_length")) if _integer(value) else None
+    if _integer(value) and value <= 2**20 and _integer(budget) and value > budget:
+        return None
+    return f"must be an integer > max_prompt_length ({budget!r}) and <= {2**20}"
+
+
+def _text(value) -> bool:  # a non-empty line of printable text that any database stores
+    return (isinstance(value, str) and bool(value.strip()) and len(value) <= 1000
+            and not any(unicodedata.category(c) in ("Cc", "Cs") for c in value))
+
+
+def _required_text(value, values: dict) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "required"
+    return None if _text(value) else "must be one line of text without control characters, at most 1000 characters"
+
+
+_TEXT = _required_text
+_FLAG = _rule(lambda v: isinstance(v, bool), "must be true, false or empty", optional=True)
+
+CHECKS: dict[str, Check] = {
+    "model_name_or_path": _TEXT,
+    "data_path": _TEXT,
+    "output_dir": _rule(lambda v: isinstance(v, (str, os.PathLike)) and bool(str(v).strip()), "must be a folder path",
+                        optional=True),
+    "loss": _one_of(LOSSES),
+    "weighting": _one_of(WEIGHTINGS),
+    "quantization": _one_of(QUANTIZATIONS),
+    "beta": _number_in(0, above_low=True),
+    "margin": _number_in(0),
+    "lora_r": _integer_in(1, 4096),
+    "lora_alpha": _number_in(0, above_low=True),
+    "lora_dropout": _number_in(0, 1, below_high=True),
+    "lora_target_modules": _rule(_text, "must not be empty: 'all-linear' or comma-separated module names"),
+    "learning_rate": _number_in(0, 1, above_low=True),
+    "num_train_epochs": _number_in(0, 1000, above_low=True),
+    "max_steps": _rule(lambda v: _integer(v) and (v == -1 or 1 <= v <= 10**9),
+                       "must be -1 (use num_train_epochs) or an integer in [1, 1000000000]"),
+    "per_device_train_batch_size": _integer_in(1, 65536),
+    "gradient_accumulation_steps": _integer_in(1, 65536),
+    "max_prompt_length": _integer_in(1, 2**20, optional=True),
+    "max_length": _max_length,
+    "ref_batch_size": _integer_in(1, 65536, optional=True),
+    "prefix_sharing": _one_of(PREFIX_SHARING),
+    "max_tokens_per_batch": _integer_in(1, 2**30, optional=True),
+    "activation_checkpointing": _FLAG,
+    "bf16": _FLAG,
+    "seed": _integer_in(0, 2**32 - 1),
+    "logging_steps": _rule(_steps, "must be an integer >= 1 (or a fraction in (0, 1) of the total steps)"),
+    "save_steps": _rule(_steps, "must be an integer >= 1 (or a fraction in (0, 1) of the total steps)"),
+    "save_total_limit": _integer_in(1, optional=True),
+    "weight_decay": _number_in(0),
+    "max_grad_norm": _number_in(0),
+}  # fmt: skip
+
+
+def _default(f: dataclasses.Field):
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+
+
+def _short_repr(value) -> str:
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"a {type(value).__name__} nested too deep"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _number(value) -> bool:

@@ -109,10 +109,14 @@ def load_records(data_path: str | os.PathLike) -> list[dict]:
     return [_normalise_record(raw, number) for number, raw in enumerate(raw_records, start=1)]
 
 
-def is_held_out(record_id: str, fraction: float = 0.2) -> bool:
-    """Deterministic hold-out by id hash, used when no record carries a split."""
-    digest = hashlib.sha256(record_id.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+def is_held_out(record_id: str, test_percent: int = 20) -> bool:
+    """Deterministic hold-out by id hash, used when no record carries a split.
+
+    The web side's rule (``ranking_app.ranking.split_for``), kept here because the engine does not
+    import Django: bucket = first 8 hex digits of sha256(id) mod 100, held out when below the percent.
+    """
+    bucket = int(hashlib.sha256(record_id.encode("utf-8")).hexdigest()[:8], 16) % 100
+    return bucket < test_percent
 
 
 def select_split(records: list[dict], split: str) -> list[dict]:

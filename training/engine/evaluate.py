@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .config import prompt_budget
 from .data import DataError, GroupCollator, has_valid_pair, load_records, select_split, tokenize_group
 from .metrics import _mean, dense_ranking, kendall_tau_b, ranking_metrics
-from .modeling import DTYPES, load_adapter, load_base_model, load_tokenizer, response_logps
+from .modeling import load_adapter, load_base_model, load_tokenizer, response_logps
 
 
 def perturb_whitespace(text: str) -> str:
@@ -70,75 +71,81 @@ def _robustness(scorer: _Scorer, records: list[dict], means: list[list[float]], 
     }
 
 
-def _adapter_beta(adapter_dir: str | None, beta: float | None) -> float:
-    if beta is not None:
-        return beta
-    summary = Path(adapter_dir or "") / "grpo_training.json"
-    if adapter_dir and summary.is_file():
-        return float(json.loads(summary.read_text())["config"].get("beta", 0.1))
-    return 0.1
+DTYPES = ("auto", "float32", "bfloat16")
 
 
-def training_settings(adapter_dir: str | None, *, quantization: str | None, dtype: str | None,
-                      max_prompt_length: int | None, max_length: int, device: str) -> dict:
-    """The precision, quantization and prompt budget to score with: what is given, else what the adapter
-    was trained with (its grpo_training.json), else fp32/bf16 by device, no quantization, max_length // 2."""
+def training_settings(adapter_dir: str | None) -> dict:
+    """The config an adapter was trained with (its ``grpo_training.json``), or {} without one."""
     summary = Path(adapter_dir or "") / "grpo_training.json"
-    trained = json.loads(summary.read_text()).get("config", {}) if adapter_dir and summary.is_file() else {}
-    if dtype in (None, "auto"):
-        on_gpu = str(device).startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-        dtype = "bf16" if trained.get("bf16") or (not trained and on_gpu) else "fp32"
+    if not adapter_dir or not summary.is_file():
+        return {}
+    return json.loads(summary.read_text()).get("config", {})
+
+
+def scoring_settings(adapter_dir: str | None, *, max_length: int | None = None, max_prompt_length: int | None = None,
+                     quantization: str | None = None, dtype: str = "auto", beta: float | None = None,
+                     device: str = "cpu") -> dict:
+    """What is not given comes from the adapter's training config, else the engine's defaults; ``dtype`` "auto"
+    is the training precision on a GPU (bf16 where supported) and float32 on CPU."""
+    trained = training_settings(adapter_dir)
     if dtype not in DTYPES:
-        raise ValueError(f"dtype: must be one of auto, {', '.join(DTYPES)} (got {dtype!r})")
-    prompt_budget = max_prompt_length or trained.get("max_prompt_length") or max(1, max_length // 2)
-    return {"dtype": dtype, "quantization": quantization or trained.get("quantization") or "none",
-            "max_prompt_length": min(prompt_budget, max_length - 1)}
-
-
-def _scoring_model(model_name_or_path: str, adapter_dir: str | None, settings: dict, device: str):
-    model = load_base_model(model_name_or_path, quantization=settings["quantization"], device=device,
-                            bf16=settings["dtype"] == "bf16")
-    if adapter_dir:
-        model = load_adapter(model, adapter_dir)
-    return model.eval()
+        raise ValueError(f"dtype: must be one of {', '.join(DTYPES)} (got {dtype!r})")
+    max_length = max_length or trained.get("max_length") or 512
+    prompt = max_prompt_length or trained.get("max_prompt_length")
+    on_gpu = str(device).startswith("cuda")
+    auto_bf16 = on_gpu and trained.get("bf16", torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    return {
+        "max_length": max_length,
+        "max_prompt_length": prompt if prompt and prompt < max_length else prompt_budget(max_length),
+        "quantization": quantization or trained.get("quantization") or "none",
+        "bf16": dtype == "bfloat16" or (dtype == "auto" and bool(auto_bf16)),
+        "beta": beta if beta is not None else float(trained.get("beta", 0.1)),
+    }
 
 
 def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | None = None, split: str = "test",
-                   max_length: int = 512, batch_size: int = 8, *, max_prompt_length: int | None = None,
-                   beta: float | None = None, quantization: str | None = None, dtype: str | None = None,
+                   max_length: int | None = None, batch_size: int = 8, *, max_prompt_length: int | None = None,
+                   beta: float | None = None, quantization: str | None = None, dtype: str = "auto",
                    robustness: bool = True, device: str | None = None) -> dict:
     """Score every response of the ``split`` records that hold a valid pair and compare with the humans.
 
-    Returns the metrics of ``ranking_metrics`` plus ``robustness`` and ``per_prompt`` (id, scores,
-    model ranking as dense tiers, human ranking); with an adapter also ``base`` (the base model's
-    metrics) and per-prompt ``base_scores`` and ``implicit_rewards`` = beta * (log pi - log pi_ref).
-    ``quantization``, ``dtype`` ("bf16", "fp32") and ``max_prompt_length`` default to the adapter's
-    training values (``training_settings``); ``settings`` in the result says what was used.
+    The model loads as training loaded it (``load_base_model``: quantization, bf16); settings left out
+    follow ``scoring_settings``. Returns the metrics of ``ranking_metrics`` plus ``robustness`` and
+    ``per_prompt`` (id, scores, model ranking as dense tiers, human ranking); with an adapter also
+    ``base`` (the base model's metrics) and per-prompt ``base_scores`` and ``implicit_rewards`` =
+    beta * (log pi - log pi_ref).
     """
     records = [r for r in select_split(load_records(data_path), split) if has_valid_pair(r["ranks"])]
     if not records:
         raise DataError(f"{data_path}: no prompts with valid pairs in split {split!r}")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    settings = scoring_settings(adapter_dir, max_length=max_length, max_prompt_length=max_prompt_length,
+                                quantization=quantization, dtype=dtype, beta=beta, device=device)
     tokenizer = load_tokenizer(model_name_or_path)
-    settings = training_settings(adapter_dir, quantization=quantization, dtype=dtype, device=device,
-                                 max_prompt_length=max_prompt_length, max_length=max_length)
-    model = _scoring_model(model_name_or_path, adapter_dir, settings, device)
-    scorer = _Scorer(model, tokenizer, max_length=max_length, batch_size=batch_size,
+    model = load_base_model(model_name_or_path, quantization=settings["quantization"], bf16=settings["bf16"],
+                            device=device)
+    model = (load_adapter(model, adapter_dir) if adapter_dir else model).eval()
+    scorer = _Scorer(model, tokenizer, max_length=settings["max_length"], batch_size=batch_size,
                      max_prompt_length=settings["max_prompt_length"])
     ranks = [r["ranks"] for r in records]
     sums, means = scorer.score(records)
-    result = {"model": model_name_or_path, "adapter_dir": adapter_dir, "split": split, **ranking_metrics(means, ranks)}
-    result["settings"] = settings
+    result = {"model": model_name_or_path, "adapter_dir": adapter_dir, "split": split, **ranking_metrics(means, ranks),
+              "settings": {k: settings[k] for k in ("max_length", "max_prompt_length", "quantization", "bf16")}}
     result["robustness"] = _robustness(scorer, records, means, ranks) if robustness else {}
     per_prompt = [{"id": r["id"], "scores": m, "ranking": dense_ranking(m), "human_ranking": r["ranks"]}
                   for r, m in zip(records, means, strict=True)]
     if adapter_dir:
-        with model.disable_adapter():
-            base_sums, base_means = scorer.score(records)
-            result["base"] = ranking_metrics(base_means, ranks)
-        result["beta"] = _adapter_beta(adapter_dir, beta)
-        for entry, s, b, bm in zip(per_prompt, sums, base_sums, base_means, strict=True):
-            entry["base_scores"] = bm
-            entry["implicit_rewards"] = [result["beta"] * (x - y) for x, y in zip(s, b, strict=True)]
+        result.update(_against_base(model, scorer, records, sums, per_prompt, beta=settings["beta"]))
     result["per_prompt"] = per_prompt
     return result
+
+
+def _against_base(model, scorer: _Scorer, records: list[dict], sums: list[list[float]], per_prompt: list[dict], *,
+                  beta: float) -> dict:
+    """The base model's metrics (adapter disabled); adds ``base_scores`` and ``implicit_rewards`` to ``per_prompt``."""
+    with model.disable_adapter():
+        base_sums, base_means = scorer.score(records)
+    for entry, s, b, bm in zip(per_prompt, sums, base_sums, base_means, strict=True):
+        entry["base_scores"] = bm
+        entry["implicit_rewards"] = [beta * (x - y) for x, y in zip(s, b, strict=True)]
+    return {"base": ranking_metrics(base_means, [r["ranks"] for r in records]), "beta": beta}

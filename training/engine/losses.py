@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-WEIGHTINGS = ("none", "linear", "quadratic", "log")
+from .config import WEIGHTINGS
 
 
 class NoValidPairsError(ValueError):

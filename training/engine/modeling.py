@@ -9,8 +9,6 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-DTYPES = ("bf16", "fp32")
-
 
 class ModelLoadError(ValueError):
     """The base model, tokenizer or adapter cannot be loaded; the message says why."""

@@ -241,6 +241,7 @@ def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None) -> 
     if len(dataset) == 0:
         raise DataError(f"{config.data_path}: no valid pairs in the train split "
                         "(every prompt needs two ranked responses in different tiers)")
+    config.require_steps(len(dataset), config.world_size)  # a run that would train nothing fails here
     model = load_base_model(config.model_name_or_path, quantization=config.quantization, bf16=config.bf16)
     model = add_lora_adapter(model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
                              target_modules=config.target_modules, quantized=config.quantization != "none",

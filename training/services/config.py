@@ -1,9 +1,6 @@
-"""Validate a job's hyperparameters with the engine's own config class, field by field."""
+"""Validate a job's hyperparameters with the engine's own rules (``RankedGRPOConfig.errors``), all at once."""
 
 from __future__ import annotations
-
-import re
-import tempfile
 
 from ..presets import SYSTEM_FIELDS, presets
 
@@ -38,42 +35,14 @@ def config_build(*, values: dict, preset: str = "") -> dict:
     if preset:
         base.update({k: v for k, v in presets()[preset]["config"].items() if k in fields})
     config = {**base, **values}
-    config_validate(config, fallback=base)
+    config_validate(config)
     return config
 
 
-def config_validate(config: dict, fallback: dict | None = None) -> None:
-    """Build a ``RankedGRPOConfig`` from ``config`` (placeholder paths); raise ``JobConfigError`` if it refuses.
-
-    The engine stops at the first bad field; to report every bad field at once, each one found is
-    swapped for its ``fallback`` (default) value and the config is checked again.
-    """
+def config_validate(config: dict) -> None:
+    """Check ``config`` with the engine's own rules (placeholder data path); ``JobConfigError`` lists every bad field."""
     from training.engine import RankedGRPOConfig
 
-    fallback = fallback or {}
-    trial, errors = dict(config), {}
-    with tempfile.TemporaryDirectory(prefix="grpo-config-") as scratch:
-        for _ in range(len(config) + 1):
-            try:
-                RankedGRPOConfig(output_dir=scratch, data_path="(export made at launch)", **trial)
-                break
-            except (ValueError, TypeError) as exc:
-                found = _field_errors(str(exc), set(trial))
-                errors.update(found)
-                name = next(iter(found))
-                if name == "__all__" or name not in fallback or trial[name] == fallback[name]:
-                    break
-                trial[name] = fallback[name]
+    errors = RankedGRPOConfig.errors({"data_path": "(export made at launch)", **config})
     if errors:
-        raise JobConfigError(errors)
-
-
-def _field_errors(message: str, fields: set[str]) -> dict[str, list[str]]:
-    # the engine says "field: reason"; transformers says "--field must ..." or "... `field` ..."
-    match = re.match(r"^-{0,2}([a-z_]+)[: ]\s*(.*)$", message.strip(), re.S)
-    if match and match.group(1) in fields:
-        return {match.group(1): [match.group(2).strip() or message]}
-    for name in sorted(fields, key=len, reverse=True):
-        if re.search(rf"\b{name}\b", message):
-            return {name: [message]}
-    return {"__all__": [message]}
+        raise JobConfigError({name: [message] for name, message in errors.items()})

@@ -1,8 +1,11 @@
-"""Store what ``training.engine.evaluate_model`` returned: aggregate metrics and per-prompt rankings."""
+"""Evaluate a job's base or tuned model on an export (``evaluation_compute``, shared by the job runner
+and the comparison's "evaluate job J on project P") and store what ``training.engine.evaluate_model``
+returned: aggregate metrics and per-prompt rankings."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from django.db import transaction
 
@@ -14,6 +17,39 @@ AGGREGATE_KEYS = (
     "n_prompts", "accuracy", "ndcg", "mrr", "kendall_tau", "pairwise_accuracy", "n_pairs", "adjacent_pair_accuracy",
     "robustness", "beta",
 )  # fmt: skip
+
+
+def load_engine():
+    """The training engine module (imported on first use: torch takes a while; tests swap in a fake)."""
+    import training.engine
+
+    return training.engine
+
+
+def evaluation_compute(*, engine, job: TrainingJob, data_path: str | Path, split: str = "test",
+                       adapter: str | Path | None = None) -> dict:
+    """Score ``split`` of the export at ``data_path`` with the job's base model, plus ``adapter`` when
+    given (then the result also holds the base model's half: see ``base_half``), with the job's settings."""
+    config = job.config or {}
+    return engine.evaluate_model(
+        config.get("model_name_or_path") or job.base_model, str(data_path),
+        adapter_dir=str(adapter) if adapter else None, split=split,
+        max_length=int(config.get("max_length", 512)), max_prompt_length=config.get("max_prompt_length"),
+        batch_size=max(1, int(config.get("per_device_train_batch_size", 4))),
+        quantization=config.get("quantization", "none"), beta=config.get("beta"),
+    )  # fmt: skip
+
+
+def base_half(result: dict) -> dict:
+    """The base model's half of an adapter evaluation, shaped like a base-only ``evaluate_model`` result."""
+    from training.engine.metrics import dense_ranking
+
+    per_prompt = [
+        {"id": entry["id"], "scores": entry["base_scores"], "ranking": dense_ranking(entry["base_scores"]),
+         "human_ranking": entry.get("human_ranking", [])}
+        for entry in result["per_prompt"]
+    ]  # fmt: skip
+    return {**result.get("base", {}), "per_prompt": per_prompt}
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from ranking_app.models import Project
 from ranking_app.services.exports import export_create, export_path
 
 from ..models import TrainingJob
+from ..tasks import run_training_job
 from .config import JobConfigError, config_build
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def job_launch(
         job = TrainingJob.objects.create(
             project=project, export=export, name=name or f"{project.slug} {preset or 'custom'}", preset=preset,
             base_model=config["model_name_or_path"], config=config, data_summary=summary, created_by=created_by,
+            round=project.rounds.order_by("-number").first(),  # the newest round whose data the export holds
         )  # fmt: skip
         job.work_dir = f"job-{job.pk}"
         job.save(update_fields=["work_dir"])
@@ -158,8 +160,6 @@ def _enqueue_on_commit(job_id: int) -> None:
 
 def _enqueue(job_id: int) -> None:
     """Send the job's message; if the broker is unreachable, say so on the job (Resume sends it again)."""
-    from ..tasks import run_training_job
-
     try:
         run_training_job.send(job_id)
     except Exception as exc:  # noqa: BLE001 - any broker failure: the job must not sit queued forever

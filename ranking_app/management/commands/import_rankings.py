@@ -1,15 +1,19 @@
-"""python manage.py import_rankings PATH --project SLUG [--create] [--source NAME]"""
+"""python manage.py import_rankings PATH --project SLUG [--create] [--source NAME] [--format F]"""
+
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from ranking_app.exchange import ExchangeError
+from ranking_app.importers import FORMATS, ImportOptions
 from ranking_app.services.imports import project_import_file
 
 
 class Command(BaseCommand):
     help = (
         "Import prompts, responses and rankings from a JSON array or JSONL file in the exchange format "
-        "(docs/exchange.md). Atomic: a file with any bad record changes nothing. Idempotent by record id."
+        "(docs/exchange.md), or from Label Studio, Argilla, UltraFeedback, TRL pairs or OpenAssistant trees "
+        "(--format). Atomic: a file with any bad record changes nothing. Idempotent by record id."
     )
 
     def add_arguments(self, parser):
@@ -31,6 +35,15 @@ class Command(BaseCommand):
             help="with --create: submitted rankings wanted per prompt before it can be validated (default 1)",
         )
 
+        parser.add_argument(
+            "--format", choices=FORMATS, default="auto", help="the file's format (default auto: sniffed from the records)"
+        )
+        parser.add_argument("--label-config", type=Path, help="label-studio: the project's labeling config (XML)")
+        parser.add_argument("--buckets", help="label-studio: Ranker bucket names best first, comma-separated")
+        parser.add_argument(
+            "--score", default="overall", help="ultrafeedback: overall, fine-grained or an aspect (default overall)"
+        )
+
     def handle(self, *args, **options):
         try:
             report = project_import_file(
@@ -41,8 +54,19 @@ class Command(BaseCommand):
                 allow_ties=not options["no_ties"],
                 allow_partial=not options["no_partial"],
                 target_annotators=options["target_annotators"],
+                format=options["format"],
+                options=_import_options(options),
             )
         except ExchangeError as error:
             lines = "\n".join(f"  {line}" for line in error.errors)
             raise CommandError(f"import failed, nothing was changed ({len(error.errors)} problem(s)):\n{lines}") from None
         self.stdout.write(self.style.SUCCESS(f"imported into {options['project']}: {report}"))
+
+
+def _import_options(options: dict) -> ImportOptions:
+    config = options["label_config"]
+    try:
+        label_config = config.read_text(encoding="utf-8") if config else None
+    except OSError as error:
+        raise CommandError(f"--label-config: cannot read {config} ({error.strerror})") from None
+    return ImportOptions.from_text(label_config=label_config, buckets=options["buckets"], score=options["score"])

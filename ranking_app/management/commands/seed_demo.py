@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -15,13 +16,17 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from ranking_app import demo_data, real_data
-from ranking_app.models import Project, Prompt, Ranking, Response
+from ranking_app import real_data
+from ranking_app.exchange import read_exchange_file
+from ranking_app.models import Project, Prompt
+from ranking_app.ranking import ranks_to_tiers
 from ranking_app.roles import ADMIN, LABELER, REVIEWER
 from ranking_app.services.imports import rankings_import
-from ranking_app.services.rankings import ranking_save
+from ranking_app.services.projects import project_create
+from ranking_app.services.review import prompt_gold_set
 
 DEMO_SLUG = "demo"
+DEMO_DIR = Path(__file__).resolve().parents[3] / "data" / "demo"
 
 
 @dataclass(frozen=True)
@@ -43,28 +48,10 @@ DEMO_USERS = (
 )
 DEMO_ANNOTATORS = ("labeler1", "labeler2", "labeler3")
 
+# slug -> (name, target annotators); the guidelines are data/real/<slug>.guidelines.md
 REAL_PROJECTS = {
-    "lamp": dict(
-        name="LAMP: AI-generated vs edited creative writing (real data)",
-        target_annotators=3,
-        guidelines=(
-            "Real rankings from the LAMP study (Chakrabarty, Laban, Wu, CHI 2025; "
-            "salesforce/creativity_eval, BSD-3-Clause). Each prompt has three versions of one "
-            "piece of writing: AI-generated, AI-edited and human-edited. Rank them by writing "
-            "quality: vivid, specific, free of cliches and purple prose. Each prompt was ranked "
-            "by three of the 13 annotators named in the data. See `data/real/SOURCES.md`."
-        ),
-    ),
-    "oasst": dict(
-        name="OpenAssistant: ranked assistant replies (real data)",
-        target_annotators=1,
-        guidelines=(
-            "Real rankings from OpenAssistant OASST1 (LAION-AI/Open-Assistant, Apache-2.0): "
-            "3-9 assistant replies to the same conversation. The ranking stored as annotator "
-            "`oasst` is OASST1's merged ranking of several volunteers' votes. Rank by "
-            "helpfulness, correctness and harmlessness. See `data/real/SOURCES.md`."
-        ),
-    ),
+    "lamp": ("LAMP: AI-generated vs edited creative writing (real data)", 3),
+    "oasst": ("OpenAssistant: ranked assistant replies (real data)", 1),
 }
 
 
@@ -125,70 +112,30 @@ def demo_users_ensure() -> list[str]:
 
 @transaction.atomic
 def demo_project_ensure() -> list[str]:
-    """Create the demo project with its prompts, responses and rankings, unless it exists."""
+    """Create the demo project from ``data/demo/`` through the importer, unless it exists."""
     if Project.objects.filter(slug=DEMO_SLUG).exists():
         return []
-    User = get_user_model()
-    admin = User.objects.filter(username="admin").first()
-    project = Project.objects.create(
-        name="Demo: assistant answers",
+    admin = get_user_model().objects.filter(username="admin").first()
+    project = project_create(
         slug=DEMO_SLUG,
-        guidelines=demo_data.GUIDELINES,
+        name="Demo: assistant answers",
+        guidelines=(DEMO_DIR / "guidelines.md").read_text(encoding="utf-8"),
         target_annotators=3,
-        allow_ties=True,
-        allow_partial=True,
         created_by=admin,
     )
-    prompts = demo_data.demo_prompts()
-    stored = _demo_prompts_create(project, prompts)
-    annotations = demo_data.demo_annotations(prompts)
-    annotators = [User.objects.get(username=name) for name in DEMO_ANNOTATORS]
-    n_rankings = 0
-    for external_id, by_annotator in annotations.rankings.items():
-        prompt = stored[external_id]
-        for index, tiers in by_annotator.items():
-            ranking_save(
-                prompt=prompt,
-                annotator=annotators[index],
-                tiers=tiers,
-                status=Ranking.Status.SUBMITTED,
-                time_spent_ms=demo_data.annotation_seconds(external_id, index) * 1000,
-                source="seed",
-            )
-            n_rankings += 1
-    for external_id, tiers in annotations.gold.items():
-        Prompt.objects.filter(pk=stored[external_id].pk).update(gold_tiers=tiers)
-    return [
-        f"created project {DEMO_SLUG!r}: {len(prompts)} prompts x 4 responses, {n_rankings} rankings "
-        f"by {', '.join(DEMO_ANNOTATORS)}, {len(annotations.gold)} gold prompts"
-    ]
-
-
-def _demo_prompts_create(project: Project, prompts: list[demo_data.DemoPrompt]) -> dict[str, Prompt]:
-    rows = Prompt.objects.bulk_create(
-        Prompt(
-            project=project,
-            external_id=p.external_id,
-            text=p.item.prompt,
-            split=p.split,
-            metadata={"dataset": "demo", "category": p.item.category},
-        )
-        for p in prompts
-    )
-    Response.objects.bulk_create(
-        Response(prompt=row, position=position, text=text, source="demo")
-        for row, p in zip(rows, prompts, strict=True)
-        for position, text in enumerate(p.responses)
-    )
-    for row in rows:
-        row._response_count = 4
-    return {row.external_id: row for row in rows}
+    report = rankings_import(project=project, records=read_exchange_file(DEMO_DIR / "prompts.jsonl"), source="seed")
+    gold = read_exchange_file(DEMO_DIR / "gold.jsonl")
+    prompts = {p.external_id: p for p in Prompt.objects.filter(project=project, external_id__in=[g["id"] for g in gold])}
+    for record in gold:
+        prompt = prompts[record["id"]]
+        prompt_gold_set(prompt=prompt, tiers=ranks_to_tiers(record["rankings"]), user=admin)
+    return [f"created project {DEMO_SLUG!r} from data/demo/prompts.jsonl: {report}, {len(gold)} gold prompts"]
 
 
 def real_projects_ensure() -> list[str]:
     """Import the shipped LAMP and OASST copies as projects, unless they exist or are missing."""
     changes = []
-    for slug, fields in REAL_PROJECTS.items():
+    for slug, (name, target) in REAL_PROJECTS.items():
         if Project.objects.filter(slug=slug).exists():
             continue
         records = real_data.shipped_records(slug)
@@ -196,7 +143,9 @@ def real_projects_ensure() -> list[str]:
             changes.append(f"skipped project {slug!r}: {real_data.shipped_path(slug)} not found")
             continue
         with transaction.atomic():
-            project = Project.objects.create(slug=slug, allow_ties=True, allow_partial=True, **fields)
+            project = project_create(
+                slug=slug, guidelines=real_data.shipped_guidelines(slug), target_annotators=target, name=name
+            )
             report = rankings_import(project=project, records=records, source=slug)
         changes.append(f"created project {slug!r} from data/real/{slug}.jsonl: {report}")
     return changes

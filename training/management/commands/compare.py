@@ -2,6 +2,7 @@
 
     python manage.py compare --project SLUG --a base:3 --b job:3 --json
     python manage.py compare --project SLUG --a consensus --b annotator:alice --ambiguous
+    python manage.py compare --project SLUG --a base:3 --b job:3 --round 2
 
 SOURCE is consensus, annotator:NAME, base:JOB_ID or job:JOB_ID (add :SPLIT for a split other than
 test). The figures (rounded to 4 decimals) are exactly those of the page's aggregate table.
@@ -12,8 +13,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from ranking_app.models import Project
-from training import comparison as cmp
-from training.selectors_compare import SORTS, comparison_build, comparison_payload, public_row
+from training.compare import metrics as cmp
+from training.compare.exports import comparison_payload, public_row
+from training.compare.selectors import SORTS, comparison_build
 
 
 class Command(BaseCommand):
@@ -25,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--b", required=True, help="Source B (same forms as --a).")
         parser.add_argument("--ambiguous", action="store_true", help="Only prompts people disagree on.")
         parser.add_argument("--worse", action="store_true", help="Only prompts where a tuned model got worse than its base.")
+        parser.add_argument("--round", type=int, default=None, help="Only the prompts of this loop round (its number).")
         parser.add_argument("--sort", default="disagreement", choices=SORTS, help="Row order (with --rows).")
         parser.add_argument("--rows", action="store_true", help="Also print the per-prompt rows.")
         parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
@@ -35,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError(f"--project: no project with slug {options['project']!r}")
         try:
             comparison = comparison_build(project, options["a"], options["b"], ambiguous=options["ambiguous"],
-                                          worse=options["worse"], sort=options["sort"])  # fmt: skip
+                                          worse=options["worse"], sort=options["sort"], round=options["round"])  # fmt: skip
         except cmp.CompareError as exc:
             raise CommandError(str(exc)) from None
         payload = comparison_payload(project, comparison)

@@ -1,0 +1,58 @@
+"""The preference loop as a timeline: round -> its candidates -> rankings -> training jobs -> evaluation."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Q
+
+from ranking_app.models import Project, Prompt, Ranking, Round
+
+from ..models import EvaluationResult, TrainingJob
+
+TIMELINE_METRICS = ("pairwise_accuracy", "ndcg", "accuracy")
+
+
+def project_timeline(*, project: Project) -> list[dict]:
+    """One entry per round, oldest first; round 0 holds the data that came before the loop (if any)."""
+    rounds: list[Round | None] = [None, *Round.objects.filter(project=project).order_by("number")]
+    jobs = list(TrainingJob.objects.filter(project=project).order_by("created_at", "id"))
+    metrics = _tuned_metrics([j for j in jobs if j.kind == TrainingJob.Kind.TRAIN])
+    entries = [_entry(project, round_, jobs, metrics) for round_ in rounds]
+    return [e for e in entries if e["number"] or e["prompts"] or e["training_jobs"]]
+
+
+def _entry(project: Project, round_: Round | None, jobs: list[TrainingJob], metrics: dict) -> dict:
+    round_id = round_.pk if round_ else None
+    mine = [j for j in jobs if j.round_id == round_id]
+    trained = [{"job": j, "metrics": metrics.get(j.pk, {})} for j in mine if j.kind == TrainingJob.Kind.TRAIN]
+    return {
+        "number": round_.number if round_ else 0,
+        "created_at": round_.created_at if round_ else None,
+        **_prompt_counts(project, round_),
+        "generation": next((j for j in mine if j.kind == TrainingJob.Kind.GENERATE), None),
+        "training_jobs": trained,
+        "rows": trained or [{"job": None, "metrics": {}}],  # a table row per job, one for a round without jobs
+    }
+
+
+def _prompt_counts(project: Project, round_: Round | None) -> dict:
+    prompts = Prompt.objects.filter(project=project, round=round_)
+    submitted = Ranking.objects.filter(prompt=OuterRef("pk"), status=Ranking.Status.SUBMITTED)
+    counts = prompts.aggregate(
+        prompts=Count("pk"),
+        with_responses=Count("pk", filter=Q(Exists(Prompt.objects.filter(pk=OuterRef("pk"), responses__position=0)))),
+        ranked=Count("pk", filter=Q(Exists(submitted))),
+    )
+    counts["rankings"] = Ranking.objects.filter(prompt__in=prompts, status=Ranking.Status.SUBMITTED).count()
+    return counts
+
+
+def _tuned_metrics(jobs: list[TrainingJob]) -> dict[int, dict]:
+    """{job id: {metric: (base, tuned)}} from each job's own held-out evaluations."""
+    found: dict[int, dict] = {}
+    for evaluation in EvaluationResult.objects.filter(job__in=jobs, split="test").select_related("job"):
+        if evaluation.export_id != evaluation.job.export_id:
+            continue
+        for name in TIMELINE_METRICS:
+            pair = found.setdefault(evaluation.job_id, {}).setdefault(name, [None, None])
+            pair[0 if evaluation.model == "base" else 1] = evaluation.metrics.get(name)
+    return found
