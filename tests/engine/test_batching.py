@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -71,3 +72,16 @@ def test_training_with_a_token_budget_never_forwards_more_tokens_than_the_budget
     assert len(shapes) == 4
     oversize = {g["id"] for g in dataset.groups if batch_tokens([g], True)[0] > 1500}
     assert all(rows * length <= 1500 or rows == 1 for rows, length in shapes), (shapes, oversize)
+
+
+@pytest.mark.parametrize("sharing", ["on", "off"])
+def test_cli_trains_with_prefix_sharing_and_a_token_budget(tmp_path, tiny_model_dir, vowel_data, sharing):
+    from training.engine.cli import main
+
+    out = tmp_path / "out"
+    code = main(["train", "--data", vowel_data, "--model", tiny_model_dir, "--output", str(out), "--max-steps", "2",
+                 "--max-length", "64", "--prefix-sharing", sharing, "--max-tokens-per-batch", "400"])
+    assert code == 0
+    summary = json.loads((out / "adapter" / "grpo_training.json").read_text())
+    assert summary["global_step"] == 2
+    assert summary["config"]["prefix_sharing"] == sharing and summary["config"]["max_tokens_per_batch"] == 400
