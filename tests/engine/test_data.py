@@ -75,11 +75,11 @@ def test_without_splits_a_stable_fifth_is_held_out():
     assert select_split(records, "test") == test
 
 
-def test_tokenize_group_truncates_prompt_from_the_left_and_responses_to_max_length():
+def test_tokenize_group_cuts_the_prompt_middle_keeping_bos_and_responses_to_max_length():
     tokenizer = build_byte_tokenizer()
     record = {"id": "1", "prompt": "0123456789", "responses": ["abcdefghij", "x"], "ranks": [0, 1]}
     group = tokenize_group(record, tokenizer, max_length=8, max_prompt_length=4)
-    assert tokenizer.decode(group["prompt_ids"]) == "6789"
+    assert tokenizer.decode(group["prompt_ids"]) == "<s>089"  # BOS kept, then first third and last two thirds
     assert tokenizer.decode(group["response_ids"][0]) == "abcd"
     assert group["response_ids"][1] == tokenizer("x</s>", add_special_tokens=False)["input_ids"]
 

@@ -1,7 +1,9 @@
-"""Two CPU processes (gloo) through ``accelerate launch`` end with identical adapter weights."""
+"""Two CPU processes (gloo) through ``accelerate launch`` end with identical adapter weights, and their
+sharded reference pass gives the cache of a single process."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -11,6 +13,10 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from training.engine.trainer import REFERENCE_CACHE, build_trainer
+
+from .ddp_train import ddp_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +29,8 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_dir, vowel_data):
+@pytest.mark.parametrize("budget", [None, 400], ids=["by-prompts", "token-budget"])
+def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_dir, vowel_data, budget):
     accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or shutil.which("accelerate")
     if accelerate is None:
         pytest.skip("accelerate CLI not installed")
@@ -34,7 +41,7 @@ def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_
     command = [accelerate, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                "--main_process_port", str(free_port()),
                "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "tests/engine/ddp_train.py"),
-               tiny_model_dir, vowel_data, str(tmp_path)]
+               tiny_model_dir, vowel_data, str(tmp_path), *([str(budget)] if budget else [])]
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=400)
     assert result.returncode == 0, result.stderr[-3000:]
     ranks = [torch.load(tmp_path / f"rank{i}.pt") for i in range(2)]
@@ -44,3 +51,11 @@ def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_
     assert any(first[name].abs().sum() > 0 for name in first if "lora_B" in name), "adapter did not train"
     for name in first:
         assert torch.equal(first[name], second[name]), name
+    # sharded reference pass: each process scored half of the batches, and the gathered cache
+    # equals the one a single process computes
+    single = tmp_path / "single"
+    trainer, _ = build_trainer(ddp_config(tiny_model_dir, vowel_data, str(single), budget))
+    batches = len(trainer._batches(trainer.train_dataset))
+    assert batches > 2 and [r["reference_batches"] for r in ranks] == [(batches + 1) // 2, batches // 2]
+    sharded = json.loads((tmp_path / REFERENCE_CACHE).read_text())
+    assert sharded == json.loads((single / REFERENCE_CACHE).read_text())

@@ -133,9 +133,12 @@ def _count_embedding_rows(model) -> list[int]:
     return rows
 
 
+@pytest.mark.parametrize(("prefix_sharing", "rows_per_group"), [("off", 4), ("on", 1)])
 def test_each_response_goes_through_the_policy_once_per_step_and_the_reference_once(tmp_path, tiny_model_dir,
-                                                                                     vowel_data):
-    cfg = config(tmp_path, tiny_model_dir, vowel_data, max_steps=3, per_device_train_batch_size=2)
+                                                                                     vowel_data, prefix_sharing,
+                                                                                     rows_per_group):
+    cfg = config(tmp_path, tiny_model_dir, vowel_data, max_steps=3, per_device_train_batch_size=2,
+                 prefix_sharing=prefix_sharing)
     tokenizer = load_tokenizer(tiny_model_dir)
     dataset = build_group_dataset(select_split(load_records(vowel_data), "train"), tokenizer, max_length=64,
                                   max_prompt_length=32)
@@ -143,10 +146,10 @@ def test_each_response_goes_through_the_policy_once_per_step_and_the_reference_o
                              target_modules="all-linear", quantized=False)
     rows = _count_embedding_rows(model)
     trainer = RankedGRPOTrainer(model=model, args=cfg, train_dataset=dataset, processing_class=tokenizer)
-    assert sum(rows) == 4 * len(dataset)  # reference pass: every response of every group, once
+    assert sum(rows) == rows_per_group * len(dataset)  # reference pass: every group once (K rows unshared)
     rows.clear()
     trainer.train()
-    assert rows == [2 * 4] * 3  # per step: 2 groups x K=4 responses, one forward each (not one per pair)
+    assert rows == [2 * rows_per_group] * 3  # per step: 2 groups, one forward each (not one per pair)
 
 
 def test_reference_logps_are_cached_and_recomputed_when_the_data_changes(tmp_path, tiny_model_dir, vowel_data,

@@ -20,6 +20,7 @@ NORMALIZATIONS = ("group", "pair")
 TIES = ("ignore", "davidson")
 PAIR_TARGETS = ("consensus", "annotators")
 QUANTIZATIONS = ("none", "8bit", "4bit")
+PREFIX_SHARING = ("auto", "on", "off")
 DEFAULT_PROMPT_BUDGET = 256  # prompt tokens when max_prompt_length is not given (or half of max_length if smaller)
 
 USER_FIELDS = (
@@ -56,6 +57,8 @@ class RankedGRPOConfig(TrainingArguments):
     max_length, max_prompt_length: token limits for prompt + response and for the prompt alone (the
         prompt budget follows max_length when not given: ``prompt_budget``).
     ref_batch_size: groups per batch when precomputing reference log-probs (None: train batch size).
+    prefix_sharing: "auto" | "on" | "off": one packed row per group, the prompt encoded once.
+    max_tokens_per_batch: micro-batches filled by tokens (None: by per_device_train_batch_size prompts).
 
     Every field's rule is one entry of the module's ``CHECKS`` table; ``errors(values)`` reports all
     broken rules at once and ``__post_init__`` raises ``ConfigError`` listing them.
@@ -78,8 +81,10 @@ class RankedGRPOConfig(TrainingArguments):
     lora_dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA input."})
     lora_target_modules: str = field(default="all-linear", metadata={"help": "Modules that get LoRA: 'all-linear' or comma-separated module names (e.g. q_proj,v_proj)."})
     max_length: int = field(default=512, metadata={"help": "Maximum tokens of prompt + response; responses are cut at the end to fit."})
-    max_prompt_length: int | None = field(default=None, metadata={"help": f"Maximum prompt tokens; longer prompts keep their last tokens. Default: {DEFAULT_PROMPT_BUDGET}, or half of max_length when that is smaller."})
+    max_prompt_length: int | None = field(default=None, metadata={"help": f"Maximum prompt tokens; a longer prompt keeps its chat template (system prompt, role headers) and loses the middle of its content, with a warning. Default: {DEFAULT_PROMPT_BUDGET}, or half of max_length when that is smaller."})
     ref_batch_size: int | None = field(default=None, metadata={"help": "Groups per batch when precomputing reference log-probs (default: the train batch size)."})
+    prefix_sharing: str = field(default="auto", metadata={"help": "Encode each prompt once per group: one packed row (prompt, then every response) with a 4-D attention mask. on, off, or auto (on with sdpa or eager attention when a FLOP estimate says packing pays off).", "choices": PREFIX_SHARING})
+    max_tokens_per_batch: int | None = field(default=None, metadata={"help": "Fill micro-batches by tokens (padding included) instead of by prompts: groups of similar length go together, a group is never split, and a group over the budget trains alone. Replaces per_device_train_batch_size for training and the reference pass."})
     # TrainingArguments fields with defaults suited to this trainer
     learning_rate: float = field(default=1e-4, metadata={"help": "Peak AdamW learning rate for the LoRA weights."})
     num_train_epochs: float = field(default=1.0, metadata={"help": "Passes over the training groups."})
@@ -308,6 +313,8 @@ CHECKS: dict[str, Check] = {
     "max_prompt_length": _integer_in(1, 2**20, optional=True),
     "max_length": _max_length,
     "ref_batch_size": _integer_in(1, 65536, optional=True),
+    "prefix_sharing": _one_of(PREFIX_SHARING),
+    "max_tokens_per_batch": _integer_in(1, 2**30, optional=True),
     "activation_checkpointing": _FLAG,
     "bf16": _FLAG,
     "seed": _integer_in(0, 2**32 - 1),

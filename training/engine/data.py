@@ -16,6 +16,8 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from .truncation import common_prefix_length, fit_prompt, warn_if_not_prefix
+
 UNRANKED = -1
 
 
@@ -158,15 +160,6 @@ def dataset_sha256(data_path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _common_prefix_length(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def _token_ids(tokenizer, prompt: str, response: str | None) -> list[int]:
     """Token ids of the prompt alone (response None, with generation prompt) or prompt + response."""
     if getattr(tokenizer, "chat_template", None):
@@ -192,13 +185,16 @@ def prompt_token_ids(tokenizer, prompt: str, max_prompt_length: int) -> list[int
 def tokenize_group(record: dict, tokenizer, *, max_length: int, max_prompt_length: int) -> dict:
     """Tokenise the prompt and each response once (TRL's rules, see docs/training.md).
 
-    The response starts where the tokenised prompt and prompt+response diverge. The prompt keeps
-    its last ``max_prompt_length`` tokens; each response is cut so prompt + response fit ``max_length``.
+    The response starts where the tokenised prompt and prompt+response diverge (with a warning when
+    that is before the prompt's end). A prompt over ``max_prompt_length`` keeps its chat template and
+    loses the middle of its content (``truncation.fit_prompt``); each response is cut at the end so
+    prompt + response fit ``max_length``.
     """
     prompt_ids = _token_ids(tokenizer, record["prompt"], None)
     full = [_token_ids(tokenizer, record["prompt"], response) for response in record["responses"]]
-    prompt_len = min(_common_prefix_length(prompt_ids, ids) for ids in full)
-    prompt_part = prompt_ids[:prompt_len][-max_prompt_length:]
+    prompt_len = min(common_prefix_length(prompt_ids, ids) for ids in full)
+    warn_if_not_prefix(prompt_ids, prompt_len, record["id"])
+    prompt_part = fit_prompt(prompt_ids[:prompt_len], _token_ids(tokenizer, "", None), max_prompt_length, record["id"])
     room = max_length - len(prompt_part)
     return {
         "id": record["id"],
@@ -246,7 +242,6 @@ class GroupCollator:
     pad_token_id: int
 
     def __call__(self, groups: list[dict]) -> dict[str, torch.Tensor]:
-        width = max(len(g["response_ids"]) for g in groups)
         rows, completion, group_index, slot_index = [], [], [], []
         for g_index, group in enumerate(groups):
             for slot, response in enumerate(group["response_ids"]):
@@ -262,29 +257,35 @@ class GroupCollator:
             input_ids[n, : len(row)] = torch.tensor(row)
             attention_mask[n, : len(row)] = 1
             completion_mask[n, : len(row)] = torch.tensor(mask)
-        ranks = torch.full((len(groups), width), -1, dtype=torch.long)
-        token_counts = torch.zeros((len(groups), width), dtype=torch.float)
-        for g_index, group in enumerate(groups):
-            ranks[g_index, : len(group["ranks"])] = torch.tensor(group["ranks"])
-            token_counts[g_index, : len(group["response_ids"])] = torch.tensor(
-                [float(len(r)) for r in group["response_ids"]]
-            )
         batch = {
             "input_ids": input_ids,
             "attention_mask": attention_mask,
             "completion_mask": completion_mask,
             "group_index": torch.tensor(group_index),
             "slot_index": torch.tensor(slot_index),
-            "ranks": ranks,
-            "token_counts": token_counts,
         }
-        batch["annotator_ranks"] = _annotator_grid(groups, width)
-        if all("ref_logps" in g for g in groups):
-            ref = torch.zeros((len(groups), width), dtype=torch.float)
-            for g_index, group in enumerate(groups):
-                ref[g_index, : len(group["ref_logps"])] = torch.tensor(group["ref_logps"])
-            batch["ref_logps"] = ref
+        batch.update(group_grid_tensors(groups))
         return batch
+
+
+def group_grid_tensors(groups: list[dict]) -> dict[str, torch.Tensor]:
+    """``ranks`` (G, K) padded with -1, ``token_counts`` (G, K), ``annotator_ranks`` (G, A, K) and,
+    when every group has them, ``ref_logps``."""
+    width = max(len(g["response_ids"]) for g in groups)
+    ranks = torch.full((len(groups), width), -1, dtype=torch.long)
+    token_counts = torch.zeros((len(groups), width), dtype=torch.float)
+    for g_index, group in enumerate(groups):
+        ranks[g_index, : len(group["ranks"])] = torch.tensor(group["ranks"])
+        token_counts[g_index, : len(group["response_ids"])] = torch.tensor(
+            [float(len(r)) for r in group["response_ids"]]
+        )
+    grid = {"ranks": ranks, "token_counts": token_counts, "annotator_ranks": _annotator_grid(groups, width)}
+    if all("ref_logps" in g for g in groups):
+        ref = torch.zeros((len(groups), width), dtype=torch.float)
+        for g_index, group in enumerate(groups):
+            ref[g_index, : len(group["ref_logps"])] = torch.tensor(group["ref_logps"])
+        grid["ref_logps"] = ref
+    return grid
 
 
 def _annotator_grid(groups: list[dict], width: int) -> torch.Tensor:

@@ -133,10 +133,24 @@ def add_lora_adapter(model, *, r: int, alpha: float, dropout: float, target_modu
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
     if quantized:
+        keep_4bit_weights_differentiable(model)
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
     lora = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules,
                       task_type="CAUSAL_LM", bias="none")
     return get_peft_model(model, lora)
+
+
+def keep_4bit_weights_differentiable(model) -> None:
+    """Stop bitsandbytes from repacking 4-bit weights for its CPU inference kernel.
+
+    On a CPU with AVX512-BF16, the first forward in eval mode without grad (the reference pass) repacks
+    every ``Linear4bit`` weight for ``gemv_4bit``, and every later forward takes that kernel, which has no
+    backward: training steps would silently lose the gradient through the frozen base layers (LoRA
+    gradients off by ~100%, tests/engine/test_quantized_gradients.py). Training keeps the plain layout.
+    """
+    for module in model.modules():
+        if hasattr(module, "support_avx512bf16_for_cpu"):
+            module.support_avx512bf16_for_cpu = False
 
 
 def load_adapter(model, adapter_dir: str):

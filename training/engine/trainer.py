@@ -15,13 +15,15 @@ from collections import defaultdict
 from pathlib import Path
 
 import torch
+from accelerate.utils import gather_object
+from torch.utils.data import DataLoader
 from transformers import Trainer, TrainerCallback, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
+from .batching import TokenBudgetBatchSampler, token_budget_batches
 from .config import RankedGRPOConfig
 from .data import (
     DataError,
-    GroupCollator,
     GroupDataset,
     build_group_dataset,
     dataset_sha256,
@@ -31,7 +33,8 @@ from .data import (
 )
 from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
 from .losses import grpo_pairwise_loss, log_odds, orpo_ranked_loss, pairwise_stats, plackett_luce_loss, valid_pair_mask
-from .modeling import add_lora_adapter, load_base_model, load_tokenizer, response_logps
+from .modeling import add_lora_adapter, load_base_model, load_tokenizer
+from .packing import batch_response_logps, make_collator, resolve_prefix_sharing
 
 REFERENCE_CACHE = "reference_logps.json"
 RUN_SUMMARY = "grpo_training.json"
@@ -50,11 +53,12 @@ class RankedGRPOTrainer(Trainer):
     """Trains a LoRA adapter on ranked groups with the loss chosen in ``RankedGRPOConfig.loss``."""
 
     def __init__(self, model, args: RankedGRPOConfig, train_dataset: GroupDataset, processing_class, callbacks=None):
+        self.prefix_sharing = resolve_prefix_sharing(args.prefix_sharing, model, train_dataset.groups)
         super().__init__(
             model=model,
             args=args,
             train_dataset=train_dataset,
-            data_collator=GroupCollator(pad_token_id=processing_class.pad_token_id),
+            data_collator=make_collator(self.prefix_sharing, processing_class.pad_token_id),
             processing_class=processing_class,
             callbacks=callbacks,
         )
@@ -84,20 +88,38 @@ class RankedGRPOTrainer(Trainer):
 
     @torch.no_grad()
     def _reference_pass(self, dataset: GroupDataset) -> list[list[float]]:
-        batch_size = self.args.ref_batch_size or self.args.per_device_train_batch_size
+        """Reference log-probs of every group; under DDP each process scores its share of the batches."""
+        batches = self._batches(dataset, self.args.ref_batch_size)
+        mine = batches[self.accelerator.process_index :: self.accelerator.num_processes]
         model = self.accelerator.unwrap_model(self.model)
         was_training = model.training
         model.eval()
-        results = []
+        scored = []
         with model.disable_adapter(), self.accelerator.autocast():
-            for start in range(0, len(dataset), batch_size):
-                groups = dataset.groups[start : start + batch_size]
+            for indices in mine:
+                groups = [dataset.groups[i] for i in indices]
                 batch = self._prepare_inputs(self.data_collator(groups))
-                logps = response_logps(model, batch["input_ids"], batch["attention_mask"], batch["completion_mask"])
-                grid = self._to_grid(logps.float(), batch)
-                results.extend(row[: len(g["response_ids"])].tolist() for row, g in zip(grid.cpu(), groups, strict=True))
+                grid = self._to_grid(batch_response_logps(model, batch).float(), batch).cpu()
+                scored.extend((i, row[: len(g["response_ids"])].tolist()) for i, row, g in zip(indices, grid, groups, strict=True))
         model.train(was_training)
-        return results
+        by_index = dict(gather_object(scored) if self.accelerator.num_processes > 1 else scored)
+        return [by_index[i] for i in range(len(dataset))]
+
+    def _batches(self, dataset: GroupDataset, batch_size: int | None = None) -> list[list[int]]:
+        """Group indices per micro-batch: by the token budget when set, else ``batch_size`` groups in order."""
+        if self.args.max_tokens_per_batch:
+            return token_budget_batches(dataset.groups, self.args.max_tokens_per_batch, self.prefix_sharing)
+        size = batch_size or self.args.per_device_train_batch_size
+        return [list(range(start, min(start + size, len(dataset)))) for start in range(0, len(dataset), size)]
+
+    def get_train_dataloader(self) -> DataLoader:
+        """With ``max_tokens_per_batch``, micro-batches filled by tokens (``batching.py``); else the Trainer's."""
+        if not self.args.max_tokens_per_batch:
+            return super().get_train_dataloader()
+        sampler = TokenBudgetBatchSampler(self._batches(self.train_dataset), seed=self.args.seed)
+        loader = DataLoader(self.train_dataset, batch_sampler=sampler, collate_fn=self.data_collator,
+                            num_workers=self.args.dataloader_num_workers, pin_memory=self.args.dataloader_pin_memory)
+        return self.accelerator.prepare(loader)
 
     def _reference_key(self, dataset: GroupDataset) -> str:
         digest = hashlib.sha256()
@@ -116,7 +138,7 @@ class RankedGRPOTrainer(Trainer):
         return grid.index_put((batch["group_index"], batch["slot_index"]), logps)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        logps = response_logps(model, inputs["input_ids"], inputs["attention_mask"], inputs["completion_mask"])
+        logps = batch_response_logps(model, inputs)
         policy = self._to_grid(logps.float(), inputs)
         ranks, args = inputs["ranks"], self.args
         if args.loss == "orpo":

@@ -1,0 +1,87 @@
+"""Token budget: micro-batches filled by tokens, groups never split, little padding."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from training.engine.batching import TokenBudgetBatchSampler, batch_tokens, padding_share, token_budget_batches
+from training.engine.data import build_group_dataset, load_records, select_split
+from training.engine.modeling import add_lora_adapter, load_base_model, load_tokenizer
+from training.engine.synthetic import write_jsonl
+from training.engine.trainer import RankedGRPOTrainer
+
+from .conftest import oasst_records
+from .test_training import config
+
+
+@pytest.fixture(scope="module")
+def oasst_groups(tiny_model_dir, tmp_path_factory):
+    data = write_jsonl(oasst_records(), tmp_path_factory.mktemp("oasst") / "oasst.jsonl")
+    return build_group_dataset(load_records(data), load_tokenizer(tiny_model_dir), max_length=512,
+                               max_prompt_length=256).groups
+
+
+@pytest.mark.parametrize("prefix_sharing", [True, False])
+def test_no_micro_batch_exceeds_the_budget_and_every_group_comes_once(oasst_groups, prefix_sharing):
+    budget = 6000 if prefix_sharing else 12000
+    batches = token_budget_batches(oasst_groups, budget, prefix_sharing)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(oasst_groups)))
+    for batch in batches:
+        processed, _ = batch_tokens([oasst_groups[i] for i in batch], prefix_sharing)
+        assert processed <= budget or len(batch) == 1
+    assert padding_share(oasst_groups, batches, prefix_sharing) < 0.10
+    assert len(batches) < len(oasst_groups) / 2  # short groups share a micro-batch
+
+
+def test_a_group_over_the_budget_trains_alone_with_a_warning(oasst_groups, caplog):
+    with caplog.at_level(logging.WARNING, logger="training.engine.batching"):
+        batches = token_budget_batches(oasst_groups, 1500, prefix_sharing=True)
+    alone = [b for b in batches if batch_tokens([oasst_groups[b[0]]], True)[0] > 1500]
+    assert alone and all(len(b) == 1 for b in alone)
+    assert "exceed max_tokens_per_batch=1500" in caplog.text
+
+
+def test_sampler_keeps_the_micro_batches_and_reorders_them_each_epoch():
+    batches = [[0, 1], [2], [3, 4, 5], [6], [7, 8]]
+    sampler = TokenBudgetBatchSampler(batches, seed=3)
+    first = list(sampler)
+    sampler.set_epoch(1)
+    second = list(sampler)
+    assert sorted(first) == sorted(second) == sorted(batches)
+    assert first != second
+
+
+def test_training_with_a_token_budget_never_forwards_more_tokens_than_the_budget(tmp_path, tiny_model_dir):
+    data = write_jsonl(oasst_records(30), tmp_path / "oasst.jsonl")
+    cfg = config(tmp_path, tiny_model_dir, data, max_steps=4, max_length=256, max_prompt_length=128,
+                 max_tokens_per_batch=1500, prefix_sharing="on")
+    tokenizer = load_tokenizer(tiny_model_dir)
+    dataset = build_group_dataset(select_split(load_records(data), "train"), tokenizer, max_length=256,
+                                  max_prompt_length=128)
+    model = add_lora_adapter(load_base_model(tiny_model_dir), r=4, alpha=8, dropout=0.0,
+                             target_modules="all-linear", quantized=False)
+    shapes = []
+    model.get_input_embeddings().register_forward_pre_hook(lambda m, inputs: shapes.append(tuple(inputs[0].shape)))
+    trainer = RankedGRPOTrainer(model=model, args=cfg, train_dataset=dataset, processing_class=tokenizer)
+    assert len(shapes) < len(dataset)  # the reference pass batches by tokens too
+    shapes.clear()
+    trainer.train()
+    assert len(shapes) == 4
+    oversize = {g["id"] for g in dataset.groups if batch_tokens([g], True)[0] > 1500}
+    assert all(rows * length <= 1500 or rows == 1 for rows, length in shapes), (shapes, oversize)
+
+
+@pytest.mark.parametrize("sharing", ["on", "off"])
+def test_cli_trains_with_prefix_sharing_and_a_token_budget(tmp_path, tiny_model_dir, vowel_data, sharing):
+    from training.engine.cli import main
+
+    out = tmp_path / "out"
+    code = main(["train", "--data", vowel_data, "--model", tiny_model_dir, "--output", str(out), "--max-steps", "2",
+                 "--max-length", "64", "--prefix-sharing", sharing, "--max-tokens-per-batch", "400"])
+    assert code == 0
+    summary = json.loads((out / "adapter" / "grpo_training.json").read_text())
+    assert summary["global_step"] == 2
+    assert summary["config"]["prefix_sharing"] == sharing and summary["config"]["max_tokens_per_batch"] == 400
