@@ -9,7 +9,7 @@ adapter (``auto`` sniffs the rows) and hands its records to the one import path
 
 from __future__ import annotations
 
-from ..exchange import ExchangeError
+from ..exchange import RECORD_KEYS, ExchangeError
 from . import argilla, label_studio, oasst, trl, ultrafeedback
 from .common import ImportOptions
 
@@ -46,8 +46,8 @@ def exchange_mismatch(rows: list) -> str | None:
     first = next((row for row in rows if isinstance(row, dict)), None)
     if first is None:
         return None  # nothing to sniff: the exchange checks name what is wrong with each record
-    if "prompt" in first and "responses" in first:
-        return None
+    if "prompt" in first and ("responses" in first or set(first) <= set(RECORD_KEYS)):
+        return None  # with responses, or a prompt still waiting for them ({"id", "prompt"})
     return "records have no `prompt` and `responses`"
 
 

@@ -300,3 +300,9 @@ def test_ultrafeedback_prompt_with_one_scored_completion_is_imported_unranked(tm
     import_file(tmp_path, [row], options=ImportOptions(score="helpfulness"))
 
     assert Prompt.objects.get(text="One score?").responses.count() == 4 and stored("One score?") == {}
+
+
+def test_prompts_waiting_for_responses_are_sniffed_as_the_exchange_format():
+    from ranking_app.importers import sniff
+
+    assert sniff([{"id": "q1", "prompt": "Ask me"}, {"prompt": "and me"}]) == "exchange"
