@@ -9,7 +9,6 @@ it never touches the development database. Prints one line per measure and a Mar
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import tempfile
@@ -28,7 +27,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from benchmarks.bench_data import build_benchmark_project  # noqa: E402
+from benchmarks.bench_data import build_benchmark_project, project_size_args  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
 from ranking_app.models import ProjectAgreement, Ranking  # noqa: E402
 from ranking_app.services.agreement import agreement_get, agreement_refresh  # noqa: E402
@@ -44,12 +43,7 @@ def _timed(fn, repeat: int, name: str) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-prompts", type=int, default=10_000)
-    parser.add_argument("--k", type=int, default=4)
-    parser.add_argument("--annotators", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
+    args = project_size_args(__doc__.splitlines()[0], argv)
 
     call_command("migrate", verbosity=0)
     start = time.perf_counter()

@@ -10,7 +10,6 @@ would store them), so no model runs. Uses its own SQLite database under a tempor
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import statistics
@@ -31,7 +30,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from benchmarks.bench_data import build_benchmark_project  # noqa: E402
+from benchmarks.bench_data import build_benchmark_project, project_size_args  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
 from ranking_app.models import ExportSnapshot, Prompt  # noqa: E402
 from ranking_app.services.agreement import agreement_get  # noqa: E402
@@ -60,12 +59,7 @@ def _evaluated_job(project, k: int, seed: int = 0) -> TrainingJob:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-prompts", type=int, default=10_000)
-    parser.add_argument("--k", type=int, default=4)
-    parser.add_argument("--annotators", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
+    args = project_size_args(__doc__.splitlines()[0], argv)
 
     call_command("migrate", verbosity=0)
     project = build_benchmark_project(slug="bench-compare", n_prompts=args.n_prompts, k=args.k,

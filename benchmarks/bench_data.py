@@ -232,3 +232,15 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def project_size_args(description: str, argv: list[str] | None = None):
+    """The options every project-sized benchmark takes: prompts, responses per prompt, annotators, repeats."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--n-prompts", type=int, default=10_000)
+    parser.add_argument("--k", type=int, default=4)
+    parser.add_argument("--annotators", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3)
+    return parser.parse_args(argv)

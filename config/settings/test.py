@@ -10,18 +10,9 @@ from pathlib import Path
 os.environ.setdefault("GRPO_DATA_DIR", str(Path(__file__).resolve().parent.parent.parent / "var" / "test"))
 
 from .base import *  # noqa: E402,F401,F403
+from .base import DRAMATIQ_BROKER  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("GRPO_TEST_BROKER", "stub") == "stub":
-    DRAMATIQ_BROKER = {
-        "BROKER": "dramatiq.brokers.stub.StubBroker",
-        "OPTIONS": {},
-        "MIDDLEWARE": [
-            "dramatiq.middleware.AgeLimit",
-            "dramatiq.middleware.TimeLimit",
-            "dramatiq.middleware.Callbacks",
-            "dramatiq.middleware.Retries",
-            "django_dramatiq.middleware.DbConnectionsMiddleware",
-        ],
-    }
+    DRAMATIQ_BROKER = {**DRAMATIQ_BROKER, "BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}}
