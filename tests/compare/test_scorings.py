@@ -114,3 +114,16 @@ def test_page_exports_and_command_carry_the_scoring(client, reviewer, cmp_projec
                           "--scoring", "sum_logp"))
     assert data["scoring"] == "sum_logp"
     assert "scored by implicit_reward" in run("--project", cmp_project.slug, "--a", params["a"], "--b", params["b"])
+
+
+def test_prompt_view_ranks_each_model_by_the_chosen_scoring(client, reviewer, cmp_project, scored_job):
+    client.force_login(reviewer)
+    prompt = cmp_project.prompts.order_by("id").first()
+    url = reverse("compare:prompt", args=[cmp_project.slug, prompt.pk])
+    html = client.get(url).content.decode()
+    tuned = html.split(f'data-source="job:{scored_job.pk}"')[1]
+    assert 'data-scoring="implicit_reward"' in tuned.split("</th>")[0]  # the tuned model's default
+    base = html.split(f'data-source="base:{scored_job.pk}"')[1]
+    assert 'data-scoring="mean_logp"' in base.split("</th>")[0]  # alone, a base model is not its own reference
+    by_sum = client.get(url, {"scoring": "sum_logp"}).content.decode()
+    assert by_sum.count('data-scoring="sum_logp"') == 2

@@ -236,9 +236,10 @@ def sort_rows(rows: list[dict], sort: str) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------- one prompt
-def prompt_comparison(prompt: Prompt) -> dict:
+def prompt_comparison(prompt: Prompt, scoring: str | None = None) -> dict:
     """Every source's ranking of one prompt: responses (canonical order) x sources, with model scores
-    and, per model, the pairs it orders against the consensus."""
+    and, per model, the pairs it orders against the consensus. Each model ranks by ``scoring`` where
+    it stores it, else by its own default (``scoring_choice``)."""
     project = prompt.project
     responses = list(prompt.responses.order_by("position"))
     n = len(responses)
@@ -248,12 +249,13 @@ def prompt_comparison(prompt: Prompt) -> dict:
     consensus = source_rankings(project, sources[0], prompt_ids=[prompt.pk], context=context).get(prompt.pk)
     columns = []
     for source in sources:
+        own = scoring if scoring in source.scorings else scoring_choice((source, source), None)
         ranked = consensus if source.kind == "consensus" else source_rankings(
-            project, source, prompt_ids=[prompt.pk], context=context
+            project, source, prompt_ids=[prompt.pk], context=context, scoring=own or "mean_logp"
         ).get(prompt.pk)
         if ranked is None:
             continue
-        columns.append(_column(source, ranked, consensus, n))
+        columns.append(_column(source, ranked, consensus, n) | {"scoring": own})
     rows = [
         {"position": r.position, "label": card_label(i), "text": r.text, "source": r.source,
          "cells": [column["cells"][i] for column in columns]}

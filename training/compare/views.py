@@ -128,7 +128,7 @@ def prompt_compare(request, slug: str, prompt_id: int):
     back = {k: v for k, v in request.GET.items()
             if k in ("a", "b", "sort", "ambiguous", "worse", "round", "scoring", "page")}
     return render(request, "training/compare/prompt.html", {
-        "project": prompt.project, "prompt": prompt, "data": prompt_comparison(prompt),
+        "project": prompt.project, "prompt": prompt, "data": prompt_comparison(prompt, request.GET.get("scoring") or None),
         "back_query": urlencode(back), "max_note": 2000,
     })  # fmt: skip
 
