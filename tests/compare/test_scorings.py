@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -127,3 +128,13 @@ def test_prompt_view_ranks_each_model_by_the_chosen_scoring(client, reviewer, cm
     assert 'data-scoring="mean_logp"' in base.split("</th>")[0]  # alone, a base model is not its own reference
     by_sum = client.get(url, {"scoring": "sum_logp"}).content.decode()
     assert by_sum.count('data-scoring="sum_logp"') == 2
+
+
+def test_the_job_pages_link_keeps_its_scoring(client, admin_user, cmp_project, scored_job):
+    client.force_login(admin_user)
+    url = reverse("training:job_detail", args=[scored_job.pk])
+    for query, scoring in (({}, "implicit_reward"), ({"scoring": "sum_logp"}, "sum_logp")):
+        html = client.get(url, query).content.decode()
+        link = re.search(r'id="compare-link" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+        assert link == f"/compare/{cmp_project.slug}/?a=base:{scored_job.pk}&b=job:{scored_job.pk}&scoring={scoring}"
+        assert f'data-scoring="{scoring}"' in client.get(link).content.decode()
