@@ -32,7 +32,6 @@ from training.engine.metrics import (
     expected_reciprocal_rank,
     intervals,
     kendall_tau_b,
-    metric_terms,
     ndcg_ranked,
     pair_outcomes,
     paired_change,
@@ -198,7 +197,7 @@ def compare_aggregates(
     seed: int = DEFAULT_SEED,
 ) -> dict:
     """Side-by-side aggregate figures of A and B on the same prompts against ``references`` (the
-    consensus ranks, giving each metric's chance level), with the job page's statistics: each
+    consensus ranks, giving each metric's chance level: the figures of all-tied scores), with the job page's statistics: each
     figure's 95% bootstrap interval (``training.engine.metrics.intervals``) and B - A with its paired
     interval (``paired_change``), "significant" only when that interval excludes 0.
 
@@ -210,7 +209,7 @@ def compare_aggregates(
     table_a, table_b = metric_table(metrics_a), metric_table(metrics_b)
     own_a, own_b = intervals(table_a, seed), intervals(table_b, seed)
     change = paired_change(table_a, table_b, seed)
-    chance = summarize(metric_terms([None] * len(references), references)) if references else {}
+    chance = aggregate_metrics(metrics_many([[0.0] * len(r) for r in references], references)) if references else {}
     return {
         "n_prompts": len(metrics_a),
         "n_pairs": int(table_a["pairwise_accuracy"][:, 1].sum()),
