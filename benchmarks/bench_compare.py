@@ -24,6 +24,7 @@ if not apps.ready:
     django.setup()
 
 import numpy as np  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
 
     setup_test_environment()
     client = Client()
-    client.login(username="bench-compare-reviewer", password="bench-pass-123")
+    client.force_login(User.objects.get(username="bench-compare-reviewer"))  # axes needs a request for login()
     url = reverse("compare:project", args=[project.slug])
     client.get(url)  # warm up (templates, imports)
 

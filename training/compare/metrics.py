@@ -187,6 +187,14 @@ def aggregate_metrics(per_prompt: Sequence[dict]) -> dict[str, float | None]:
     return summarize(metric_table(per_prompt))
 
 
+def chance_metrics(references: Sequence[Sequence[int]]) -> dict[str, float | None]:
+    """Each metric's exact expected value under a uniformly random ranking of every prompt: the figures
+    of all-tied scores (ties count as that expectation), computed once per distinct reference."""
+    distinct = list(dict.fromkeys(tuple(r) for r in references))
+    tied = dict(zip(distinct, metrics_many([[0.0] * len(r) for r in distinct], distinct), strict=True))
+    return aggregate_metrics([tied[tuple(r)] for r in references])
+
+
 def compare_aggregates(
     metrics_a: Sequence[dict],
     metrics_b: Sequence[dict],
@@ -209,7 +217,7 @@ def compare_aggregates(
     table_a, table_b = metric_table(metrics_a), metric_table(metrics_b)
     own_a, own_b = intervals(table_a, seed), intervals(table_b, seed)
     change = paired_change(table_a, table_b, seed)
-    chance = aggregate_metrics(metrics_many([[0.0] * len(r) for r in references], references)) if references else {}
+    chance = chance_metrics(references) if references else {}
     return {
         "n_prompts": len(metrics_a),
         "n_pairs": int(table_a["pairwise_accuracy"][:, 1].sum()),
