@@ -138,3 +138,17 @@ def test_the_job_pages_link_keeps_its_scoring(client, admin_user, cmp_project, s
         link = re.search(r'id="compare-link" href="([^"]+)"', html).group(1).replace("&amp;", "&")
         assert link == f"/compare/{cmp_project.slug}/?a=base:{scored_job.pk}&b=job:{scored_job.pk}&scoring={scoring}"
         assert f'data-scoring="{scoring}"' in client.get(link).content.decode()
+
+
+def test_every_change_says_whether_it_is_significant(client, reviewer, cmp_project, scored_job):
+    client.force_login(reviewer)
+    url = reverse("compare:project", args=[cmp_project.slug])
+    for params in ({"a": f"base:{scored_job.pk}", "b": f"job:{scored_job.pk}"},
+                   {"a": "consensus", "b": f"job:{scored_job.pk}", "ambiguous": "1"}):  # 1 prompt: no interval
+        html = client.get(url, params).content.decode()
+        data = comparison_build(cmp_project, params["a"], params["b"], ambiguous="ambiguous" in params)
+        for m in data.aggregates["metrics"]:
+            row = html.split(f'<tr data-metric="{m["key"]}">')[1].split("</tr>")[0]
+            verdict = row.split('class="significance">')[1].split("<")[0]
+            assert verdict == ("significant" if m["significant"] else "not significant"), (params, m)
+            assert m["significant"] == (m["ci_low"] is not None and (m["ci_low"] > 0 or m["ci_high"] < 0))
