@@ -24,6 +24,7 @@ if not apps.ready:
     django.setup()
 
 import numpy as np  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -36,7 +37,7 @@ from ranking_app.models import ExportSnapshot, Prompt  # noqa: E402
 from ranking_app.services.agreement import agreement_get  # noqa: E402
 from training.compare import metrics as cmp  # noqa: E402
 from training.compare.selectors import comparison_build  # noqa: E402
-from training.engine.metrics import dense_ranking  # noqa: E402
+from training.engine.metrics import dense_ranking, paired_change  # noqa: E402
 from training.models import EvaluationResult, PromptEvaluation, TrainingJob  # noqa: E402
 
 
@@ -81,14 +82,14 @@ def main(argv: list[str] | None = None) -> None:
             lambda: comparison_build(project, "consensus", "annotator:bench-compare-a0"))
 
     rng = np.random.default_rng(0)
-    table = {key: (rng.random(args.n_prompts), np.ones(args.n_prompts)) for key in cmp.METRICS}
-    other = {key: (rng.random(args.n_prompts), np.ones(args.n_prompts)) for key in cmp.METRICS}
-    measure(f"bootstrap alone: 5 metrics x 1000 resamples x {args.n_prompts} prompts",
-            lambda: cmp.bootstrap_difference(table, other))
+    table = {key: np.column_stack([rng.random(args.n_prompts), np.ones(args.n_prompts)]) for key in cmp.METRICS}
+    other = {key: np.column_stack([rng.random(args.n_prompts), np.ones(args.n_prompts)]) for key in cmp.METRICS}
+    measure(f"paired bootstrap alone: {len(cmp.METRICS)} metrics x 1000 resamples x {args.n_prompts} prompts",
+            lambda: paired_change(table, other))
 
     setup_test_environment()
     client = Client()
-    client.login(username="bench-compare-reviewer", password="bench-pass-123")
+    client.force_login(User.objects.get(username="bench-compare-reviewer"))  # axes needs a request for login()
     url = reverse("compare:project", args=[project.slug])
     client.get(url)  # warm up (templates, imports)
 

@@ -169,6 +169,7 @@ class PromptEvaluation(models.Model):
     ranking = models.JSONField(help_text="Model ranking as dense ranks per response (0 = best).")
     human_ranking = models.JSONField(default=list, help_text="Dense human ranks the evaluation compared against.")
     implicit_rewards = models.JSONField(null=True, blank=True, help_text="beta * (log pi - log pi_ref), tuned only.")
+    sum_logps = models.JSONField(null=True, blank=True, help_text="Summed token log-prob of each response.")
 
     class Meta:
         ordering = ["evaluation_id", "id"]

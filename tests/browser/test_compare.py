@@ -45,6 +45,10 @@ def test_reviewer_compares_a_job_with_its_base_and_opens_a_prompt(page):
     assert page.locator("#pick-a").input_value() == f"base:{job.pk}"
     assert page.locator("#pick-b").input_value() == f"job:{job.pk}"
     assert page.locator('[data-figure="accuracy-a"]').inner_text() != "–"
+    # the factory's evaluations store mean log-probs only: the page says so, with the job page's explanation
+    assert page.locator("#compare-scoring").get_attribute("data-scoring") == "mean_logp"
+    assert "mean token log-probability" in page.locator("#compare-scoring-explanation").inner_text()
+    assert page.locator('[data-figure="pairwise_accuracy-chance"]').inner_text() == "0.5"
     rows = page.locator("table.compare-rows tbody tr")
     assert rows.count() == 6
     assert rows.first.get_attribute("data-prompt") == "p-001"  # largest disagreement first

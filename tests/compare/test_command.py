@@ -27,11 +27,12 @@ def test_command_json_equals_the_page_figures(client, reviewer, cmp_project, job
     shown = dict(re.findall(r'data-figure="([\w-]+)">([^<]*)<', html))
     compared = 0
     for m in data["aggregates"]["metrics"] + data["aggregates"]["robustness"]:
-        for field in ("a", "b", "difference", "ci_low", "ci_high"):
+        for field in ("chance", "a", "a_low", "a_high", "b", "b_low", "b_high", "difference", "ci_low", "ci_high"):
             if f"{m['key']}-{field}" in shown:
                 assert shown[f"{m['key']}-{field}"] == ("–" if m[field] is None else str(m[field]))
                 compared += 1
-    assert compared >= 5 * 5
+    # every metric shows its chance, A, B and B - A; with 2+ prompts also the three intervals
+    assert compared >= 6 * (10 if data["aggregates"]["n_prompts"] >= 2 else 4)
     assert f"the same {data['aggregates']['n_prompts']} prompt" in html
 
 

@@ -8,7 +8,7 @@ from scipy import stats
 
 from ranking_app import ranking
 from training.compare import metrics as cmp
-from training.engine.metrics import ranking_metrics
+from training.engine.metrics import METRICS, intervals, metric_terms, paired_change, ranking_metrics, summarize
 
 
 def random_prompts(n: int, seed: int = 1):
@@ -70,56 +70,53 @@ def test_discordant_pairs_are_the_pairs_the_model_orders_against_the_reference()
     assert cmp.discordant_pairs([0.3, 0.3, 0.1], [0, 1, -1]) == []  # a score tie is not "against"
 
 
-def naive_bootstrap(scores_a, scores_b, refs, *, n_boot, seed):
-    """Resample prompt lists with the same generator draws and call the engine on each resample."""
-    rng = np.random.default_rng(seed)
-    n = len(refs)
-    idx = rng.integers(0, n, size=(n_boot, n))
-    diffs = {key: [] for key in cmp.METRICS}
-    for row in idx:
-        a = ranking_metrics([scores_a[i] for i in row], [refs[i] for i in row])
-        b = ranking_metrics([scores_b[i] for i in row], [refs[i] for i in row])
-        for key in cmp.METRICS:
-            if a[key] is not None and b[key] is not None:
-                diffs[key].append(b[key] - a[key])
-    return {key: tuple(np.percentile(v, [2.5, 97.5])) for key, v in diffs.items()}
+def _aggregates(scores_a, scores_b, refs, **options):
+    a = [cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs, strict=True)]
+    b = [cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs, strict=True)]
+    return cmp.compare_aggregates(a, b, refs, **options)
 
 
-def test_bootstrap_ci_equals_a_naive_resampling_loop_over_the_engine():
-    scores_a, scores_b, refs = random_prompts(12, seed=7)
-    table_a = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs, strict=True)])
-    table_b = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs, strict=True)])
-    ours = cmp.bootstrap_difference(table_a, table_b, n_boot=300, seed=5)
-    expected = naive_bootstrap(scores_a, scores_b, refs, n_boot=300, seed=5)
-    for key in cmp.METRICS:
-        assert ours[key] == pytest.approx(expected[key]), key
+def test_aggregates_carry_the_engines_intervals_chance_and_paired_change():
+    """The job page's statistics: each figure's interval, chance, B - A with its paired interval."""
+    scores_a, scores_b, refs = random_prompts(25, seed=7)
+    scores_b = [[x + 2 * (-r if r >= 0 else -9) for x, r in zip(s, ref, strict=True)]
+                for s, ref in zip(scores_b, refs, strict=True)]  # B is clearly better
+    result = _aggregates(scores_a, scores_b, refs)
+    terms_a, terms_b = metric_terms(scores_a, refs), metric_terms(scores_b, refs)
+    own_a, own_b, change = intervals(terms_a), intervals(terms_b), paired_change(terms_a, terms_b)
+    chance = summarize(metric_terms([None] * len(refs), refs))
+    assert [m["key"] for m in result["metrics"]] == list(METRICS)
+    for m in result["metrics"]:
+        key = m["key"]
+        assert (m["a"], m["a_low"], m["a_high"]) == tuple(round(own_a[key][f], 4) for f in ("value", "low", "high"))
+        assert (m["b"], m["b_low"], m["b_high"]) == tuple(round(own_b[key][f], 4) for f in ("value", "low", "high"))
+        assert (m["ci_low"], m["ci_high"]) == (round(change[key]["low"], 4), round(change[key]["high"], 4))
+        assert m["chance"] == round(chance[key], 4)
+        assert m["significant"] == (change[key]["low"] > 0 or change[key]["high"] < 0), key
+    assert {m["key"]: m["significant"] for m in result["metrics"]}["pairwise_accuracy"]
+
+
+def test_a_change_whose_interval_includes_zero_is_not_significant():
+    scores, _, refs = random_prompts(20, seed=3)
+    result = _aggregates(scores, scores, refs)  # B = A: every interval is [0, 0]
+    assert not any(m["significant"] for m in result["metrics"])
+    noisy = _aggregates(*random_prompts(6, seed=5))  # two random rankers on 6 prompts
+    for m in noisy["metrics"]:
+        assert m["significant"] == (m["ci_low"] is not None and (m["ci_low"] > 0 or m["ci_high"] < 0))
 
 
 def test_bootstrap_is_deterministic_for_a_seed_and_changes_with_it():
     scores_a, scores_b, refs = random_prompts(30, seed=3)
-    a = [cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs, strict=True)]
-    b = [cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs, strict=True)]
-    first = cmp.compare_aggregates(a, b, n_boot=500, seed=11)
-    again = cmp.compare_aggregates(a, b, n_boot=500, seed=11)
-    other = cmp.compare_aggregates(a, b, n_boot=500, seed=12)
-    assert first == again
+    first = _aggregates(scores_a, scores_b, refs, seed=11)
+    assert first == _aggregates(scores_a, scores_b, refs, seed=11)
+    other = _aggregates(scores_a, scores_b, refs, seed=12)
     assert [m["ci_low"] for m in first["metrics"]] != [m["ci_low"] for m in other["metrics"]]
-
-
-def test_bootstrap_in_chunks_equals_one_draw(monkeypatch):
-    scores_a, scores_b, refs = random_prompts(20, seed=4)
-    ta = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs, strict=True)])
-    tb = cmp.metric_table([cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs, strict=True)])
-    whole = cmp.bootstrap_difference(ta, tb, n_boot=100, seed=2)
-    monkeypatch.setattr(cmp, "_BOOT_CELLS", 20 * 7)  # 7 resamples per chunk
-    assert cmp.bootstrap_difference(ta, tb, n_boot=100, seed=2) == whole
 
 
 def test_compare_aggregates_point_figures_and_ci_contain_the_difference():
     scores_a, scores_b, refs = random_prompts(50, seed=9)
-    a = [cmp.prompt_metrics(s, r) for s, r in zip(scores_a, refs, strict=True)]
-    b = [cmp.prompt_metrics(s, r) for s, r in zip(scores_b, refs, strict=True)]
-    result = cmp.compare_aggregates(a, b, robustness_a={"order_consistency": 0.5}, robustness_b={"order_consistency": 0.8})
+    result = _aggregates(scores_a, scores_b, refs, robustness_a={"order_consistency": 0.5},
+                         robustness_b={"order_consistency": 0.8})
     ea, eb = ranking_metrics(scores_a, refs), ranking_metrics(scores_b, refs)
     assert result["n_prompts"] == 50 and result["n_pairs"] == ea["n_pairs"]
     for row in result["metrics"]:
@@ -133,13 +130,10 @@ def test_compare_aggregates_point_figures_and_ci_contain_the_difference():
     }]
 
 
-def test_compare_aggregates_rejects_unpaired_inputs_and_bad_settings():
+def test_compare_aggregates_rejects_unpaired_inputs():
     m = cmp.prompt_metrics([0.2, 0.1], [0, 1])
     with pytest.raises(cmp.CompareError, match="same prompts"):
         cmp.compare_aggregates([m], [m, m])
-    table = cmp.metric_table([m])
-    with pytest.raises(cmp.CompareError, match="n_boot"):
-        cmp.bootstrap_difference(table, table, n_boot=0)
 
 
 def test_no_prompts_gives_empty_figures_not_an_error():

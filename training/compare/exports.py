@@ -42,6 +42,7 @@ def comparison_payload(project: Project, comparison: Comparison) -> dict:
         "a": {"key": comparison.a.key, "label": comparison.a.label},
         "b": {"key": comparison.b.key, "label": comparison.b.label},
         "reference": "consensus",
+        "scoring": comparison.scoring,
         "filters": comparison.filters,
         "n_compared": comparison.n_compared,
         "n_rows": len(comparison.rows),
@@ -58,7 +59,8 @@ def comparison_json(project: Project, comparison: Comparison, out) -> None:
 def comparison_csv(project: Project, comparison: Comparison, out) -> None:
     """Write the rows as CSV to ``out`` (a text file-like object), after a line naming A and B."""
     writer = csv.writer(out)
-    writer.writerow(["# a", comparison.a.key, "b", comparison.b.key, "reference", "consensus"])
+    writer.writerow(["# a", comparison.a.key, "b", comparison.b.key, "reference", "consensus",
+                     "scoring", comparison.scoring or ""])
     writer.writerow(CSV_COLUMNS)
     for row in comparison.rows:
         public = public_row(row)

@@ -13,8 +13,8 @@ unranked responses) this module uses rather than restates. A model's ranking com
 * ``prompt_metrics(scores, ranks)``: one prompt's share of the engine's metrics (top-1 accuracy,
   nDCG, reciprocal rank, Kendall tau, pair outcomes) using ``training.engine.evaluate``'s helpers,
   so ``aggregate_metrics`` over prompts equals ``ranking_metrics`` on the same prompts.
-* ``bootstrap_difference``: paired percentile bootstrap over prompts of (B - A) for every metric,
-  vectorised with numpy, deterministic for a given seed.
+* ``compare_aggregates``: the figures over prompts with the engine's statistics (the job page's):
+  each figure's 95% bootstrap interval, the chance level, and B - A with its paired interval.
 """
 
 from __future__ import annotations
@@ -26,31 +26,39 @@ import numpy as np
 
 from ranking_app import ranking
 from training.engine.metrics import (
+    BOOT_SEED,
+    CONFIDENCE,
+    N_BOOT,
     expected_reciprocal_rank,
+    intervals,
     kendall_tau_b,
     ndcg_ranked,
     pair_outcomes,
+    paired_change,
+    summarize,
     tie_expected_tau,
     top1_share,
 )
 
-METRICS = ("accuracy", "ndcg", "mrr", "kendall_tau", "pairwise_accuracy")
+METRICS = ("accuracy", "ndcg", "mrr", "kendall_tau", "pairwise_accuracy", "adjacent_pair_accuracy")
 METRIC_LABELS = {
     "accuracy": "Top-1 accuracy",
     "ndcg": "nDCG",
     "mrr": "MRR",
     "kendall_tau": "Kendall tau-b",
     "pairwise_accuracy": "Pairwise accuracy",
+    "adjacent_pair_accuracy": "Adjacent-tier pair accuracy",
 }
+# pooled metrics: their (numerator, denominator) keys in ``prompt_metrics``
+PAIR_TERMS = {"pairwise_accuracy": ("pairs_correct", "n_pairs"),
+              "adjacent_pair_accuracy": ("adjacent_correct", "n_adjacent")}
 ROBUSTNESS = ("order_consistency", "whitespace_consistency", "whitespace_kendall_tau")
 ROBUSTNESS_LABELS = {
     "order_consistency": "Robustness: same ranking with responses reversed",
     "whitespace_consistency": "Robustness: same ranking with whitespace perturbed",
     "whitespace_kendall_tau": "Robustness: tau-b under whitespace perturbation",
 }
-DEFAULT_N_BOOT = 1000
-DEFAULT_SEED = 0
-CONFIDENCE = 0.95
+DEFAULT_SEED = BOOT_SEED
 FIGURE_DIGITS = 4  # every aggregate figure is rounded to this many decimals (page, export, command)
 _BOOT_CELLS = 2_000_000  # largest resample-index array built at once
 
@@ -103,7 +111,7 @@ def prompt_metrics(scores: Sequence[float], reference: Sequence[int], *, tau: fl
     ``tau`` skips the (slow, scipy) Kendall tau when the caller computed it already (``metrics_batch``).
     """
     s, r = np.asarray(scores, dtype=float), np.asarray(reference)
-    outcomes = pair_outcomes(s, r)
+    outcomes, adjacent = pair_outcomes(s, r), pair_outcomes(s, r, adjacent_only=True)
     return {
         "accuracy": top1_share(s, r),
         "ndcg": ndcg_ranked(s, r),
@@ -111,6 +119,8 @@ def prompt_metrics(scores: Sequence[float], reference: Sequence[int], *, tau: fl
         "kendall_tau": tie_expected_tau(kendall_tau_b(s, r) if tau is None else tau, r),  # nan when undefined
         "pairs_correct": float(sum(outcomes)),
         "n_pairs": len(outcomes),
+        "adjacent_correct": float(sum(adjacent)),
+        "n_adjacent": len(adjacent),
     }
 
 
@@ -155,82 +165,49 @@ def metrics_many(scores_list: Sequence[Sequence[float]], refs: Sequence[Sequence
     return [prompt_metrics(s, r, tau=float(t)) for s, r, t in zip(scores_list, refs, taus, strict=True)]
 
 
-def metric_table(per_prompt: Sequence[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each metric as (numerator, denominator) per prompt: the aggregate is sum(num) / sum(den).
+def metric_table(per_prompt: Sequence[dict]) -> dict[str, np.ndarray]:
+    """Each metric as the engine's per-prompt terms: an (n_prompts, 2) array of (numerator, denominator),
+    the aggregate being sum(num) / sum(den) (``training.engine.metrics.metric_terms``' format).
 
     Means over prompts have denominator 1 (0 where the value is undefined, e.g. tau); pairwise
-    accuracy is pooled over pairs (numerator correct pairs, denominator pairs), as in the engine.
+    accuracies are pooled over pairs (numerator correct pairs, denominator pairs), as in the engine.
     """
     table = {}
     for key in ("accuracy", "ndcg", "mrr", "kendall_tau"):
         values = np.array([m[key] for m in per_prompt], dtype=float)
         defined = np.isfinite(values)
-        table[key] = (np.where(defined, values, 0.0), defined.astype(float))
-    table["pairwise_accuracy"] = (
-        np.array([m["pairs_correct"] for m in per_prompt], dtype=float),
-        np.array([m["n_pairs"] for m in per_prompt], dtype=float),
-    )
+        table[key] = np.column_stack([np.where(defined, values, 0.0), defined.astype(float)]).reshape(-1, 2)
+    for key, (num, den) in PAIR_TERMS.items():
+        table[key] = np.array([[m[num], m[den]] for m in per_prompt], dtype=float).reshape(-1, 2)
     return table
 
 
 def aggregate_metrics(per_prompt: Sequence[dict]) -> dict[str, float | None]:
     """Metrics over prompts (None where undefined for every prompt)."""
-    table = metric_table(per_prompt)
-    return {key: _ratio(*table[key]) for key in METRICS}
+    return summarize(metric_table(per_prompt))
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> float | None:
-    total = float(den.sum())
-    return float(num.sum()) / total if total > 0 else None
-
-
-def bootstrap_difference(
-    table_a: dict[str, tuple[np.ndarray, np.ndarray]],
-    table_b: dict[str, tuple[np.ndarray, np.ndarray]],
-    *,
-    n_boot: int = DEFAULT_N_BOOT,
-    seed: int = DEFAULT_SEED,
-    confidence: float = CONFIDENCE,
-) -> dict[str, tuple[float, float] | None]:
-    """Percentile bootstrap CI of (B - A) per metric: prompts resampled with replacement, the same
-    resamples for both sources (paired) and for every metric. None where no resample is defined."""
-    if n_boot < 1:
-        raise CompareError(f"n_boot: must be at least 1 (got {n_boot})")
-    if not 0 < confidence < 1:
-        raise CompareError(f"confidence: must be between 0 and 1 (got {confidence})")
-    n = len(next(iter(table_a.values()))[0]) if table_a else 0
-    if n == 0:
-        return {key: None for key in table_a}
-    rng = np.random.default_rng(seed)
-    diffs = {key: np.empty(n_boot) for key in table_a}
-    chunk = max(1, _BOOT_CELLS // n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for start in range(0, n_boot, chunk):
-            size = min(chunk, n_boot - start)
-            idx = rng.integers(0, n, size=(size, n))
-            for key in table_a:
-                (num_a, den_a), (num_b, den_b) = table_a[key], table_b[key]
-                a = num_a[idx].sum(1) / den_a[idx].sum(1)
-                b = num_b[idx].sum(1) / den_b[idx].sum(1)
-                diffs[key][start : start + size] = b - a
-    tail = 100 * (1 - confidence) / 2
-    result = {}
-    for key, values in diffs.items():
-        finite = values[np.isfinite(values)]
-        result[key] = None if finite.size == 0 else tuple(float(x) for x in np.percentile(finite, [tail, 100 - tail]))
-    return result
+def chance_metrics(references: Sequence[Sequence[int]]) -> dict[str, float | None]:
+    """Each metric's exact expected value under a uniformly random ranking of every prompt: the figures
+    of all-tied scores (ties count as that expectation), computed once per distinct reference."""
+    distinct = list(dict.fromkeys(tuple(r) for r in references))
+    tied = dict(zip(distinct, metrics_many([[0.0] * len(r) for r in distinct], distinct), strict=True))
+    return aggregate_metrics([tied[tuple(r)] for r in references])
 
 
 def compare_aggregates(
     metrics_a: Sequence[dict],
     metrics_b: Sequence[dict],
+    references: Sequence[Sequence[int]] | None = None,
     *,
     robustness_a: dict | None = None,
     robustness_b: dict | None = None,
-    n_boot: int = DEFAULT_N_BOOT,
     seed: int = DEFAULT_SEED,
 ) -> dict:
-    """Side-by-side aggregate figures of A and B on the same prompts, B - A and its bootstrap CI.
+    """Side-by-side aggregate figures of A and B on the same prompts against ``references`` (the
+    consensus ranks, giving each metric's chance level: the figures of all-tied scores), with the job page's statistics: each
+    figure's 95% bootstrap interval (``training.engine.metrics.intervals``) and B - A with its paired
+    interval (``paired_change``), "significant" only when that interval excludes 0.
 
     ``metrics_a[k]`` and ``metrics_b[k]`` are ``prompt_metrics`` of the same prompt. Every figure is
     rounded to ``FIGURE_DIGITS`` decimals: what the page, the exports and the command all show.
@@ -238,25 +215,28 @@ def compare_aggregates(
     if len(metrics_a) != len(metrics_b):
         raise CompareError(f"A has {len(metrics_a)} prompts, B has {len(metrics_b)}: they must be the same prompts")
     table_a, table_b = metric_table(metrics_a), metric_table(metrics_b)
-    cis = bootstrap_difference(table_a, table_b, n_boot=n_boot, seed=seed)
-    rows = []
-    for key in METRICS:
-        a, b = _ratio(*table_a[key]), _ratio(*table_b[key])
-        ci = cis[key]
-        rows.append({
-            "key": key, "label": METRIC_LABELS[key], "a": _round(a), "b": _round(b),
-            "difference": _round(b - a) if a is not None and b is not None else None,
-            "ci_low": _round(ci[0]) if ci else None, "ci_high": _round(ci[1]) if ci else None,
-        })  # fmt: skip
+    own_a, own_b = intervals(table_a, seed), intervals(table_b, seed)
+    change = paired_change(table_a, table_b, seed)
+    chance = chance_metrics(references) if references else {}
     return {
         "n_prompts": len(metrics_a),
-        "n_pairs": int(table_a["pairwise_accuracy"][1].sum()) if metrics_a else 0,
-        "n_boot": n_boot,
+        "n_pairs": int(table_a["pairwise_accuracy"][:, 1].sum()),
+        "n_boot": N_BOOT,
         "seed": seed,
         "confidence": CONFIDENCE,
-        "metrics": rows,
+        "metrics": [_aggregate_row(key, own_a[key], own_b[key], change[key], chance.get(key)) for key in METRICS],
         "robustness": _robustness_rows(robustness_a or {}, robustness_b or {}),
     }
+
+
+def _aggregate_row(key: str, a: dict, b: dict, change: dict, chance: float | None) -> dict:
+    return {
+        "key": key, "label": METRIC_LABELS[key], "chance": _round(chance),
+        "a": _round(a["value"]), "a_low": _round(a["low"]), "a_high": _round(a["high"]),
+        "b": _round(b["value"]), "b_low": _round(b["low"]), "b_high": _round(b["high"]),
+        "difference": _round(change["delta"]), "ci_low": _round(change["low"]), "ci_high": _round(change["high"]),
+        "significant": change["significant"],
+    }  # fmt: skip
 
 
 def _robustness_rows(robustness_a: dict, robustness_b: dict) -> list[dict]:

@@ -13,9 +13,10 @@ from ranking_app.models import Project, Prompt, Response, Round
 from ranking_app.rank_widget import card_label
 from ranking_app.ranking import UNRANKED_CODE, has_valid_pair
 
+from ..engine.metrics import tie_expected_tau
 from ..models import EvaluationRequest, TrainingJob
 from . import metrics as cmp
-from .sources import Ranked, Source, project_sources, prompt_context, source_get, source_rankings
+from .sources import SCORING_FIELDS, Ranked, Source, project_sources, prompt_context, source_get, source_rankings
 
 SORTS = ("disagreement", "prompt", "kendall_w")
 
@@ -28,6 +29,8 @@ class Comparison:
     aggregates: dict
     filters: dict
     n_compared: int  # prompts both sources ranked, before filters
+    scoring: str | None = None  # what the model sources rank responses by (None: no model compared)
+    scorings: tuple[str, ...] = ()  # the scorings both sources offer
 
 
 def comparison_build(
@@ -39,33 +42,55 @@ def comparison_build(
     worse: bool = False,
     sort: str = "disagreement",
     round: int | str | None = None,
-    n_boot: int = cmp.DEFAULT_N_BOOT,
+    scoring: str | None = None,
     seed: int = cmp.DEFAULT_SEED,
 ) -> Comparison:
     """Per-prompt rows of A vs B (filtered, sorted) and the aggregate figures over those rows.
 
     ``round`` (a loop round's number) keeps only that round's prompts: ``n_compared`` then counts
-    the round's prompts both sources ranked.
+    the round's prompts both sources ranked. Models rank responses by ``scoring`` (default: the
+    trained quantity where a tuned model is compared, see ``scoring_choice``).
     """
     if sort not in SORTS:
         raise cmp.CompareError(f"sort: must be one of {', '.join(SORTS)} (got {sort!r})")
     number = round_number(project, round)
     sources = project_sources(project)
     a, b = source_get(project, a_key, sources), source_get(project, b_key, sources)
+    scoring = scoring_choice((a, b), scoring)
     tuned = _tuned_with_base(sources, (a, b), worse=worse)
-    rows, n_compared = _rows(project, sources, (a, b), tuned, round_prompt_ids(project, number))
+    rows, n_compared = _rows(project, sources, (a, b), tuned, round_prompt_ids(project, number), scoring or "mean_logp")
     if ambiguous:
         rows = [r for r in rows if r["ambiguous"]]
     if worse:
         rows = [r for r in rows if r["worse"]]
     measured = [r for r in rows if r["_a_metrics"] is not None]  # in prompt order: the CI never depends on the sort
     aggregates = cmp.compare_aggregates(
-        [r["_a_metrics"] for r in measured], [r["_b_metrics"] for r in measured],
-        robustness_a=a.robustness, robustness_b=b.robustness, n_boot=n_boot, seed=seed,
+        [r["_a_metrics"] for r in measured], [r["_b_metrics"] for r in measured], [r["_reference"] for r in measured],
+        robustness_a=a.robustness, robustness_b=b.robustness, seed=seed,
     )  # fmt: skip
     filters = {"ambiguous": ambiguous, "worse": worse, "sort": sort} | ({"round": number} if number else {})
     return Comparison(a=a, b=b, rows=sort_rows(rows, sort), aggregates=aggregates, filters=filters,
-                      n_compared=n_compared)  # fmt: skip
+                      n_compared=n_compared, scoring=scoring, scorings=pair_scorings((a, b)))  # fmt: skip
+
+
+def pair_scorings(pair: tuple[Source, Source]) -> tuple[str, ...]:
+    """The scorings every model source among ``pair`` can rank by, in order of preference (none without a model)."""
+    models = [s for s in pair if s.is_model]
+    return tuple(name for name in SCORING_FIELDS if models and all(name in s.scorings for s in models))
+
+
+def scoring_choice(pair: tuple[Source, Source], requested: str | None) -> str | None:
+    """``requested`` if both sources offer it; by default the trained quantity (the implicit reward)
+    when a tuned model is compared, else the first scoring both offer. None without a model."""
+    available = pair_scorings(pair)
+    if not available:
+        return None
+    if requested in (None, ""):
+        trained = any(s.kind == "tuned" for s in pair)
+        return next((name for name in available if trained or name != "implicit_reward"), available[0])
+    if requested not in available:
+        raise cmp.CompareError(f"scoring {requested!r}: not stored for these sources (available: {', '.join(available)})")
+    return requested
 
 
 def _tuned_with_base(sources: list[Source], pair: tuple[Source, Source], *, worse: bool) -> list[Source]:
@@ -103,13 +128,13 @@ def round_prompt_ids(project: Project, number: int | None) -> list[int] | None:
 
 
 def _rows(project: Project, sources: list[Source], pair: tuple[Source, Source], tuned: list[Source],
-          only: list[int] | None) -> tuple[list[dict], int]:
+          only: list[int] | None, scoring: str) -> tuple[list[dict], int]:
     """One row per prompt both sources ranked (prompt order, only the prompts ``only`` lists if given),
     and how many prompts that is."""
     a, b = pair
     context = prompt_context(project, only)
-    ranked_a = source_rankings(project, a, prompt_ids=only, context=context)
-    ranked_b = source_rankings(project, b, prompt_ids=ranked_a.keys(), context=context)
+    ranked_a = source_rankings(project, a, prompt_ids=only, context=context, scoring=scoring)
+    ranked_b = source_rankings(project, b, prompt_ids=ranked_a.keys(), context=context, scoring=scoring)
     common = sorted(set(ranked_a) & set(ranked_b))
     consensus = source_rankings(project, source_get(project, "consensus", sources), prompt_ids=common, context=context)
     refs = {pid: consensus[pid].ranks for pid in common
@@ -122,24 +147,26 @@ def _rows(project: Project, sources: list[Source], pair: tuple[Source, Source], 
     for source, metrics in ((a, metrics_a), (b, metrics_b)):
         if source in tuned:
             base = source_get(project, source.base_key, sources)
-            for pid, change in _tau_changes(project, base, metrics, refs, measured).items():
+            for pid, change in _tau_changes(project, base, metrics, refs, measured, scoring).items():
                 changes[pid][source.key] = change
     rows = [
         _row(context[pid], ranked_a[pid], ranked_b[pid], metrics_a.get(pid), metrics_b.get(pid), ab_taus[pid],
-             changes[pid])
+             changes[pid]) | {"_reference": refs.get(pid)}
         for pid in common
     ]  # fmt: skip
     return rows, len(common)
 
 
-def _tau_changes(project: Project, base: Source, metrics: dict, refs: dict, measured: list[int]) -> dict[int, float]:
-    """Per prompt: the tuned model's Kendall tau against the consensus minus its base model's."""
-    ranked = source_rankings(project, base, prompt_ids=measured)
+def _tau_changes(project: Project, base: Source, metrics: dict, refs: dict, measured: list[int],
+                 scoring: str) -> dict[int, float]:
+    """Per prompt: the tuned model's Kendall tau against the consensus minus its base model's (tied
+    scores counting 0, as in the metrics)."""
+    ranked = source_rankings(project, base, prompt_ids=measured, scoring=scoring)
     ids = [pid for pid in measured if pid in ranked]
     base_taus = cmp.reference_tau_many([ranked[p].scores for p in ids], [refs[p] for p in ids])
     changes = {}
-    for pid, before in zip(ids, base_taus, strict=True):
-        after = metrics[pid]["kendall_tau"]
+    for pid, tau in zip(ids, base_taus, strict=True):
+        before, after = tie_expected_tau(float(tau), refs[pid]), metrics[pid]["kendall_tau"]
         if math.isfinite(before) and math.isfinite(after):
             changes[pid] = after - before
     return changes
@@ -209,9 +236,10 @@ def sort_rows(rows: list[dict], sort: str) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------- one prompt
-def prompt_comparison(prompt: Prompt) -> dict:
+def prompt_comparison(prompt: Prompt, scoring: str | None = None) -> dict:
     """Every source's ranking of one prompt: responses (canonical order) x sources, with model scores
-    and, per model, the pairs it orders against the consensus."""
+    and, per model, the pairs it orders against the consensus. Each model ranks by ``scoring`` where
+    it stores it, else by its own default (``scoring_choice``)."""
     project = prompt.project
     responses = list(prompt.responses.order_by("position"))
     n = len(responses)
@@ -221,12 +249,13 @@ def prompt_comparison(prompt: Prompt) -> dict:
     consensus = source_rankings(project, sources[0], prompt_ids=[prompt.pk], context=context).get(prompt.pk)
     columns = []
     for source in sources:
+        own = scoring if scoring in source.scorings else scoring_choice((source, source), None)
         ranked = consensus if source.kind == "consensus" else source_rankings(
-            project, source, prompt_ids=[prompt.pk], context=context
+            project, source, prompt_ids=[prompt.pk], context=context, scoring=own or "mean_logp"
         ).get(prompt.pk)
         if ranked is None:
             continue
-        columns.append(_column(source, ranked, consensus, n))
+        columns.append(_column(source, ranked, consensus, n) | {"scoring": own})
     rows = [
         {"position": r.position, "label": card_label(i), "text": r.text, "source": r.source,
          "cells": [column["cells"][i] for column in columns]}

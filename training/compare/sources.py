@@ -22,11 +22,15 @@ from ranking_app import agreement, ranking
 from ranking_app.models import Project, Prompt, Ranking, Response
 from ranking_app.services.agreement import agreement_get
 
+from ..engine.metrics import dense_ranking
 from ..models import EvaluationResult, PromptEvaluation
 from . import metrics as cmp
 
 SOURCE_KEY = re.compile(r"^(?:consensus|annotator:(?P<user>.+)|(?P<kind>base|job):(?P<job>\d+)(?::(?P<split>[\w-]+))?)$")
 DEFAULT_SPLIT = "test"
+# what a model source ranks responses by, in order of preference (the job page's), and where each
+# scoring's per-prompt values are stored; a base model is its own reference: its implicit rewards are 0
+SCORING_FIELDS = {"implicit_reward": "implicit_rewards", "mean_logp": "scores", "sum_logp": "sum_logps"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Source:
     evaluation_id: int | None = None
     split: str | None = None
     robustness: dict = field(default_factory=dict, compare=False)
+    scorings: tuple[str, ...] = ()  # a model's scorings with per-prompt values stored (``SCORING_FIELDS``)
 
     @property
     def is_model(self) -> bool:
@@ -72,6 +77,7 @@ def model_sources(project: Project) -> list[Source]:
         latest[(evaluation.job_id, evaluation.model, evaluation.split)] = evaluation
     sources = []
     order = sorted(latest.values(), key=lambda e: (-e.job_id, e.split != DEFAULT_SPLIT, e.split, e.model != "base"))
+    stored = _stored_scorings([e.pk for e in order])
     for evaluation in order:
         job = evaluation.job
         name = f" {job.name}" if job.name else ""
@@ -84,8 +90,28 @@ def model_sources(project: Project) -> list[Source]:
             label=f"job {job.pk}{name} · {what}{split}",
             job_id=job.pk, evaluation_id=evaluation.pk, split=evaluation.split,
             robustness=robustness if isinstance(robustness, dict) else {},
+            scorings=_scorings(evaluation, stored.get(evaluation.pk, set())),
         ))  # fmt: skip
     return sources
+
+
+def _stored_scorings(evaluation_ids: list[int]) -> dict[int, set[str]]:
+    """Per evaluation: the scorings some of its prompts store per-prompt values for."""
+    found: dict[int, set[str]] = {}
+    for scoring, name in SCORING_FIELDS.items():
+        rows = PromptEvaluation.objects.filter(evaluation_id__in=evaluation_ids, **{f"{name}__isnull": False})
+        for evaluation_id in rows.values_list("evaluation_id", flat=True).distinct():
+            found.setdefault(evaluation_id, set()).add(scoring)
+    return found
+
+
+def _scorings(evaluation: EvaluationResult, stored: set[str]) -> tuple[str, ...]:
+    """The scorings a model source can rank by: those stored per prompt, plus the base model's implicit
+    reward (0 everywhere) where its evaluation reports that scoring."""
+    reported = evaluation.metrics.get("scorings") if isinstance(evaluation.metrics, dict) else None
+    if evaluation.model == "base" and isinstance(reported, dict) and "implicit_reward" in reported:
+        stored = stored | {"implicit_reward"}
+    return tuple(name for name in SCORING_FIELDS if name in stored)
 
 
 def annotator_names(project: Project) -> list[str]:
@@ -136,8 +162,10 @@ def _response_counts(project: Project, prompt_ids=None) -> dict[int, int]:
     return dict(rows.values("prompt_id").annotate(n=Count("id")).values_list("prompt_id", "n"))
 
 
-def source_rankings(project: Project, source: Source, *, prompt_ids=None, context: dict | None = None) -> dict[int, Ranked]:
-    """``{prompt id: Ranked}`` of ``source`` (only prompts it ranked, and only ``prompt_ids`` if given)."""
+def source_rankings(project: Project, source: Source, *, prompt_ids=None, context: dict | None = None,
+                    scoring: str = "mean_logp") -> dict[int, Ranked]:
+    """``{prompt id: Ranked}`` of ``source`` (only prompts it ranked, and only ``prompt_ids`` if given);
+    a model ranks the responses by ``scoring`` (``SCORING_FIELDS``)."""
     counts = _response_counts(project, prompt_ids)
     wanted = set(counts)
     if source.kind == "consensus":
@@ -150,7 +178,7 @@ def source_rankings(project: Project, source: Source, *, prompt_ids=None, contex
             prompt__project=project, prompt_id__in=wanted, status=Ranking.Status.SUBMITTED, annotator__username=username
         ).values_list("prompt_id", "tiers")
         return _human_rankings(rows, counts)
-    return _model_rankings(project, source, counts)
+    return _model_rankings(project, source, counts, scoring)
 
 
 def _human_rankings(rows, counts: dict[int, int]) -> dict[int, Ranked]:
@@ -166,17 +194,22 @@ def _human_rankings(rows, counts: dict[int, int]) -> dict[int, Ranked]:
     return result
 
 
-def _model_rankings(project: Project, source: Source, counts: dict[int, int]) -> dict[int, Ranked]:
+def _model_rankings(project: Project, source: Source, counts: dict[int, int], scoring: str) -> dict[int, Ranked]:
+    if scoring not in SCORING_FIELDS:
+        raise cmp.CompareError(f"scoring: must be one of {', '.join(SCORING_FIELDS)} (got {scoring!r})")
     by_external = dict(Prompt.objects.filter(project=project).values_list("external_id", "id"))
-    result = {}
+    own_reference = source.kind == "base" and scoring == "implicit_reward"
     rows = PromptEvaluation.objects.filter(evaluation_id=source.evaluation_id).values_list(
-        "prompt_id", "external_id", "scores", "ranking"
+        "prompt_id", "external_id", "scores" if own_reference else SCORING_FIELDS[scoring]
     )
-    for pid, external_id, scores, model_ranks in rows:
+    result = {}
+    for pid, external_id, scores in rows:
         pid = pid or by_external.get(external_id)
-        if pid not in counts or len(model_ranks) != counts[pid] or len(scores) != counts[pid]:
-            continue  # prompt gone, not asked for, or its responses changed since the evaluation
-        result[pid] = Ranked(ranks=list(model_ranks), scores=cmp.clean_scores(scores), raw_scores=list(scores))
+        if pid not in counts or scores is None or len(scores) != counts[pid]:
+            continue  # prompt gone, not asked for, scoring not stored, or its responses changed since
+        scores = [0.0] * len(scores) if own_reference else scores
+        cleaned = cmp.clean_scores(scores)
+        result[pid] = Ranked(ranks=dense_ranking(cleaned), scores=cleaned, raw_scores=list(scores))
     return result
 
 

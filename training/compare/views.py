@@ -22,6 +22,7 @@ from ranking_app.safe_json import whole_number
 from ranking_app.services.review import prompt_send_back
 
 from ..models import TrainingJob
+from ..selectors import SCORINGS
 from . import metrics as cmp
 from .exports import comparison_csv, comparison_filename, comparison_json
 from .selectors import SORTS, comparison_cached, evaluable_jobs, evaluation_requests, project_rounds, prompt_comparison
@@ -41,19 +42,21 @@ def _options(request, sources) -> dict:
         "worse": request.GET.get("worse") in ("1", "on", "true"),
         "sort": request.GET.get("sort") or "disagreement",
         "round": request.GET.get("round", "").strip(),
+        "scoring": request.GET.get("scoring", "").strip(),
     }
 
 
 def _query(options: dict) -> str:
     params = {"a": options["a"], "b": options["b"], "sort": options["sort"]}
     params.update({name: "1" for name in ("ambiguous", "worse") if options[name]})
-    params.update({"round": options["round"]} if options["round"] else {})
+    params.update({name: options[name] for name in ("round", "scoring") if options[name]})
     return urlencode(params)
 
 
 def _build(project: Project, options: dict):
     return comparison_cached(project, options["a"], options["b"], ambiguous=options["ambiguous"],
-                             worse=options["worse"], sort=options["sort"], round=options["round"])  # fmt: skip
+                             worse=options["worse"], sort=options["sort"], round=options["round"],
+                             scoring=options["scoring"] or None)  # fmt: skip
 
 
 @vary_on_headers("HX-Request", "HX-Target")  # htmx asking for #compare-results gets the partial
@@ -67,6 +70,7 @@ def project_compare(request, slug: str):
         "project": project, "sources": sources, "options": options, "query": _query(options), "sorts": SORTS,
         "jobs": evaluable_jobs(), "splits": SPLITS, "evaluation_requests": evaluation_requests(project),
         "has_models": any(s.is_model for s in sources), "rounds": project_rounds(project),
+        "scoring_explanations": SCORINGS,
     }  # fmt: skip
     partial = bool(request.htmx) and request.htmx.target == "compare-results"
     try:
@@ -121,9 +125,10 @@ def _prompt(slug: str, prompt_id: int) -> Prompt:
 @reviewer_required
 def prompt_compare(request, slug: str, prompt_id: int):
     prompt = _prompt(slug, prompt_id)
-    back = {k: v for k, v in request.GET.items() if k in ("a", "b", "sort", "ambiguous", "worse", "round", "page")}
+    back = {k: v for k, v in request.GET.items()
+            if k in ("a", "b", "sort", "ambiguous", "worse", "round", "scoring", "page")}
     return render(request, "training/compare/prompt.html", {
-        "project": prompt.project, "prompt": prompt, "data": prompt_comparison(prompt),
+        "project": prompt.project, "prompt": prompt, "data": prompt_comparison(prompt, request.GET.get("scoring") or None),
         "back_query": urlencode(back), "max_note": 2000,
     })  # fmt: skip
 

@@ -162,6 +162,6 @@ def _report(records: list[dict], sums, means, base, beta: float) -> dict:
                                     "implicit_reward": [[0.0] * len(s) for s in sums]}, ranks, annotators, lengths)
         result["base"] = {**ranking_metrics(base_means, ranks), **before}
         result["change"] = scoring_changes(before, result)
-        for entry, bm, reward in zip(result["per_prompt"], base_means, rewards, strict=True):
-            entry.update(base_scores=bm, implicit_rewards=reward)
+        for entry, bm, bs, reward in zip(result["per_prompt"], base_means, base_sums, rewards, strict=True):
+            entry.update(base_scores=bm, base_sum_logps=bs, implicit_rewards=reward)
     return result

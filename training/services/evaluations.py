@@ -46,7 +46,7 @@ def base_half(result: dict) -> dict:
 
     per_prompt = [
         {"id": entry["id"], "scores": entry["base_scores"], "ranking": dense_ranking(entry["base_scores"]),
-         "human_ranking": entry.get("human_ranking", [])}
+         "human_ranking": entry.get("human_ranking", []), "sum_logps": entry.get("base_sum_logps")}
         for entry in result["per_prompt"]
     ]  # fmt: skip
     return {**result.get("base", {}), "per_prompt": per_prompt}
@@ -73,7 +73,7 @@ def evaluation_store(
         PromptEvaluation(
             evaluation=evaluation, prompt_id=prompt_ids.get(str(entry["id"])), external_id=str(entry["id"]),
             scores=finite(entry["scores"]), ranking=entry["ranking"], human_ranking=entry.get("human_ranking", []),
-            implicit_rewards=finite(entry.get("implicit_rewards")),
+            implicit_rewards=finite(entry.get("implicit_rewards")), sum_logps=finite(entry.get("sum_logps")),
         )
         for entry in per_prompt
     )  # fmt: skip

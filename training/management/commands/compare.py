@@ -16,6 +16,7 @@ from ranking_app.models import Project
 from training.compare import metrics as cmp
 from training.compare.exports import comparison_payload, public_row
 from training.compare.selectors import SORTS, comparison_build
+from training.compare.sources import SCORING_FIELDS
 
 
 class Command(BaseCommand):
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--ambiguous", action="store_true", help="Only prompts people disagree on.")
         parser.add_argument("--worse", action="store_true", help="Only prompts where a tuned model got worse than its base.")
         parser.add_argument("--round", type=int, default=None, help="Only the prompts of this loop round (its number).")
+        parser.add_argument("--scoring", default=None, choices=tuple(SCORING_FIELDS),
+                            help="What models rank responses by (default: implicit_reward for a tuned model, as the page).")
         parser.add_argument("--sort", default="disagreement", choices=SORTS, help="Row order (with --rows).")
         parser.add_argument("--rows", action="store_true", help="Also print the per-prompt rows.")
         parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
@@ -38,7 +41,8 @@ class Command(BaseCommand):
             raise CommandError(f"--project: no project with slug {options['project']!r}")
         try:
             comparison = comparison_build(project, options["a"], options["b"], ambiguous=options["ambiguous"],
-                                          worse=options["worse"], sort=options["sort"], round=options["round"])  # fmt: skip
+                                          worse=options["worse"], sort=options["sort"], round=options["round"],
+                                          scoring=options["scoring"])  # fmt: skip
         except cmp.CompareError as exc:
             raise CommandError(str(exc)) from None
         payload = comparison_payload(project, comparison)
@@ -53,12 +57,14 @@ class Command(BaseCommand):
         agg = payload["aggregates"]
         self.stdout.write(f"A: {payload['a']['label']} ({payload['a']['key']})")
         self.stdout.write(f"B: {payload['b']['label']} ({payload['b']['key']})")
-        self.stdout.write(f"{agg['n_prompts']} prompts vs the human consensus, 95% bootstrap CI "
-                          f"({agg['n_boot']} resamples, seed {agg['seed']})")  # fmt: skip
-        self.stdout.write(f"{'metric':<52} {'A':>8} {'B':>8} {'B - A':>8}  95% CI")
+        self.stdout.write(f"{agg['n_prompts']} prompts vs the human consensus, models scored by "
+                          f"{payload['scoring'] or '-'}, 95% bootstrap CI ({agg['n_boot']} resamples, seed {agg['seed']})")
+        self.stdout.write(f"{'metric':<52} {'chance':>8} {'A':>8} {'B':>8} {'B - A':>8}  95% CI of B - A")
         for m in agg["metrics"] + agg["robustness"]:
             ci = f"[{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]" if m.get("ci_low") is not None else ""
-            self.stdout.write(f"{m['label']:<52} {_fmt(m['a']):>8} {_fmt(m['b']):>8} {_fmt(m['difference']):>8}  {ci}")
+            verdict = "" if "significant" not in m else " significant" if m["significant"] else " not significant"
+            self.stdout.write(f"{m['label']:<52} {_fmt(m.get('chance')):>8} {_fmt(m['a']):>8} {_fmt(m['b']):>8} "
+                              f"{_fmt(m['difference']):>8}  {ci}{verdict}")
         for row in payload.get("rows", []):
             self.stdout.write(f"{row['id']}\ttau_b={_fmt(row['tau_b'])}\ttop1={row['top1_agree']}\tW={_fmt(row['kendall_w'])}")
 
