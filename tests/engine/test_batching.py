@@ -74,6 +74,22 @@ def test_training_with_a_token_budget_never_forwards_more_tokens_than_the_budget
     assert all(rows * length <= 1500 or rows == 1 for rows, length in shapes), (shapes, oversize)
 
 
+def test_the_trainer_counts_its_optimizer_steps_exactly_under_a_token_budget(tmp_path, tiny_model_dir):
+    data = write_jsonl(oasst_records(30), tmp_path / "oasst.jsonl")
+    cfg = config(tmp_path, tiny_model_dir, data, max_length=256, max_prompt_length=128, max_tokens_per_batch=3000,
+                 prefix_sharing="on", num_train_epochs=2, gradient_accumulation_steps=2, per_device_train_batch_size=64,
+                 dataloader_drop_last=True, logging_steps=1)  # by prompts: 0 steps
+    dataset = build_group_dataset(select_split(load_records(data), "train"), load_tokenizer(tiny_model_dir),
+                                  max_length=256, max_prompt_length=128)
+    model = add_lora_adapter(load_base_model(tiny_model_dir), r=4, alpha=8, dropout=0.0,
+                             target_modules="all-linear", quantized=False)
+    trainer = RankedGRPOTrainer(model=model, args=cfg, train_dataset=dataset, processing_class=load_tokenizer(tiny_model_dir))
+    micro_batches = len(token_budget_batches(dataset.groups, 3000, True))
+    assert trainer.total_steps == 2 * -(-micro_batches // 2) > cfg.optimizer_steps(len(dataset)) >= 1
+    trainer.train()
+    assert trainer.state.global_step == trainer.state.max_steps == trainer.total_steps
+
+
 @pytest.mark.parametrize("sharing", ["on", "off"])
 def test_cli_trains_with_prefix_sharing_and_a_token_budget(tmp_path, tiny_model_dir, vowel_data, sharing):
     from training.engine.cli import main

@@ -54,6 +54,11 @@ class RankedGRPOTrainer(Trainer):
 
     def __init__(self, model, args: RankedGRPOConfig, train_dataset: GroupDataset, processing_class, callbacks=None):
         self.prefix_sharing = resolve_prefix_sharing(args.prefix_sharing, model, train_dataset.groups)
+        self.token_batches = (token_budget_batches(train_dataset.groups, args.max_tokens_per_batch, self.prefix_sharing)
+                              if args.max_tokens_per_batch else None)
+        # exact: the token budget's micro-batches are known now (build_trainer's check before loading is a lower bound)
+        self.total_steps = args.require_steps(len(train_dataset), args.world_size,
+                                              None if self.token_batches is None else len(self.token_batches))
         super().__init__(
             model=model,
             args=args,
@@ -107,6 +112,8 @@ class RankedGRPOTrainer(Trainer):
 
     def _batches(self, dataset: GroupDataset, batch_size: int | None = None) -> list[list[int]]:
         """Group indices per micro-batch: by the token budget when set, else ``batch_size`` groups in order."""
+        if self.token_batches is not None and dataset is self.train_dataset:
+            return self.token_batches
         if self.args.max_tokens_per_batch:
             return token_budget_batches(dataset.groups, self.args.max_tokens_per_batch, self.prefix_sharing)
         size = batch_size or self.args.per_device_train_batch_size
@@ -260,7 +267,8 @@ def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None) -> 
     if len(dataset) == 0:
         raise DataError(f"{config.data_path}: no valid pairs in the train split "
                         "(every prompt needs two ranked responses in different tiers)")
-    config.require_steps(len(dataset), config.world_size)  # a run that would train nothing fails here
+    # a run that would train nothing fails here, before the model loads (under a token budget, a lower bound)
+    config.require_steps(len(dataset), config.world_size)
     model = load_base_model(config.model_name_or_path, quantization=config.quantization, bf16=config.bf16)
     model = add_lora_adapter(model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
                              target_modules=config.target_modules, quantized=config.quantization != "none",
@@ -291,7 +299,7 @@ def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resu
     trainer, callback = build_trainer(config, progress, should_stop)
     dataset = trainer.train_dataset
     checkpoint = get_last_checkpoint(config.output_dir) if resume and os.path.isdir(config.output_dir) else None
-    _emit(progress, {"phase": "train", "resumed_from": checkpoint})
+    _emit(progress, {"phase": "train", "resumed_from": checkpoint, "total_steps": trainer.total_steps})
     output = trainer.train(resume_from_checkpoint=checkpoint)
     if callback.cancelled:
         raise TrainingCancelled(get_last_checkpoint(config.output_dir), trainer.state.global_step)
