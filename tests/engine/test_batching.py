@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+import torch
 
 from training.engine.batching import TokenBudgetBatchSampler, batch_tokens, padding_share, token_budget_batches
 from training.engine.data import build_group_dataset, load_records, select_split
@@ -88,6 +89,37 @@ def test_the_trainer_counts_its_optimizer_steps_exactly_under_a_token_budget(tmp
     assert trainer.total_steps == 2 * -(-micro_batches // 2) > cfg.optimizer_steps(len(dataset)) >= 1
     trainer.train()
     assert trainer.state.global_step == trainer.state.max_steps == trainer.total_steps
+
+
+def _first_step_lora_update(tmp_path, model_dir, data, dataset, tokenizer, name, **overrides):
+    cfg = config(tmp_path / name, model_dir, data, max_steps=1, max_length=256, max_prompt_length=128,
+                 prefix_sharing="on", optim="sgd", learning_rate=1.0, max_grad_norm=0.0, weighting="quadratic",
+                 **overrides)
+    model = load_base_model(model_dir)
+    torch.manual_seed(0)  # the same LoRA initialisation in every run
+    model = add_lora_adapter(model, r=4, alpha=8, dropout=0.0, target_modules="all-linear", quantized=False)
+    before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    trainer = RankedGRPOTrainer(model=model, args=cfg, train_dataset=dataset, processing_class=tokenizer)
+    trainer.train()
+    assert trainer.state.global_step == 1
+    return torch.cat([(p.detach() - before[n]).flatten() for n, p in model.named_parameters() if n in before])
+
+
+def test_an_optimizer_steps_update_does_not_depend_on_how_groups_are_packed(tmp_path, tiny_model_dir):
+    data = write_jsonl(oasst_records(14), tmp_path / "oasst.jsonl")
+    tokenizer = load_tokenizer(tiny_model_dir)
+    dataset = build_group_dataset(select_split(load_records(data), "train"), tokenizer, max_length=256,
+                                  max_prompt_length=128)
+    packings = {budget: token_budget_batches(dataset.groups, budget, True) for budget in (1200, 4000)}
+    assert len(packings[1200]) > len(packings[4000]) > 1  # different micro-batches of unequal group counts
+    window = {"gradient_accumulation_steps": 16}  # the first step accumulates every micro-batch
+    updates = [_first_step_lora_update(tmp_path, tiny_model_dir, data, dataset, tokenizer, f"b{budget}",
+                                       max_tokens_per_batch=budget, **window) for budget in packings]
+    whole = _first_step_lora_update(tmp_path, tiny_model_dir, data, dataset, tokenizer, "whole",
+                                    per_device_train_batch_size=len(dataset))  # one micro-batch of every group
+    assert whole.abs().max() > 0
+    for update in updates:
+        assert (update - whole).norm() <= 1e-5 * whole.norm()
 
 
 @pytest.mark.parametrize("sharing", ["on", "off"])

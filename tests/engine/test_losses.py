@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from training.engine.losses import (
     NoValidPairsError,
+    groups_with_pairs,
     grpo_pairwise_loss,
     orpo_ranked_loss,
     pair_weights,
@@ -202,6 +203,27 @@ def test_batch_of_four_equals_two_accumulated_batches_of_two():
     for part in (slice(0, 2), slice(2, 4)):  # what Trainer does with gradient_accumulation_steps=2
         (grpo_pairwise_loss(halves[part], ref[part], ranks[part], weighting="linear") / 2).backward()
     torch.testing.assert_close(whole.grad, halves.grad, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("options", [{"weighting": "quadratic"}, {"ties": "davidson"}, {"weighting": "lambda"}])
+def test_unequal_micro_batches_summed_with_the_window_count_give_the_mean_over_all_groups(options):
+    policy, ref, ranks = _full_groups(5, 4, seed=5)
+    ranks[4] = torch.tensor([0, 0, -1, -1])  # a group of one tied pair: counts under davidson only
+    whole = policy.clone().requires_grad_(True)
+    grpo_pairwise_loss(whole, ref, ranks, **options).backward()
+    window = groups_with_pairs(ranks, options.get("ties", "ignore"))
+    assert window == (5 if "ties" in options else 4)
+    packed = policy.clone().requires_grad_(True)
+    total = sum(grpo_pairwise_loss(packed[part], ref[part], ranks[part], num_groups=window, **options)
+                for part in (slice(0, 1), slice(1, 5)))  # 1 group + 4 groups: a plain mean of means would differ
+    total.backward()
+    assert total.item() == pytest.approx(grpo_pairwise_loss(policy, ref, ranks, **options).item(), rel=1e-12)
+    torch.testing.assert_close(whole.grad, packed.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_soft_targets_count_the_groups_some_annotator_ranked_a_pair_of():
+    annotators = torch.tensor([[[0, 1, -1], [-1, -1, -1]], [[0, -1, -1], [-1, 0, -1]]])  # group 1: no shared pair
+    assert groups_with_pairs(torch.tensor([[0, 1, -1], [0, 1, -1]]), annotator_ranks=annotators) == 1
 
 
 def test_unknown_normalisation_and_ties_are_rejected():

@@ -8,7 +8,10 @@ here loops over pairs in Python.
 
 Normalisation (``normalize``): "group" (default) averages, over the groups holding at least one
 pair, each group's weighted mean sum(w * l) / sum(w), so every prompt counts the same whatever its
-K, batch size or accumulation; "pair" is the batch-wide sum(w * l) / sum(w).
+K, batch size or accumulation; "pair" is the batch-wide sum(w * l) / sum(w). With ``num_groups``
+(the groups with a pair in the whole gradient-accumulation window, ``groups_with_pairs``), "group"
+returns the micro-batch's share of the window's mean, sum of group means / ``num_groups``: summed over
+the window, the mean over all its groups however they were packed into micro-batches.
 """
 
 from __future__ import annotations
@@ -81,8 +84,20 @@ def pair_weights(ranks: torch.Tensor, weighting: str = "none", dtype: torch.dtyp
     return weight * valid_pair_mask(ranks)
 
 
-def normalized_pair_mean(pair_loss: torch.Tensor, weights: torch.Tensor, normalize: str = "group") -> torch.Tensor:
-    """Weighted mean of (G, K, K) pair terms: per group then over groups ("group"), or batch-wide ("pair")."""
+def groups_with_pairs(ranks: torch.Tensor, ties: str = "ignore", annotator_ranks: torch.Tensor | None = None) -> int:
+    """Groups of a batch that ``grpo_pairwise_loss`` averages over with ``normalize="group"``: those with a valid
+    pair, with a tied pair too under ``ties="davidson"``, or a pair some annotator ranked under soft targets."""
+    if annotator_ranks is not None:
+        pairs = soft_pair_targets(annotator_ranks)[1]
+    else:
+        pairs = valid_pair_mask(ranks) | (tied_pair_mask(ranks) if ties == "davidson" else False)
+    return int(pairs.any(dim=(1, 2)).sum())
+
+
+def normalized_pair_mean(pair_loss: torch.Tensor, weights: torch.Tensor, normalize: str = "group",
+                         num_groups: torch.Tensor | int | None = None) -> torch.Tensor:
+    """Weighted mean of (G, K, K) pair terms: per group then over groups ("group"), or batch-wide ("pair");
+    with ``num_groups``, "group" sums the group means and divides by it (module doc)."""
     if normalize not in NORMALIZATIONS:
         raise ValueError(f"normalize: must be one of {', '.join(NORMALIZATIONS)} (got {normalize!r})")
     totals = (pair_loss * weights).sum(dim=(1, 2))
@@ -92,7 +107,8 @@ def normalized_pair_mean(pair_loss: torch.Tensor, weights: torch.Tensor, normali
         raise NoValidPairsError("no valid pairs in batch: every group needs two responses in different tiers")
     if normalize == "pair":
         return totals.sum() / group_weights.sum()
-    return (totals[has_pairs] / group_weights[has_pairs]).mean()
+    group_means = totals[has_pairs] / group_weights[has_pairs]
+    return group_means.mean() if num_groups is None else group_means.sum() / num_groups
 
 
 def _logsumexp_terms(*terms: torch.Tensor) -> torch.Tensor:
@@ -140,6 +156,7 @@ def grpo_pairwise_loss(
     tie_strength: float = 1.0,
     annotator_ranks: torch.Tensor | None = None,
     token_counts: torch.Tensor | None = None,
+    num_groups: torch.Tensor | int | None = None,
 ) -> torch.Tensor:
     """Group Relative Preference Optimization loss (docs/training.md, ARCHITECTURE.md "The loss").
 
@@ -150,6 +167,7 @@ def grpo_pairwise_loss(
     ``normalize`` says (module doc). ``ties="davidson"`` uses Davidson's terms (``davidson_terms``)
     and adds every tied pair with weight 1. ``annotator_ranks`` (G, A, K) replaces the consensus by
     soft targets (``soft_pair_targets``): -(p log sigmoid(d) + (1 - p) log sigmoid(-d)), weight 1.
+    ``num_groups``: the accumulation window's count for "group" normalisation (module doc).
     Raises ``NoValidPairsError`` (a ValueError) when the batch has no pair to learn from.
     """
     if ties not in TIES:
@@ -160,20 +178,22 @@ def grpo_pairwise_loss(
     scores = beta * log_ratio
     diff = scores.unsqueeze(2) - scores.unsqueeze(1)
     if annotator_ranks is not None:
-        return _soft_target_loss(diff, annotator_ranks, normalize)
+        return _soft_target_loss(diff, annotator_ranks, normalize, num_groups)
     weights = pair_weights(ranks, weighting, diff.dtype, scores=scores)
     if ties == "ignore":
-        return normalized_pair_mean(-F.logsigmoid(diff - margin), weights, normalize)
+        return normalized_pair_mean(-F.logsigmoid(diff - margin), weights, normalize, num_groups)
     strict, tied = davidson_terms(diff, margin, tie_strength)
     tied_mask = tied_pair_mask(ranks)
-    return normalized_pair_mean(torch.where(tied_mask, tied, strict), weights + tied_mask.to(diff.dtype), normalize)
+    return normalized_pair_mean(torch.where(tied_mask, tied, strict), weights + tied_mask.to(diff.dtype), normalize,
+                                num_groups)
 
 
-def _soft_target_loss(diff: torch.Tensor, annotator_ranks: torch.Tensor, normalize: str) -> torch.Tensor:
+def _soft_target_loss(diff: torch.Tensor, annotator_ranks: torch.Tensor, normalize: str,
+                      num_groups: torch.Tensor | int | None) -> torch.Tensor:
     targets, mask = soft_pair_targets(annotator_ranks)
     targets = targets.to(diff.dtype)
     soft = -(targets * F.logsigmoid(diff) + (1 - targets) * F.logsigmoid(-diff))
-    return normalized_pair_mean(soft, mask.to(diff.dtype), normalize)
+    return normalized_pair_mean(soft, mask.to(diff.dtype), normalize, num_groups)
 
 
 def log_odds(mean_logps: torch.Tensor) -> torch.Tensor:

@@ -32,7 +32,15 @@ from .data import (
     select_split,
 )
 from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
-from .losses import grpo_pairwise_loss, log_odds, orpo_ranked_loss, pairwise_stats, plackett_luce_loss, valid_pair_mask
+from .losses import (
+    groups_with_pairs,
+    grpo_pairwise_loss,
+    log_odds,
+    orpo_ranked_loss,
+    pairwise_stats,
+    plackett_luce_loss,
+    valid_pair_mask,
+)
 from .modeling import add_lora_adapter, load_base_model, load_tokenizer
 from .packing import batch_response_logps, make_collator, resolve_prefix_sharing
 
@@ -68,6 +76,10 @@ class RankedGRPOTrainer(Trainer):
             callbacks=callbacks,
         )
         self.model_accepts_loss_kwargs = False
+        # grpo with "group" normalisation: a step's loss is the mean over every group of its accumulation window
+        # (and of every process), whatever the packing: compute_loss divides by that count, not by the accumulation
+        self.window_normalized = args.loss == "grpo" and args.normalize == "group"
+        self.loss_is_scaled_for_ga = self.window_normalized
         self._metrics: dict[str, list[float]] = defaultdict(list)
         if args.loss != "orpo":
             self.precompute_reference_logps(train_dataset)
@@ -138,6 +150,19 @@ class RankedGRPOTrainer(Trainer):
         return digest.hexdigest()
 
     # -- loss ----------------------------------------------------------------------------------
+    def get_batch_samples(self, epoch_iterator, num_batches: int, device: torch.device):
+        """The accumulation window's micro-batches and, when window-normalised, its groups with pairs (all processes):
+        the ``num_items_in_batch`` that ``compute_loss`` divides by, as transformers does with tokens."""
+        batches, num_items = super().get_batch_samples(epoch_iterator, num_batches, device)
+        if self.window_normalized and batches:
+            annotators = self.args.pair_targets == "annotators"
+            count = sum(groups_with_pairs(b["ranks"], self.args.ties, b["annotator_ranks"] if annotators else None)
+                        for b in batches)
+            num_items = torch.tensor(count, device=device)
+            if self.accelerator.num_processes > 1:
+                num_items = self.accelerator.gather(num_items).sum()
+        return batches, num_items
+
     @staticmethod
     def _to_grid(logps: torch.Tensor, batch: dict) -> torch.Tensor:
         """(N,) per-row values -> (G, K) grid aligned with batch["ranks"] (0 in padding slots)."""
@@ -155,7 +180,10 @@ class RankedGRPOTrainer(Trainer):
         else:
             ref = inputs["ref_logps"]
             if args.loss == "grpo":
-                loss = grpo_pairwise_loss(policy, ref, ranks, **grpo_loss_options(args, inputs))
+                window = num_items_in_batch if self.window_normalized else None
+                loss = grpo_pairwise_loss(policy, ref, ranks, **grpo_loss_options(args, inputs), num_groups=window)
+                if window is not None:  # DDP averages the processes' gradients; each holds its share of the sum
+                    loss = loss * self.accelerator.num_processes
             else:
                 loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta)
             scores = args.beta * (policy - ref)
