@@ -28,7 +28,7 @@ USER_FIELDS = (
     "tie_strength", "pair_targets", "length_normalize", "quantization",
     "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate", "warmup_steps", "num_train_epochs",
     "per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "max_prompt_length",
-    "activation_checkpointing", "seed", "logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning",
+    "activation_checkpointing", "prefix_sharing", "max_tokens_per_batch", "seed", "logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning",
 )  # fmt: skip
 
 
@@ -84,7 +84,7 @@ class RankedGRPOConfig(TrainingArguments):
     max_prompt_length: int | None = field(default=None, metadata={"help": f"Maximum prompt tokens; a longer prompt keeps its chat template (system prompt, role headers) and loses the middle of its content, with a warning. Default: {DEFAULT_PROMPT_BUDGET}, or half of max_length when that is smaller."})
     ref_batch_size: int | None = field(default=None, metadata={"help": "Groups per batch when precomputing reference log-probs (default: the train batch size)."})
     prefix_sharing: str = field(default="auto", metadata={"help": "Encode each prompt once per group: one packed row (prompt, then every response) with a 4-D attention mask. on, off, or auto (on with sdpa or eager attention when a FLOP estimate says packing pays off).", "choices": PREFIX_SHARING})
-    max_tokens_per_batch: int | None = field(default=None, metadata={"help": "Fill micro-batches by tokens (padding included) instead of by prompts: groups of similar length go together, a group is never split, and a group over the budget trains alone. Replaces per_device_train_batch_size for training and the reference pass."})
+    max_tokens_per_batch: int | None = field(default=None, metadata={"help": "Fill micro-batches by tokens (padding included) instead of by prompts: groups of similar length go together, a group is never split, and a group over the budget trains alone. Replaces per_device_train_batch_size for training and the reference pass; gradient_accumulation_steps then counts these micro-batches, and a step's loss stays the mean over all its prompts however they were packed. Empty: batches of per_device_train_batch_size prompts."})
     # TrainingArguments fields with defaults suited to this trainer
     learning_rate: float = field(default=1e-4, metadata={"help": "Peak AdamW learning rate for the LoRA weights."})
     num_train_epochs: float = field(default=1.0, metadata={"help": "Passes over the training groups."})
