@@ -8,6 +8,7 @@ import logging
 import pytest
 import torch
 
+from training.engine import trainer as trainer_module
 from training.engine.batching import TokenBudgetBatchSampler, batch_tokens, padding_share, token_budget_batches
 from training.engine.data import build_group_dataset, load_records, select_split
 from training.engine.modeling import add_lora_adapter, load_base_model, load_tokenizer
@@ -105,7 +106,10 @@ def _first_step_lora_update(tmp_path, model_dir, data, dataset, tokenizer, name,
     return torch.cat([(p.detach() - before[n]).flatten() for n, p in model.named_parameters() if n in before])
 
 
-def test_an_optimizer_steps_update_does_not_depend_on_how_groups_are_packed(tmp_path, tiny_model_dir):
+@pytest.mark.parametrize("scaled_loss_hook", [True, False], ids=["transformers-5", "older-transformers"])
+def test_an_optimizer_steps_update_does_not_depend_on_how_groups_are_packed(tmp_path, tiny_model_dir, monkeypatch,
+                                                                            scaled_loss_hook):
+    monkeypatch.setattr(trainer_module, "TRAINER_TAKES_SCALED_LOSS", scaled_loss_hook)  # False: the Trainer divides
     data = write_jsonl(oasst_records(14), tmp_path / "oasst.jsonl")
     tokenizer = load_tokenizer(tiny_model_dir)
     dataset = build_group_dataset(select_split(load_records(data), "train"), tokenizer, max_length=256,

@@ -46,6 +46,8 @@ from .packing import batch_response_logps, make_collator, resolve_prefix_sharing
 
 REFERENCE_CACHE = "reference_logps.json"
 RUN_SUMMARY = "grpo_training.json"
+# transformers >= 5.x lets a subclass say its loss is already scaled for gradient accumulation
+TRAINER_TAKES_SCALED_LOSS = hasattr(Trainer, "loss_is_scaled_for_ga")
 
 
 class TrainingCancelled(Exception):
@@ -79,7 +81,8 @@ class RankedGRPOTrainer(Trainer):
         # grpo with "group" normalisation: a step's loss is the mean over every group of its accumulation window
         # (and of every process), whatever the packing: compute_loss divides by that count, not by the accumulation
         self.window_normalized = args.loss == "grpo" and args.normalize == "group"
-        self.loss_is_scaled_for_ga = self.window_normalized
+        if TRAINER_TAKES_SCALED_LOSS:
+            self.loss_is_scaled_for_ga = self.window_normalized
         self._metrics: dict[str, list[float]] = defaultdict(list)
         if args.loss != "orpo":
             self.precompute_reference_logps(train_dataset)
@@ -182,8 +185,8 @@ class RankedGRPOTrainer(Trainer):
             if args.loss == "grpo":
                 window = num_items_in_batch if self.window_normalized else None
                 loss = grpo_pairwise_loss(policy, ref, ranks, **grpo_loss_options(args, inputs), num_groups=window)
-                if window is not None:  # DDP averages the processes' gradients; each holds its share of the sum
-                    loss = loss * self.accelerator.num_processes
+                if window is not None:
+                    loss = self._undo_trainer_scaling(loss)
             else:
                 loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta)
             scores = args.beta * (policy - ref)
@@ -191,6 +194,14 @@ class RankedGRPOTrainer(Trainer):
         if args.loss != "orpo":
             self._record_drift(policy.detach(), inputs["ref_logps"], ranks, inputs["token_counts"])
         return (loss, {"policy_logps": policy}) if return_outputs else loss
+
+    def _undo_trainer_scaling(self, loss: torch.Tensor) -> torch.Tensor:
+        """A window-normalised loss is already a share of the step's mean: DDP's averaging of the processes'
+        gradients is undone, and (transformers without ``loss_is_scaled_for_ga``) the division by accumulation."""
+        loss = loss * self.accelerator.num_processes
+        if not TRAINER_TAKES_SCALED_LOSS:
+            loss = loss * getattr(self, "current_gradient_accumulation_steps", self.args.gradient_accumulation_steps)
+        return loss
 
     def _record_pair_metrics(self, scores: torch.Tensor, ranks: torch.Tensor) -> None:
         stats = pairwise_stats(scores, ranks)
