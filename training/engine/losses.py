@@ -143,6 +143,13 @@ def soft_pair_targets(annotator_ranks: torch.Tensor) -> tuple[torch.Tensor, torc
     return (above + 0.5 * tied) / counts.clamp(min=1), mask
 
 
+def implicit_rewards(policy_logps: torch.Tensor, ref_logps: torch.Tensor, beta: float,
+                     token_counts: torch.Tensor | None = None) -> torch.Tensor:
+    """beta * the summed (or, with ``token_counts``, the mean) token log-ratio of each response."""
+    log_ratio = policy_logps - ref_logps
+    return beta * (log_ratio if token_counts is None else log_ratio / token_counts.clamp(min=1))
+
+
 def grpo_pairwise_loss(
     policy_logps: torch.Tensor,
     ref_logps: torch.Tensor,
@@ -172,10 +179,7 @@ def grpo_pairwise_loss(
     """
     if ties not in TIES:
         raise ValueError(f"ties: must be one of {', '.join(TIES)} (got {ties!r})")
-    log_ratio = policy_logps - ref_logps
-    if token_counts is not None:
-        log_ratio = log_ratio / token_counts.clamp(min=1)
-    scores = beta * log_ratio
+    scores = implicit_rewards(policy_logps, ref_logps, beta, token_counts)
     diff = scores.unsqueeze(2) - scores.unsqueeze(1)
     if annotator_ranks is not None:
         return _soft_target_loss(diff, annotator_ranks, normalize, num_groups)
