@@ -137,3 +137,4 @@ def test_cli_trains_with_prefix_sharing_and_a_token_budget(tmp_path, tiny_model_
     summary = json.loads((out / "adapter" / "grpo_training.json").read_text())
     assert summary["global_step"] == 2
     assert summary["config"]["prefix_sharing"] == sharing and summary["config"]["max_tokens_per_batch"] == 400
+    assert "micro-batches of at most 400 tokens x 1 accumulated" in (out / "adapter" / "README.md").read_text()

@@ -392,12 +392,18 @@ TRL's GRPOTrainer (Group Relative Policy Optimization, online RL).
 | loss | `{config.loss}` (weighting `{config.weighting}`, beta {config.beta}, margin {config.margin}, normalize `{config.normalize}`, ties `{config.ties}`, pair targets `{config.pair_targets}`, length-normalised {config.length_normalize}) |
 | LoRA | r {config.lora_r}, alpha {config.lora_alpha}, dropout {config.lora_dropout}, targets `{config.lora_target_modules}` |
 | quantization | `{config.quantization}` |
-| optimisation | lr {config.learning_rate}, epochs {config.num_train_epochs}, {config.per_device_train_batch_size} prompts per device batch, seed {config.seed} |
+| optimisation | lr {config.learning_rate}, epochs {config.num_train_epochs}, {_batching(config)} x {config.gradient_accumulation_steps} accumulated, seed {config.seed} |
 | data | `{config.data_path}` (sha256 `{summary["dataset_sha256"]}`), {summary["n_train_groups"]} prompts, {summary["n_train_pairs"]} valid pairs |
 | result | {summary["global_step"]} steps, mean train loss {summary["train_loss"]:.4f} |
 
 Load with `PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), this_folder)`.
 """
+
+
+def _batching(config: RankedGRPOConfig) -> str:
+    if config.max_tokens_per_batch:
+        return f"micro-batches of at most {config.max_tokens_per_batch} tokens"
+    return f"{config.per_device_train_batch_size} prompts per device batch"
 
 
 def end_distributed() -> None:
