@@ -94,8 +94,7 @@ def test_the_trainer_counts_its_optimizer_steps_exactly_under_a_token_budget(tmp
 
 def _first_step_lora_update(tmp_path, model_dir, data, dataset, tokenizer, name, **overrides):
     cfg = config(tmp_path / name, model_dir, data, max_steps=1, max_length=256, max_prompt_length=128,
-                 prefix_sharing="on", optim="sgd", learning_rate=1.0, max_grad_norm=0.0, weighting="quadratic",
-                 **overrides)
+                 prefix_sharing="on", optim="sgd", learning_rate=1.0, max_grad_norm=0.0, **overrides)
     model = load_base_model(model_dir)
     torch.manual_seed(0)  # the same LoRA initialisation in every run
     model = add_lora_adapter(model, r=4, alpha=8, dropout=0.0, target_modules="all-linear", quantized=False)
@@ -106,10 +105,13 @@ def _first_step_lora_update(tmp_path, model_dir, data, dataset, tokenizer, name,
     return torch.cat([(p.detach() - before[n]).flatten() for n, p in model.named_parameters() if n in before])
 
 
-@pytest.mark.parametrize("scaled_loss_hook", [True, False], ids=["transformers-5", "older-transformers"])
+@pytest.mark.parametrize("options, scaled_loss_hook", [
+    ({"weighting": "quadratic"}, True), ({"weighting": "quadratic"}, False),  # False: the Trainer divides (older)
+    ({"normalize": "pair", "weighting": "log"}, True), ({"loss": "plackett-luce"}, True),
+], ids=["group", "group-older-transformers", "pair", "plackett-luce"])  # fmt: skip
 def test_an_optimizer_steps_update_does_not_depend_on_how_groups_are_packed(tmp_path, tiny_model_dir, monkeypatch,
-                                                                            scaled_loss_hook):
-    monkeypatch.setattr(trainer_module, "TRAINER_TAKES_SCALED_LOSS", scaled_loss_hook)  # False: the Trainer divides
+                                                                            options, scaled_loss_hook):
+    monkeypatch.setattr(trainer_module, "TRAINER_TAKES_SCALED_LOSS", scaled_loss_hook)
     data = write_jsonl(oasst_records(14), tmp_path / "oasst.jsonl")
     tokenizer = load_tokenizer(tiny_model_dir)
     dataset = build_group_dataset(select_split(load_records(data), "train"), tokenizer, max_length=256,
@@ -118,9 +120,9 @@ def test_an_optimizer_steps_update_does_not_depend_on_how_groups_are_packed(tmp_
     assert len(packings[1200]) > len(packings[4000]) > 1  # different micro-batches of unequal group counts
     window = {"gradient_accumulation_steps": 16}  # the first step accumulates every micro-batch
     updates = [_first_step_lora_update(tmp_path, tiny_model_dir, data, dataset, tokenizer, f"b{budget}",
-                                       max_tokens_per_batch=budget, **window) for budget in packings]
+                                       max_tokens_per_batch=budget, **window, **options) for budget in packings]
     whole = _first_step_lora_update(tmp_path, tiny_model_dir, data, dataset, tokenizer, "whole",
-                                    per_device_train_batch_size=len(dataset))  # one micro-batch of every group
+                                    per_device_train_batch_size=len(dataset), **options)  # one micro-batch of all
     assert whole.abs().max() > 0
     for update in updates:
         assert (update - whole).norm() <= 1e-5 * whole.norm()

@@ -8,10 +8,13 @@ here loops over pairs in Python.
 
 Normalisation (``normalize``): "group" (default) averages, over the groups holding at least one
 pair, each group's weighted mean sum(w * l) / sum(w), so every prompt counts the same whatever its
-K, batch size or accumulation; "pair" is the batch-wide sum(w * l) / sum(w). With ``num_groups``
-(the groups with a pair in the whole gradient-accumulation window, ``groups_with_pairs``), "group"
-returns the micro-batch's share of the window's mean, sum of group means / ``num_groups``: summed over
-the window, the mean over all its groups however they were packed into micro-batches.
+K, batch size or accumulation; "pair" is the batch-wide sum(w * l) / sum(w).
+
+Accumulation window (``window``): the denominator of the whole gradient-accumulation window, summed
+over its micro-batches by ``window_denominator`` (the groups with a pair for "group", the pair weights
+for "pair", the contributing responses for Plackett-Luce). A loss given it returns the micro-batch's
+share, its numerator / ``window``: summed over the window, the window's mean however its groups were
+packed into micro-batches.
 """
 
 from __future__ import annotations
@@ -94,10 +97,30 @@ def groups_with_pairs(ranks: torch.Tensor, ties: str = "ignore", annotator_ranks
     return int(pairs.any(dim=(1, 2)).sum())
 
 
+def window_denominator(ranks: torch.Tensor, *, loss: str = "grpo", normalize: str = "group", weighting: str = "none",
+                       ties: str = "ignore", annotator_ranks: torch.Tensor | None = None) -> float:
+    """A batch's part of the accumulation window's denominator (module doc); weights from ranks alone, so not
+    for LiPO-lambda weighting under "pair" normalisation (``window_normalizable``)."""
+    if loss == "plackett-luce":
+        return float(plackett_luce_contributors(ranks).sum())
+    if normalize == "group":
+        return float(groups_with_pairs(ranks, ties, annotator_ranks))
+    if annotator_ranks is not None:
+        return float(soft_pair_targets(annotator_ranks)[1].sum())
+    weights = pair_weights(ranks, weighting, torch.float64)
+    return float(weights.sum() + (tied_pair_mask(ranks).sum() if ties == "davidson" else 0))
+
+
+def window_normalizable(loss: str, normalize: str, weighting: str) -> bool:
+    """Whether ``window_denominator`` knows the loss's denominator before the forward pass (orpo mixes two
+    means; LiPO-lambda's pair weights under "pair" normalisation come from the current rewards)."""
+    return loss == "plackett-luce" or (loss == "grpo" and not (normalize == "pair" and weighting == "lambda"))
+
+
 def normalized_pair_mean(pair_loss: torch.Tensor, weights: torch.Tensor, normalize: str = "group",
-                         num_groups: torch.Tensor | int | None = None) -> torch.Tensor:
+                         window: torch.Tensor | float | None = None) -> torch.Tensor:
     """Weighted mean of (G, K, K) pair terms: per group then over groups ("group"), or batch-wide ("pair");
-    with ``num_groups``, "group" sums the group means and divides by it (module doc)."""
+    with ``window``, the sum of group means ("group") or of weighted terms ("pair") divided by it (module doc)."""
     if normalize not in NORMALIZATIONS:
         raise ValueError(f"normalize: must be one of {', '.join(NORMALIZATIONS)} (got {normalize!r})")
     totals = (pair_loss * weights).sum(dim=(1, 2))
@@ -106,9 +129,9 @@ def normalized_pair_mean(pair_loss: torch.Tensor, weights: torch.Tensor, normali
     if not has_pairs.any():
         raise NoValidPairsError("no valid pairs in batch: every group needs two responses in different tiers")
     if normalize == "pair":
-        return totals.sum() / group_weights.sum()
+        return totals.sum() / (group_weights.sum() if window is None else window)
     group_means = totals[has_pairs] / group_weights[has_pairs]
-    return group_means.mean() if num_groups is None else group_means.sum() / num_groups
+    return group_means.mean() if window is None else group_means.sum() / window
 
 
 def _logsumexp_terms(*terms: torch.Tensor) -> torch.Tensor:
@@ -163,7 +186,7 @@ def grpo_pairwise_loss(
     tie_strength: float = 1.0,
     annotator_ranks: torch.Tensor | None = None,
     token_counts: torch.Tensor | None = None,
-    num_groups: torch.Tensor | int | None = None,
+    window: torch.Tensor | float | None = None,
 ) -> torch.Tensor:
     """Group Relative Preference Optimization loss (docs/training.md, ARCHITECTURE.md "The loss").
 
@@ -174,7 +197,7 @@ def grpo_pairwise_loss(
     ``normalize`` says (module doc). ``ties="davidson"`` uses Davidson's terms (``davidson_terms``)
     and adds every tied pair with weight 1. ``annotator_ranks`` (G, A, K) replaces the consensus by
     soft targets (``soft_pair_targets``): -(p log sigmoid(d) + (1 - p) log sigmoid(-d)), weight 1.
-    ``num_groups``: the accumulation window's count for "group" normalisation (module doc).
+    ``window``: the accumulation window's denominator (module doc).
     Raises ``NoValidPairsError`` (a ValueError) when the batch has no pair to learn from.
     """
     if ties not in TIES:
@@ -182,22 +205,22 @@ def grpo_pairwise_loss(
     scores = implicit_rewards(policy_logps, ref_logps, beta, token_counts)
     diff = scores.unsqueeze(2) - scores.unsqueeze(1)
     if annotator_ranks is not None:
-        return _soft_target_loss(diff, annotator_ranks, normalize, num_groups)
+        return _soft_target_loss(diff, annotator_ranks, normalize, window)
     weights = pair_weights(ranks, weighting, diff.dtype, scores=scores)
     if ties == "ignore":
-        return normalized_pair_mean(-F.logsigmoid(diff - margin), weights, normalize, num_groups)
+        return normalized_pair_mean(-F.logsigmoid(diff - margin), weights, normalize, window)
     strict, tied = davidson_terms(diff, margin, tie_strength)
     tied_mask = tied_pair_mask(ranks)
     return normalized_pair_mean(torch.where(tied_mask, tied, strict), weights + tied_mask.to(diff.dtype), normalize,
-                                num_groups)
+                                window)
 
 
 def _soft_target_loss(diff: torch.Tensor, annotator_ranks: torch.Tensor, normalize: str,
-                      num_groups: torch.Tensor | int | None) -> torch.Tensor:
+                      window: torch.Tensor | float | None) -> torch.Tensor:
     targets, mask = soft_pair_targets(annotator_ranks)
     targets = targets.to(diff.dtype)
     soft = -(targets * F.logsigmoid(diff) + (1 - targets) * F.logsigmoid(-diff))
-    return normalized_pair_mean(soft, mask.to(diff.dtype), normalize, num_groups)
+    return normalized_pair_mean(soft, mask.to(diff.dtype), normalize, window)
 
 
 def log_odds(mean_logps: torch.Tensor) -> torch.Tensor:
@@ -239,13 +262,14 @@ def plackett_luce_loss(
     ranks: torch.Tensor,
     *,
     beta: float = 0.1,
+    window: torch.Tensor | float | None = None,
 ) -> torch.Tensor:
     """Listwise Plackett-Luce negative log-likelihood of the human tiers, ties by Breslow's rule.
 
     Reward r_i = beta * (policy_logps_i - ref_logps_i). Each ranked response i outside its group's
     worst tier contributes ``-(r_i - logsumexp{r_j : tier_j >= tier_i})``: a tied tier is chosen as
     an unordered set from everything not yet placed. Unranked/padding slots (-1) take no part. The
-    result is the mean over contributing responses; raises ``NoValidPairsError`` if there are none.
+    result is the mean over contributing responses (or their sum / ``window``, module doc); raises ``NoValidPairsError`` if there are none.
     """
     rewards = beta * (policy_logps - ref_logps)
     ranked = ranks >= 0
@@ -253,13 +277,19 @@ def plackett_luce_loss(
     not_before = (ranked.unsqueeze(1) & (ranks.unsqueeze(1) >= ranks.unsqueeze(2))) | itself
     masked = rewards.unsqueeze(1).expand_as(not_before).masked_fill(~not_before, float("-inf"))
     denominators = torch.logsumexp(masked, dim=2)
-    worst_tier = ranks.masked_fill(~ranked, -1).amax(dim=1, keepdim=True)
-    contributes = ranked & (ranks < worst_tier)
+    contributes = plackett_luce_contributors(ranks)
     count = contributes.sum()
     if count == 0:
         raise NoValidPairsError("no valid pairs in batch: every group needs two responses in different tiers")
     terms = (rewards - denominators).masked_fill(~contributes, 0.0)
-    return -terms.sum() / count
+    return -terms.sum() / (count if window is None else window)
+
+
+def plackett_luce_contributors(ranks: torch.Tensor) -> torch.Tensor:
+    """Boolean (G, K): the ranked responses outside their group's worst tier (one Plackett-Luce term each)."""
+    ranked = ranks >= 0
+    worst_tier = ranks.masked_fill(~ranked, -1).amax(dim=1, keepdim=True)
+    return ranked & (ranks < worst_tier)
 
 
 def pairwise_stats(scores: torch.Tensor, ranks: torch.Tensor) -> dict[str, float]:

@@ -33,13 +33,14 @@ from .data import (
 )
 from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
 from .losses import (
-    groups_with_pairs,
     grpo_pairwise_loss,
     log_odds,
     orpo_ranked_loss,
     pairwise_stats,
     plackett_luce_loss,
     valid_pair_mask,
+    window_denominator,
+    window_normalizable,
 )
 from .modeling import add_lora_adapter, load_base_model, load_tokenizer
 from .packing import batch_response_logps, make_collator, resolve_prefix_sharing
@@ -78,9 +79,9 @@ class RankedGRPOTrainer(Trainer):
             callbacks=callbacks,
         )
         self.model_accepts_loss_kwargs = False
-        # grpo with "group" normalisation: a step's loss is the mean over every group of its accumulation window
-        # (and of every process), whatever the packing: compute_loss divides by that count, not by the accumulation
-        self.window_normalized = args.loss == "grpo" and args.normalize == "group"
+        # a step's loss is the mean over its whole accumulation window (and every process), whatever the packing:
+        # compute_loss divides by the window's denominator (losses.window_denominator), not by the accumulation
+        self.window_normalized = window_normalizable(args.loss, args.normalize, args.weighting)
         if TRAINER_TAKES_SCALED_LOSS:
             self.loss_is_scaled_for_ga = self.window_normalized
         self._metrics: dict[str, list[float]] = defaultdict(list)
@@ -154,14 +155,15 @@ class RankedGRPOTrainer(Trainer):
 
     # -- loss ----------------------------------------------------------------------------------
     def get_batch_samples(self, epoch_iterator, num_batches: int, device: torch.device):
-        """The accumulation window's micro-batches and, when window-normalised, its groups with pairs (all processes):
+        """The accumulation window's micro-batches and, when window-normalised, its loss denominator (all processes):
         the ``num_items_in_batch`` that ``compute_loss`` divides by, as transformers does with tokens."""
         batches, num_items = super().get_batch_samples(epoch_iterator, num_batches, device)
         if self.window_normalized and batches:
-            annotators = self.args.pair_targets == "annotators"
-            count = sum(groups_with_pairs(b["ranks"], self.args.ties, b["annotator_ranks"] if annotators else None)
+            args, annotators = self.args, self.args.pair_targets == "annotators"
+            total = sum(window_denominator(b["ranks"], loss=args.loss, normalize=args.normalize, weighting=args.weighting,
+                                           ties=args.ties, annotator_ranks=b["annotator_ranks"] if annotators else None)
                         for b in batches)
-            num_items = torch.tensor(count, device=device)
+            num_items = torch.tensor(total, dtype=torch.float32, device=device)
             if self.accelerator.num_processes > 1:
                 num_items = self.accelerator.gather(num_items).sum()
         return batches, num_items
@@ -182,13 +184,13 @@ class RankedGRPOTrainer(Trainer):
             scores = log_odds(policy / inputs["token_counts"].clamp(min=1))
         else:
             ref = inputs["ref_logps"]
+            window = num_items_in_batch if self.window_normalized else None
             if args.loss == "grpo":
-                window = num_items_in_batch if self.window_normalized else None
-                loss = grpo_pairwise_loss(policy, ref, ranks, **grpo_loss_options(args, inputs), num_groups=window)
-                if window is not None:
-                    loss = self._undo_trainer_scaling(loss)
+                loss = grpo_pairwise_loss(policy, ref, ranks, **grpo_loss_options(args, inputs), window=window)
             else:
-                loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta)
+                loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta, window=window)
+            if window is not None:
+                loss = self._undo_trainer_scaling(loss)
             scores = args.beta * (policy - ref)
         self._record_pair_metrics(scores.detach(), ranks)
         if args.loss != "orpo":
