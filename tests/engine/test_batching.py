@@ -107,8 +107,8 @@ def _first_step_lora_update(tmp_path, model_dir, data, dataset, tokenizer, name,
 
 @pytest.mark.parametrize("options, scaled_loss_hook", [
     ({"weighting": "quadratic"}, True), ({"weighting": "quadratic"}, False),  # False: the Trainer divides (older)
-    ({"normalize": "pair", "weighting": "log"}, True), ({"loss": "plackett-luce"}, True),
-], ids=["group", "group-older-transformers", "pair", "plackett-luce"])  # fmt: skip
+    ({"normalize": "pair", "weighting": "log"}, True), ({"loss": "plackett-luce"}, True), ({"loss": "orpo"}, True),
+], ids=["group", "group-older-transformers", "pair", "plackett-luce", "orpo"])  # fmt: skip
 def test_an_optimizer_steps_update_does_not_depend_on_how_groups_are_packed(tmp_path, tiny_model_dir, monkeypatch,
                                                                             options, scaled_loss_hook):
     monkeypatch.setattr(trainer_module, "TRAINER_TAKES_SCALED_LOSS", scaled_loss_hook)

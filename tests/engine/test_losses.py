@@ -209,24 +209,28 @@ def test_batch_of_four_equals_two_accumulated_batches_of_two():
 
 @pytest.mark.parametrize("options", [
     {"weighting": "quadratic"}, {"ties": "davidson"}, {"weighting": "lambda"}, {"normalize": "pair", "weighting": "log"},
-    {"normalize": "pair", "ties": "davidson"}, {"loss": "plackett-luce"},
+    {"normalize": "pair", "ties": "davidson"}, {"loss": "plackett-luce"}, {"loss": "orpo", "weighting": "linear"},
+    {"loss": "orpo", "normalize": "pair"},
 ], ids=lambda o: "-".join(map(str, o.values())))  # fmt: skip
 def test_unequal_micro_batches_summed_with_the_window_denominator_give_the_whole_batch_loss(options):
     policy, ref, ranks = _full_groups(5, 4, seed=5)
-    ranks[4] = torch.tensor([0, 0, -1, -1])  # a group of one tied pair: counts under davidson only
-    if options.get("loss") == "plackett-luce":
-        ranks[4] = torch.tensor([0, 1, 1, -1])
+    ranks[4] = torch.tensor([0, 0, -1, -1]) if options.get("ties") else torch.tensor([0, 1, 1, -1])
+    counts = torch.arange(1, 21, dtype=torch.float64).reshape(5, 4)
+    kind, settings_ = options.get("loss", "grpo"), {k: v for k, v in options.items() if k != "loss"}
 
-    def loss(part: slice, logps: torch.Tensor, window=None) -> torch.Tensor:
-        if options.get("loss") == "plackett-luce":
-            return plackett_luce_loss(logps[part], ref[part], ranks[part], window=window)
-        return grpo_pairwise_loss(logps[part], ref[part], ranks[part], window=window, **options)
+    def loss(part: slice, logps: torch.Tensor, window=(None, None)) -> torch.Tensor:
+        if kind == "plackett-luce":
+            return plackett_luce_loss(logps[part], ref[part], ranks[part], window=window[0])
+        if kind == "orpo":
+            return orpo_ranked_loss(logps[part], counts[part], ranks[part], window=window[0], nll_window=window[1],
+                                    **settings_)
+        return grpo_pairwise_loss(logps[part], ref[part], ranks[part], window=window[0], **settings_)
 
     everything = slice(0, 5)
     whole = policy.clone().requires_grad_(True)
     loss(everything, whole).backward()
     parts = (slice(0, 1), slice(1, 5))  # 1 group + 4 groups: a plain mean of the two means would differ
-    window = sum(window_denominator(ranks[p], **options) for p in parts)
+    window = torch.tensor([window_denominator(ranks[p], **options) for p in parts], dtype=torch.float64).sum(dim=0)
     packed = policy.clone().requires_grad_(True)
     total = sum(loss(part, packed, window) for part in parts)
     total.backward()
@@ -245,8 +249,8 @@ def test_soft_targets_count_the_groups_some_annotator_ranked_a_pair_of():
 
 
 def test_lambda_weights_under_pair_normalisation_have_no_window_before_the_forward_pass():
-    assert not window_normalizable("grpo", "pair", "lambda") and not window_normalizable("orpo", "group", "none")
-    assert window_normalizable("grpo", "group", "lambda") and window_normalizable("plackett-luce", "pair", "none")
+    assert not window_normalizable("grpo", "pair", "lambda") and not window_normalizable("orpo", "pair", "lambda")
+    assert window_normalizable("orpo", "group", "lambda") and window_normalizable("plackett-luce", "pair", "lambda")
     with pytest.raises(ValueError, match="needs the current scores"):
         window_denominator(torch.tensor([[0, 1]]), normalize="pair", weighting="lambda")
 

@@ -98,23 +98,25 @@ def groups_with_pairs(ranks: torch.Tensor, ties: str = "ignore", annotator_ranks
 
 
 def window_denominator(ranks: torch.Tensor, *, loss: str = "grpo", normalize: str = "group", weighting: str = "none",
-                       ties: str = "ignore", annotator_ranks: torch.Tensor | None = None) -> float:
-    """A batch's part of the accumulation window's denominator (module doc); weights from ranks alone, so not
-    for LiPO-lambda weighting under "pair" normalisation (``window_normalizable``)."""
+                       ties: str = "ignore", annotator_ranks: torch.Tensor | None = None) -> tuple[float, float]:
+    """A batch's part of the accumulation window's denominators (module doc): (the pair term's, or Plackett-Luce's
+    responses; the top-tier responses, orpo's NLL mean). Weights from ranks alone, so not for LiPO-lambda
+    weighting under "pair" normalisation (``window_normalizable``)."""
+    top = float((ranks == 0).sum())
     if loss == "plackett-luce":
-        return float(plackett_luce_contributors(ranks).sum())
+        return float(plackett_luce_contributors(ranks).sum()), top
     if normalize == "group":
-        return float(groups_with_pairs(ranks, ties, annotator_ranks))
+        return float(groups_with_pairs(ranks, ties, annotator_ranks)), top
     if annotator_ranks is not None:
-        return float(soft_pair_targets(annotator_ranks)[1].sum())
+        return float(soft_pair_targets(annotator_ranks)[1].sum()), top
     weights = pair_weights(ranks, weighting, torch.float64)
-    return float(weights.sum() + (tied_pair_mask(ranks).sum() if ties == "davidson" else 0))
+    return float(weights.sum() + (tied_pair_mask(ranks).sum() if ties == "davidson" else 0)), top
 
 
 def window_normalizable(loss: str, normalize: str, weighting: str) -> bool:
-    """Whether ``window_denominator`` knows the loss's denominator before the forward pass (orpo mixes two
-    means; LiPO-lambda's pair weights under "pair" normalisation come from the current rewards)."""
-    return loss == "plackett-luce" or (loss == "grpo" and not (normalize == "pair" and weighting == "lambda"))
+    """Whether ``window_denominator`` knows the loss's denominators before the forward pass (not LiPO-lambda's
+    pair weights under "pair" normalisation: they come from the current rewards)."""
+    return loss == "plackett-luce" or not (normalize == "pair" and weighting == "lambda")
 
 
 def normalized_pair_mean(pair_loss: torch.Tensor, weights: torch.Tensor, normalize: str = "group",
@@ -238,21 +240,24 @@ def orpo_ranked_loss(
     margin: float = 0.0,
     weighting: str = "none",
     normalize: str = "group",
+    window: torch.Tensor | float | None = None,
+    nll_window: torch.Tensor | float | None = None,
 ) -> torch.Tensor:
     """Reference-free odds-ratio loss (ORPO, Hong et al. 2024) generalised to ranked groups.
 
     With a_i = policy_logps_i / token_counts_i (mean token log-prob) and o_i = log odds of exp(a_i):
     ``loss = NLL + beta * mean(w_ij * -log sigmoid(o_i - o_j - margin))`` (weighted, normalised as
     ``normalize`` says), where NLL is the mean of -a_i over the top-tier (rank 0) responses of the
-    batch. ``beta`` plays ORPO's lambda.
+    batch. ``beta`` plays ORPO's lambda. ``window``/``nll_window``: the accumulation window's denominators of the
+    pair term and of the NLL (``window_denominator``, module doc).
     """
     mean_logps = policy_logps / token_counts.clamp(min=1)
     odds = log_odds(mean_logps)
     diff = odds.unsqueeze(2) - odds.unsqueeze(1)
     weights = pair_weights(ranks, weighting, diff.dtype, scores=odds)
-    odds_ratio_loss = normalized_pair_mean(-F.logsigmoid(diff - margin), weights, normalize)
+    odds_ratio_loss = normalized_pair_mean(-F.logsigmoid(diff - margin), weights, normalize, window)
     top = (ranks == 0).to(mean_logps.dtype)
-    nll = -(mean_logps * top).sum() / top.sum().clamp(min=1)
+    nll = -(mean_logps * top).sum() / (top.sum().clamp(min=1) if nll_window is None else nll_window)
     return nll + beta * odds_ratio_loss
 
 

@@ -160,12 +160,12 @@ class RankedGRPOTrainer(Trainer):
         batches, num_items = super().get_batch_samples(epoch_iterator, num_batches, device)
         if self.window_normalized and batches:
             args, annotators = self.args, self.args.pair_targets == "annotators"
-            total = sum(window_denominator(b["ranks"], loss=args.loss, normalize=args.normalize, weighting=args.weighting,
-                                           ties=args.ties, annotator_ranks=b["annotator_ranks"] if annotators else None)
-                        for b in batches)
-            num_items = torch.tensor(total, dtype=torch.float32, device=device)
+            parts = [window_denominator(b["ranks"], loss=args.loss, normalize=args.normalize, weighting=args.weighting,
+                                        ties=args.ties, annotator_ranks=b["annotator_ranks"] if annotators else None)
+                     for b in batches]
+            num_items = torch.tensor(parts, dtype=torch.float32, device=device).sum(dim=0)  # (pair term, NLL)
             if self.accelerator.num_processes > 1:
-                num_items = self.accelerator.gather(num_items).sum()
+                num_items = self.accelerator.gather(num_items.unsqueeze(0)).sum(dim=0)
         return batches, num_items
 
     @staticmethod
@@ -178,20 +178,21 @@ class RankedGRPOTrainer(Trainer):
         logps = batch_response_logps(model, inputs)
         policy = self._to_grid(logps.float(), inputs)
         ranks, args = inputs["ranks"], self.args
+        windows = num_items_in_batch if self.window_normalized and num_items_in_batch is not None else (None, None)
         if args.loss == "orpo":
             loss = orpo_ranked_loss(policy, inputs["token_counts"], ranks, beta=args.beta, margin=args.margin,
-                                    weighting=args.weighting, normalize=args.normalize)
+                                    weighting=args.weighting, normalize=args.normalize, window=windows[0],
+                                    nll_window=windows[1])
             scores = log_odds(policy / inputs["token_counts"].clamp(min=1))
         else:
             ref = inputs["ref_logps"]
-            window = num_items_in_batch if self.window_normalized else None
             if args.loss == "grpo":
-                loss = grpo_pairwise_loss(policy, ref, ranks, **grpo_loss_options(args, inputs), window=window)
+                loss = grpo_pairwise_loss(policy, ref, ranks, **grpo_loss_options(args, inputs), window=windows[0])
             else:
-                loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta, window=window)
-            if window is not None:
-                loss = self._undo_trainer_scaling(loss)
+                loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta, window=windows[0])
             scores = args.beta * (policy - ref)
+        if windows[0] is not None:
+            loss = self._undo_trainer_scaling(loss)
         self._record_pair_metrics(scores.detach(), ranks)
         if args.loss != "orpo":
             self._record_drift(policy.detach(), inputs["ref_logps"], ranks, inputs["token_counts"])
