@@ -16,6 +16,7 @@ FIELD_GROUPS = (
     ("Optimisation", ("learning_rate", "warmup_steps", "num_train_epochs", "per_device_train_batch_size",
                       "gradient_accumulation_steps", "max_length", "max_prompt_length", "activation_checkpointing",
                       "seed")),
+    ("Speed", ("prefix_sharing", "max_tokens_per_batch")),
     ("Logging and checkpoints", ("logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning")),
 )  # fmt: skip
 
@@ -39,6 +40,7 @@ def presets() -> dict[str, dict]:
                 "lora_dropout": 0.0, "lora_target_modules": "all-linear", "learning_rate": 0.003,
                 "warmup_steps": 0.1, "num_train_epochs": 3.0, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1,
                 "max_length": 160, "max_prompt_length": 48, "activation_checkpointing": False, "seed": 42,
+                "prefix_sharing": "auto", "max_tokens_per_batch": None,
                 "logging_steps": 1, "save_steps": 10,
             },
         },
@@ -50,6 +52,8 @@ def presets() -> dict[str, dict]:
                 "lora_dropout": 0.05, "lora_target_modules": "all-linear", "learning_rate": 0.0001,
                 "warmup_steps": 0.0, "num_train_epochs": 2.0, "per_device_train_batch_size": 2, "gradient_accumulation_steps": 8,
                 "max_length": 1024, "max_prompt_length": 512, "activation_checkpointing": True, "seed": 42,
+                # the padded tokens of 2 prompts x 4 responses x 1024 at most, now also for groups of 9 (OASST)
+                "prefix_sharing": "auto", "max_tokens_per_batch": 8192,
                 "logging_steps": 5, "save_steps": 100,
             },
         },

@@ -81,6 +81,8 @@ class JobReporter:
             phase = event.get("phase")
             if phase in PHASES and "step" not in event:
                 self._pending["phase"] = PHASES[phase]
+                if event.get("total_steps"):  # the trainer's exact count, before the first logged step
+                    self._pending["total_steps"] = int(event["total_steps"])
                 if event.get("resumed_from"):
                     self._pending["resumed_from"] = str(event["resumed_from"])
                     logger.info("resuming from checkpoint %s", event["resumed_from"])

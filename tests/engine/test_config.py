@@ -123,6 +123,22 @@ def test_optimizer_steps_counts_like_the_trainer(overrides, groups, steps):
     assert make(**overrides).optimizer_steps(groups) == steps
 
 
+@pytest.mark.parametrize("micro_batches, world_size, accumulation, steps", [
+    (7, 1, 1, 7), (7, 1, 3, 3), (7, 2, 2, 2), (1, 4, 1, 1),  # under DDP each process gets ceil(7 / 2) = 4
+])  # fmt: skip
+def test_under_a_token_budget_the_steps_come_from_its_micro_batches(micro_batches, world_size, accumulation, steps):
+    config = make(max_tokens_per_batch=2000, gradient_accumulation_steps=accumulation, per_device_train_batch_size=64,
+                  dataloader_drop_last=True)  # neither applies to token-budget micro-batches
+    assert config.optimizer_steps(40, world_size, micro_batches=micro_batches) == steps
+
+
+def test_without_the_groups_lengths_a_token_budget_gives_a_lower_bound_that_never_refuses_a_run():
+    config = make(max_tokens_per_batch=2000, per_device_train_batch_size=64, dataloader_drop_last=True)
+    assert make(per_device_train_batch_size=64, dataloader_drop_last=True).optimizer_steps(48) == 0  # by prompts
+    assert config.require_steps(48) == config.optimizer_steps(48, 4) == 1  # at least one micro-batch
+    assert config.optimizer_steps(0) == 0
+
+
 def test_a_run_that_would_train_no_step_is_refused_with_the_reason():
     with pytest.raises(ValueError, match="0 optimizer steps"):
         make(dataloader_drop_last=True, per_device_train_batch_size=8).require_steps(5)

@@ -28,9 +28,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("budget", [None, 400], ids=["by-prompts", "token-budget"])
-def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_dir, vowel_data, budget):
+def launch_two_processes(tmp_path, model_dir: str, data: str, budget: int | None = None, **overrides) -> list[dict]:
+    """Run ddp_train.py in two CPU processes; each one's LoRA weights and reference batch count."""
     accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or shutil.which("accelerate")
     if accelerate is None:
         pytest.skip("accelerate CLI not installed")
@@ -41,11 +40,18 @@ def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_
     command = [accelerate, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                "--main_process_port", str(free_port()),
                "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "tests/engine/ddp_train.py"),
-               tiny_model_dir, vowel_data, str(tmp_path), *([str(budget)] if budget else [])]
+               model_dir, data, str(tmp_path), str(budget) if budget else "-", json.dumps(overrides)]
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=400)
     assert result.returncode == 0, result.stderr[-3000:]
     ranks = [torch.load(tmp_path / f"rank{i}.pt") for i in range(2)]
     assert all(r["world_size"] == 2 for r in ranks)
+    return ranks
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("budget", [None, 400], ids=["by-prompts", "token-budget"])
+def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_dir, vowel_data, budget):
+    ranks = launch_two_processes(tmp_path, tiny_model_dir, vowel_data, budget)
     first, second = ranks[0]["weights"], ranks[1]["weights"]
     assert first and first.keys() == second.keys()
     assert any(first[name].abs().sum() > 0 for name in first if "lora_B" in name), "adapter did not train"
@@ -59,3 +65,20 @@ def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_
     assert batches > 2 and [r["reference_batches"] for r in ranks] == [(batches + 1) // 2, batches // 2]
     sharded = json.loads((tmp_path / REFERENCE_CACHE).read_text())
     assert sharded == json.loads((single / REFERENCE_CACHE).read_text())
+
+
+@pytest.mark.slow
+def test_two_processes_take_the_same_first_step_as_one_over_the_same_groups(tmp_path, tiny_model_dir, vowel_data):
+    # SGD without clipping: the update is the gradient; one accumulation window covers every group in both runs
+    # (2 processes x 12 micro-batches of 2 prompts, or 24 in one); the LoRA initialisation follows the seed
+    step = {"max_steps": 1, "optim": "sgd", "learning_rate": 1.0, "max_grad_norm": 0.0, "lora_dropout": 0.0,
+            "gradient_accumulation_steps": 32, "weighting": "quadratic"}
+    two = launch_two_processes(tmp_path / "two", tiny_model_dir, vowel_data, None, **step)[0]["weights"]
+    trainer, _ = build_trainer(ddp_config(tiny_model_dir, vowel_data, str(tmp_path / "one"), None, **step))
+    initial = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if n in two}
+    trainer.train()
+    one = {n: p.detach() for n, p in trainer.model.named_parameters() if n in two}
+    update_one = torch.cat([(one[n] - initial[n]).flatten() for n in sorted(two)])
+    update_two = torch.cat([(two[n] - initial[n]).flatten() for n in sorted(two)])
+    assert update_one.norm() > 0
+    assert (update_two - update_one).norm() <= 1e-5 * update_one.norm()

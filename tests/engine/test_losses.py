@@ -13,10 +13,13 @@ from hypothesis import strategies as st
 
 from training.engine.losses import (
     NoValidPairsError,
+    groups_with_pairs,
     grpo_pairwise_loss,
     orpo_ranked_loss,
     pair_weights,
     plackett_luce_loss,
+    window_denominator,
+    window_normalizable,
 )
 
 WEIGHT_OF_GAP = {"none": lambda g: 1.0, "linear": float, "quadratic": lambda g: float(g * g),
@@ -202,6 +205,54 @@ def test_batch_of_four_equals_two_accumulated_batches_of_two():
     for part in (slice(0, 2), slice(2, 4)):  # what Trainer does with gradient_accumulation_steps=2
         (grpo_pairwise_loss(halves[part], ref[part], ranks[part], weighting="linear") / 2).backward()
     torch.testing.assert_close(whole.grad, halves.grad, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("options", [
+    {"weighting": "quadratic"}, {"ties": "davidson"}, {"weighting": "lambda"}, {"normalize": "pair", "weighting": "log"},
+    {"normalize": "pair", "ties": "davidson"}, {"loss": "plackett-luce"}, {"loss": "orpo", "weighting": "linear"},
+    {"loss": "orpo", "normalize": "pair"},
+], ids=lambda o: "-".join(map(str, o.values())))  # fmt: skip
+def test_unequal_micro_batches_summed_with_the_window_denominator_give_the_whole_batch_loss(options):
+    policy, ref, ranks = _full_groups(5, 4, seed=5)
+    ranks[4] = torch.tensor([0, 0, -1, -1]) if options.get("ties") else torch.tensor([0, 1, 1, -1])
+    counts = torch.arange(1, 21, dtype=torch.float64).reshape(5, 4)
+    kind, settings_ = options.get("loss", "grpo"), {k: v for k, v in options.items() if k != "loss"}
+
+    def loss(part: slice, logps: torch.Tensor, window=(None, None)) -> torch.Tensor:
+        if kind == "plackett-luce":
+            return plackett_luce_loss(logps[part], ref[part], ranks[part], window=window[0])
+        if kind == "orpo":
+            return orpo_ranked_loss(logps[part], counts[part], ranks[part], window=window[0], nll_window=window[1],
+                                    **settings_)
+        return grpo_pairwise_loss(logps[part], ref[part], ranks[part], window=window[0], **settings_)
+
+    everything = slice(0, 5)
+    whole = policy.clone().requires_grad_(True)
+    loss(everything, whole).backward()
+    parts = (slice(0, 1), slice(1, 5))  # 1 group + 4 groups: a plain mean of the two means would differ
+    window = torch.tensor([window_denominator(ranks[p], **options) for p in parts], dtype=torch.float64).sum(dim=0)
+    packed = policy.clone().requires_grad_(True)
+    total = sum(loss(part, packed, window) for part in parts)
+    total.backward()
+    assert total.item() == pytest.approx(loss(everything, policy).item(), rel=1e-12)
+    torch.testing.assert_close(whole.grad, packed.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_the_group_window_counts_groups_with_a_pair_and_tied_only_groups_under_davidson():
+    ranks = torch.tensor([[0, 1, 2], [0, 0, -1]])
+    assert (groups_with_pairs(ranks), groups_with_pairs(ranks, "davidson")) == (1, 2)
+
+
+def test_soft_targets_count_the_groups_some_annotator_ranked_a_pair_of():
+    annotators = torch.tensor([[[0, 1, -1], [-1, -1, -1]], [[0, -1, -1], [-1, 0, -1]]])  # group 1: no shared pair
+    assert groups_with_pairs(torch.tensor([[0, 1, -1], [0, 1, -1]]), annotator_ranks=annotators) == 1
+
+
+def test_lambda_weights_under_pair_normalisation_have_no_window_before_the_forward_pass():
+    assert not window_normalizable("grpo", "pair", "lambda") and not window_normalizable("orpo", "pair", "lambda")
+    assert window_normalizable("orpo", "group", "lambda") and window_normalizable("plackett-luce", "pair", "lambda")
+    with pytest.raises(ValueError, match="needs the current scores"):
+        window_denominator(torch.tensor([[0, 1]]), normalize="pair", weighting="lambda")
 
 
 def test_unknown_normalisation_and_ties_are_rejected():

@@ -28,7 +28,8 @@ class FakeEngine:
         start = checkpoints[-1] if resume and checkpoints else 0
         self.calls.append({"call": "train", "resume": resume, "start": start})
         progress({"phase": "load"})
-        progress({"phase": "train", "resumed_from": str(out / f"checkpoint-{start}") if start else None})
+        progress({"phase": "train", "resumed_from": str(out / f"checkpoint-{start}") if start else None,
+                  "total_steps": self.total_steps})
         for step in range(start + 1, self.total_steps + 1):
             time.sleep(self.step_seconds)
             if self.fail_with is not None and step == 3:

@@ -206,3 +206,16 @@ def test_resume_skips_a_checkpoint_that_a_killed_run_left_half_written(ranked, b
     # the metrics up to the checkpoint come back from its trainer_state.json, the rest from the new run
     assert list(JobMetric.objects.filter(job=job).values_list("step", flat=True)) == [1, 2, 3, 4, 5, 6]
     assert JobMetric.objects.get(job=job, step=1).loss == 0.9
+
+
+def test_the_trainers_step_count_shows_when_training_starts_before_the_first_logged_step(ranked, broker):
+    from training.runner import JobReporter
+
+    job = launch(ranked)
+    TrainingJob.objects.filter(pk=job.pk).update(status=TrainingJob.Status.RUNNING, worker_id="w1")
+    job.refresh_from_db()
+    reporter = JobReporter(job, interval=60)
+    reporter.event({"phase": "train", "resumed_from": None, "total_steps": 12})
+    reporter.flush()
+    job.refresh_from_db()
+    assert (job.phase, job.step, job.total_steps) == ("training", 0, 12)

@@ -44,6 +44,27 @@ def test_applying_the_gpu_preset_fills_4bit_qlora_values(admin_client, ranked):
     assert 'value="Qwen/Qwen2.5-1.5B-Instruct"' in html
 
 
+def test_the_speed_settings_are_on_the_form_and_the_gpu_preset_packs_by_tokens(admin_client, ranked):
+    html = admin_client.get(reverse("training:job_launch") + "?preset=gpu-qlora", HTTP_HX_REQUEST="true").content.decode()
+    speed = html.split(">Speed<", 1)[1].split("</fieldset>", 1)[0]
+    assert 'name="prefix_sharing"' in speed and 'name="max_tokens_per_batch"' in speed
+    assert '<option value="auto" selected>' in speed and 'value="8192"' in speed
+    assert "Encode each prompt once per group" in speed and "Fill micro-batches by tokens" in speed
+
+
+def test_a_token_budget_from_the_form_reaches_the_job_and_a_bad_one_is_refused(admin_client, ranked):
+    html = admin_client.post(reverse("training:job_launch"),
+                             _form_data(ranked, max_tokens_per_batch="0", prefix_sharing="sometimes")).content.decode()
+    assert "integer in [1, 1073741824]" in _field_errors(html, "max_tokens_per_batch")
+    assert "sometimes" in _field_errors(html, "prefix_sharing")
+    assert TrainingJob.objects.count() == 0
+    response = admin_client.post(reverse("training:job_launch"),
+                                 _form_data(ranked, max_tokens_per_batch="2048", prefix_sharing="off"))
+    assert response.status_code == 302
+    config = TrainingJob.objects.get().config
+    assert (config["max_tokens_per_batch"], config["prefix_sharing"]) == (2048, "off")
+
+
 def test_a_bad_value_is_a_form_error_next_to_its_field_and_no_job_is_made(admin_client, ranked):
     data = _form_data(ranked, beta="-0.5")
     response = admin_client.post(reverse("training:job_launch"), data)

@@ -28,7 +28,7 @@ USER_FIELDS = (
     "tie_strength", "pair_targets", "length_normalize", "quantization",
     "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate", "warmup_steps", "num_train_epochs",
     "per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "max_prompt_length",
-    "activation_checkpointing", "seed", "logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning",
+    "activation_checkpointing", "prefix_sharing", "max_tokens_per_batch", "seed", "logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning",
 )  # fmt: skip
 
 
@@ -84,7 +84,7 @@ class RankedGRPOConfig(TrainingArguments):
     max_prompt_length: int | None = field(default=None, metadata={"help": f"Maximum prompt tokens; a longer prompt keeps its chat template (system prompt, role headers) and loses the middle of its content, with a warning. Default: {DEFAULT_PROMPT_BUDGET}, or half of max_length when that is smaller."})
     ref_batch_size: int | None = field(default=None, metadata={"help": "Groups per batch when precomputing reference log-probs (default: the train batch size)."})
     prefix_sharing: str = field(default="auto", metadata={"help": "Encode each prompt once per group: one packed row (prompt, then every response) with a 4-D attention mask. on, off, or auto (on with sdpa or eager attention when a FLOP estimate says packing pays off).", "choices": PREFIX_SHARING})
-    max_tokens_per_batch: int | None = field(default=None, metadata={"help": "Fill micro-batches by tokens (padding included) instead of by prompts: groups of similar length go together, a group is never split, and a group over the budget trains alone. Replaces per_device_train_batch_size for training and the reference pass."})
+    max_tokens_per_batch: int | None = field(default=None, metadata={"help": "Fill micro-batches by tokens (padding included) instead of by prompts: groups of similar length go together, a group is never split, and a group over the budget trains alone. Replaces per_device_train_batch_size for training and the reference pass; gradient_accumulation_steps then counts these micro-batches, and a step's loss stays the mean over all its prompts however they were packed (except lambda weighting with pair normalisation). Empty: batches of per_device_train_batch_size prompts."})
     # TrainingArguments fields with defaults suited to this trainer
     learning_rate: float = field(default=1e-4, metadata={"help": "Peak AdamW learning rate for the LoRA weights."})
     num_train_epochs: float = field(default=1.0, metadata={"help": "Passes over the training groups."})
@@ -129,13 +129,14 @@ class RankedGRPOConfig(TrainingArguments):
                 found[name] = f"{rule} (got {_short_repr(value)})"
         return found
 
-    def optimizer_steps(self, n_groups: int, world_size: int = 1) -> int:
+    def optimizer_steps(self, n_groups: int, world_size: int = 1, micro_batches: int | None = None) -> int:
         """Optimizer steps a run on ``n_groups`` train groups takes (``optimizer_steps`` on this config)."""
-        return optimizer_steps({name: getattr(self, name) for name in STEP_FIELDS}, n_groups, world_size)
+        values = {name: getattr(self, name) for name in STEP_FIELDS}
+        return optimizer_steps(values, n_groups, world_size, micro_batches)
 
-    def require_steps(self, n_groups: int, world_size: int = 1) -> int:
+    def require_steps(self, n_groups: int, world_size: int = 1, micro_batches: int | None = None) -> int:
         """``optimizer_steps``, or a ``ValueError`` saying why the run would train nothing."""
-        steps = self.optimizer_steps(n_groups, world_size)
+        steps = self.optimizer_steps(n_groups, world_size, micro_batches)
         if steps < 1:
             raise ValueError(no_steps_message(n_groups, self.per_device_train_batch_size, world_size))
         return steps
@@ -172,16 +173,28 @@ class RankedGRPOConfig(TrainingArguments):
 
 
 STEP_FIELDS = ("per_device_train_batch_size", "gradient_accumulation_steps", "num_train_epochs", "max_steps",
-               "dataloader_drop_last")
+               "dataloader_drop_last", "max_tokens_per_batch")
 
 
-def optimizer_steps(values: dict, n_groups: int, world_size: int = 1) -> int:
+def optimizer_steps(values: dict, n_groups: int, world_size: int = 1, micro_batches: int | None = None) -> int:
     """Optimizer steps of a run on ``n_groups`` train groups, counted as the transformers Trainer does;
-    ``values`` holds valid settings (missing ones take the config's defaults)."""
+    ``values`` holds valid settings (missing ones take the config's defaults).
+
+    ``micro_batches``: the micro-batches of one epoch over all processes, when known (under a token
+    budget, ``len(batching.token_budget_batches(...))``, which needs the tokenised groups). Without
+    it they are counted from ``per_device_train_batch_size``; under ``max_tokens_per_batch`` they are
+    taken at their fewest, one (a token budget drops no group, and every process gets a micro-batch),
+    so the count is a lower bound that is 0 only without groups: it never refuses a run that trains.
+    """
     v = {name: _default(RankedGRPOConfig.__dataclass_fields__[name]) for name in STEP_FIELDS} | dict(values)
-    per_process = math.ceil(n_groups / max(1, world_size))
-    batch = v["per_device_train_batch_size"]
-    batches = per_process // batch if v["dataloader_drop_last"] else math.ceil(per_process / batch)
+    if micro_batches is None and v["max_tokens_per_batch"]:
+        micro_batches = min(n_groups, 1)
+    if micro_batches is not None:  # accelerate's BatchSamplerShard: every process gets ceil(M / world size)
+        batches = math.ceil(micro_batches / max(1, world_size))
+    else:
+        per_process = math.ceil(n_groups / max(1, world_size))
+        batch = v["per_device_train_batch_size"]
+        batches = per_process // batch if v["dataloader_drop_last"] else math.ceil(per_process / batch)
     if batches == 0:
         return 0
     if v["max_steps"] > 0:

@@ -32,12 +32,23 @@ from .data import (
     select_split,
 )
 from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
-from .losses import grpo_pairwise_loss, log_odds, orpo_ranked_loss, pairwise_stats, plackett_luce_loss, valid_pair_mask
+from .losses import (
+    grpo_pairwise_loss,
+    log_odds,
+    orpo_ranked_loss,
+    pairwise_stats,
+    plackett_luce_loss,
+    valid_pair_mask,
+    window_denominator,
+    window_normalizable,
+)
 from .modeling import add_lora_adapter, load_base_model, load_tokenizer
 from .packing import batch_response_logps, make_collator, resolve_prefix_sharing
 
 REFERENCE_CACHE = "reference_logps.json"
 RUN_SUMMARY = "grpo_training.json"
+# transformers >= 5.x lets a subclass say its loss is already scaled for gradient accumulation
+TRAINER_TAKES_SCALED_LOSS = hasattr(Trainer, "loss_is_scaled_for_ga")
 
 
 class TrainingCancelled(Exception):
@@ -54,6 +65,11 @@ class RankedGRPOTrainer(Trainer):
 
     def __init__(self, model, args: RankedGRPOConfig, train_dataset: GroupDataset, processing_class, callbacks=None):
         self.prefix_sharing = resolve_prefix_sharing(args.prefix_sharing, model, train_dataset.groups)
+        self.token_batches = (token_budget_batches(train_dataset.groups, args.max_tokens_per_batch, self.prefix_sharing)
+                              if args.max_tokens_per_batch else None)
+        # exact: the token budget's micro-batches are known now (build_trainer's check before loading is a lower bound)
+        self.total_steps = args.require_steps(len(train_dataset), args.world_size,
+                                              None if self.token_batches is None else len(self.token_batches))
         super().__init__(
             model=model,
             args=args,
@@ -63,6 +79,11 @@ class RankedGRPOTrainer(Trainer):
             callbacks=callbacks,
         )
         self.model_accepts_loss_kwargs = False
+        # a step's loss is the mean over its whole accumulation window (and every process), whatever the packing:
+        # compute_loss divides by the window's denominator (losses.window_denominator), not by the accumulation
+        self.window_normalized = window_normalizable(args.loss, args.normalize, args.weighting)
+        if TRAINER_TAKES_SCALED_LOSS:
+            self.loss_is_scaled_for_ga = self.window_normalized
         self._metrics: dict[str, list[float]] = defaultdict(list)
         if args.loss != "orpo":
             self.precompute_reference_logps(train_dataset)
@@ -107,6 +128,8 @@ class RankedGRPOTrainer(Trainer):
 
     def _batches(self, dataset: GroupDataset, batch_size: int | None = None) -> list[list[int]]:
         """Group indices per micro-batch: by the token budget when set, else ``batch_size`` groups in order."""
+        if self.token_batches is not None and dataset is self.train_dataset:
+            return self.token_batches
         if self.args.max_tokens_per_batch:
             return token_budget_batches(dataset.groups, self.args.max_tokens_per_batch, self.prefix_sharing)
         size = batch_size or self.args.per_device_train_batch_size
@@ -131,6 +154,20 @@ class RankedGRPOTrainer(Trainer):
         return digest.hexdigest()
 
     # -- loss ----------------------------------------------------------------------------------
+    def get_batch_samples(self, epoch_iterator, num_batches: int, device: torch.device):
+        """The accumulation window's micro-batches and, when window-normalised, its loss denominator (all processes):
+        the ``num_items_in_batch`` that ``compute_loss`` divides by, as transformers does with tokens."""
+        batches, num_items = super().get_batch_samples(epoch_iterator, num_batches, device)
+        if self.window_normalized and batches:
+            args, annotators = self.args, self.args.pair_targets == "annotators"
+            parts = [window_denominator(b["ranks"], loss=args.loss, normalize=args.normalize, weighting=args.weighting,
+                                        ties=args.ties, annotator_ranks=b["annotator_ranks"] if annotators else None)
+                     for b in batches]
+            num_items = torch.tensor(parts, dtype=torch.float32, device=device).sum(dim=0)  # (pair term, NLL)
+            if self.accelerator.num_processes > 1:
+                num_items = self.accelerator.gather(num_items.unsqueeze(0)).sum(dim=0)
+        return batches, num_items
+
     @staticmethod
     def _to_grid(logps: torch.Tensor, batch: dict) -> torch.Tensor:
         """(N,) per-row values -> (G, K) grid aligned with batch["ranks"] (0 in padding slots)."""
@@ -141,21 +178,33 @@ class RankedGRPOTrainer(Trainer):
         logps = batch_response_logps(model, inputs)
         policy = self._to_grid(logps.float(), inputs)
         ranks, args = inputs["ranks"], self.args
+        windows = num_items_in_batch if self.window_normalized and num_items_in_batch is not None else (None, None)
         if args.loss == "orpo":
             loss = orpo_ranked_loss(policy, inputs["token_counts"], ranks, beta=args.beta, margin=args.margin,
-                                    weighting=args.weighting, normalize=args.normalize)
+                                    weighting=args.weighting, normalize=args.normalize, window=windows[0],
+                                    nll_window=windows[1])
             scores = log_odds(policy / inputs["token_counts"].clamp(min=1))
         else:
             ref = inputs["ref_logps"]
             if args.loss == "grpo":
-                loss = grpo_pairwise_loss(policy, ref, ranks, **grpo_loss_options(args, inputs))
+                loss = grpo_pairwise_loss(policy, ref, ranks, **grpo_loss_options(args, inputs), window=windows[0])
             else:
-                loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta)
+                loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta, window=windows[0])
             scores = args.beta * (policy - ref)
+        if windows[0] is not None:
+            loss = self._undo_trainer_scaling(loss)
         self._record_pair_metrics(scores.detach(), ranks)
         if args.loss != "orpo":
             self._record_drift(policy.detach(), inputs["ref_logps"], ranks, inputs["token_counts"])
         return (loss, {"policy_logps": policy}) if return_outputs else loss
+
+    def _undo_trainer_scaling(self, loss: torch.Tensor) -> torch.Tensor:
+        """A window-normalised loss is already a share of the step's mean: DDP's averaging of the processes'
+        gradients is undone, and (transformers without ``loss_is_scaled_for_ga``) the division by accumulation."""
+        loss = loss * self.accelerator.num_processes
+        if not TRAINER_TAKES_SCALED_LOSS:
+            loss = loss * getattr(self, "current_gradient_accumulation_steps", self.args.gradient_accumulation_steps)
+        return loss
 
     def _record_pair_metrics(self, scores: torch.Tensor, ranks: torch.Tensor) -> None:
         stats = pairwise_stats(scores, ranks)
@@ -260,7 +309,8 @@ def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None) -> 
     if len(dataset) == 0:
         raise DataError(f"{config.data_path}: no valid pairs in the train split "
                         "(every prompt needs two ranked responses in different tiers)")
-    config.require_steps(len(dataset), config.world_size)  # a run that would train nothing fails here
+    # a run that would train nothing fails here, before the model loads (under a token budget, a lower bound)
+    config.require_steps(len(dataset), config.world_size)
     model = load_base_model(config.model_name_or_path, quantization=config.quantization, bf16=config.bf16)
     model = add_lora_adapter(model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
                              target_modules=config.target_modules, quantized=config.quantization != "none",
@@ -291,7 +341,7 @@ def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resu
     trainer, callback = build_trainer(config, progress, should_stop)
     dataset = trainer.train_dataset
     checkpoint = get_last_checkpoint(config.output_dir) if resume and os.path.isdir(config.output_dir) else None
-    _emit(progress, {"phase": "train", "resumed_from": checkpoint})
+    _emit(progress, {"phase": "train", "resumed_from": checkpoint, "total_steps": trainer.total_steps})
     output = trainer.train(resume_from_checkpoint=checkpoint)
     if callback.cancelled:
         raise TrainingCancelled(get_last_checkpoint(config.output_dir), trainer.state.global_step)
@@ -345,12 +395,18 @@ TRL's GRPOTrainer (Group Relative Policy Optimization, online RL).
 | loss | `{config.loss}` (weighting `{config.weighting}`, beta {config.beta}, margin {config.margin}, normalize `{config.normalize}`, ties `{config.ties}`, pair targets `{config.pair_targets}`, length-normalised {config.length_normalize}) |
 | LoRA | r {config.lora_r}, alpha {config.lora_alpha}, dropout {config.lora_dropout}, targets `{config.lora_target_modules}` |
 | quantization | `{config.quantization}` |
-| optimisation | lr {config.learning_rate}, epochs {config.num_train_epochs}, {config.per_device_train_batch_size} prompts per device batch, seed {config.seed} |
+| optimisation | lr {config.learning_rate}, epochs {config.num_train_epochs}, {_batching(config)} x {config.gradient_accumulation_steps} accumulated, seed {config.seed} |
 | data | `{config.data_path}` (sha256 `{summary["dataset_sha256"]}`), {summary["n_train_groups"]} prompts, {summary["n_train_pairs"]} valid pairs |
 | result | {summary["global_step"]} steps, mean train loss {summary["train_loss"]:.4f} |
 
 Load with `PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), this_folder)`.
 """
+
+
+def _batching(config: RankedGRPOConfig) -> str:
+    if config.max_tokens_per_batch:
+        return f"micro-batches of at most {config.max_tokens_per_batch} tokens"
+    return f"{config.per_device_train_batch_size} prompts per device batch"
 
 
 def end_distributed() -> None:
