@@ -6,7 +6,8 @@ settings) on loopback, on SQLite and on PostgreSQL.
 
 Each labeler is one thread with its own session, doing the no-JavaScript form flow in a loop: the
 queue (``/label/<slug>/``, a redirect to a prompt), the rank page, an autosave POST and the submit
-POST, waiting ``--think-ms`` before each request (0: as fast as the server answers). After the
+POST, waiting about ``--think-ms`` before each request (drawn from 0.5-1.5 x think-ms, seeded per
+labeler; 0: as fast as the server answers). After the
 bounded run it checks, in the database, that every submit the server acknowledged (302) is stored
 exactly once as a submitted ranking, that nothing unacknowledged was stored, and that no prompt has
 more submitted rankings than its target. PostgreSQL runs in a throwaway cluster on loopback
@@ -19,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -53,9 +55,12 @@ class Labeler(threading.Thread):
         super().__init__(daemon=True)
         self.client, self.username, self.think, self.stats = Client(port), username, think, stats
         self.acknowledged: list[tuple[int, str]] = []
+        self.random = random.Random(username)  # seeded: the same waits on every run
 
     def step(self, name: str, method: str, path: str, form: dict | None = None, expect=(200,)):
-        time.sleep(self.think)
+        # People read for different times: a wait drawn from [0.5, 1.5] x think (mean think), as load
+        # tools do (Locust's between()); equal waits would keep all labelers firing in lockstep waves.
+        time.sleep(self.think * self.random.uniform(0.5, 1.5))
         try:
             reply = self.client.request(method, path, form=form)
         except OSError as error:
@@ -168,7 +173,7 @@ def report(args, results: list[dict]) -> str:
         f"`python -m benchmarks.bench_load {' '.join(child_args(args))}` on {platform.node() or 'this machine'} "
         f"({os.cpu_count()} CPUs, Python {platform.python_version()}): gunicorn with {args.workers} sync workers, "
         f"`config.settings.production`, whitenoise; {args.labelers} labelers (threads in one client process on the "
-        f"same machine), each waiting {args.think_ms} ms before every request, for {args.seconds} s; "
+        f"same machine), each waiting 0.5-1.5 x {args.think_ms} ms (seeded, mean {args.think_ms} ms) before every request, for {args.seconds} s; "
         f"{args.prompts} prompts x 4 responses, target {args.target} rankings per prompt.",
         "",
         "| database | request | n | p50 ms | p95 ms | p99 ms | errors |",

@@ -170,11 +170,14 @@ def _open_pool(project: Project, now: datetime) -> list[int]:
     return ids
 
 
-def _locked_prompt(pk: int) -> Prompt:
+def _locked_prompt(pk: int, *, skip_locked: bool = False) -> Prompt | None:
     """The prompt row locked for this transaction. Only that row (PostgreSQL would otherwise lock the
     joined project too, serialising the whole project), and FOR NO KEY UPDATE so an import inserting
-    rankings of the prompt (a foreign-key share lock) neither waits on it nor deadlocks with it."""
-    return Prompt.objects.select_for_update(of=("self",), no_key=True).select_related("project").get(pk=pk)
+    rankings of the prompt (a foreign-key share lock) neither waits on it nor deadlocks with it.
+    With ``skip_locked``, None when another transaction holds it (SQLite has no row locks: it
+    serialises writers, and the flag changes nothing there)."""
+    rows = Prompt.objects.select_for_update(of=("self",), no_key=True, skip_locked=skip_locked)
+    return rows.select_related("project").filter(pk=pk).first()
 
 
 def _candidates(queryset: QuerySet[Prompt], order: list[int] | None = None) -> list[Prompt]:
@@ -186,13 +189,36 @@ def _candidates(queryset: QuerySet[Prompt], order: list[int] | None = None) -> l
 
 
 def _lease_first(candidates: list[Prompt], annotator, now: datetime) -> Prompt | None:
-    """Lease the first candidate that still has a free slot once its row is locked."""
-    for candidate in candidates:
-        prompt = _locked_prompt(candidate.pk)
-        if _has_free_slot(prompt, annotator, now):
+    """Lease the first candidate that still has a free slot once its row is locked.
+
+    Rows another labeler is leasing right now are passed over first (labelers asking at once spread
+    over the candidates instead of queueing on the first); only when every candidate is busy does
+    this wait for their locks."""
+    for skip_locked in (True, False):
+        for candidate in candidates:
+            prompt = _lease_if_free(candidate.pk, annotator, now, skip_locked=skip_locked)
+            if prompt is not None:
+                return prompt
+    return None
+
+
+class _NotTaken(Exception):
+    pass
+
+
+def _lease_if_free(pk: int, annotator, now: datetime, *, skip_locked: bool) -> Prompt | None:
+    """Lock one prompt row and lease it if a slot is free. A row that is not taken is let go at once
+    (its savepoint is rolled back), so a labeler never holds a row while waiting for another: no
+    lock-order deadlock between labelers passing over each other's rows."""
+    try:
+        with transaction.atomic():
+            prompt = _locked_prompt(pk, skip_locked=skip_locked)
+            if prompt is None or not _has_free_slot(prompt, annotator, now):
+                raise _NotTaken
             _lease(prompt, annotator, now)
             return prompt
-    return None
+    except _NotTaken:
+        return None
 
 
 @transaction.atomic
