@@ -70,3 +70,16 @@ def test_the_command_filters_by_round(cmp_project, job, rounds, capsys):
     call_command("compare", project="cmp", a=f"base:{job.pk}", b=f"job:{job.pk}", round=1, rows=True, json=True)
     out = capsys.readouterr().out
     assert '"round": 1' in out and '"id": "p-000"' in out and '"id": "p-003"' not in out
+
+
+@pytest.mark.django_db
+def test_a_round_that_is_not_ascii_digits_is_a_clear_error_not_a_crash():
+    from ranking_app.models import Project
+    from training.compare.selectors import round_number
+
+    project = Project.objects.create(name="R", slug="r-digits")
+    Round.objects.create(project=project, number=1)
+    assert round_number(project, "1") == 1
+    for bad in ("²", "١", "01x", "-1"):
+        with pytest.raises(cmp.CompareError, match="has no round"):
+            round_number(project, bad)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ranking_app.models import Project, Prompt, Response, Round
 from ranking_app.rank_widget import card_label
 from ranking_app.ranking import UNRANKED_CODE, has_valid_pair
+from ranking_app.safe_json import whole_number
 
 from ..engine.metrics import tie_expected_tau
 from ..models import EvaluationRequest, TrainingJob
@@ -114,8 +115,9 @@ def round_number(project: Project, value: int | str | None) -> int | None:
     if value in (None, ""):
         return None
     numbers = [r.number for r in project_rounds(project)]
-    if str(value).strip().isdigit() and int(value) in numbers:
-        return int(value)
+    number = whole_number(str(value))  # ASCII digits only: "²".isdigit() is true and int("²") fails
+    if number in numbers:
+        return number
     choices = ", ".join(map(str, numbers)) or "none"
     raise cmp.CompareError(f"round: project {project.slug} has no round {str(value)!r} (its rounds: {choices})")
 

@@ -25,7 +25,7 @@ from ranking_app.models import Project, Prompt, Round
 
 from ..models import TrainingJob
 from ..services.config import JobConfigError
-from ..services.jobs import _check_base_model, _enqueue_on_commit
+from ..services.jobs import check_base_model, enqueue_on_commit
 
 PROMPT_SETS = ("empty", "previous_round")
 SAMPLING_DEFAULTS = {"temperature": 1.0, "top_p": 0.95, "max_new_tokens": 64, "seed": 0}
@@ -55,7 +55,7 @@ def generation_launch(
     errors.update(_request_errors(project, sources, sampling, prompt_set))
     if errors:
         raise JobConfigError(errors)
-    _check_base_model(base_model)
+    check_base_model(base_model)
     with transaction.atomic():
         round_ = _next_round(project)
         n_prompts = _round_prompts(project, round_, prompt_set)
@@ -70,7 +70,7 @@ def generation_launch(
         )  # fmt: skip
         job.work_dir = f"job-{job.pk}"
         job.save(update_fields=["work_dir"])
-        _enqueue_on_commit(job.pk)
+        enqueue_on_commit(job.pk)
     return job
 
 

@@ -43,7 +43,7 @@ def job_launch(
     to train on; nothing is stored then.
     """
     config = config_build(values=config, preset=preset)
-    _check_base_model(config["model_name_or_path"])
+    check_base_model(config["model_name_or_path"])
     with transaction.atomic():
         export = export_create(project=project, format="jsonl", validated_only=validated_only, created_by=created_by)
         summary = _data_summary(export_path(export))
@@ -61,7 +61,7 @@ def job_launch(
         )  # fmt: skip
         job.work_dir = f"job-{job.pk}"
         job.save(update_fields=["work_dir"])
-        _enqueue_on_commit(job.pk)
+        enqueue_on_commit(job.pk)
     logger.info("job %s queued by %s on export %s", job.pk, created_by, export.sha256[:12])
     return job
 
@@ -99,7 +99,7 @@ def job_resume(*, job: TrainingJob) -> TrainingJob:
             raise JobStateError(
                 f"job {job.pk} is {_status(job)}; only interrupted, cancelled, failed (or queued) jobs can be resumed"
             )
-        _enqueue_on_commit(job.pk)
+        enqueue_on_commit(job.pk)
     job.refresh_from_db()
     return job
 
@@ -154,7 +154,7 @@ def job_work_dir(job: TrainingJob) -> Path:
     return Path(settings.TRAINING_DIR) / (job.work_dir or f"job-{job.pk}")
 
 
-def _enqueue_on_commit(job_id: int) -> None:
+def enqueue_on_commit(job_id: int) -> None:
     transaction.on_commit(lambda: _enqueue(job_id))
 
 
@@ -175,7 +175,7 @@ def _status(job: TrainingJob) -> str:
     return TrainingJob.objects.filter(pk=job.pk).values_list("status", flat=True).first() or "gone"
 
 
-def _check_base_model(name: str) -> None:
+def check_base_model(name: str) -> None:
     looks_local = name.startswith(("/", "./", "../", "~")) or Path(name).exists()
     if looks_local and not (Path(name).expanduser() / "config.json").is_file():
         hint = " (run `make run` or `python -m training.engine make-tiny-model DIR` to build the tiny model)"
