@@ -39,7 +39,6 @@
     form.classList.add("rank-js");
     this.live = document.getElementById("rank-live") || this.makeLiveRegion();
     this.normalize();
-    this.values = {};
     this.history = [];
     this.readValues();
     this.markTaps();
@@ -438,10 +437,9 @@
   RankWidget.prototype.markTaps = function () {
     var self = this;
     this.cards().forEach(function (card) {
-      var v = self.values ? self.values[card.dataset.label] : null;
-      var t = self.tierOf(card);
+      var v = self.values[card.dataset.label];
       $all(card, "[data-rank-tap]").forEach(function (button) {
-        var pressed = button.value === "" ? t < 0 : (v !== null && v !== undefined ? v : t + 1) === parseInt(button.value, 10) && t >= 0;
+        var pressed = button.value === "" ? v === null : v === parseInt(button.value, 10);
         button.setAttribute("aria-pressed", pressed ? "true" : "false");
       });
     });

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Q
 
-from ranking_app.models import Project, Prompt, Ranking, Round
+from ranking_app.models import Project, Prompt, Ranking, Response, Round
 
 from ..models import EvaluationResult, TrainingJob
 
@@ -39,7 +39,7 @@ def _prompt_counts(project: Project, round_: Round | None) -> dict:
     submitted = Ranking.objects.filter(prompt=OuterRef("pk"), status=Ranking.Status.SUBMITTED)
     counts = prompts.aggregate(
         prompts=Count("pk"),
-        with_responses=Count("pk", filter=Q(Exists(Prompt.objects.filter(pk=OuterRef("pk"), responses__position=0)))),
+        with_responses=Count("pk", filter=Q(Exists(Response.objects.filter(prompt=OuterRef("pk"))))),
         ranked=Count("pk", filter=Q(Exists(submitted))),
     )
     counts["rankings"] = Ranking.objects.filter(prompt__in=prompts, status=Ranking.Status.SUBMITTED).count()
