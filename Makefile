@@ -1,4 +1,5 @@
-# GRPO Studio. `make run` serves the app with demo data; `make test` runs every test.
+# GRPO Studio. `make run` serves the app with demo data; `make test` runs the fast tier,
+# `make test-all` every test.
 # Both work on a fresh Debian machine with Python 3.11+ (as root, or with sudo for apt-get).
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ DATA_DIR ?= var
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
-.PHONY: run serve test install install-test system-deps redis worker web migrate demo lint benchmarks clean tiny-model
+.PHONY: run serve test test-rest test-pg test-all install install-test system-deps redis worker web migrate demo lint benchmarks clean tiny-model
 
 $(VENV)/.installed-base: requirements/base.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -88,12 +89,25 @@ serve: install
 	$(PROD) exec $(VENV)/bin/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
 	  --workers $(WEB_CONCURRENCY) --timeout 120 --preload --access-logfile $(DATA_DIR)/log/access.log
 
-# The whole suite on SQLite, then again on a throwaway PostgreSQL cluster on loopback (the browser
-# and Redis-integration tests only once: they exercise the pages and the worker, not the database).
-PG_PYTEST_ARGS ?= -m "not browser and not integration"
-test: install-test redis
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q $(PYTEST_ARGS)
-	.ci/with_postgres.sh env DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q $(PG_PYTEST_ARGS) $(PYTEST_ARGS)
+# Two tiers. `make test` (the README's test command) is the fast tier a developer runs between two
+# changes: every test not marked slow, integration or ray, on SQLite (unit, services, API, pages and
+# the browser smoke tests); a few minutes on 2 cores. `make test-all` runs everything: the fast tier,
+# then the rest (slow engine runs, the Redis + worker integration stacks, the Ray launcher) on SQLite,
+# then the database-level suite again on a throwaway PostgreSQL cluster. CI runs `make test-all`.
+FAST_MARKS := not slow and not integration and not ray
+TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings.test
+test: install-test system-deps
+	$(TEST_ENV) $(PY) -m pytest -q -m "$(FAST_MARKS)" $(PYTEST_ARGS)
+
+test-rest: install-test redis
+	$(TEST_ENV) $(PY) -m pytest -q -m "not ($(FAST_MARKS))" $(PYTEST_ARGS)
+
+# The engine never touches the database, so its tests run once (on SQLite), not again here.
+PG_PYTEST_ARGS ?= -m "not browser and not integration and not ray" --ignore=tests/engine
+test-pg: install-test system-deps
+	.ci/with_postgres.sh env $(TEST_ENV) $(PY) -m pytest -q $(PG_PYTEST_ARGS) $(PYTEST_ARGS)
+
+test-all: test test-rest test-pg
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -69,6 +69,7 @@ def test_run_training_reports_progress_and_saves_adapter_tokenizer_config_card(t
     assert "Group Relative Preference Optimization" in (adapter / "README.md").read_text()
 
 
+@pytest.mark.slow  # three short runs (cancelled, resumed, uninterrupted): ~20-40 s on 2 cores
 def test_cancel_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_path, tiny_model_dir, vowel_data):
     common = dict(num_train_epochs=2, lora_dropout=0.1)
     full = run_training(config(tmp_path / "full", tiny_model_dir, vowel_data, **common))
