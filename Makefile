@@ -76,11 +76,15 @@ run: redis demo tiny-model worker
 
 # Production: migrations, collectstatic and the deploy check, then one worker and gunicorn (whitenoise
 # serves the static files) with config.settings.production against DATABASE_URL / REDIS_URL.
-# Needs SECRET_KEY (50+ random characters) and ALLOWED_HOSTS; run it behind a TLS proxy (README).
+# Needs SECRET_KEY (50+ random characters) and ALLOWED_HOSTS; run it behind a TLS proxy (README),
+# or, for a plain-HTTP trial on loopback, with GRPO_TRIAL_HTTP=1 (config/settings/production.py).
 WEB_CONCURRENCY ?= 4
 PROD := DJANGO_SETTINGS_MODULE=config.settings.production
 serve: install
 	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL (see README)"; exit 1; }
+	@case "$$GRPO_TRIAL_HTTP" in 1|true|yes|on) case "$(HOST)" in 127.0.0.1|localhost|::1) \
+	  echo "make serve: plain-HTTP trial on http://$(HOST):$(PORT)/ (GRPO_TRIAL_HTTP=1; loopback only)";; \
+	  *) echo "make serve: GRPO_TRIAL_HTTP=1 binds loopback only (HOST=$(HOST))"; exit 1;; esac;; esac
 	mkdir -p $(DATA_DIR)/log
 	$(PROD) $(PY) manage.py migrate --noinput
 	$(PROD) $(PY) manage.py collectstatic --noinput -v0

@@ -2,7 +2,9 @@
 and a refusal to start with the default secret key.
 
 Run behind a TLS-terminating proxy that sets `X-Forwarded-Proto: https` (see README, Production).
-Every HTTPS setting can be relaxed from the environment for a loopback-only trial, never by default.
+A plain-HTTP trial on loopback is an explicit mode, GRPO_TRIAL_HTTP=1: it turns the HTTPS settings
+off, silences only the four deploy warnings about them, and refuses any host but loopback. Every
+other deploy warning (weak key, DEBUG, ...) still stops `make serve`.
 """
 
 import os
@@ -10,7 +12,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import DEFAULT_SECRET_KEY, MIDDLEWARE, SECRET_KEY, env_bool, env_int
+from .base import ALLOWED_HOSTS, DEFAULT_SECRET_KEY, MIDDLEWARE, SECRET_KEY, env_bool, env_int
 
 if not os.environ.get("SECRET_KEY") or SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
@@ -18,11 +20,21 @@ if not os.environ.get("SECRET_KEY") or SECRET_KEY == DEFAULT_SECRET_KEY or len(S
         "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
     )
 
+TRIAL_HTTP = env_bool("GRPO_TRIAL_HTTP", False)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+if TRIAL_HTTP and not set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS:
+    raise ImproperlyConfigured(
+        f"GRPO_TRIAL_HTTP=1 serves plain HTTP, so ALLOWED_HOSTS may name only loopback hosts "
+        f"({', '.join(sorted(LOOPBACK_HOSTS))}); got {', '.join(ALLOWED_HOSTS)}. Use HTTPS behind a proxy instead."
+    )
+
 DEBUG = env_bool("DEBUG", False)
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not TRIAL_HTTP)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not TRIAL_HTTP)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not TRIAL_HTTP)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if TRIAL_HTTP else 365 * 24 * 3600)
+# Only in trial mode: the HSTS (W004), redirect (W008) and Secure-cookie (W012, W016) warnings.
+SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"] if TRIAL_HTTP else []
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True

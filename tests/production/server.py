@@ -112,7 +112,7 @@ def fresh_database_url(root: Path) -> str:
 class ProductionServer:
     """gunicorn + config.settings.production over a fresh data dir and database (see fresh_database_url)."""
 
-    def __init__(self, root: Path, *, database_url: str = "", workers: int = 2, threads: int = 1):
+    def __init__(self, root: Path, *, database_url: str = "", workers: int = 2, threads: int = 1, env: dict | None = None):
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -126,6 +126,7 @@ class ProductionServer:
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            **(env or {}),
         }
         self.log = root / "gunicorn.log"
         self.proc = None
