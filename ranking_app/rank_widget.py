@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .ranking import RankingError, Tiers, ranks_to_tiers, tiers_to_ranks
+from .safe_json import whole_number
 
 FIELD_PREFIX = "rank_"
 
@@ -155,11 +156,8 @@ def tiers_from_post(data: Mapping, n_responses: int) -> Tiers:
         if raw == "":
             ranks.append(None)
             continue
-        try:
-            value = int(raw)
-        except ValueError:
-            value = 0
-        if not 1 <= value <= n_responses:
+        value = whole_number(raw, n_responses)  # ASCII digits only: "٣" is not 3
+        if value is None or value < 1:
             errors.append(f"{FIELD_PREFIX}{position}: tier must be a number from 1 to {n_responses} (got {raw!r})")
         ranks.append(value)
     if errors:

@@ -10,6 +10,7 @@ than tab, newline and carriage return (NUL is refused by PostgreSQL; the others 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -80,13 +81,29 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
 MAX_DB_INT = 2**63 - 1
 
 
-def whole_number(raw: str, maximum: int = MAX_DB_INT) -> int | None:
-    """``raw`` as an int when it is ASCII digits no bigger than ``maximum`` (an id, a version), else None.
+def whole_number(raw: str, maximum: int = MAX_DB_INT, *, signed: bool = False) -> int | None:
+    """The one parser of integers from a form or a query string: ``raw`` as an int when it is ASCII
+    digits 0-9 (after one "-" when ``signed``), at most 30 of them and no bigger than ``maximum`` in
+    size; else None.
 
-    ``str.isdigit`` alone accepts "²" and "١", which ``int`` then refuses or reads differently.
+    ``int`` alone reads "٣" (U+0663) as 3 and "1_0" as 10; ``str.isdigit`` alone accepts "²".
     """
     raw = raw.strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 30:
+    digits = raw[1:] if signed and raw.startswith("-") else raw
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 30:
         return None
     value = int(raw)
-    return value if value <= maximum else None
+    return value if abs(value) <= maximum else None
+
+
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
+
+
+def decimal_number(raw: str) -> float | None:
+    """A finite float from ASCII text ("0.1", "-2", "1e-4"), else None: ``float`` alone also reads
+    "١.٥", "1_0", "nan" and "inf"."""
+    raw = raw.strip()
+    if len(raw) > 60 or not DECIMAL.fullmatch(raw):
+        return None
+    value = float(raw)
+    return value if math.isfinite(value) else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from ranking_app.form_fields import AsciiFloatField, AsciiIntegerField
 from ranking_app.models import Project
 
 from .presets import DEFAULT_PRESET, FIELD_GROUPS, presets
@@ -88,14 +89,16 @@ def _form_values(initial: dict) -> dict:
 
 def _hyperparameter_field(name: str, spec: dict) -> forms.Field:
     kind, label = spec.get("type", "str"), name.replace("_", " ")
-    common = {"label": label, "help_text": spec.get("help", ""), "required": name == "model_name_or_path"}
+    help_text = spec.get("help", "") + (f" Range: {spec['bounds']}." if spec.get("bounds") else "")
+    common = {"label": label, "help_text": help_text, "required": name == "model_name_or_path"}
     if spec.get("choices"):
         return forms.ChoiceField(choices=[(c, c) for c in spec["choices"]], **common)
     if kind.startswith("bool"):
         return forms.TypedChoiceField(choices=BOOL_CHOICES, coerce=lambda v: v == "true", empty_value=None,
                                       **{**common, "required": False})
+    expected = {"expected": spec["bounds"]} if spec.get("bounds") else {}
     if kind.startswith("int"):
-        return forms.IntegerField(**common)
+        return AsciiIntegerField(**expected, **common)
     if kind.startswith("float"):
-        return forms.FloatField(**common)
+        return AsciiFloatField(**expected, **common)
     return forms.CharField(max_length=500, **common)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
-MAX_DB_INT = 2**63 - 1  # the largest id / offset any supported database can compare with
+from ..safe_json import MAX_DB_INT, whole_number  # MAX_DB_INT: the largest id / offset any database compares with
 
 
 class BoundedLimitOffsetPagination(LimitOffsetPagination):
@@ -41,10 +41,11 @@ def _whole(request, name: str, maximum: int | None = MAX_DB_INT) -> int | None:
     raw = _single(request, name)
     if raw is None:
         return None
-    if not (raw.isascii() and raw.isdigit()) or (maximum is not None and int(raw) > maximum):
+    value = whole_number(raw, 10**30 if maximum is None else maximum)  # None: any size, the caller clamps
+    if value is None or raw != raw.strip():
         bound = f" from 0 to {maximum}" if maximum is not None else ""
         raise ValidationError({name: [f"must be a whole number{bound} (got {raw[:40]!r})"]})
-    return int(raw)
+    return value
 
 
 def int_param(request, name: str) -> int | None:

@@ -12,6 +12,7 @@ from ..exchange import ExchangeError, read_exchange_file
 from ..importers import FORMATS, ImportOptions, to_exchange
 from ..models import Project
 from ..permissions import IsAdmin
+from ..safe_json import whole_number
 from ..services.imports import rankings_import
 from .common import ErrorListSerializer, StrictBooleanField
 from .parsers import SafeJSONParser
@@ -70,7 +71,7 @@ class ProjectImportApi(APIView):
     )
     def post(self, request, slug: str):
         project = get_object_or_404(Project, slug=slug)
-        length, limit = int(request.META.get("CONTENT_LENGTH") or 0), settings.IMPORT_MAX_FILE_BYTES
+        length, limit = whole_number(request.META.get("CONTENT_LENGTH") or "0") or 0, settings.IMPORT_MAX_FILE_BYTES
         if length > limit:  # checked before the body is parsed
             return Response({"errors": [f"file: too big ({length:,} bytes; the limit is {limit:,} bytes)"]}, status=400)
         try:

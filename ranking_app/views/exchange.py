@@ -16,6 +16,7 @@ from ..importers import FORMATS as IMPORT_FORMATS
 from ..importers import ImportOptions, to_exchange
 from ..models import ExportSnapshot, Project
 from ..roles import admin_required
+from ..safe_json import whole_number
 from ..selectors_validated import prompt_statuses
 from ..services.exports import FORMATS, ExportError, export_create, export_path
 from ..services.imports import MAX_SOURCE_NAME, rankings_import
@@ -27,7 +28,7 @@ MAX_LABEL_CONFIG_BYTES = 1_000_000
 def _page(request, project: Project, *, status: int = 200, **extra):
     snapshots = Paginator(
         ExportSnapshot.objects.filter(project=project).select_related("created_by"), 25
-    ).get_page(request.GET.get("page"))
+    ).get_page(whole_number(request.GET.get("page", "")))
     statuses = prompt_statuses(project)
     context = {
         "project": project,

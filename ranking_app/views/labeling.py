@@ -312,7 +312,7 @@ def history(request, slug: str):
     """The labeler's own rankings in this project, newest first, each one editable."""
     project = get_object_or_404(Project, slug=slug)
     rankings = labeling_history(project=project, annotator=request.user)
-    page = Paginator(rankings, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rankings, HISTORY_PAGE_SIZE).get_page(whole_number(request.GET.get("page", "")))
     with_letters(page, annotator=request.user)
     context = {"project": project, "page": page, "progress": labeling_progress(project=project, annotator=request.user)}
     return _finish(request, render(request, "ranking_app/labeling/history.html", context))

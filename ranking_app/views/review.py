@@ -17,6 +17,7 @@ from ..models import Project, Prompt
 from ..rank_widget import build_rank_widget, tiers_from_post
 from ..ranking import RankingError
 from ..roles import is_admin, reviewer_required
+from ..safe_json import whole_number
 from ..selectors_review import ANNOTATOR_SORTS, annotator_table, prompt_review, review_next, review_rows
 from ..services.agreement import agreement_get
 from ..services.review import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
@@ -61,7 +62,7 @@ def queue(request, slug: str):
     if status not in agreement.STATUSES:
         status = agreement.NEEDS_REVIEW
     rows, status_counts = review_rows(project=project, status=status)
-    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(whole_number(request.GET.get("page", "")))
     return render(request, "ranking_app/review/queue.html", {
         "project": project,
         "page": page,

@@ -60,7 +60,7 @@ def test_launch_from_the_form_then_watch_progress_and_evaluation(stack_page):
     page.uncheck("#id_validated_only")
     page.click("#launch-button")
     expect_text = page.locator('[data-field="beta"] .field-error')
-    assert "must be a finite number > 0" in expect_text.inner_text()
+    assert "must be a number in (0, 100]" in expect_text.inner_text()
     page.fill("#id_beta", "0.1")
     page.uncheck("#id_validated_only")
     page.fill("#id_num_train_epochs", "30")  # 18 train prompts / 3 = 6 steps per epoch: 180 steps

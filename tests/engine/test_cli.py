@@ -34,7 +34,7 @@ def error_line(result: subprocess.CompletedProcess) -> str:
     (["evaluate", "--data", "/nonexistent.jsonl", "--model", "{model}"], "error: /nonexistent.jsonl: no such file"),
     (["train", "--data", "{data}", "--model", "/nonexistent-model", "--output", "{out}"],
      "error: model '/nonexistent-model': no such directory"),
-    (["train", "--data", "{data}", "--model", "{model}", "--output", "{out}", "--beta", "-1"], "error: beta: must be a finite number > 0"),
+    (["train", "--data", "{data}", "--model", "{model}", "--output", "{out}", "--beta", "-1"], "error: beta: must be a number in (0, 100]"),
     (["train", "--data", "{data}", "--model", "{model}", "--output", "{out}", "--seed", "-1",
       "--gradient-accumulation-steps", "0"], "error: gradient_accumulation_steps: must be an integer in [1, "),
 

@@ -24,7 +24,7 @@ def test_bad_configs_are_rejected_with_field_errors(stack):
     status, body = stack.api("POST", "/api/jobs/", {"project": "vowels", "preset": "cpu-smoke",
                                                    "config": {"beta": 0, "weighting": "cubic"}})
     assert status == 400
-    assert body["config"]["beta"] == ["must be a finite number > 0 (got 0)"]
+    assert body["config"]["beta"] == ["must be a number in (0, 100] (got 0)"]
     assert stack.api("GET", "/api/jobs/")[1]["count"] == 0
 
 

@@ -29,16 +29,16 @@ def test_only_admins_can_use_the_job_api(role, ranked):
 @pytest.mark.parametrize(
     ("config", "field", "fragment"),
     [
-        ({"beta": -1}, "beta", "number > 0"),
+        ({"beta": -1}, "beta", "number in (0, 100]"),
         ({"gradient_accumulation_steps": 0}, "gradient_accumulation_steps", "integer in [1, "),
         ({"gradient_accumulation_steps": -1}, "gradient_accumulation_steps", "integer in [1, "),
         ({"seed": -1}, "seed", "integer in [0, 4294967295]"),
         ({"num_train_epochs": 1e308}, "num_train_epochs", "in (0, 1000]"),
-        ({"beta": [[[0.1]]]}, "beta", "finite number > 0"),
+        ({"beta": [[[0.1]]]}, "beta", "a number in (0, 100]"),
         ({"lora_target_modules": "q_proj\u0000"}, "lora_target_modules", "control character"),  # refused at parse
         ({"loss": "dpo"}, "loss", "must be one of grpo, orpo, plackett-luce"),
         ({"quantization": "3bit"}, "quantization", "must be one of none, 8bit, 4bit"),
-        ({"max_length": 64, "max_prompt_length": 128}, "max_length", "> max_prompt_length"),
+        ({"max_length": 64, "max_prompt_length": 128}, "max_length", "above max_prompt_length"),
         ({"lora_dropout": 1.5}, "lora_dropout", "[0, 1)"),
         ({"save_steps": 2.5}, "save_steps", "integer"),
         ({"warmup": 3}, "warmup", "unknown hyperparameter"),

@@ -79,7 +79,7 @@ def project_compare(request, slug: str):
         # htmx swaps only 2xx responses: the partial carries the error with 200, a full page gets 400
         template = "training/compare/_results.html" if partial else "training/compare/project.html"
         return render(request, template, {**context, "error": str(exc)}, status=200 if partial else 400)
-    page = Paginator(comparison.rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(comparison.rows, PAGE_SIZE).get_page(whole_number(request.GET.get("page", "")))
     context.update(comparison=comparison, page=page)
     return render(request, "training/compare/_results.html" if partial else "training/compare/project.html", context)
 

@@ -149,14 +149,16 @@ class RankedGRPOConfig(TrainingArguments):
 
     @classmethod
     def field_help(cls) -> dict[str, dict]:
-        """The user-facing hyperparameters: {name: {"help", "default", "type", "choices"?}}."""
-        fields = {f.name: f for f in dataclasses.fields(cls)}
+        """The user-facing hyperparameters: {name: {"help", "default", "type", "choices"?, "bounds"?}}."""
+        fields, ranges = {f.name: f for f in dataclasses.fields(cls)}, bounds()
         described = {}
         for name in USER_FIELDS:
             f = fields[name]
             entry = {"help": f.metadata.get("help", ""), "default": _jsonable(f.default), "type": _type_name(f.type)}
             if "choices" in f.metadata:
                 entry["choices"] = list(f.metadata["choices"])
+            if name in ranges:
+                entry["bounds"] = str(ranges[name])
             described[name] = entry
         return described
 
@@ -223,29 +225,57 @@ def prompt_budget(max_length: int, max_prompt_length: int | None = None) -> int:
 
 
 # A check gets (value, every value) and returns the broken rule, or None when the value is fine.
+# A numeric setting's check carries its documented range as ``check.bounds`` (``bounds()`` lists them).
 Check = Callable[[Any, dict], "str | None"]
 
 
-def _rule(ok: Callable[[Any], bool], text: str, optional: bool = False) -> Check:
-    return lambda value, values: None if (optional and value is None) or ok(value) else text
+@dataclass(frozen=True)
+class Bounds:
+    """A numeric setting's range: [low, high], an open end where ``low_open``/``high_open``; finite always."""
 
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+    note: str = ""  # what the range leaves out: "or -1", "or a fraction in (0, 1) of the run", ...
 
-def _integer_in(low: int, high: int | None = None, optional: bool = False) -> Check:
-    text = f"must be an integer >= {low}" if high is None else f"must be an integer in [{low}, {high}]"
-    return _rule(lambda v: _integer(v) and low <= v <= (v if high is None else high), text, optional)
-
-
-def _number_in(low: float, high: float | None = None, *, above_low: bool = False, below_high: bool = False) -> Check:
-    def ok(value) -> bool:
-        if not _number(value) or not math.isfinite(value):
+    def holds(self, value) -> bool:
+        if not (_integer(value) if self.integer else _number(value)) or not math.isfinite(value):
             return False
-        top = value if high is None else high
-        return (value > low if above_low else value >= low) and (value < top if below_high else value <= top)
+        above = value > self.low if self.low_open else value >= self.low
+        return above and (value < self.high if self.high_open else value <= self.high)
 
-    if high is None:
-        return _rule(ok, f"must be a finite number {'>' if above_low else '>='} {low:g}")
-    brackets = ("(" if above_low else "[", ")" if below_high else "]")
-    return _rule(ok, f"must be in {brackets[0]}{low:g}, {high:g}{brackets[1]}")
+    def __str__(self) -> str:
+        ends = f"{'(' if self.low_open else '['}{_fmt(self.low)}, {_fmt(self.high)}{')' if self.high_open else ']'}"
+        return f"{'an integer' if self.integer else 'a number'} in {ends}{' ' + self.note if self.note else ''}"
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() and abs(number) < 1e16 else f"{number:g}"
+
+
+def _rule(ok: Callable[[Any], bool], text: str, optional: bool = False, bounds: Bounds | None = None) -> Check:
+    def check(value, values: dict) -> str | None:
+        return None if (optional and value is None) or ok(value) else text
+
+    check.bounds = bounds
+    return check
+
+
+def _integer_in(low: int, high: int, optional: bool = False) -> Check:
+    bounds = Bounds(low, high, integer=True)
+    return _rule(bounds.holds, f"must be {bounds}", optional, bounds)
+
+
+def _number_in(low: float, high: float, *, above_low: bool = False, below_high: bool = False) -> Check:
+    bounds = Bounds(low, high, low_open=above_low, high_open=below_high)
+    return _rule(bounds.holds, f"must be {bounds}", bounds=bounds)
+
+
+def bounds() -> dict[str, Bounds]:
+    """The documented range of every numeric setting, from ``CHECKS``: {field: Bounds}."""
+    return {name: check.bounds for name, check in CHECKS.items() if getattr(check, "bounds", None) is not None}
 
 
 def _one_of(choices: tuple[str, ...]) -> Check:
@@ -257,11 +287,19 @@ def _steps(value) -> bool:  # an integer count of steps, or (as transformers all
     return (whole and 1 <= value <= 10**9) or (_number(value) and 0 < value < 1)
 
 
+STEPS = Bounds(1, 10**9, integer=True, note="or a fraction in (0, 1) of the run")
+MAX_STEPS = Bounds(1, 10**9, integer=True, note="or -1 (use num_train_epochs)")
+WARMUP = Bounds(0, 10**9, note="(whole steps, or a fraction below 1 of the run)")
+
+
 def _max_length(value, values: dict) -> str | None:
     budget = prompt_budget(value, values.get("max_prompt_length")) if _integer(value) else None
     if _integer(value) and value <= 2**20 and _integer(budget) and value > budget:
         return None
-    return f"must be an integer > max_prompt_length ({budget!r}) and <= {2**20}"
+    return f"must be {_max_length.bounds} ({budget!r})"
+
+
+_max_length.bounds = Bounds(2, 2**20, integer=True, note="above max_prompt_length")
 
 
 def _text(value) -> bool:  # a non-empty line of printable text that any database stores
@@ -311,16 +349,15 @@ CHECKS: dict[str, Check] = {
     "loss": _one_of(LOSSES),
     "weighting": _one_of(WEIGHTINGS),
     "quantization": _one_of(QUANTIZATIONS),
-    "beta": _number_in(0, above_low=True),
-    "margin": _number_in(0),
+    "beta": _number_in(0, 100, above_low=True),
+    "margin": _number_in(0, 100),
     "lora_r": _integer_in(1, 4096),
-    "lora_alpha": _number_in(0, above_low=True),
+    "lora_alpha": _number_in(1, 4096),
     "lora_dropout": _number_in(0, 1, below_high=True),
     "lora_target_modules": _rule(_text, "must not be empty: 'all-linear' or comma-separated module names"),
     "learning_rate": _number_in(0, 1, above_low=True),
     "num_train_epochs": _number_in(0, 1000, above_low=True),
-    "max_steps": _rule(lambda v: _integer(v) and (v == -1 or 1 <= v <= 10**9),
-                       "must be -1 (use num_train_epochs) or an integer in [1, 1000000000]"),
+    "max_steps": _rule(lambda v: _integer(v) and (v == -1 or 1 <= v <= 10**9), f"must be {MAX_STEPS}", bounds=MAX_STEPS),
     "per_device_train_batch_size": _integer_in(1, 65536),
     "gradient_accumulation_steps": _integer_in(1, 65536),
     "max_prompt_length": _integer_in(1, 2**20, optional=True),
@@ -331,20 +368,20 @@ CHECKS: dict[str, Check] = {
     "activation_checkpointing": _FLAG,
     "bf16": _FLAG,
     "seed": _integer_in(0, 2**32 - 1),
-    "logging_steps": _rule(_steps, "must be an integer >= 1 (or a fraction in (0, 1) of the total steps)"),
-    "save_steps": _rule(_steps, "must be an integer >= 1 (or a fraction in (0, 1) of the total steps)"),
-    "save_total_limit": _integer_in(1, optional=True),
-    "weight_decay": _number_in(0),
-    "max_grad_norm": _number_in(0),
-    "warmup_steps": _rule(_warmup, "must be a whole number of steps >= 0, or a fraction in [0, 1) of the run"),
+    "logging_steps": _rule(_steps, f"must be {STEPS}", bounds=STEPS),
+    "save_steps": _rule(_steps, f"must be {STEPS}", bounds=STEPS),
+    "save_total_limit": _integer_in(1, 1000, optional=True),
+    "weight_decay": _number_in(0, 10),
+    "max_grad_norm": _number_in(0, 10**6),
+    "warmup_steps": _rule(_warmup, f"must be {WARMUP}", bounds=WARMUP),
     "normalize": _one_of(NORMALIZATIONS),
     "ties": _grpo_only("ignore", TIES, "davidson needs loss grpo"),
-    "tie_strength": _number_in(0, above_low=True),
+    "tie_strength": _number_in(0, 100, above_low=True),
     "pair_targets": _pair_targets,
     "length_normalize": _grpo_only(False, None, "needs loss grpo"),
-    "eval_steps": _rule(_steps, "must be an integer >= 1 (or a fraction in (0, 1) of the total steps)", optional=True),
+    "eval_steps": _rule(_steps, f"must be {STEPS}", optional=True, bounds=STEPS),
     "kl_samples": _integer_in(0, 4096),
-    "kl_warning": _number_in(0, above_low=True),
+    "kl_warning": _number_in(0, 10**6, above_low=True),
 }  # fmt: skip
 
 

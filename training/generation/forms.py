@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from ranking_app.form_fields import AsciiFloatField, AsciiIntegerField, AsciiModelChoiceField
 from ranking_app.models import Project
 
 from ..models import TrainingJob
@@ -20,16 +21,16 @@ class GenerationForm(forms.Form):
     )  # fmt: skip
     base_model = forms.CharField(max_length=500, required=False,
                                  help_text="Hub id or local folder; left empty, the tuned job's base model.")
-    base_count = forms.IntegerField(min_value=0, max_value=64, initial=2, label="responses from the base model")
-    adapter_job = forms.ModelChoiceField(
+    base_count = AsciiIntegerField(min_value=0, max_value=64, initial=2, label="responses from the base model")
+    adapter_job = AsciiModelChoiceField(
         queryset=TrainingJob.objects.none(), required=False, label="tuned model",
         help_text="A finished training job of the project; its adapter samples the responses below.",
     )
-    adapter_count = forms.IntegerField(min_value=0, max_value=64, initial=2, label="responses from the tuned model")
-    temperature = forms.FloatField(initial=SAMPLING_DEFAULTS["temperature"])
-    top_p = forms.FloatField(initial=SAMPLING_DEFAULTS["top_p"], label="top p")
-    max_new_tokens = forms.IntegerField(initial=SAMPLING_DEFAULTS["max_new_tokens"], label="max new tokens")
-    seed = forms.IntegerField(initial=SAMPLING_DEFAULTS["seed"])
+    adapter_count = AsciiIntegerField(min_value=0, max_value=64, initial=2, label="responses from the tuned model")
+    temperature = AsciiFloatField(initial=SAMPLING_DEFAULTS["temperature"])
+    top_p = AsciiFloatField(initial=SAMPLING_DEFAULTS["top_p"], label="top p")
+    max_new_tokens = AsciiIntegerField(initial=SAMPLING_DEFAULTS["max_new_tokens"], label="max new tokens")
+    seed = AsciiIntegerField(initial=SAMPLING_DEFAULTS["seed"])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
