@@ -1,9 +1,14 @@
-"""Error pages: JSON under /api/ (the API's one error shape), Django's HTML pages elsewhere."""
+"""Error pages: JSON under /api/ (the API's one error shape), Django's HTML pages elsewhere; a 503 when
+the database is unavailable (``config.outage``)."""
+
+import sys
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
+
+from .outage import DATABASE_DOWN, database_unavailable
 
 
 def _api(request) -> bool:
@@ -28,6 +33,10 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    """A 500, or the 503 of ``outage`` when the error being handled is the database's being unavailable."""
+    error = sys.exception()
+    if isinstance(error, DATABASE_DOWN):
+        return database_unavailable(request, error)
     if _api(request):
         return JsonResponse({"detail": "Server error; it has been logged."}, status=500)
     return defaults.server_error(request)

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.outage.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "ranking_app.middleware.RefuseUnstorableTextMiddleware",
@@ -98,6 +99,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Database unavailable: a 503 page / problem detail with this Retry-After (config/outage.py).
+DATABASE_RETRY_AFTER_SECONDS = env_int("GRPO_RETRY_AFTER_SECONDS", 30)
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one
 # address, that pair gets 429 for the cool-off time, even with the right password.
