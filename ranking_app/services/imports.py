@@ -46,7 +46,7 @@ from ..models import Project, Prompt, Ranking, RankingRevision, Response
 from ..ranking import RankingError, RankingRules, ranks_to_tiers, validate_tiers
 from ..roles import LABELER
 from .projects import project_create
-from .rankings import project_rules, ranking_save
+from .rankings import RankingConflict, project_rules, ranking_save
 
 CHUNK = 500  # ids per IN (...) query, well under SQLite's parameter limit
 MAX_SOURCE_NAME = 43  # Ranking.source holds "import:<name>" in 50 characters
@@ -81,6 +81,7 @@ class _Stored:
     responses: list[Response]
     rankings: dict[int, tuple[list, str, str]]  # annotator id -> (tiers, status, skip reason)
     by_people: dict[int, tuple[int, str]] = field(default_factory=dict)  # annotator id -> (version, source)
+    versions: dict[int, int] = field(default_factory=dict)  # annotator id -> the version read
 
 
 def rankings_import(
@@ -201,13 +202,15 @@ def _stored_prompts(project: Project, external_ids: list[str]) -> dict[str, _Sto
             "prompt_id", "annotator_id", "tiers", "status", "skip_reason", "version", "source"
         )
         by_people: dict[int, dict] = {pid: {} for pid in prompts}
+        versions: dict[int, dict] = {pid: {} for pid in prompts}
         for prompt_id, annotator_id, tiers, status, skip_reason, version, ranking_source in rows:
             rankings[prompt_id][annotator_id] = (tiers, status, skip_reason)
+            versions[prompt_id][annotator_id] = version
             if not ranking_source.startswith("import"):
                 by_people[prompt_id][annotator_id] = (version, ranking_source)
         for pid, prompt in prompts.items():
             prompt.project = project
-            stored[prompt.external_id] = _Stored(prompt, responses[pid], rankings[pid], by_people[pid])
+            stored[prompt.external_id] = _Stored(prompt, responses[pid], rankings[pid], by_people[pid], versions[pid])
     return stored
 
 
@@ -223,6 +226,7 @@ def _response_conflicts(record: ExchangeRecord, stored: _Stored | None) -> list[
     ]
 
 
+CHANGED_MEANWHILE = "their ranking changed while the import ran; nothing was imported, run it again"
 OVERWRITE_HINT = (
     " (export the project again to get the current rankings, or import with overwrite "
     "(--overwrite, the upload page's checkbox, the API's \"overwrite\": true) to replace them)"
@@ -382,8 +386,9 @@ def _save_rankings(record: ExchangeRecord, entry: _Stored, users: dict, source: 
     """Save the record's rankings that differ from the stored ones; return how many.
 
     A ranking the annotator already has goes through ``ranking_save`` (row lock, version bump,
-    revision). A first ranking is appended to ``new`` for ``_rankings_create``, which writes the
-    same rows in bulk.
+    revision) at the version read: one changed meanwhile (a labeler's edit during the import) stops
+    the import instead of being replaced. A first ranking is appended to ``new`` for
+    ``_rankings_create``, which writes the same rows in bulk.
     """
     wanted = _wanted(record, source)
     n = len(record.responses)
@@ -404,9 +409,12 @@ def _save_rankings(record: ExchangeRecord, entry: _Stored, users: dict, source: 
                     annotator=annotator,
                     tiers=tiers,
                     status=Ranking.Status.SUBMITTED,
+                    expected_version=entry.versions[annotator.id],
                     source=f"import:{source}",
                     changed_by=user,
                 )
+        except RankingConflict:
+            raise ExchangeError([f"{record_label(record.number, record.id)}: annotator {username}: {CHANGED_MEANWHILE}"]) from None
         except RankingError as error:
             raise ExchangeError(
                 [f"{record_label(record.number, record.id)}: rankings ({username}): {problem}" for problem in error.errors]
