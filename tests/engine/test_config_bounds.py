@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,16 @@ def test_field_help_carries_the_bounds_for_the_form_and_the_docs():
     assert help_["beta"]["bounds"] == "a number in (0, 100]"
     assert help_["lora_r"]["bounds"] == "an integer in [1, 4096]"
     assert "bounds" not in help_["loss"]
+
+
+def bounds_table() -> str:
+    """The table of docs/training.md#bounds; regenerate it with
+    ``python -c "from tests.engine.test_config_bounds import bounds_table; print(bounds_table())"``."""
+    rows = [f"| `{name}` | {limits} |" for name, limits in sorted(bounds().items())]
+    return "\n".join(["| field | range |", "| --- | --- |", *rows])
+
+
+def test_the_docs_list_the_bounds_as_the_engine_has_them():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "training.md").read_text()
+    documented = text.split("<!-- bounds table: generated from training.engine.config.bounds() -->\n", 1)[1]
+    assert documented.split("\n<!-- end bounds table -->", 1)[0] == bounds_table()
