@@ -35,6 +35,10 @@ def error_line(result: subprocess.CompletedProcess) -> str:
     (["train", "--data", "{data}", "--model", "/nonexistent-model", "--output", "{out}"],
      "error: model '/nonexistent-model': no such directory"),
     (["train", "--data", "{data}", "--model", "{model}", "--output", "{out}", "--beta", "-1"], "error: beta: must be a number in (0, 100]"),
+    (["train", "--data", "{data}", "--model", "{model}", "--output", "{out}", "--lora-alpha", "5000"],
+     "error: lora_alpha: must be a number in [1, 4096] (got 5000)"),
+    (["train", "--data", "{data}", "--model", "{model}", "--output", "{out}", "--kl-warning", "nan"],
+     "error: kl_warning: must be a number in (0, 1000000] (got nan)"),
     (["train", "--data", "{data}", "--model", "{model}", "--output", "{out}", "--seed", "-1",
       "--gradient-accumulation-steps", "0"], "error: gradient_accumulation_steps: must be an integer in [1, "),
 
