@@ -11,6 +11,7 @@ from ranking_app.models import Ranking
 from ranking_app.rank_widget import tiers_from_post
 from ranking_app.ranking import RankingError
 from ranking_app.safe_json import decimal_number, whole_number
+from tests.conftest import make_project, make_user
 from tests.labeling.factories import make_labeling_project
 from tests.labeling.test_views import form, open_next, submit_url
 
@@ -73,3 +74,13 @@ def test_form_integer_fields_refuse_other_digits():
     for raw in NOT_ASCII:
         with pytest.raises(ValidationError, match="digits 0-9"):
             field.clean(raw)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", ["\u0663", "3"])
+def test_the_generation_api_takes_json_integers_only(count):
+    make_project("gen", n_prompts=1)
+    client = APIClient()
+    client.force_authenticate(make_user("genadmin", "admin"))
+    response = client.post("/api/jobs/generate/", {"project": "gen", "sources": [{"count": count}]}, format="json")
+    assert response.status_code == 400 and "sources" in response.json()

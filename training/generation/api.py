@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ranking_app.api.common import StrictIntegerField
 from ranking_app.models import Project
 from ranking_app.permissions import IsAdmin
 
@@ -20,9 +21,9 @@ from .services import PROMPT_SETS, SAMPLING_DEFAULTS, CandidateSource, generatio
 
 
 class SourceInput(serializers.Serializer):
-    count = serializers.IntegerField(min_value=1, max_value=64, help_text="responses per prompt from this model")
-    adapter_job = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                           help_text="a finished training job whose adapter samples; null: the base model")
+    count = StrictIntegerField(min_value=1, max_value=64, help_text="responses per prompt from this model")
+    adapter_job = StrictIntegerField(required=False, allow_null=True, default=None,
+                                     help_text="a finished training job whose adapter samples; null: the base model")
 
 
 class GenerationLaunchInput(ProjectInput):
