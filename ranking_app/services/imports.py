@@ -42,7 +42,7 @@ from ..exchange import (
     record_label,
 )
 from ..importers import ImportOptions, to_exchange
-from ..models import Project, Prompt, Ranking, RankingRevision, Response
+from ..models import Assignment, Project, Prompt, Ranking, RankingRevision, Response
 from ..ranking import RankingError, RankingRules, ranks_to_tiers, validate_tiers
 from ..roles import LABELER
 from .projects import project_create
@@ -373,6 +373,7 @@ def _update_details(responses: list[Response], details: list[ResponseDetail]) ->
 def _replace_responses(replaced: list[tuple[_Stored, ExchangeRecord]]) -> None:
     if not replaced:
         return
+    _refuse_prompts_in_use(replaced)
     for chunk in _chunks(replaced):
         Response.objects.filter(prompt_id__in=[entry.prompt.id for entry, _ in chunk]).delete()
     new = []
@@ -380,6 +381,26 @@ def _replace_responses(replaced: list[tuple[_Stored, ExchangeRecord]]) -> None:
         entry.responses = _responses_for(entry.prompt, record)
         new.extend(entry.responses)
     Response.objects.bulk_create(new, batch_size=CHUNK)
+
+
+IN_USE = ("responses: a labeler is ranking this prompt right now (it is open on their screen or a ranking was "
+          "just saved), so its responses cannot change; nothing was imported (import again later, or the changed "
+          "prompt under a new id)")
+
+
+def _refuse_prompts_in_use(replaced: list[tuple[_Stored, ExchangeRecord]]) -> None:
+    """Lock the prompts whose responses are about to be replaced and check again, under the lock, that
+    none has a ranking (one saved since the import read them) or an open lease: a labeler's ranking
+    must point at the responses they saw. Until the import commits, nobody can rank or claim them."""
+    by_id = {entry.prompt.id: record for entry, record in replaced}
+    in_use: set[int] = set()
+    for chunk in _chunks(sorted(by_id)):
+        list(Prompt.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
+        in_use.update(Ranking.objects.filter(prompt_id__in=chunk).values_list("prompt_id", flat=True))
+        leases = Assignment.objects.filter(prompt_id__in=chunk, expires_at__gt=timezone.now())
+        in_use.update(leases.values_list("prompt_id", flat=True))
+    if in_use:
+        raise ExchangeError([f"{record_label(by_id[pk].number, by_id[pk].id)}: {IN_USE}" for pk in sorted(in_use)])
 
 
 def _save_rankings(record: ExchangeRecord, entry: _Stored, users: dict, source: str, user, new: list) -> int:

@@ -132,6 +132,20 @@ def test_a_reimport_never_silently_replaces_the_edits_labelers_make_meanwhile():
         assert ranking.revisions.count() == ranking.version
 
 
+def before_the_import_writes(work):
+    """Patch the import so that ``work`` runs (and commits, in its own thread and connection) after
+    the import read the stored prompts and rankings and before it writes anything."""
+    real_write = imports._write_prompts
+
+    def write_after(*args, **kwargs):
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join(30)
+        return real_write(*args, **kwargs)
+
+    return mock.patch.object(imports, "_write_prompts", write_after)
+
+
 def test_an_edit_that_lands_between_the_import_s_read_and_its_write_is_not_replaced():
     """The narrow window, made certain: a labeler's edit commits after the import read the stored
     rankings and before it writes them. The import must notice (the version it read is gone) and
@@ -151,18 +165,35 @@ def test_an_edit_that_lands_between_the_import_s_read_and_its_write_is_not_repla
         finally:
             connection.close()
 
-    real_write = imports._write_prompts
-
-    def write_after_an_edit(*args, **kwargs):
-        thread = threading.Thread(target=edit_now)
-        thread.start()
-        thread.join(30)
-        return real_write(*args, **kwargs)
-
     second = [known(prompt, [{"annotator": "win", "rankings": [4, 3, 2, 1]}])]
-    with mock.patch.object(imports, "_write_prompts", write_after_an_edit), pytest.raises(ExchangeError) as refused:
+    with before_the_import_writes(edit_now), pytest.raises(ExchangeError) as refused:
         rankings_import(project=project, records=second, source="second")
     assert edited["reply"].status_code == 200, edited["reply"].content
     assert "win: their ranking changed while the import ran; nothing was imported" in str(refused.value.errors)
     ranking.refresh_from_db()
     assert (ranking.tiers, ranking.version, ranking.source) == ([[1], [0], [3], [2]], 2, "api")
+
+
+def test_responses_are_not_replaced_under_a_first_ranking_saved_while_the_import_ran():
+    """The import read a prompt without rankings, so it may replace its responses; a labeler's first
+    ranking lands before the import writes. The import must see it and refuse, or the ranking would
+    point at responses the labeler never saw."""
+    project = make_project("swap", n_prompts=1, target_annotators=2)
+    prompt = project.prompts.get()
+    user = make_user("swapper", "labeler")
+    saved = {}
+
+    def rank_now() -> None:
+        try:
+            saved["reply"] = client_of(user).post("/api/rankings/", {"prompt": prompt.pk, "rankings": [1, 2, 3, 4]},
+                                                  format="json")  # fmt: skip
+        finally:
+            connection.close()
+
+    record = {"id": prompt.external_id, "prompt": prompt.text, "responses": ["w", "x", "y", "z"]}
+    with before_the_import_writes(rank_now), pytest.raises(ExchangeError) as refused:
+        rankings_import(project=project, records=[record], source="swap")
+    assert saved["reply"].status_code == 201, saved["reply"].content
+    assert "a labeler is ranking this prompt right now" in refused.value.errors[0]
+    assert list(prompt.responses.order_by("position").values_list("text", flat=True))[0] == "Answer 0 to prompt 0"
+    assert Ranking.objects.get(prompt=prompt, annotator=user).tiers == [[0], [1], [2], [3]]
