@@ -373,7 +373,7 @@ def _update_details(responses: list[Response], details: list[ResponseDetail]) ->
 def _replace_responses(replaced: list[tuple[_Stored, ExchangeRecord]]) -> None:
     if not replaced:
         return
-    _refuse_prompts_in_use(replaced)
+    _refuse_prompts_in_use([(entry, record) for entry, record in replaced if entry.responses])  # none yet: nothing to see
     for chunk in _chunks(replaced):
         Response.objects.filter(prompt_id__in=[entry.prompt.id for entry, _ in chunk]).delete()
     new = []
