@@ -21,11 +21,11 @@ if not os.environ.get("SECRET_KEY") or SECRET_KEY == DEFAULT_SECRET_KEY or len(S
     )
 
 TRIAL_HTTP = env_bool("GRPO_TRIAL_HTTP", False)
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1", "testserver"}  # testserver: Django's test client
 if TRIAL_HTTP and not set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS:
     raise ImproperlyConfigured(
         f"GRPO_TRIAL_HTTP=1 serves plain HTTP, so ALLOWED_HOSTS may name only loopback hosts "
-        f"({', '.join(sorted(LOOPBACK_HOSTS))}); got {', '.join(ALLOWED_HOSTS)}. Use HTTPS behind a proxy instead."
+        f"(127.0.0.1, localhost, [::1]); got {', '.join(ALLOWED_HOSTS)}. Use HTTPS behind a proxy instead."
     )
 
 DEBUG = env_bool("DEBUG", False)

@@ -63,6 +63,15 @@ def test_trial_mode_still_fails_on_a_real_misconfiguration(tmp_path, env, code):
     assert "security.W008" not in done.stderr
 
 
+def test_trial_mode_takes_the_default_hosts(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "ALLOWED_HOSTS"}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY=secrets.token_urlsafe(50),
+               GRPO_DATA_DIR=str(tmp_path), GRPO_TRIAL_HTTP="1")  # fmt: skip
+    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
 def test_trial_mode_refuses_a_public_host(tmp_path):
     done = deploy_check(tmp_path, GRPO_TRIAL_HTTP="1", ALLOWED_HOSTS="grpo.example.org")
     assert done.returncode != 0
