@@ -130,6 +130,9 @@ class Ranking(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     skip_reason = models.TextField(blank=True)
     time_spent_ms = models.PositiveIntegerField(default=0)
+    keystrokes = models.PositiveIntegerField(
+        default=0, help_text="Keys the rank page acted on for this ranking (all its saves added up; 0 outside the page).",
+    )
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every save (optimistic concurrency).")
     source = models.CharField(max_length=50, default="ui", help_text="ui, api or import:<name>.")
     created_at = models.DateTimeField(auto_now_add=True)

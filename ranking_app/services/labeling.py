@@ -104,6 +104,7 @@ def ranking_submit(
     tiers: Tiers,
     expected_version: int,
     time_spent_ms: int = 0,
+    keystrokes: int = 0,
     source: str = "ui",
     keep_invalid_as_draft: bool = True,
 ) -> LabelingResult:
@@ -119,7 +120,7 @@ def ranking_submit(
     was_submitted = _submitted(existing)
     save = dict(prompt=prompt, annotator=annotator, tiers=tiers, expected_version=expected_version)
     result = _write(existing, Outcome.UPDATED if was_submitted else Outcome.SUBMITTED, **save,
-                    status=Ranking.Status.SUBMITTED, time_spent_ms=time_spent_ms, source=source)
+                    status=Ranking.Status.SUBMITTED, time_spent_ms=time_spent_ms, keystrokes=keystrokes, source=source)
     if result.outcome is Outcome.INVALID and keep_invalid_as_draft and not was_submitted:
         kept = _write(existing, Outcome.DRAFT_SAVED, **save, source=source)
         return LabelingResult(Outcome.KEPT_AS_DRAFT, kept.ranking, result.errors) if kept.saved else result
@@ -131,7 +132,8 @@ def ranking_submit(
 
 
 def ranking_draft_save(
-    *, prompt: Prompt, annotator, tiers: Tiers, expected_version: int, time_spent_ms: int = 0, source: str = "ui"
+    *, prompt: Prompt, annotator, tiers: Tiers, expected_version: int, time_spent_ms: int = 0, keystrokes: int = 0,
+    source: str = "ui",
 ) -> LabelingResult:
     """Save work in progress (a draft only needs to be well-formed); keeps the lease."""
     existing = ranking_own(prompt=prompt, annotator=annotator)
@@ -142,12 +144,14 @@ def ranking_draft_save(
         return refused
     return _write(
         existing, Outcome.DRAFT_SAVED, prompt=prompt, annotator=annotator, tiers=tiers,
-        status=Ranking.Status.DRAFT, expected_version=expected_version, time_spent_ms=time_spent_ms, source=source,
+        status=Ranking.Status.DRAFT, expected_version=expected_version, time_spent_ms=time_spent_ms,
+        keystrokes=keystrokes, source=source,
     )
 
 
 def ranking_skip(
-    *, prompt: Prompt, annotator, reason: str, expected_version: int, time_spent_ms: int = 0, source: str = "ui"
+    *, prompt: Prompt, annotator, reason: str, expected_version: int, time_spent_ms: int = 0, keystrokes: int = 0,
+    source: str = "ui",
 ) -> LabelingResult:
     """Skip a prompt, saying why; frees the lease (the queue will not hand it to them again)."""
     existing = ranking_own(prompt=prompt, annotator=annotator)
@@ -160,7 +164,8 @@ def ranking_skip(
         return refused
     result = _write(
         existing, Outcome.SKIPPED, prompt=prompt, annotator=annotator, tiers=[], status=Ranking.Status.SKIPPED,
-        skip_reason=reason.strip(), expected_version=expected_version, time_spent_ms=time_spent_ms, source=source,
+        skip_reason=reason.strip(), expected_version=expected_version, time_spent_ms=time_spent_ms,
+        keystrokes=keystrokes, source=source,
     )
     if result.saved:
         assignment_release(prompt=prompt, annotator=annotator)

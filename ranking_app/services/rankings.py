@@ -56,6 +56,7 @@ def ranking_save(
     expected_version: int | None = None,
     skip_reason: str = "",
     time_spent_ms: int = 0,
+    keystrokes: int = 0,
     source: str = "ui",
     changed_by=None,
 ) -> Ranking:
@@ -77,8 +78,9 @@ def ranking_save(
         and ranking.skip_reason == skip_reason
     )
     ranking.time_spent_ms = min(ranking.time_spent_ms + max(int(time_spent_ms), 0), 2**31 - 1)
+    ranking.keystrokes = min(ranking.keystrokes + max(int(keystrokes), 0), 2**31 - 1)
     if unchanged:
-        ranking.save(update_fields=["time_spent_ms", "updated_at"])
+        ranking.save(update_fields=["time_spent_ms", "keystrokes", "updated_at"])
         return ranking
     return _new_version(ranking, clean, status=status, skip_reason=skip_reason, source=source,
                         changed_by=changed_by or annotator)  # fmt: skip

@@ -50,6 +50,7 @@ SKIP_REASONS = [
     ("other", "Other (say why below)"),
 ]
 MAX_ELAPSED_MS = 60 * 60 * 1000
+MAX_KEYSTROKES = 10_000  # per save
 HISTORY_PAGE_SIZE = 50
 RANK_PAGE = "ranking_app/labeling/rank.html"
 RANK_PANEL = "ranking_app/labeling/_rank_panel.html"
@@ -85,6 +86,12 @@ def _version(request) -> int:
 
 def _elapsed(request) -> int:
     return min(whole_number(request.POST.get("elapsed_ms", "0")) or 0, MAX_ELAPSED_MS)
+
+
+def _effort(request) -> dict:
+    """The time and the keys the page spent since its last save (garbage counts as nothing spent)."""
+    keystrokes = min(whole_number(request.POST.get("keystrokes", "0")) or 0, MAX_KEYSTROKES)
+    return {"time_spent_ms": _elapsed(request), "keystrokes": keystrokes}
 
 
 def _sentence(text: str) -> str:
@@ -210,8 +217,7 @@ def save(request, slug: str, prompt_id: int):
         context["errors"] = [str(exc)]
     else:
         result = ranking_draft_save(
-            prompt=prompt, annotator=request.user, tiers=tiers, expected_version=version,
-            time_spent_ms=_elapsed(request),
+            prompt=prompt, annotator=request.user, tiers=tiers, expected_version=version, **_effort(request),
         )
         context.update(_autosave_context(result))
     status = 200 if request.htmx or "ranking" in context else 400
@@ -246,7 +252,7 @@ def submit(request, slug: str, prompt_id: int):
         return _skip(request, prompt, version)
     write = ranking_submit if action == "submit" else ranking_draft_save
     result = write(
-        prompt=prompt, annotator=request.user, tiers=tiers, expected_version=version, time_spent_ms=_elapsed(request)
+        prompt=prompt, annotator=request.user, tiers=tiers, expected_version=version, **_effort(request)
     )
     return _form_answer(request, prompt, result, tiers=tiers, version=version, conflict_tail=CONFLICT_KEEP)
 
@@ -259,7 +265,7 @@ def _skip(request, prompt: Prompt, version: int) -> HttpResponse:
         return _render_rank(request, prompt, own, tiers=_posted_tiers(request, prompt), version=version,
                             skip_error=str(exc), status=_error_status(request))
     result = ranking_skip(
-        prompt=prompt, annotator=request.user, reason=reason, expected_version=version, time_spent_ms=_elapsed(request)
+        prompt=prompt, annotator=request.user, reason=reason, expected_version=version, **_effort(request)
     )
     return _form_answer(request, prompt, result, tiers=None, version=version, conflict_tail=CONFLICT_SKIP)
 

@@ -20,6 +20,14 @@
  * B, A, C, D. Without ties, typing a rank that another card holds moves that card down one (and
  * so on). A drag or a step move re-reads the numbers from the tiers on screen. On narrow screens
  * each card also carries rank buttons (1..K, "unranked") that do the same as typing.
+ *
+ * Order under a slow server: every key changes the local state (this.values and the DOM) at once,
+ * in the order typed; the server never writes it back. Drafts are saved by one fetch at a time,
+ * 500 ms after the last change, each carrying the state of the moment it is sent (changes made
+ * while one is in flight go in the next); an answer only updates the version and the status line.
+ * Submit waits for the draft in flight (its answer carries the version to submit against), then
+ * posts the state on screen; keys typed while a submit is on its way are kept and replayed, in
+ * order, on the prompt that comes next (or on this one again if the server refused it).
  */
 (function () {
   "use strict";
@@ -36,6 +44,12 @@
     this.tray = form.querySelector("[data-rank-tray]");
     this.sortables = [];
     this.lastSent = Date.now();
+    this.keys = 0;  // keys acted on since the last save was sent (the server adds them up per ranking)
+    this.seq = 0;  // local changes so far
+    this.autosaveEl = form.querySelector("[data-rank-autosave][data-autosave-url]");
+    this.saveTimer = null;
+    this.saving = null;  // the promise of the draft save in flight
+    this.submitting = false;
     form.classList.add("rank-js");
     this.live = document.getElementById("rank-live") || this.makeLiveRegion();
     this.normalize();
@@ -50,9 +64,24 @@
       if (card && form.contains(card)) self.lastFocused = card;
     });
     form.addEventListener("htmx:configRequest", function (e) {
-      var now = Date.now();
-      e.detail.parameters.elapsed_ms = String(Math.min(now - self.lastSent, 3600000));
-      self.lastSent = now;
+      var counters = self.takeCounters();
+      e.detail.parameters.elapsed_ms = counters.elapsed_ms;
+      e.detail.parameters.keystrokes = counters.keystrokes;
+    });
+    // The form's own request (submit, skip): after the draft in flight, with the state on screen then.
+    form.addEventListener("htmx:confirm", function (e) {
+      if (e.target !== form) return;
+      self.submitting = true;
+      window.clearTimeout(self.saveTimer);
+      self.saveTimer = null;
+      if (!self.saving) return;
+      e.preventDefault();
+      self.saving.then(function () { e.detail.issueRequest(true); });
+    });
+    form.addEventListener("htmx:afterRequest", function (e) {
+      if (e.target !== form || !document.body.contains(form)) return;
+      self.submitting = false;  // answered without replacing the form (network error, refused): keys go here again
+      replayKeys(self);
     });
     form.addEventListener("click", function (e) {
       var keep = e.target.closest("[data-rank-keep-mine]");
@@ -242,8 +271,70 @@
     if (card) this.announce(this.describe(card));
     var errors = this.form.querySelector("[data-rank-errors]");
     if (errors) errors.remove();
-    if (window.htmx) window.htmx.trigger(this.form, "rank:changed");
-    else this.form.dispatchEvent(new CustomEvent("rank:changed", { bubbles: true }));
+    this.seq += 1;
+    this.scheduleSave(500);
+    this.form.dispatchEvent(new CustomEvent("rank:changed", { bubbles: true }));
+  };
+
+  /* ---------- drafts: one save in flight at a time, each with the state of its moment ---------- */
+
+  RankWidget.prototype.takeCounters = function () {
+    var now = Date.now();
+    var counters = { elapsed_ms: String(Math.min(now - this.lastSent, 3600000)), keystrokes: String(this.keys) };
+    this.lastSent = now;
+    this.keys = 0;
+    return counters;
+  };
+
+  RankWidget.prototype.scheduleSave = function (delay) {
+    if (!this.autosaveEl || this.submitting) return;
+    var self = this;
+    window.clearTimeout(this.saveTimer);
+    this.saveTimer = window.setTimeout(function () { self.saveTimer = null; self.saveNow(); }, delay);
+  };
+
+  RankWidget.prototype.saveNow = function () {
+    // A save in flight sends again when it ends; a submit on its way carries the state itself.
+    if (this.saving || this.submitting || !document.body.contains(this.form)) return;
+    var self = this;
+    var seq = this.seq;
+    var body = new FormData(this.form);
+    var counters = this.takeCounters();
+    body.delete("action");
+    body.set("elapsed_ms", counters.elapsed_ms);
+    body.set("keystrokes", counters.keystrokes);
+    var request = { method: "POST", body: body, credentials: "same-origin", headers: { "HX-Request": "true" } };
+    this.saving = window.fetch(this.autosaveEl.dataset.autosaveUrl, request)
+      .then(function (response) { return response.text().then(function (text) { self.saved(response, text); }); })
+      .catch(function () { self.showProblem("The server could not be reached; your arrangement is still here. Try again in a moment."); })
+      .then(function () {
+        self.saving = null;
+        if (self.seq !== seq && !self.saveTimer) self.saveNow();
+      });
+  };
+
+  /* A draft's answer: the new version and the status line; the cards on screen stay as they are. */
+  RankWidget.prototype.saved = function (response, text) {
+    var login = this.form.dataset.loginUrl;
+    if (login && response.url && response.url.indexOf(login) !== -1) {
+      this.showProblem("You were logged out. Log in again in another tab, then press Submit: your arrangement is still here.");
+      return;
+    }
+    if (!response.ok) {
+      this.showProblem(response.status === 403
+        ? "Not saved (HTTP 403): your session or its security token has expired. Your last saved draft is kept: log in again and reload this page."
+        : "Not saved: the server answered HTTP " + response.status + ". Your arrangement is still here; try again in a moment.");
+      return;
+    }
+    var answer = document.createElement("template");
+    answer.innerHTML = text;
+    var version = answer.content.querySelector("input[name=version]");
+    if (version) {
+      this.form.querySelector("input[name=version]").value = version.value;
+      version.remove();
+    }
+    this.autosaveEl.innerHTML = "";
+    this.autosaveEl.appendChild(answer.content);
   };
 
   /* Moves. dest: {tier: i} joins tier i (0-based), {newTier: i} inserts a tier before tier i,
@@ -301,6 +392,12 @@
     this.announce(this.describe(cards[next]));
   };
 
+  /* Where a digit goes when no card has focus (focus left for the page body): the card after the last one typed. */
+  RankWidget.prototype.cursorCard = function () {
+    var card = this.cursor && this.form.querySelector('.rank-card[data-label="' + this.cursor + '"]');
+    return card || this.byLetter()[0] || null;
+  };
+
   RankWidget.prototype.focusedCard = function () {
     var el = document.activeElement;
     var card = el && el.closest ? el.closest(".rank-card") : null;
@@ -343,7 +440,8 @@
     version.value = button.getAttribute("data-version");
     var conflict = button.closest("[data-rank-conflict]");
     if (conflict) conflict.remove();
-    if (window.htmx) window.htmx.trigger(this.form, "rank:changed");
+    this.seq += 1;
+    this.scheduleSave(0);
     this.announce("Keeping your arrangement; saving it over the other version.");
   };
 
@@ -419,6 +517,7 @@
     if (options && options.stay) return;
     var letters = this.byLetter();
     var next = letters[letters.indexOf(card) + 1];
+    this.cursor = (next || card).dataset.label;
     if (next) { next.focus(); next.scrollIntoView({ block: "nearest" }); }
     else card.focus({ preventScroll: true });
   };
@@ -430,7 +529,7 @@
     this.applyValues();
     this.changed(null, true);
     var card = this.form.querySelector('.rank-card[data-label="' + last.label + '"]');
-    if (card) { card.focus(); this.announce("Undone. " + this.describe(card)); }
+    if (card) { this.cursor = last.label; card.focus(); this.announce("Undone. " + this.describe(card)); }
   };
 
   /* Rank buttons (narrow screens): the one matching the card's rank is pressed. */
@@ -447,9 +546,40 @@
 
   /* ---------- page-wide keys ---------- */
 
+  var bufferedKeys = [];  // typed while a submit was on its way: for the widget that comes next
+  var RANK_KEYS = /^([0-9ujkJKsxe]|Enter|Backspace|ArrowUp|ArrowDown)$/;
+
   function activeWidget() {
     var form = document.querySelector("[data-rank-widget][data-rank-keys]");
+    if (form && !form.__rankWidget) initAll(form);  // swapped in, htmx:load not fired yet: keys go to it already
     return form && form.__rankWidget;
+  }
+
+  /* Act on one key; false when it is not one of the widget's. */
+  function runKey(widget, key, shift, card, onControl, atBody) {
+    var help = document.getElementById("rank-help");
+    if (key === "?") { if (help) help.__returnFocus = card || document.activeElement; toggleHelp(); }
+    else if (key === "j" || key === "ArrowDown" && !shift && !onControl) widget.focusCard(1);
+    else if (key === "k" || key === "ArrowUp" && !shift && !onControl) widget.focusCard(-1);
+    else if (card && (key === "J" || key === "ArrowDown" && shift)) widget.step(card, 1);
+    else if (card && (key === "K" || key === "ArrowUp" && shift)) widget.step(card, -1);
+    else if (card && /^[1-9]$/.test(key)) widget.typeRank(card, parseInt(key, 10));
+    else if (card && (key === "0" || key === "u")) widget.typeRank(card, null);
+    else if (key === "Backspace") widget.undo();
+    else if (card && key === "e") widget.toggleExpand(card);
+    else if (key === "s" || key === "Enter" && !onControl && (card || atBody)) widget.submit();
+    else if (key === "x") openSkip(widget);
+    else if (key === "g") toggleGuidelines();
+    else return false;
+    return true;
+  }
+
+  function replayKeys(widget) {
+    while (bufferedKeys.length && !widget.submitting && widget.form.hasAttribute("data-rank-keys")) {
+      var typed = bufferedKeys.shift();
+      widget.keys += 1;
+      if (!runKey(widget, typed.key, typed.shift, widget.focusedCard() || widget.cursorCard(), false, true)) widget.keys -= 1;
+    }
   }
 
   function typing(target) {
@@ -495,24 +625,16 @@
       return;
     }
     if (help && !help.hidden && e.key !== "?") return;
-    var card = widget.focusedCard();
-    var key = e.key;
+    if (widget.submitting) {
+      if (RANK_KEYS.test(e.key)) { bufferedKeys.push({ key: e.key, shift: e.shiftKey }); e.preventDefault(); }
+      return;
+    }
+    var atBody = !e.target || e.target === document.body;
+    var card = widget.focusedCard() || (atBody ? widget.cursorCard() : null);
     var onControl = e.target.closest && e.target.closest("button, a, summary");
-    var handled = true;
-    if (key === "?") { if (help) help.__returnFocus = card || document.activeElement; toggleHelp(); }
-    else if (key === "j" || key === "ArrowDown" && !e.shiftKey && !onControl) widget.focusCard(1);
-    else if (key === "k" || key === "ArrowUp" && !e.shiftKey && !onControl) widget.focusCard(-1);
-    else if (card && (key === "J" || key === "ArrowDown" && e.shiftKey)) widget.step(card, 1);
-    else if (card && (key === "K" || key === "ArrowUp" && e.shiftKey)) widget.step(card, -1);
-    else if (card && /^[1-9]$/.test(key)) widget.typeRank(card, parseInt(key, 10));
-    else if (card && (key === "0" || key === "u")) widget.typeRank(card, null);
-    else if (key === "Backspace") widget.undo();
-    else if (card && key === "e") widget.toggleExpand(card);
-    else if (key === "s" || key === "Enter" && !onControl && (card || e.target === document.body)) widget.submit();
-    else if (key === "x") openSkip(widget);
-    else if (key === "g") toggleGuidelines();
-    else handled = false;
-    if (handled) e.preventDefault();
+    widget.keys += 1;  // before acting: Enter's own press goes with the submit it starts
+    if (runKey(widget, e.key, e.shiftKey, card, onControl, atBody)) e.preventDefault();
+    else widget.keys -= 1;
   });
 
   document.addEventListener("click", function (e) {
@@ -535,6 +657,7 @@
           : (title ? title.textContent + " loaded. " : "")) +
           form.querySelectorAll(".rank-card").length + " responses. Press ? for keys.");
       }
+      if (form.hasAttribute("data-rank-keys")) replayKeys(widget);
     });
   }
 
