@@ -11,12 +11,35 @@ from .presets import DEFAULT_PRESET, FIELD_GROUPS, presets
 from .services.config import JobConfigError, config_build, config_field_help
 
 BOOL_CHOICES = (("", "engine default"), ("true", "on"), ("false", "off"))
+MAX_ROUND = 10_000
+
+
+def parse_rounds(text: str) -> list[int] | None:
+    """``"1, 3-4"`` -> ``[1, 3, 4]``; empty or ``all`` -> None (every round). ASCII digits only."""
+    text = text.strip().lower()
+    if text in ("", "all"):
+        return None
+    rounds: set[int] = set()
+    for part in text.split(","):
+        bounds = [b.strip() for b in part.split("-")]
+        if len(bounds) > 2 or not all(b.isascii() and b.isdigit() and len(b) <= 5 for b in bounds):
+            raise forms.ValidationError(f"{part.strip()!r} is not a round number or range (e.g. 1, 2-3); empty for all")
+        low, high = int(bounds[0]), int(bounds[-1])
+        if low > high or high > MAX_ROUND:
+            raise forms.ValidationError(f"{part.strip()!r}: a range goes from low to high, rounds 0 to {MAX_ROUND}")
+        rounds.update(range(low, high + 1))
+    return sorted(rounds)
 
 
 class JobLaunchForm(forms.Form):
     project = forms.ModelChoiceField(queryset=Project.objects.all(), to_field_name="slug", empty_label=None)
     name = forms.CharField(required=False, max_length=200, help_text="Optional label for the jobs table.")
     preset = forms.ChoiceField(required=False, help_text="Fills every hyperparameter below; edit any of them after.")
+    rounds = forms.CharField(
+        required=False, max_length=200, label="rounds to train on",
+        help_text="Empty: every round so far (the data accumulates). Else round numbers or ranges, e.g. 2 or 1-2; "
+                  "0 is the data from before the loop.",
+    )  # fmt: skip
     validated_only = forms.BooleanField(
         required=False, initial=True,
         help_text="Train only on validated prompts (agreement reached or adjudicated). Unticked: every prompt "
@@ -41,6 +64,9 @@ class JobLaunchForm(forms.Form):
         rest = [self[name] for name in self.help if name not in shown]
         if rest:
             yield "Other", rest
+
+    def clean_rounds(self) -> list[int] | None:
+        return parse_rounds(self.cleaned_data.get("rounds") or "")
 
     def clean(self):
         """The engine's rules on every hyperparameter at once; a field whose input did not parse keeps its own error."""
@@ -75,11 +101,17 @@ def launch_initial(*, project: Project | None = None, preset: str | None = None,
     if clone is not None:  # fields added to the engine after the clone ran start at their defaults
         initial.update({name: spec["default"] for name, spec in config_field_help().items() if spec["default"] is not None})
         initial.update(clone.config, project=clone.project.slug, name=f"copy of {clone.name or clone.pk}",
-                       preset=clone.preset, validated_only=clone.export.filters.get("validated_only", True))
+                       preset=clone.preset, validated_only=clone.export.filters.get("validated_only", True),
+                       rounds=_rounds_text(clone.export.filters))
         return _form_values(initial)
     preset = preset if preset in presets() else DEFAULT_PRESET
     initial.update(presets()[preset]["config"], preset=preset)  # keys the engine no longer has are ignored by the form
     return _form_values(initial)
+
+
+def _rounds_text(filters: dict) -> str:
+    rounds = filters.get("rounds") or ([filters["round"]] if filters.get("round") else [])
+    return ", ".join(str(n) for n in rounds)
 
 
 def _form_values(initial: dict) -> dict:

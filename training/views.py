@@ -61,7 +61,8 @@ def job_launch_view(request):
             data = form.cleaned_data
             try:
                 job = job_launch(project=data["project"], config=form.config, created_by=request.user,
-                                 preset=data["preset"], name=data["name"], validated_only=data["validated_only"])
+                                 preset=data["preset"], name=data["name"], validated_only=data["validated_only"],
+                                 rounds=data["rounds"])
             except JobConfigError as exc:
                 form.add_config_errors(exc)
             else:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..exchange import ResponseDetail, dumps_line, export_record, write_json_array, write_json_lines
@@ -45,13 +46,17 @@ class _Row:
 
 
 def export_create(
-    *, project: Project, format: str, validated_only: bool = True, created_by=None, round_number: int | None = None
+    *, project: Project, format: str, validated_only: bool = True, created_by=None, round_number: int | None = None,
+    rounds: list[int] | None = None,
 ) -> ExportSnapshot:
     """Write a new snapshot of ``project`` in ``format`` and record it as an ``ExportSnapshot``;
-    ``round_number`` keeps only the prompts of that round of the preference loop."""
+    ``round_number`` keeps only the prompts of that round of the preference loop, ``rounds`` those
+    of any of these rounds (0: the prompts from before the loop)."""
     if format not in FORMATS:
         raise ExportError(f"format: must be one of {', '.join(FORMATS)} (got {format!r})")
-    rows = _export_rows(project, validated_only=validated_only, round_number=round_number)
+    if round_number:
+        rounds = [round_number]
+    rows = _export_rows(project, validated_only=validated_only, rounds=rounds)
     directory = Path(settings.EXPORT_DIR) / project.slug
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
@@ -67,7 +72,7 @@ def export_create(
         return ExportSnapshot.objects.create(
             project=project,
             format=format,
-            filters={"validated_only": validated_only, **({"round": round_number} if round_number else {})},
+            filters={"validated_only": validated_only, **_round_filter(round_number, rounds)},
             counts=counts,
             sha256=digest,
             path=str(final.relative_to(Path(settings.EXPORT_DIR))),
@@ -117,14 +122,26 @@ def _publish(written: Path, directory: Path, stem: str, suffix: str, digest: str
 # --------------------------------------------------------------------------- reads
 
 
-def _export_rows(project: Project, *, validated_only: bool, round_number: int | None = None) -> list[_Row]:
+def _round_filter(round_number: int | None, rounds: list[int] | None) -> dict:
+    if round_number:
+        return {"round": round_number}
+    return {"rounds": sorted(rounds)} if rounds else {}
+
+
+def _round_prompt_ids(project: Project, rounds: list[int]) -> set[int]:
+    numbered = Q(round__number__in=[n for n in rounds if n])
+    chosen = numbered | Q(round__isnull=True) if 0 in rounds else numbered
+    return set(project.prompts.filter(chosen).values_list("id", flat=True))
+
+
+def _export_rows(project: Project, *, validated_only: bool, rounds: list[int] | None = None) -> list[_Row]:
     """Records of the exported prompts, by prompt id, with their consensus and submitted annotations
     (prompts still waiting for their responses are left out)."""
     statuses = prompt_statuses(project)
     ids = sorted(pid for pid, s in statuses.items() if s.status == "validated" or not validated_only)
     wanted = set(ids)
-    if round_number:
-        wanted &= set(project.prompts.filter(round__number=round_number).values_list("id", flat=True))
+    if rounds:
+        wanted &= _round_prompt_ids(project, rounds)
     responses: dict[int, list[Response]] = defaultdict(list)
     for response in Response.objects.filter(prompt__project=project).order_by("prompt_id", "position"):
         responses[response.prompt_id].append(response)

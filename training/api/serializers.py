@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from ranking_app.api.common import StrictBooleanField
+from ranking_app.api.common import StrictBooleanField, StrictIntegerField
 from ranking_app.models import Project
 
 from ..models import TrainingJob
@@ -27,6 +27,10 @@ class JobLaunchInput(ProjectInput):
                                    help_text="cpu-smoke or gpu-qlora; its values fill what `config` leaves out.")
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     validated_only = StrictBooleanField(required=False, default=True)
+    rounds = serializers.ListField(
+        child=StrictIntegerField(min_value=0, max_value=10_000), required=False, allow_null=True, default=None,
+        max_length=1000, help_text="Rounds of the loop to train on (0: data from before the loop); omitted, every round.",
+    )  # fmt: skip
     config = serializers.DictField(required=False, default=dict,
                                    help_text="RankedGRPOConfig hyperparameters (see the launch form for each).")
 

@@ -50,7 +50,7 @@ class JobListApi(APIView):
         data = given.validated_data
         try:
             job = job_launch(project=data["project"], config=data["config"], created_by=request.user, preset=data["preset"],
-                             name=data["name"], validated_only=data["validated_only"])
+                             name=data["name"], validated_only=data["validated_only"], rounds=data["rounds"] or None)
         except JobConfigError as exc:
             return Response(launch_errors(exc), status=status.HTTP_400_BAD_REQUEST)
         return Response(job_detail(job_get(pk=job.pk)), status=status.HTTP_201_CREATED)

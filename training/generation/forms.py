@@ -1,4 +1,9 @@
-"""The generation form: which prompts, how many responses from the base model and from a tuned adapter."""
+"""The generation form: which prompts, how many responses from the base model and from a tuned adapter.
+
+Its defaults start a job that works on any project with prompts: every prompt asked again as a new
+round, two responses from the project's newest finished training job and two from its base model
+(four from the base model, the tiny local one unless another is named, while no job has finished).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,13 @@ from ranking_app.models import Project
 
 from ..models import TrainingJob
 from ..presets import tiny_model_path
-from .services import PROMPT_SETS, SAMPLING_DEFAULTS, CandidateSource
+from .services import PROMPT_SET_LABELS, PROMPT_SETS, SAMPLING_DEFAULTS, CandidateSource
 
 
 class GenerationForm(forms.Form):
     project = forms.ModelChoiceField(queryset=Project.objects.all(), to_field_name="slug", empty_label=None)
     prompt_set = forms.ChoiceField(
-        choices=[(PROMPT_SETS[0], "prompts still waiting for responses"),
-                 (PROMPT_SETS[1], "the latest round's prompts, asked again")],
+        choices=[(name, PROMPT_SET_LABELS[name]) for name in PROMPT_SETS], initial=PROMPT_SETS[0],
         help_text="Each generation job opens the project's next round.",
     )  # fmt: skip
     base_model = forms.CharField(max_length=500, required=False,
@@ -34,10 +38,20 @@ class GenerationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["adapter_job"].queryset = TrainingJob.objects.filter(
+        finished = TrainingJob.objects.filter(
             kind=TrainingJob.Kind.TRAIN, status=TrainingJob.Status.SUCCEEDED
         ).exclude(adapter_dir="").select_related("project")
+        self.fields["adapter_job"].queryset = finished
         self.fields["adapter_job"].label_from_instance = lambda job: f"#{job.pk} {job.name} ({job.project.slug})"
+        if not self.is_bound:
+            self._preselect_tuned(finished)
+
+    def _preselect_tuned(self, finished) -> None:
+        """The project's newest finished job samples half the responses; without one, the base model all four."""
+        slug = self.initial.get("project") or getattr(Project.objects.order_by("name").first(), "slug", None)
+        newest = finished.filter(project__slug=slug).order_by("-finished_at", "-pk").first()
+        self.initial.update({"project": slug, "adapter_job": newest.pk if newest else None,
+                             "base_count": 2 if newest else 4, "adapter_count": 2})  # fmt: skip
 
     FIELD_GROUPS = (
         ("Prompts", ("project", "prompt_set")),

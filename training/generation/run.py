@@ -5,6 +5,10 @@ every prompt of the job's round. Samples are appended prompt by prompt to
 ``output/candidates-<source>.jsonl``, so a cancelled or killed run resumes where it stopped. When
 every source is done, the candidates of each prompt are shuffled (seeded, per prompt) and stored
 in one transaction through the importer, with each response's source and sampling metadata.
+
+A sample that is empty (the model stopped at once, frequent with a small or random model) is
+left out, and so is a prompt left with fewer than two responses: the result counts both, so one
+empty sample never fails the whole job.
 """
 
 from __future__ import annotations
@@ -36,12 +40,27 @@ def generation_stages(run) -> tuple[str, dict]:
         _sample_source(run, source_settings(job, index, source), prompts, path, done_before=index * len(prompts),
                        total=total)  # fmt: skip
     run.reporter.set_phase("storing candidates")
-    records = merged_records(job, prompts, [_read(run.output_dir / f"candidates-{i}.jsonl") for i in range(len(sources))])
+    merged = merged_records(job, prompts, [_read(run.output_dir / f"candidates-{i}.jsonl") for i in range(len(sources))])
+    records, left_out = usable_records(merged)
     with run.reporter.db_lock:
-        report = rankings_import(project=job.project, records=records)
-    logger.info("stored %s responses for %s prompts of round %s", sum(len(r["responses"]) for r in records),
-                len(records), job.round.number if job.round else "?")
-    return TrainingJob.Status.SUCCEEDED, {"result": {"prompts": len(records), "updated": report.updated}}
+        report = rankings_import(project=job.project, records=records) if records else None
+    logger.info("stored %s responses for %s prompts of round %s (%s)", sum(len(r["responses"]) for r in records),
+                len(records), job.round.number if job.round else "?", left_out)
+    result = {"prompts": len(records), "updated": report.updated if report else 0, **left_out}
+    return TrainingJob.Status.SUCCEEDED, {"result": result}
+
+
+def usable_records(records: list[dict]) -> tuple[list[dict], dict]:
+    """``records`` without empty responses, and without prompts left with fewer than two; what was left out."""
+    kept, empty, short = [], 0, 0
+    for record in records:
+        pairs = [(t, d) for t, d in zip(record["responses"], record["response_details"], strict=True) if t.strip()]
+        empty += len(record["responses"]) - len(pairs)
+        if len(pairs) < settings.IMPORT_MIN_RESPONSES:
+            short += 1
+            continue
+        kept.append({**record, "responses": [t for t, _ in pairs], "response_details": [d for _, d in pairs]})
+    return kept, {"empty_responses_left_out": empty, "prompts_left_without_candidates": short}
 
 
 def round_prompts(job: TrainingJob) -> list[dict]:

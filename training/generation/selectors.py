@@ -7,8 +7,14 @@ from django.db.models import Count, Exists, OuterRef, Q
 from ranking_app.models import Project, Prompt, Ranking, Response, Round
 
 from ..models import EvaluationResult, TrainingJob
+from ..selectors import METRIC_LABELS
 
 TIMELINE_METRICS = ("pairwise_accuracy", "ndcg", "accuracy")
+
+
+def timeline_metric_labels() -> list[tuple[str, str]]:
+    """``(metric key, the name a person reads)`` for the timeline's columns."""
+    return [(name, METRIC_LABELS[name]) for name in TIMELINE_METRICS]
 
 
 def project_timeline(*, project: Project) -> list[dict]:

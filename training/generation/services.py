@@ -4,9 +4,14 @@ finished job's adapter, or a mix of both (the preference loop's "generate" step)
 A generation job is a ``TrainingJob`` of kind ``generate``: the same queue, worker, claim,
 heartbeat, cancel and resume. Launching one opens the project's next ``Round``:
 
+* ``prompt_set="all"`` (the default): every prompt of the project is asked again as a new prompt
+  (``<id>@r<N>``) in the new round, once per prompt however many rounds asked it before; prompts
+  still waiting for responses (imported without any, in no round yet) join the round as they are.
+  It always exists, so the defaults work on a fresh demo;
+* ``prompt_set="held_out"``: the same for the held-out (``split="test"``) prompts only;
 * ``prompt_set="empty"``: the project's prompts that have no responses yet join the new round;
 * ``prompt_set="previous_round"``: every prompt of the latest round is asked again as a new prompt
-  (``<id>@r<N>``) in the new round, e.g. to sample from the newly tuned adapter.
+  in the new round, e.g. to sample from the newly tuned adapter.
 
 The worker (``training/generation/run.py``) stores the candidates through the importer, shuffled
 so a response's position says nothing of the model that wrote it; labelers never see sources.
@@ -19,15 +24,21 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 
-from ranking_app.models import Project, Prompt, Round
+from ranking_app.models import Project, Prompt, Response, Round
 
 from ..models import TrainingJob
 from ..services.config import JobConfigError
 from ..services.jobs import check_base_model, enqueue_on_commit
 
-PROMPT_SETS = ("empty", "previous_round")
+PROMPT_SETS = ("all", "held_out", "empty", "previous_round")
+PROMPT_SET_LABELS = {
+    "all": "all prompts of the project, asked again as a new round",
+    "held_out": "held-out (test split) prompts only, asked again as a new round",
+    "empty": "prompts still waiting for responses",
+    "previous_round": "the latest round's prompts, asked again",
+}
 SAMPLING_DEFAULTS = {"temperature": 1.0, "top_p": 0.95, "max_new_tokens": 64, "seed": 0}
 
 
@@ -119,13 +130,31 @@ def _round_prompts(project: Project, round_: Round, prompt_set: str) -> int:
     """Put the round's prompts in place; returns how many it has."""
     if prompt_set == "empty":
         return Prompt.objects.filter(project=project, responses__isnull=True).update(round=round_)
-    previous = Prompt.objects.filter(project=project, round__number=round_.number - 1).order_by("id")
+    if prompt_set == "previous_round":
+        previous = Prompt.objects.filter(project=project, round__number=round_.number - 1).order_by("id")
+        return _ask_again(project, round_, list(previous))
+    prompts = Prompt.objects.filter(project=project).order_by("id")
+    if prompt_set == "held_out":
+        prompts = prompts.filter(split=Prompt.Split.TEST)
+    prompts = prompts.annotate(answered=Exists(Response.objects.filter(prompt=OuterRef("pk"))))
+    waiting = [p for p in prompts if not p.answered and p.round_id is None]
+    waiting_stems = {_stem(p.external_id) for p in waiting}
+    firsts: dict[str, Prompt] = {}
+    for prompt in prompts:
+        if prompt.answered and _stem(prompt.external_id) not in waiting_stems:
+            firsts.setdefault(_stem(prompt.external_id), prompt)
+    joined = Prompt.objects.filter(pk__in=[p.pk for p in waiting]).update(round=round_)
+    return joined + _ask_again(project, round_, list(firsts.values()))
+
+
+def _ask_again(project: Project, round_: Round, prompts: list[Prompt]) -> int:
+    """Copies of ``prompts`` (``<id>@r<N>``, same text, split and metadata) in ``round_``, to get new candidates."""
     Prompt.objects.bulk_create([
         Prompt(project=project, round=round_, external_id=f"{_stem(p.external_id)}@r{round_.number}", text=p.text,
                split=p.split, metadata=p.metadata)
-        for p in previous
+        for p in prompts
     ])  # fmt: skip
-    return previous.count()
+    return len(prompts)
 
 
 def _stem(external_id: str) -> str:
@@ -135,4 +164,8 @@ def _stem(external_id: str) -> str:
 def _no_prompts_message(prompt_set: str) -> str:
     if prompt_set == "empty":
         return "the project has no prompts waiting for responses (import {\"id\", \"prompt\"} records first)"
-    return "the latest round has no prompts to ask again"
+    if prompt_set == "previous_round":
+        return "the latest round has no prompts to ask again"
+    if prompt_set == "held_out":
+        return "the project has no held-out (test split) prompts; choose \"all prompts\" or import prompts with split \"test\""
+    return "the project has no prompts yet (import some first)"

@@ -12,7 +12,7 @@ from ranking_app.roles import admin_required, reviewer_required
 
 from ..services.config import JobConfigError
 from .forms import GenerationForm
-from .selectors import TIMELINE_METRICS, project_timeline
+from .selectors import project_timeline, timeline_metric_labels
 from .services import generation_launch
 
 
@@ -39,6 +39,6 @@ def generation_launch_view(request):
 @vary_on_headers("HX-Request")
 def project_timeline_view(request, slug: str):
     project = get_object_or_404(Project, slug=slug)
-    context = {"project": project, "rounds": project_timeline(project=project), "metrics": TIMELINE_METRICS}
+    context = {"project": project, "rounds": project_timeline(project=project), "metrics": timeline_metric_labels()}
     template = "training/_timeline.html" if request.htmx else "training/timeline.html"
     return render(request, template, context)

@@ -35,35 +35,55 @@ class JobStateError(ValueError):
 
 
 def job_launch(
-    *, project: Project, config: dict, created_by=None, preset: str = "", name: str = "", validated_only: bool = True
+    *, project: Project, config: dict, created_by=None, preset: str = "", name: str = "", validated_only: bool = True,
+    rounds: list[int] | None = None,
 ) -> TrainingJob:
     """Validate ``config``, freeze a JSONL export of ``project`` and queue a job that trains on it.
 
-    Raises ``JobConfigError`` (field -> messages) for bad hyperparameters or an export with nothing
-    to train on; nothing is stored then.
+    ``rounds`` keeps the prompts of these rounds of the loop (0: from before the loop); None, all.
+    Raises ``JobConfigError`` (field -> messages) for bad hyperparameters, unknown rounds or an
+    export with nothing to train on; nothing is stored then.
     """
     config = config_build(values=config, preset=preset)
     check_base_model(config["model_name_or_path"])
+    newest_round = _newest_round(project, rounds)
     with transaction.atomic():
-        export = export_create(project=project, format="jsonl", validated_only=validated_only, created_by=created_by)
+        export = export_create(project=project, format="jsonl", validated_only=validated_only, created_by=created_by,
+                               rounds=rounds)  # fmt: skip
         summary = _data_summary(export_path(export))
         if not summary["train_prompts"]:
             export_path(export).unlink(missing_ok=True)
             which = "validated prompts" if validated_only else "prompts"
             raise JobConfigError({"validated_only": [
-                f"the export of {project.slug} has no train-split {which} with two responses in different tiers "
+                f"the export of {project.slug}{_rounds_note(rounds)} has no train-split {which} with two responses in "
+                f"different tiers "
                 f"(prompts per split: {summary['splits'] or 'none'})"
             ]})  # fmt: skip
         job = TrainingJob.objects.create(
             project=project, export=export, name=name or f"{project.slug} {preset or 'custom'}", preset=preset,
             base_model=config["model_name_or_path"], config=config, data_summary=summary, created_by=created_by,
-            round=project.rounds.order_by("-number").first(),  # the newest round whose data the export holds
+            round=newest_round,  # the newest round whose data the export holds
         )  # fmt: skip
         job.work_dir = f"job-{job.pk}"
         job.save(update_fields=["work_dir"])
         enqueue_on_commit(job.pk)
     logger.info("job %s queued by %s on export %s", job.pk, created_by, export.sha256[:12])
     return job
+
+
+def _rounds_note(rounds: list[int] | None) -> str:
+    return f" (rounds {', '.join(map(str, rounds))})" if rounds else ""
+
+
+def _newest_round(project: Project, rounds: list[int] | None):
+    """The newest of the chosen rounds (None for round 0 alone); ``JobConfigError`` names a round that does not exist."""
+    existing = dict(project.rounds.values_list("number", "pk"))
+    unknown = sorted(set(rounds or []) - set(existing) - {0})
+    if unknown:
+        have = ", ".join(str(n) for n in [0, *sorted(existing)])
+        raise JobConfigError({"rounds": [f"{project.slug} has no round {', '.join(map(str, unknown))} (rounds: {have})"]})
+    chosen = [n for n in (rounds if rounds else existing) if n]
+    return project.rounds.filter(number=max(chosen)).first() if chosen else None
 
 
 def job_cancel(*, job: TrainingJob) -> TrainingJob:
