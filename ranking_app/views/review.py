@@ -19,6 +19,7 @@ from ..ranking import RankingError
 from ..roles import is_admin, reviewer_required
 from ..safe_json import whole_number
 from ..selectors_review import ANNOTATOR_SORTS, annotator_table, prompt_review, review_next, review_rows
+from ..selectors_throughput import labeling_throughput
 from ..services.agreement import agreement_get
 from ..services.review import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
 
@@ -46,6 +47,7 @@ def dashboard(request, slug: str):
         "annotators": annotator_table(summary["annotators"], sort=sort, descending=descending),
         "sort": sort,
         "descending": descending,
+        "throughput": labeling_throughput(project=project),
         "sort_columns": [
             ("annotator", "Annotator"), ("agreement", "Agreement (tau-b vs others' consensus)"),
             ("count", "Submitted"), ("time", "Median time / prompt"), ("skip", "Skip rate"),
