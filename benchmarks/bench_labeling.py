@@ -10,6 +10,12 @@ client as the project's fresh labeler, ``--requests`` rounds of: the queue (``la
 the rank screen, one htmx autosave and the submit. Times are server time (request in, response
 out, middleware, sessions and templates included; no network). Query counts are compared with a
 100-prompt project to show they do not grow with the database.
+
+    GRPO_DATA_DIR=var python -m benchmarks.bench_labeling --throughput-of demo
+
+prints instead the labeling throughput of a project in that database: seconds and keystrokes per
+submitted ranking by K (the agreement page's figures). ``benchmarks/bench_labeling_browser.py``
+measures them for a scripted labeler in Chromium, by keyboard and by drag.
 """
 
 from __future__ import annotations
@@ -41,7 +47,8 @@ from django.urls import reverse  # noqa: E402
 
 from benchmarks.bench_data import build_benchmark_project  # noqa: E402
 from benchmarks.timing import percentile  # noqa: E402
-from ranking_app.models import Ranking  # noqa: E402
+from ranking_app.models import Project, Ranking  # noqa: E402
+from ranking_app.selectors_throughput import labeling_throughput  # noqa: E402
 
 STEPS = ("queue", "rank screen", "autosave", "submit")
 
@@ -90,6 +97,26 @@ def _labeler_client(slug: str) -> Client:
     return client
 
 
+def _figure(stat: dict | None, digits: int = 1) -> str:
+    if not stat:
+        return "–"
+    return f"{stat['median']:.{digits}f} [{stat['low']:.{digits}f}, {stat['high']:.{digits}f}] ({stat['n']})"
+
+
+def throughput_markdown(rows: list[dict], *, with_wall: bool = False) -> str:
+    """Rows of ``labeling_throughput`` (plus ``method`` and ``wall`` when ``with_wall``) as a Markdown table."""
+    wall = ("| method ", "| wall s / prompt ") if with_wall else ("", "")
+    lines = [f"{wall[0]}| K | rankings {wall[1]}| page s / ranking | keystrokes / ranking |",
+             "| --- " * (4 + 2 * with_wall) + "|"]  # fmt: skip
+    for row in rows:
+        cells = [row["method"]] if with_wall else []
+        cells += [str(row["k"]), str(row["rankings"])]
+        cells += [_figure(row["wall"], 2)] if with_wall else []
+        cells += [_figure(row["seconds"]), _figure(row["keystrokes"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-prompts", type=int, default=10_000)
@@ -97,7 +124,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--annotators", type=int, default=3)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown results here")
+    parser.add_argument("--throughput-of", metavar="SLUG", help="print the labeling throughput of this project and stop")
     args = parser.parse_args(argv)
+    if args.throughput_of:
+        project = Project.objects.filter(slug=args.throughput_of).first()
+        if project is None:
+            raise SystemExit(f"--throughput-of: no project {args.throughput_of!r} in {settings.DATABASES['default']['NAME']}")
+        print(f"Labeling throughput of {project.slug} (median [95% interval] (n)):\n")
+        print(throughput_markdown(labeling_throughput(project=project)))
+        return
     settings.DEBUG = False  # no per-query logging in connection.queries
     call_command("migrate", verbosity=0, interactive=False)
 
