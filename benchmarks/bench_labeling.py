@@ -112,7 +112,7 @@ def throughput_markdown(rows: list[dict], *, with_wall: bool = False) -> str:
         cells = [row["method"]] if with_wall else []
         cells += [str(row["k"]), str(row["rankings"])]
         cells += [_figure(row["wall"], 2)] if with_wall else []
-        cells += [_figure(row["seconds"]), _figure(row["keystrokes"])]
+        cells += [_figure(row["seconds"], 2 if with_wall else 1), _figure(row["keystrokes"])]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -213,7 +213,7 @@ def report(results: list[dict], n_prompts: int) -> str:
         "(keys or drags, the submit, the server's answer and the next page's rendering).",
         "* page s / ranking: what the page recorded with the ranking (`Ranking.time_spent_ms`, the figure the "
         "agreement page reports for real labelers); keystrokes: the keys the page acted on (`Ranking.keystrokes`), "
-        "K digits and Enter by keyboard, none by drag (the mouse does the work).",
+        "K digits and Enter by keyboard; by drag none (the mouse does the work; \"–\": no keys counted).",
         "* The machine is shared with other work; wall times include waiting for a core.",
     ]
     return "\n".join(lines) + "\n"
