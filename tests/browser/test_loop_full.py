@@ -36,6 +36,7 @@ def page_on(browser, stack):
     context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 1000}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    page.set_default_navigation_timeout(90_000)  # runserver's first requests import the training modules on a busy CPU
     yield page
     context.close()
 
