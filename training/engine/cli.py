@@ -1,4 +1,5 @@
-"""Command line: ``python -m training.engine make-tiny-model|train|evaluate|merge|generate`` (docs/training.md, docs/loop.md)."""
+"""Command line: ``python -m training.engine make-tiny-model|train|evaluate|merge|generate|judge|train-reward``
+(docs/training.md, docs/loop.md, docs/judging.md)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from transformers import HfArgumentParser
 from .config import QUANTIZATIONS, RankedGRPOConfig
 from .evaluate import DTYPES
 from .generate import GenerationSettings
+from .judge import JudgeSettings
+from .reward import RewardConfig
 
 # The first CLI's short flags, kept as aliases of the config fields they set (every field is also
 # --field_name and --field-name). A field added to RankedGRPOConfig becomes a flag with its help by itself.
@@ -57,6 +60,20 @@ class GenerateFiles:
     output: str = field(metadata={"help": "JSONL file to write: one exchange record per prompt, ready for import_rankings."})
 
 
+@dataclass
+class JudgeFiles:
+    """``judge``: which records to rank and where the model's rankings go."""
+
+    data: str = field(metadata={"help": "Exchange JSON/JSONL file or saved DatasetDict folder."})
+    output: str = field(metadata={"help": "JSONL file to write: {id, scores, rankings} per prompt."})
+    split: str | None = field(default=None, metadata={"help": "Only the records of this split (default: all)."})
+    json: bool = field(default=False, metadata={"help": "Print the agreement with the records' human rankings as JSON."})
+
+
+REWARD_ALIASES = {"data_path": ["--data"], "model_name_or_path": ["--model"], "output_dir": ["--output"],
+                  "num_train_epochs": ["--epochs"], "learning_rate": ["--lr"]}
+
+
 class _DataclassParser(HfArgumentParser):
     """``HfArgumentParser`` that adds ``aliases`` and ``required`` per field name, leaving the dataclass untouched."""
 
@@ -92,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_merge_parser(commands)
     commands.add_parser("generate", parents=[_DataclassParser([GenerationSettings, GenerateFiles])], formatter_class=defaults,
                         help="sample K candidate responses per prompt (exchange records for import_rankings)")
+    commands.add_parser("judge", parents=[_DataclassParser([JudgeSettings, JudgeFiles])], formatter_class=defaults,
+                        help="rank every prompt's responses with a reward model or a causal LM judge")
+    commands.add_parser("train-reward", formatter_class=defaults, help="train a LoRA reward model on the ranked groups",
+                        parents=[_DataclassParser([RewardConfig], aliases=REWARD_ALIASES,
+                                                  required=("data_path", "model_name_or_path", "output_dir"))])
     return parser
 
 
@@ -121,6 +143,42 @@ def _generate(args) -> int:
     records = generate_candidates(read_prompts(args.prompts), settings)
     write_jsonl(records, args.output)
     print(f"{len(records)} prompts x {settings.num_responses} responses written to {args.output}")
+    return 0
+
+
+def _judge(args) -> int:
+    from .data import load_records, select_split
+    from .judge import ModelJudge, judge_report
+
+    files = JudgeFiles(**dataclass_values(JudgeFiles, args))
+    records = load_records(files.data)
+    records = select_split(records, files.split) if files.split else records
+    judge = ModelJudge(JudgeSettings(**dataclass_values(JudgeSettings, args)))
+    results = judge.judge(records)
+    with open(files.output, "w", encoding="utf-8") as out:
+        out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
+    report = judge_report(records, [r["scores"] for r in results])
+    if files.json:
+        print(json.dumps({"kind": judge.kind, "n_prompts": len(results), "report": report}, indent=2))
+        return 0
+    print(f"{len(results)} prompts ranked by the {judge.kind} judge {args.model}, written to {files.output}")
+    if report:
+        figure = report["scorings"]["judge"]["metrics"]["pairwise_accuracy"]
+        print(f"pairwise accuracy with the human rankings: {_fmt(figure['value'])} [{_fmt(figure['low'])}, "
+              f"{_fmt(figure['high'])}] over {report['n_prompts']} prompts (chance {_fmt(report['chance']['pairwise_accuracy'])})")
+    return 0
+
+
+def _train_reward(args) -> int:
+    from .reward import train_reward_model
+
+    summary = train_reward_model(RewardConfig(**dataclass_values(RewardConfig, args)))
+    after = summary["evaluation"]
+    accuracy = after["scorings"]["reward"]["metrics"]["pairwise_accuracy"] if after else None
+    print(f"reward model saved to {args.output_dir} ({summary['steps']} steps, mean loss {summary['train_loss']:.4f})")
+    if accuracy:
+        print(f"held-out pairwise accuracy {_fmt(accuracy['value'])} [{_fmt(accuracy['low'])}, {_fmt(accuracy['high'])}] "
+              f"over {summary['n_eval_prompts']} prompts (chance {_fmt(after['chance']['pairwise_accuracy'])})")
     return 0
 
 
@@ -192,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _quiet_libraries()
     handlers = {"make-tiny-model": _make_tiny_model, "train": _train, "evaluate": _evaluate, "merge": _merge,
-                "generate": _generate}
+                "generate": _generate, "judge": _judge, "train-reward": _train_reward}
     try:
         return handlers[args.command](args)
     except (DataError, ModelLoadError, ValueError, OSError) as error:
