@@ -2,6 +2,7 @@
 
 from django.db.models import Count, Q, QuerySet
 
+from .annotators import model_annotator_ids, people_only
 from .models import Project, Prompt, Ranking
 
 
@@ -12,8 +13,9 @@ def project_list(*, user=None) -> QuerySet[Project]:
 
 
 def project_counts(*, project: Project) -> dict:
-    """Prompt and ranking counts for a project page."""
-    rankings = Ranking.objects.filter(prompt__project=project)
+    """Prompt and ranking counts for a project page (people's rankings; a model annotator's counted apart)."""
+    everyone = Ranking.objects.filter(prompt__project=project)
+    rankings = people_only(everyone)
     by_status = dict(rankings.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     return {
         "prompts": project.prompts.count(),
@@ -22,13 +24,15 @@ def project_counts(*, project: Project) -> dict:
         "drafts": by_status.get(Ranking.Status.DRAFT, 0),
         "skipped": by_status.get(Ranking.Status.SKIPPED, 0),
         "annotators": rankings.values("annotator").distinct().count(),
+        "model_rankings": everyone.filter(annotator_id__in=model_annotator_ids()).count(),
     }
 
 
 def prompt_list(*, project: Project) -> QuerySet[Prompt]:
     return project.prompts.annotate(
         n_responses=Count("responses", distinct=True),
-        n_submitted=Count("rankings", filter=Q(rankings__status=Ranking.Status.SUBMITTED), distinct=True),
+        n_submitted=Count("rankings", distinct=True, filter=Q(rankings__status=Ranking.Status.SUBMITTED)
+                          & ~Q(rankings__annotator_id__in=model_annotator_ids())),
     ).order_by("id")
 
 

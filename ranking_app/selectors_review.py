@@ -37,15 +37,25 @@ def review_queue(items: list[dict], *, status: str = agreement.NEEDS_REVIEW) -> 
     return sorted(chosen, key=lambda i: (i["kendall_w"] is not None, i["kendall_w"] or 0.0, i["prompt_id"]))
 
 
-def review_rows(*, project: Project, status: str) -> tuple[list[dict], dict]:
-    """The review queue's rows for ``status`` (lowest W first) and the count of each status."""
+def model_disagreement_order(rows: list[dict]) -> list[dict]:
+    """Rows by the lowest tau-b of a model annotator with the people's consensus, most disagreement first;
+    prompts no model ranked (no ``model_tau``) keep their order at the end."""
+    ranked = [r for r in rows if r.get("model_tau") is not None]
+    return sorted(ranked, key=lambda r: (r["model_tau"], r["prompt_id"])) + [r for r in rows if r.get("model_tau") is None]
+
+
+def review_rows(*, project: Project, status: str, order: str = "w") -> tuple[list[dict], dict]:
+    """The review queue's rows for ``status`` (lowest W first, or ``order="model"``: most model-vs-people
+    disagreement first) and the count of each status."""
     from .services.agreement import agreement_get
 
     if status == agreement.NEEDS_REVIEW:  # the common case: precomputed, no need to load every prompt
         cache = agreement_get(project=project, with_items=False)
-        return cache.queue, cache.summary["status_counts"]
-    cache = agreement_get(project=project, with_queue=False)
-    return review_queue(cache.items, status=status), cache.summary["status_counts"]
+        rows = cache.queue
+    else:
+        cache = agreement_get(project=project, with_queue=False)
+        rows = review_queue(cache.items, status=status)
+    return (model_disagreement_order(rows) if order == "model" else rows), cache.summary["status_counts"]
 
 
 def review_next(*, prompt: Prompt) -> int | None:

@@ -32,6 +32,7 @@ class TrainingJob(models.Model):
     class Kind(models.TextChoices):
         TRAIN = "train", "training"
         GENERATE = "generate", "generation"
+        JUDGE = "judge", "ranking with a model"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
     RESUMABLE = (Status.INTERRUPTED, Status.CANCELLED, Status.FAILED)

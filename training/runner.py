@@ -219,6 +219,10 @@ class JobRun:
             from .generation.run import generation_stages
 
             return generation_stages(self)
+        if job.kind == TrainingJob.Kind.JUDGE:
+            from .judging.run import judging_stages
+
+            return judging_stages(self)
         config = engine.RankedGRPOConfig(
             output_dir=str(self.output_dir), data_path=str(export_path(job.export)), **job.config
         )

@@ -4,12 +4,14 @@ from django.urls import path
 
 from . import views
 from .generation.views import generation_launch_view, project_timeline_view
+from .judging.views import judging_launch_view
 
 app_name = "training"
 urlpatterns = [
     path("", views.job_list_view, name="job_list"),
     path("new/", views.job_launch_view, name="job_launch"),
     path("generate/", generation_launch_view, name="generation_launch"),
+    path("judge/", judging_launch_view, name="judging_launch"),
     path("timeline/<slug:slug>/", project_timeline_view, name="project_timeline"),
     path("<int:pk>/", views.job_detail_view, name="job_detail"),
     path("<int:pk>/metrics.json", views.job_metrics_view, name="job_metrics"),

@@ -20,10 +20,12 @@ from django.db.models import Count, Max, TextField
 from django.db.models.functions import Cast
 
 from .. import agreement
+from ..agreement_models import model_figures, prompt_model_tau
+from ..annotators import model_annotators
 from ..models import Project, ProjectAgreement, Prompt, Ranking, Response
 from ..selectors_review import review_queue
 
-FINGERPRINT_VERSION = "agreement-v2"  # bump when the stored figures change shape
+FINGERPRINT_VERSION = "agreement-v3"  # bump when the stored figures change shape
 COUNTED = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)
 QUEUE_HEAD = 10
 
@@ -92,20 +94,52 @@ def _annotator_activity(rankings: list[tuple]) -> dict[int, dict]:
     return activity
 
 
-def agreement_compute(project: Project) -> tuple[dict, list[dict]]:
-    """All figures of ``project`` from the database: ``(summary, items)`` (see ProjectAgreement)."""
+def agreement_compute(project: Project, *, include_models: bool = False) -> tuple[dict, list[dict]]:
+    """All figures of ``project`` from the database: ``(summary, items)`` (see ProjectAgreement).
+
+    Model annotators' rankings stay out of W, consensus, alpha, statuses and the annotator table
+    (``summary["model_annotators"]`` measures each against the people) unless ``include_models``,
+    which counts them as people.
+    """
     prompt_rows = _prompt_rows(project)
+    models = set() if include_models else set(model_annotators().values_list("pk", flat=True))
     rankings = _ranking_rows(project)
+    people = [row for row in rankings if row[1] not in models]
+    submitted = _submitted(people)
+    prompts = [agreement.PromptData(pid, n, submitted.get(pid, {}), gold or None)
+               for pid, _ext, _extra, gold, _adj, n in prompt_rows]  # fmt: skip
+    figures = agreement.project_figures(prompts)
+    items = _items(project, prompt_rows, figures)
+    summary = _summary(project, items, figures, _annotator_activity(people))
+    by_model = _submitted([row for row in rankings if row[1] in models])
+    summary["model_annotators"] = _model_rows(prompts, items, by_model, _annotator_activity(rankings))
+    return summary, items
+
+
+def _submitted(rankings: list[tuple]) -> dict[int, dict[int, list]]:
+    """{prompt id: {annotator id: tiers}} of the submitted rankings among ``rankings``."""
     submitted: dict[int, dict[int, list]] = defaultdict(dict)
     for prompt_id, annotator_id, status, tiers, _ in rankings:
         if status == Ranking.Status.SUBMITTED:
             submitted[prompt_id][annotator_id] = tiers
-    figures = agreement.project_figures(
-        agreement.PromptData(pid, n, submitted.get(pid, {}), gold or None)
-        for pid, _ext, _extra, gold, _adj, n in prompt_rows
-    )
-    items = _items(project, prompt_rows, figures)
-    return _summary(project, items, figures, _annotator_activity(rankings)), items
+    return submitted
+
+
+def _model_rows(prompts: list, items: list[dict], by_model: dict[int, dict[int, list]], activity: dict) -> list[dict]:
+    """One row per model annotator (``agreement_models.model_figures``); each item gets ``model_tau``."""
+    consensus = {item["prompt_id"]: item["consensus"] for item in items}
+    n_responses = {p.prompt_id: p.n_responses for p in prompts}
+    for item in items:
+        item["model_tau"] = prompt_model_tau(by_model.get(item["prompt_id"], {}), item["consensus"],
+                                             n_responses[item["prompt_id"]])
+    per_model: dict[int, dict[int, list]] = defaultdict(dict)
+    for prompt_id, rankings in by_model.items():
+        for annotator_id, tiers in rankings.items():
+            per_model[annotator_id][prompt_id] = tiers
+    names = dict(get_user_model().objects.filter(pk__in=per_model).values_list("pk", "username"))
+    return [{"annotator": names[user_id], "user_id": user_id, "count": activity[user_id]["count"],
+             **model_figures(prompts, per_model[user_id], consensus)}
+            for user_id in sorted(per_model, key=lambda pk: names[pk])]  # fmt: skip
 
 
 def _items(project: Project, prompt_rows: list[tuple], figures: agreement.ProjectFigures) -> list[dict]:
@@ -212,20 +246,29 @@ def agreement_get(*, project: Project, with_items: bool = True, with_queue: bool
     return cache
 
 
-def agreement_payload(*, project: Project) -> dict:
-    """The public figures (``manage.py agreement --json`` and the REST API give exactly this)."""
-    cache = agreement_get(project=project, with_queue=False)
-    summary = cache.summary
+def agreement_payload(*, project: Project, include_models: bool = False) -> dict:
+    """The public figures (``manage.py agreement --json`` and the REST API give exactly this).
+
+    ``include_models`` counts model annotators as people (computed afresh, not cached).
+    """
+    if include_models:
+        summary, items = agreement_compute(project, include_models=True)
+    else:
+        cache = agreement_get(project=project, with_queue=False)
+        summary, items = cache.summary, cache.items
     return {
         "krippendorff_alpha": summary["krippendorff_alpha"],
         "mean_kendall_w": summary["mean_kendall_w"],
         "status_counts": summary["status_counts"],
         "items": [
             {"id": i["id"], "kendall_w": i["kendall_w"], "n_annotators": i["n_annotators"], "status": i["status"]}
-            for i in cache.items
+            for i in items
         ],
         "annotators": [
             {"annotator": a["annotator"], "agreement": a["agreement"], "count": a["count"]}
             for a in summary["annotators"]
         ],
+        "models_included": include_models,
+        "model_annotators": [{k: v for k, v in row.items() if k != "user_id"}
+                             for row in summary.get("model_annotators", [])],
     }

@@ -27,6 +27,7 @@ from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Que
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ..annotators import people_only
 from ..models import Assignment, Project, Prompt, Ranking
 from .queue_orders import POOL_SIZE, ordered_pool, pool_limit  # noqa: F401 (POOL_SIZE: the pool size, documented here)
 
@@ -57,7 +58,8 @@ def _count(qs: QuerySet) -> Coalesce:
 
 
 def _submitted_count() -> Coalesce:
-    return _count(Ranking.objects.filter(prompt=OuterRef("pk"), status=Ranking.Status.SUBMITTED))
+    """People's submitted rankings of ``OuterRef('pk')`` (a model annotator's never fill a slot)."""
+    return _count(people_only(Ranking.objects.filter(prompt=OuterRef("pk"), status=Ranking.Status.SUBMITTED)))
 
 
 def _leased_count(*, annotator, now: datetime) -> Coalesce:
@@ -78,7 +80,7 @@ def _taken_slots(*, annotator, now: datetime) -> Coalesce:
     submitted = Ranking.objects.filter(prompt=OuterRef("pk"), status=Ranking.Status.SUBMITTED).exclude(
         annotator=annotator
     )
-    return _count(submitted) + _leased_count(annotator=annotator, now=now)
+    return _count(people_only(submitted)) + _leased_count(annotator=annotator, now=now)
 
 
 def _done_by(annotator) -> Exists:
@@ -311,9 +313,9 @@ def _project_totals(project: Project) -> dict:
     totals = cache.get(key)
     if totals is None:
         totals = Prompt.objects.filter(project=project, responses__position=1).aggregate(n=Count("pk"), extra=Coalesce(Sum("extra_annotators"), 0))
-        totals["submitted"] = Ranking.objects.filter(
+        totals["submitted"] = people_only(Ranking.objects.filter(
             prompt__project=project, status=Ranking.Status.SUBMITTED
-        ).count()
+        )).count()
         cache.set(key, totals, PROGRESS_CACHE_SECONDS)
     return totals
 

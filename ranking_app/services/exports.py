@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ..annotators import people_only
 from ..exchange import ResponseDetail, dumps_line, export_record, write_json_array, write_json_lines
 from ..models import ExportSnapshot, Project, Prompt, Ranking, Response
 from ..ranking import tiers_to_ranks, weighted_pairs
@@ -47,16 +48,18 @@ class _Row:
 
 def export_create(
     *, project: Project, format: str, validated_only: bool = True, created_by=None, round_number: int | None = None,
-    rounds: list[int] | None = None,
+    rounds: list[int] | None = None, include_models: bool = False,
 ) -> ExportSnapshot:
     """Write a new snapshot of ``project`` in ``format`` and record it as an ``ExportSnapshot``;
     ``round_number`` keeps only the prompts of that round of the preference loop, ``rounds`` those
-    of any of these rounds (0: the prompts from before the loop)."""
+    of any of these rounds (0: the prompts from before the loop). Model annotators' rankings are
+    left out unless ``include_models`` (then they join ``annotations``; the consensus in
+    ``rankings`` stays the people's)."""
     if format not in FORMATS:
         raise ExportError(f"format: must be one of {', '.join(FORMATS)} (got {format!r})")
     if round_number:
         rounds = [round_number]
-    rows = _export_rows(project, validated_only=validated_only, rounds=rounds)
+    rows = _export_rows(project, validated_only=validated_only, rounds=rounds, include_models=include_models)
     directory = Path(settings.EXPORT_DIR) / project.slug
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
@@ -72,7 +75,8 @@ def export_create(
         return ExportSnapshot.objects.create(
             project=project,
             format=format,
-            filters={"validated_only": validated_only, **_round_filter(round_number, rounds)},
+            filters={"validated_only": validated_only, **_round_filter(round_number, rounds),
+                     **({"include_models": True} if include_models else {})},
             counts=counts,
             sha256=digest,
             path=str(final.relative_to(Path(settings.EXPORT_DIR))),
@@ -134,7 +138,8 @@ def _round_prompt_ids(project: Project, rounds: list[int]) -> set[int]:
     return set(project.prompts.filter(chosen).values_list("id", flat=True))
 
 
-def _export_rows(project: Project, *, validated_only: bool, rounds: list[int] | None = None) -> list[_Row]:
+def _export_rows(project: Project, *, validated_only: bool, rounds: list[int] | None = None,
+                 include_models: bool = False) -> list[_Row]:
     """Records of the exported prompts, by prompt id, with their consensus and submitted annotations
     (prompts still waiting for their responses are left out)."""
     statuses = prompt_statuses(project)
@@ -147,6 +152,7 @@ def _export_rows(project: Project, *, validated_only: bool, rounds: list[int] | 
         responses[response.prompt_id].append(response)
     annotations: dict[int, list[tuple[str, list]]] = defaultdict(list)
     submitted = Ranking.objects.filter(prompt__project=project, status=Ranking.Status.SUBMITTED)
+    submitted = submitted if include_models else people_only(submitted)
     for prompt_id, username, tiers in submitted.order_by("prompt_id", "annotator__username").values_list(
         "prompt_id", "annotator__username", "tiers"
     ):

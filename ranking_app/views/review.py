@@ -63,7 +63,8 @@ def queue(request, slug: str):
     status = request.GET.get("status", agreement.NEEDS_REVIEW)
     if status not in agreement.STATUSES:
         status = agreement.NEEDS_REVIEW
-    rows, status_counts = review_rows(project=project, status=status)
+    order = "model" if request.GET.get("order") == "model" else "w"
+    rows, status_counts = review_rows(project=project, status=status, order=order)
     page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(whole_number(request.GET.get("page", "")))
     return render(request, "ranking_app/review/queue.html", {
         "project": project,
@@ -72,6 +73,8 @@ def queue(request, slug: str):
         "statuses": agreement.STATUSES,
         "status_counts": status_counts,
         "threshold": project.agreement_threshold,
+        "order": order,
+        "order_query": "&order=model" if order == "model" else "",
     })
 
 

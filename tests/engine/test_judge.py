@@ -18,8 +18,8 @@ from training.engine.judge import (
     detect_kind,
     ranks_from_tiers,
     tiers_from_scores,
-    verdict_rows,
 )
+from training.engine.judge_scoring import verdict_rows
 from training.engine.modeling import load_tokenizer
 from training.engine.reward import RewardConfig, reward_loss, train_reward_model
 

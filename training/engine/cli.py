@@ -148,7 +148,8 @@ def _generate(args) -> int:
 
 def _judge(args) -> int:
     from .data import load_records, select_split
-    from .judge import ModelJudge, judge_report
+    from .judge import ModelJudge
+    from .judge_scoring import judge_report
 
     files = JudgeFiles(**dataclass_values(JudgeFiles, args))
     records = load_records(files.data)

@@ -23,7 +23,7 @@ import torch
 
 from .config import prompt_budget
 from .data import DataError, GroupCollator, has_valid_pair, load_records, select_split, tokenize_group
-from .judge import reward_scores
+from .judge_scoring import reward_scores
 from .losses import grpo_pairwise_loss, plackett_luce_loss
 from .metrics import evaluation_report, ranking_metrics, scoring_changes
 from .modeling import ModelLoadError, load_tokenizer

@@ -1,4 +1,4 @@
-"""python manage.py export_rankings --project SLUG --format json|jsonl|pairs|hf --output PATH [--all] [--round N]"""
+"""python manage.py export_rankings --project SLUG --format json|jsonl|pairs|hf --output PATH [--all] [--round N] [--include-models]"""
 
 import shutil
 from pathlib import Path
@@ -22,6 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="export every prompt, not only validated ones")
         parser.add_argument("--force", action="store_true", help="replace --output if it exists")
         parser.add_argument("--round", type=int, default=None, help="only the prompts of this round of the preference loop")
+        parser.add_argument("--include-models", action="store_true",
+                            help="add model annotators' rankings to each record's annotations (the consensus stays the people's)")
 
     def handle(self, *args, **options):
         project = Project.objects.filter(slug=options["project"]).first()
@@ -31,7 +33,7 @@ class Command(BaseCommand):
         if output.exists() and not options["force"]:
             raise CommandError(f"{output} already exists (use --force to replace it)")
         snapshot = export_create(project=project, format=options["format"], validated_only=not options["all"],
-                                 round_number=options["round"])
+                                 round_number=options["round"], include_models=options["include_models"])
         source = export_path(snapshot)
         output.parent.mkdir(parents=True, exist_ok=True)
         if output.is_dir():
