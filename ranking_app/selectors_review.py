@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import agreement
+from .annotators import model_annotator_ids, people_only
 from .models import Project, Prompt, Ranking
 from .rank_widget import card_label
 from .ranking import Tiers, tiers_to_ranks
@@ -104,8 +105,18 @@ def _matrix_rows(responses: list, ranks: list[list], borda_ranks: list, gold_ran
     return rows
 
 
-def _rankings(prompt: Prompt, status: str) -> list[Ranking]:
-    return list(prompt.rankings.filter(status=status).select_related("annotator").order_by("annotator__username"))
+def _rankings(prompt: Prompt, status: str, *, models: bool = False) -> list[Ranking]:
+    """People's rankings of ``prompt`` with ``status`` (model annotators' only, with ``models``)."""
+    rankings = prompt.rankings.filter(status=status)
+    rankings = rankings.filter(annotator_id__in=model_annotator_ids()) if models else people_only(rankings)
+    return list(rankings.select_related("annotator").order_by("annotator__username"))
+
+
+def _model_rows(prompt: Prompt, consensus: Tiers, n: int) -> list[dict]:
+    """Each model annotator's ranks of ``prompt`` (1 = best) and its tau-b with the people's final ranking."""
+    return [{"annotator": r.annotator.username, "ranks": [_label(x) for x in tiers_to_ranks(r.tiers, n)],
+             "tau": agreement.tau_b(r.tiers, consensus, n) if consensus else None}
+            for r in _rankings(prompt, Ranking.Status.SUBMITTED, models=True)]  # fmt: skip
 
 
 def prompt_review(*, prompt: Prompt) -> dict:
@@ -147,4 +158,5 @@ def prompt_review(*, prompt: Prompt) -> dict:
         "target": target,
         "n_submitted": len(rankings),
         "threshold": project.agreement_threshold,
+        "models": _model_rows(prompt, final_tiers, n),
     }

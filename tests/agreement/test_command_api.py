@@ -32,7 +32,9 @@ def _command_json(slug: str) -> dict:
 @pytest.mark.django_db
 def test_command_json_has_the_documented_shape(ranked):
     data = _command_json(ranked.slug)
-    assert set(data) == {"krippendorff_alpha", "mean_kendall_w", "status_counts", "items", "annotators"}
+    assert set(data) == {"krippendorff_alpha", "mean_kendall_w", "status_counts", "items", "annotators", "models_included",
+                         "model_annotators"}
+    assert data["model_annotators"] == [] and data["models_included"] is False
     assert isinstance(data["krippendorff_alpha"], float)
     assert data["status_counts"] == {"validated": 1, "needs_review": 1, "in_progress": 1}
     assert data["items"][0] == {"id": "p-000", "kendall_w": 1.0, "n_annotators": 3, "status": "validated"}

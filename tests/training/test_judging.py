@@ -169,6 +169,8 @@ def test_the_review_queue_orders_prompts_by_model_vs_people_disagreement(client)
     assert rows[0] == prompts[2].external_id and len(rows) == 4
     dashboard = client.get("/review/queue/").content.decode()
     assert 'id="model-annotators"' in dashboard and 'data-annotator="model:x"' in dashboard
+    detail = client.get(f"/review/queue/prompts/{prompts[2].pk}/").content.decode()
+    assert 'id="prompt-models"' in detail and "Kendall tau-b between annotators" not in detail  # one person, no matrix
 
 
 def _ranks(tiers, n):
