@@ -16,6 +16,7 @@ from ranking_app.services.agreement import agreement_payload
 from ranking_app.services.assignments import labeling_progress, open_prompts
 from ranking_app.services.exports import export_create, export_path
 from tests.conftest import make_project, make_user
+from training.compare.sources import project_sources
 from training.engine import make_tiny_model
 from training.engine.reward import RewardConfig, train_reward_model
 from training.engine.synthetic import vowel_ranked_records, write_jsonl
@@ -169,6 +170,8 @@ def test_the_review_queue_orders_prompts_by_model_vs_people_disagreement(client)
     assert rows[0] == prompts[2].external_id and len(rows) == 4
     dashboard = client.get("/review/queue/").content.decode()
     assert 'id="model-annotators"' in dashboard and 'data-annotator="model:x"' in dashboard
+    labels = {source.key: source.label for source in project_sources(project)}
+    assert labels["annotator:model:x"] == "model annotator model:x" and labels["annotator:import"] == "annotator import"
     detail = client.get(f"/review/queue/prompts/{prompts[2].pk}/").content.decode()
     assert 'id="prompt-models"' in detail and "Kendall tau-b between annotators" not in detail  # one person, no matrix
 

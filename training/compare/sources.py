@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 
 from ranking_app import agreement, ranking
+from ranking_app.annotators import model_annotators
 from ranking_app.models import Project, Prompt, Ranking, Response
 from ranking_app.services.agreement import agreement_get
 
@@ -126,7 +127,10 @@ def annotator_names(project: Project) -> list[str]:
 def project_sources(project: Project) -> list[Source]:
     """Every source of ``project``: consensus, annotators (by name), models (newest job first)."""
     humans = [Source(key="consensus", kind="consensus", label="human consensus")]
-    humans += [Source(key=f"annotator:{name}", kind="annotator", label=f"annotator {name}") for name in annotator_names(project)]
+    models = set(model_annotators().values_list("username", flat=True))
+    humans += [Source(key=f"annotator:{name}", kind="annotator",
+                      label=f"{'model annotator' if name in models else 'annotator'} {name}")
+               for name in annotator_names(project)]  # fmt: skip
     return humans + model_sources(project)
 
 
