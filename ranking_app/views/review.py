@@ -20,7 +20,7 @@ from ..roles import is_admin, reviewer_required
 from ..safe_json import whole_number
 from ..selectors_review import ANNOTATOR_SORTS, annotator_table, prompt_review, review_next, review_rows
 from ..selectors_throughput import labeling_throughput
-from ..services.agreement import agreement_get
+from ..services.agreement import agreement_compute, agreement_get
 from ..services.review import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
 
 QUEUE_PAGE_SIZE = 50
@@ -31,7 +31,8 @@ QUEUE_PAGE_SIZE = 50
 def dashboard(request, slug: str):
     project = get_object_or_404(Project, slug=slug)
     cache = agreement_get(project=project, with_items=False, with_queue=False)
-    summary = cache.summary
+    include_models = request.GET.get("include_models") == "1"  # what-if: models counted as people, not cached
+    summary = agreement_compute(project, include_models=True)[0] if include_models else cache.summary
     sort = request.GET.get("sort", "agreement")
     sort = sort if sort in ANNOTATOR_SORTS else "agreement"
     descending = request.GET.get("dir", "desc" if sort != "annotator" else "asc") == "desc"
@@ -45,6 +46,7 @@ def dashboard(request, slug: str):
         "histogram": histogram,
         "threshold_pct": round(100 * project.agreement_threshold, 1),
         "annotators": annotator_table(summary["annotators"], sort=sort, descending=descending),
+        "include_models": include_models,
         "sort": sort,
         "descending": descending,
         "throughput": labeling_throughput(project=project),

@@ -170,6 +170,9 @@ def test_the_review_queue_orders_prompts_by_model_vs_people_disagreement(client)
     assert rows[0] == prompts[2].external_id and len(rows) == 4
     dashboard = client.get("/review/queue/").content.decode()
     assert 'id="model-annotators"' in dashboard and 'data-annotator="model:x"' in dashboard
+    assert 'id="models-included"' not in dashboard
+    what_if = client.get("/review/queue/?include_models=1").content.decode()
+    assert 'id="models-included"' in what_if and what_if.count('data-annotator="model:x"') == 1  # now in the people's table
     labels = {source.key: source.label for source in project_sources(project)}
     assert labels["annotator:model:x"] == "model annotator model:x" and labels["annotator:import"] == "annotator import"
     detail = client.get(f"/review/queue/prompts/{prompts[2].pk}/").content.decode()
