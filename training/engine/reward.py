@@ -92,8 +92,11 @@ def reward_loss(scores: torch.Tensor, ranks: torch.Tensor, loss: str) -> torch.T
 
 
 def group_rewards(model, batch: dict) -> torch.Tensor:
-    """The model's reward for every response of the batch, placed in a (G, K) grid (padding slots 0)."""
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, 0]
+    """The model's reward for every response of the batch, placed in a (G, K) grid (padding slots 0),
+    on the model's device."""
+    device = next(model.parameters()).device
+    batch = {key: batch[key].to(device) for key in ("input_ids", "attention_mask", "group_index", "slot_index", "ranks")}
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, 0].float()
     grid = logits.new_zeros(batch["ranks"].shape)
     return grid.index_put((batch["group_index"], batch["slot_index"]), logits)
 
@@ -134,7 +137,8 @@ def train_steps(model, groups: list[dict], config: RewardConfig, pad_token_id: i
         shuffler.shuffle(order)
         for start in range(0, len(order), config.batch_size):
             batch = collator([groups[i] for i in order[start : start + config.batch_size]])
-            loss = reward_loss(group_rewards(model, batch), batch["ranks"], config.loss)
+            rewards = group_rewards(model, batch)
+            loss = reward_loss(rewards, batch["ranks"].to(rewards.device), config.loss)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -166,7 +170,7 @@ def train_reward_model(config: RewardConfig, progress=None) -> dict:
     if not train_groups:
         raise DataError(f"{config.data_path}: no train prompts with two responses in different tiers")
     eval_records, _ = reward_groups(config, tokenizer, config.eval_split)
-    model = build_reward_model(config, tokenizer.pad_token_id)
+    model = build_reward_model(config, tokenizer.pad_token_id).to("cuda" if torch.cuda.is_available() else "cpu")
     model.eval()
     before = reward_report(model, tokenizer, eval_records, config)
     history = train_steps(model, train_groups, config, tokenizer.pad_token_id, progress)
@@ -186,6 +190,7 @@ def save_reward_model(model, tokenizer, config: RewardConfig, summary: dict) -> 
     """adapter/ (LoRA + score head), the merged classifier at the top (``merge``), card and summary."""
     output = Path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
+    model = model.to("cpu")
     model.save_pretrained(str(output / "adapter"))
     tokenizer.save_pretrained(str(output / "adapter"))
     if config.merge:
