@@ -209,3 +209,23 @@ def test_rank_with_a_model_runs_as_a_job_from_the_web(client, tiny, broker, work
     assert Ranking.objects.filter(annotator__username="model:tiny", status="submitted").count() == 4
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert 'id="judging"' in page and "4 rankings stored" in page
+
+
+@pytest.mark.django_db
+def test_the_api_queues_a_judging_job_and_names_bad_fields(client, tiny, broker):
+    ranked_project("apijudge", n_prompts=2)
+    client.force_login(make_user("adm8", "admin"))
+    cases = [
+        ({"project": "apijudge"}, "model"),
+        ({"project": "apijudge", "model": tiny, "adapter_job": 999}, "adapter_job"),
+        ({"project": "apijudge", "model": tiny, "round": 2}, "round"),
+        ({"project": "apijudge", "model": tiny, "template": "{prompt}"}, "template"),
+        ({"project": "apijudge", "model": tiny, "tie_epsilon": -1}, "tie_epsilon"),
+        ({"project": "apijudge", "model": tiny, "batch_size": "8"}, "batch_size"),
+    ]
+    for body, field in cases:
+        answer = client.post("/api/jobs/judge/", body, content_type="application/json")
+        assert answer.status_code == 400 and field in answer.json(), (body, answer.content)
+    answer = client.post("/api/jobs/judge/", {"project": "apijudge", "model": tiny, "kind": "causal"},
+                         content_type="application/json")
+    assert answer.status_code == 201 and answer.json()["id"] == TrainingJob.objects.get(kind="judge").pk
