@@ -139,9 +139,7 @@ def prompt_review(*, prompt: Prompt) -> dict:
     gold_ranks = tiers_to_ranks(prompt.gold_tiers, n) if prompt.gold_tiers else [None] * n
     final_tiers = prompt.adjudicated_tiers if prompt.adjudicated_tiers is not None else borda
     final_ranks = tiers_to_ranks(final_tiers, n)
-    gold_taus = {
-        user: agreement.tau_b(t, prompt.gold_tiers, n) for user, t in by_user.items()
-    } if prompt.gold_tiers else {}
+    gold_taus = {user: agreement.tau_b(t, prompt.gold_tiers, n) for user, t in by_user.items()} if prompt.gold_tiers else {}
     return {
         "responses": responses,
         "annotators": list(by_user),
