@@ -305,7 +305,9 @@ def test_import_cost_in_queries_does_not_grow_with_the_number_of_records(empty_p
         record(f"q-{i}", annotations=[{"annotator": "al", "rankings": [0, 1, 2, 3]}, {"annotator": "bo", "rankings": [1, 0, 2, 3]}])
         for i in range(300)
     ]
-    with django_assert_max_num_queries(40):
+    # SQLite caps the variables of one statement, so bulk inserts go in batches (more columns, more
+    # batches: ~11 for 900 rankings); the point is a few dozen queries, not one per record.
+    with django_assert_max_num_queries(45):
         report = rankings_import(project=empty_project, records=records)
     assert report.created == 300 and report.rankings_saved == 900
     assert RankingRevision.objects.count() == 900
