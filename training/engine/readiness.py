@@ -91,6 +91,21 @@ def data_readiness(records: list[dict]) -> dict:
     return figures
 
 
+def _dense(rankings) -> list[int]:
+    """Exchange rankings (ints, None unranked) as dense tiers 0..t-1, -1 unranked."""
+    order = sorted({r for r in rankings if r is not None})
+    return [order.index(r) if r is not None else -1 for r in rankings]
+
+
+def exchange_readiness(raw_records: list[dict]) -> dict:
+    """``data_readiness`` of exchange-format records (``rankings``, ``annotations``) as an export writes them."""
+    return data_readiness([
+        {"ranks": _dense(r.get("rankings") or [None] * len(r["responses"])),
+         "annotator_ranks": [_dense(a["rankings"]) for a in r.get("annotations") or []]}
+        for r in raw_records
+    ])  # fmt: skip
+
+
 def readiness_warnings(figures: dict) -> list[str]:
     """One sentence per figure past its threshold, naming the figure, its value and the threshold."""
     warnings = []
