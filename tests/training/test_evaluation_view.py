@@ -133,3 +133,21 @@ def test_drift_series_and_the_kl_warning_reach_the_page(client, trainer_admin, r
     assert 'id="kl-alert"' in html and 'id="chart-kl"' in html
     JobMetric.objects.filter(job=job, step=4).update(kl=1.0)
     assert 'id="kl-alert"' not in client.get(reverse("training:job_detail", args=[job.pk])).content.decode()
+
+
+def test_the_timeline_shows_the_job_pages_base_and_tuned_figures(client, trainer_admin, evaluated_job):
+    from training.generation.selectors import project_timeline
+    from training.models import EvaluationResult
+
+    base = EvaluationResult.objects.get(job=evaluated_job, model="base")
+    base.metrics["pairwise_accuracy"] = 0.123  # a flat figure of another scoring, as stored before verdicts
+    base.save()
+    verdict = evaluation_table(job=evaluated_job)["verdict"]
+    rows = [row for entry in project_timeline(project=evaluated_job.project) for row in entry["training_jobs"]]
+    figures = rows[0]["metrics"]
+    assert figures["pairwise_accuracy"] == [verdict["base"], verdict["tuned"]] and figures["verdict"] == verdict
+    client.force_login(trainer_admin)
+    html = client.get(reverse("training:project_timeline", args=[evaluated_job.project.slug])).content.decode()
+    cell = html.split('class="verdict-cell"')[1].split("</td>")[0]
+    assert "better than base" in cell and f"{verdict['base']:.3f} → {verdict['tuned']:.3f}" in cell
+    assert "0.123" not in html
