@@ -151,3 +151,41 @@ def test_the_timeline_shows_the_job_pages_base_and_tuned_figures(client, trainer
     cell = html.split('class="verdict-cell"')[1].split("</td>")[0]
     assert "better than base" in cell and f"{verdict['base']:.3f} → {verdict['tuned']:.3f}" in cell
     assert "0.123" not in html
+
+
+def test_the_job_api_carries_the_verdict_and_names_the_scoring_of_its_figures(trainer_admin, evaluated_job):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(trainer_admin)
+    evaluation = client.get(f"/api/jobs/{evaluated_job.pk}/").json()["evaluation"]
+    verdict = evaluation_table(job=evaluated_job)["verdict"]
+    assert evaluation["verdict"] == verdict and evaluation["scoring"] == "sum_logp"
+    pairs = next(r for r in evaluation["comparison"] if r["key"] == "pairwise_accuracy")
+    assert (pairs["base"], pairs["tuned"]) == (verdict["base"], verdict["tuned"])
+    assert evaluation["tuned"]["scoring"] == "sum_logp"
+
+
+def test_the_launch_form_says_whether_the_data_is_ready_naming_the_figure(admin_client, ranked):
+    html = admin_client.get(reverse("training:job_launch"), {"project": ranked.slug}).content.decode()
+    panel = html.split('id="readiness"')[1].split("</div>")[0]
+    assert "Krippendorff&#x27;s alpha" in panel or "Krippendorff's alpha" in panel
+    assert "Warning: prompts with one annotator 100% is above 50%" in panel  # one annotator ranked every prompt
+    partial = admin_client.get(reverse("training:launch_readiness"), {"project": ranked.slug, "validated_only": "off"})
+    assert partial.status_code == 200 and "prompts with one annotator" in partial.content.decode()
+    assert admin_client.get(reverse("training:launch_readiness"), {"project": "nope"}).status_code == 404
+
+
+def test_launching_on_noisy_data_warns_and_the_job_keeps_the_snapshot(admin_client, ranked, broker):
+    from training.forms import launch_initial
+    from training.models import TrainingJob
+
+    data = {k: v for k, v in launch_initial(project=ranked).items() if v is not None}
+    data.update(model_name_or_path="fake/tiny", project=ranked.slug, validated_only="")
+    response = admin_client.post(reverse("training:job_launch"), data, follow=True)
+    job = TrainingJob.objects.get()
+    assert job.config["primary_metric"] == "pairwise_accuracy"
+    assert job.data_summary["readiness"]["single_annotator_share"] == 1.0
+    html = response.content.decode()
+    assert "Is this data ready? prompts with one annotator 100% is above 50%" in html
+    assert html.index('id="verdict"') < html.index('id="readiness"') < html.index('class="card status-card"')
