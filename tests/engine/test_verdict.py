@@ -117,6 +117,8 @@ def test_evaluate_leads_with_the_verdict_and_flat_metrics_use_its_scoring(tiny_m
     assert metrics["ndcg"] == metrics["scorings"]["sum_logp"]["metrics"]["ndcg"]["value"] == verdict["tuned"]
     assert metrics["base"]["ndcg"] == metrics["base"]["scorings"]["sum_logp"]["metrics"]["ndcg"]["value"] == verdict["base"]
     assert metrics["change"]["sum_logp"]["ndcg"]["delta"] == pytest.approx(verdict["delta"])
+    assert metrics["change"]["implicit_reward"]["ndcg"]["versus"] == "chance"  # never a base-model figure
+    assert metrics["change"]["implicit_reward"]["ndcg"]["before"] == pytest.approx(metrics["chance"]["ndcg"])
     mean = evaluate_model(tiny_model_dir, data, adapter_dir=adapter, max_length=64, robustness=False, scoring="mean_logp")
     assert mean["verdict"]["scoring"] == "mean_logp" and mean["ndcg"] == mean["scorings"]["mean_logp"]["metrics"]["ndcg"]["value"]
 

@@ -178,6 +178,8 @@ def _report(records: list[dict], sums, means, base, beta: float, declared: dict)
         base_scores = {"mean_logp": base_means, "sum_logp": base_sums}[scoring]
         result["base"] = {**ranking_metrics(base_scores, ranks), **before, "scoring": scoring}
         result["change"] = scoring_changes(before, result)
+        for entry in result["change"]["implicit_reward"].values():  # the base model's rewards are all 0: chance
+            entry["versus"] = "chance"
         result["verdict"] = build_verdict(declared["metric"], scoring, base_scores, scorings[scoring], ranks, lengths)
         for entry, bm, bs, reward in zip(result["per_prompt"], base_means, base_sums, rewards, strict=True):
             entry.update(base_scores=bm, base_sum_logps=bs, implicit_rewards=reward)
