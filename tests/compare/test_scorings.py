@@ -179,3 +179,6 @@ def test_job_compare_and_timeline_pages_show_the_same_verdict(client, admin_user
     assert row["metrics"]["pairwise_accuracy"] == [verdict["base"], verdict["tuned"]]
     timeline = client.get(reverse("training:project_timeline", args=[cmp_project.slug])).content.decode()
     assert f"{base} → {tuned}" in timeline.split('class="verdict-cell"')[1]
+    exported = json.loads(run("--project", cmp_project.slug, "--a", f"base:{scored_job.pk}", "--b",
+                              f"job:{scored_job.pk}", "--json"))
+    assert exported["verdicts"] == {str(scored_job.pk): verdict}
