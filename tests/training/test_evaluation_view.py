@@ -189,3 +189,19 @@ def test_launching_on_noisy_data_warns_and_the_job_keeps_the_snapshot(admin_clie
     html = response.content.decode()
     assert "Is this data ready? prompts with one annotator 100% is above 50%" in html
     assert html.index('id="verdict"') < html.index('id="readiness"') < html.index('class="card status-card"')
+
+
+@pytest.mark.parametrize("config, scoring", [({}, "sum_logp"), ({"loss": "orpo"}, "mean_logp"),
+                                             ({"length_normalize": True, "primary_metric": "ndcg"}, "mean_logp")])
+def test_the_job_evaluates_under_its_declared_metric_and_the_scoring_its_loss_trains(ranked, trainer_admin, config,
+                                                                                     scoring):
+    from ranking_app.services.exports import export_path
+    from tests.training.fake_engine import FakeEngine
+    from training.services.evaluations import evaluation_compute
+
+    job = job_launch(project=ranked, config={"model_name_or_path": "fake/tiny", **config}, created_by=trainer_admin,
+                     validated_only=False)
+    engine = FakeEngine()
+    evaluation_compute(engine=engine, job=job, data_path=export_path(job.export), adapter="/some/adapter")
+    call = engine.calls[-1]
+    assert call["scoring"] == scoring and call["primary_metric"] == config.get("primary_metric", "pairwise_accuracy")

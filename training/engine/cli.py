@@ -199,7 +199,8 @@ def _train(args) -> int:
     from .trainer import end_distributed, run_training
 
     config = RankedGRPOConfig(**dataclass_values(RankedGRPOConfig, args))
-    _report_readiness(config.data_path)
+    if config.process_index == 0:  # once, not per process of a distributed launch
+        _report_readiness(config.data_path)
     result = run_training(config, resume=args.resume)
     end_distributed()
     print(f"adapter saved to {result['adapter_dir']} ({result['global_step']} steps, "
