@@ -7,6 +7,7 @@ import argparse
 import copy
 import dataclasses
 import json
+import os
 import sys
 import types
 import warnings
@@ -199,7 +200,7 @@ def _train(args) -> int:
     from .trainer import end_distributed, run_training
 
     config = RankedGRPOConfig(**dataclass_values(RankedGRPOConfig, args))
-    if config.process_index == 0:  # once, not per process of a distributed launch
+    if os.environ.get("RANK", "0") == "0":  # once, not per process of a distributed launch (torchrun/accelerate set RANK)
         _report_readiness(config.data_path)
     result = run_training(config, resume=args.resume)
     end_distributed()
