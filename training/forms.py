@@ -105,6 +105,9 @@ def launch_initial(*, project: Project | None = None, preset: str | None = None,
                        rounds=_rounds_text(clone.export.filters))
         return _form_values(initial)
     preset = preset if preset in presets() else DEFAULT_PRESET
+    # a select a preset leaves out shows the engine's default, not its first choice (e.g. primary_metric)
+    initial.update({name: spec["default"] for name, spec in config_field_help().items()
+                    if spec.get("choices") and spec["default"] is not None})
     initial.update(presets()[preset]["config"], preset=preset)  # keys the engine no longer has are ignored by the form
     return _form_values(initial)
 
@@ -123,8 +126,8 @@ def _hyperparameter_field(name: str, spec: dict) -> forms.Field:
     kind, label = spec.get("type", "str"), name.replace("_", " ")
     help_text = spec.get("help", "") + (f" Range: {spec['bounds']}." if spec.get("bounds") else "")
     common = {"label": label, "help_text": help_text, "required": name == "model_name_or_path"}
-    if spec.get("choices"):
-        return forms.ChoiceField(choices=[(c, c) for c in spec["choices"]], **common)
+    if spec.get("choices"):  # left empty (a client that omits it): the engine's default
+        return forms.TypedChoiceField(choices=[(c, c) for c in spec["choices"]], empty_value=None, **common)
     if kind.startswith("bool"):
         return forms.TypedChoiceField(choices=BOOL_CHOICES, coerce=lambda v: v == "true", empty_value=None,
                                       **{**common, "required": False})

@@ -18,6 +18,7 @@ FIELD_GROUPS = (
                       "seed")),
     ("Speed", ("prefix_sharing", "max_tokens_per_batch")),
     ("Logging and checkpoints", ("logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning")),
+    ("Evaluation", ("primary_metric",)),
 )  # fmt: skip
 
 # The engine's defaults of the loss options, written out so every preset fills every form field.

@@ -23,6 +23,8 @@ from django.utils import timezone
 from ranking_app.services.exports import export_path
 
 from .engine.card import card_add_evaluation
+from .engine.readiness import readiness_lines
+from .engine.verdict import verdict_sentence
 from .errors import readable_error
 from .models import EvaluationResult, JobMetric, TrainingJob
 from .services.adapters import adapter_dir_value
@@ -226,6 +228,8 @@ class JobRun:
         config = engine.RankedGRPOConfig(
             output_dir=str(self.output_dir), data_path=str(export_path(job.export)), **job.config
         )
+        for line in readiness_lines(job.data_summary["readiness"]) if job.data_summary.get("readiness") else []:
+            logger.info("%s", line)  # is this data ready? (the launch snapshot, as `train` prints it)
         evaluate = job.data_summary.get("test_prompts", 0) > 0
         if not evaluate:
             logger.warning("the export has no test-split prompts with a valid pair: evaluation skipped")
@@ -257,7 +261,10 @@ class JobRun:
         return evaluation_compute(engine=self.engine, job=self.job, data_path=config.data_path, adapter=adapter_dir)
 
     def _store_evaluation(self, model: str, result: dict) -> None:
-        logger.info("%s model: %s", model, {k: result.get(k) for k in ("accuracy", "ndcg", "pairwise_accuracy")})
+        logger.info("%s model (%s): %s", model, result.get("scoring"),
+                    {k: result.get(k) for k in ("accuracy", "ndcg", "pairwise_accuracy")})
+        if result.get("verdict"):
+            logger.info("verdict: %s", verdict_sentence(result["verdict"]))
         with self.reporter.db_lock:
             _retry_locked(lambda: evaluation_store(job=self.job, model=model, result=result))
 

@@ -9,6 +9,10 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ranking_app.services.exports import export_records
+
+from .engine.metrics import HOLM_NOTE, holm
+from .engine.readiness import exchange_readiness
 from .models import EvaluationResult, JobMetric, TrainingJob
 from .services.jobs import job_work_dir, jobs_mark_interrupted
 
@@ -29,11 +33,15 @@ METRIC_LABELS = {
 }  # fmt: skip
 # scorings in order of preference, each with the one line the page explains it by
 SCORINGS = {
-    "implicit_reward": "Responses ranked by the implicit reward beta * (log pi - log pi_ref) summed over their tokens: "
-                       "the quantity training optimises. The base model is its own reference, so its column is chance.",
-    "mean_logp": "Responses ranked by their mean token log-probability under each model (not what training optimises).",
-    "sum_logp": "Responses ranked by their summed token log-probability under each model (favours short responses).",
+    "sum_logp": "Responses ranked by their summed token log-probability under each model: what grpo and "
+                "plackett-luce runs train (favours short responses).",
+    "mean_logp": "Responses ranked by their mean token log-probability under each model: what length-normalised "
+                 "and orpo runs train.",
+    "implicit_reward": "Responses ranked by the implicit reward beta * (log pi - log pi_ref) summed over their tokens. "
+                       "The base model is its own reference (every reward 0), so the tuned model is compared with "
+                       "chance here, not with the base model.",
 }  # fmt: skip
+VS_CHANCE = "implicit_reward"  # the scoring whose "change" is tuned vs chance: it has no base-model column
 STRATUM_LABELS = {
     "unanimous": "Pairs every annotator ordered alike", "contested": "Pairs annotators disagreed on",
     "adjacent_tier": "Adjacent-tier pairs", "distant_tier": "Distant-tier pairs (2+ tiers apart)",
@@ -102,25 +110,50 @@ def evaluation_comparison(*, job: TrainingJob, scoring: str | None = None) -> li
     return evaluation_table(job=job, scoring=scoring)["rows"]
 
 
+def job_verdict(*, job: TrainingJob) -> dict | None:
+    """The verdict stored with the job's tuned evaluation (``training.engine.verdict``); None before it
+    exists or for evaluations stored before verdicts. Every page reads its base and tuned figures here."""
+    tuned = job_evaluations(job=job).get("tuned")
+    verdict = tuned.metrics.get("verdict") if tuned else None
+    return verdict if isinstance(verdict, dict) else None
+
+
+def _default_scoring(evaluations: list[dict], available: list[str]) -> str:
+    """The scoring the evaluation was declared under (its verdict's), else the first log-prob one stored."""
+    declared = next((m.get("scoring") for m in evaluations if m.get("scoring") in available), None)
+    return declared or next((name for name in available if name != VS_CHANCE), available[0])
+
+
+def _base_side(base, tuned, scoring: str) -> dict:
+    """The base model's figures: the base half of the tuned evaluation (the verdict's numbers, same
+    prompts and settings), else the job's own base evaluation while training runs."""
+    half = (tuned.metrics.get("base") or {}) if tuned else {}
+    source = half if isinstance(half.get("scorings"), dict) else (base.metrics if base else {})
+    return (source.get("scorings") or {}).get(scoring, {})
+
+
 def evaluation_table(*, job: TrainingJob, scoring: str | None = None) -> dict:
-    """The job page's evaluation: for one scoring (default: the trained quantity where it exists) each
-    metric's base and tuned value with intervals, chance, length baselines, the paired change and
-    its significance; robustness strata and whitespace robustness. Older stored evaluations (no
-    scorings) give the plain before/after rows."""
+    """The job page's evaluation: the verdict first, then for one scoring (default: the verdict's) each
+    metric's base and tuned value with intervals, chance, length baselines, the paired change and its
+    Holm-adjusted significance over the table's rows; robustness strata and whitespace robustness.
+    Under the implicit reward there is no base-model column: its change is tuned vs chance. Older
+    stored evaluations (no scorings) give the plain before/after rows."""
     evaluations = job_evaluations(job=job)
     base, tuned = evaluations.get("base"), evaluations.get("tuned")
     stored = [e.metrics for e in (tuned, base) if e is not None and isinstance(e.metrics.get("scorings"), dict)]
     if not stored:
-        return {"rows": _legacy_rows(base, tuned), "scoring": None}
+        return {"rows": _legacy_rows(base, tuned), "scoring": None, "verdict": job_verdict(job=job)}
     available = [name for name in SCORINGS if any(name in m["scorings"] for m in stored)]
-    scoring = scoring if scoring in available else available[0]
-    side = {name: (e.metrics.get("scorings", {}).get(scoring, {}) if e else {}) for name, e in (("base", base),
-                                                                                                ("tuned", tuned))}
+    scoring = scoring if scoring in available else _default_scoring(stored, available)
+    side = {"base": {} if scoring == VS_CHANCE else _base_side(base, tuned, scoring),
+            "tuned": (tuned.metrics.get("scorings") or {}).get(scoring, {}) if tuned else {}}
     reference = stored[0]
-    change = (tuned.metrics.get("change") or {}).get(scoring, {}) if tuned else {}
+    change = holm((tuned.metrics.get("change") or {}).get(scoring, {}) if tuned else {})
+    rows = [_metric_row(key, side, reference, change.get(key)) for key in METRIC_LABELS]
     return {
-        "scoring": scoring, "scorings": available, "explanation": SCORINGS[scoring],
-        "rows": [_metric_row(key, side, reference, change.get(key)) for key in METRIC_LABELS],
+        "scoring": scoring, "scorings": available, "explanation": SCORINGS[scoring], "vs_chance": scoring == VS_CHANCE,
+        "verdict": job_verdict(job=job), "rows": rows,
+        "holm_note": HOLM_NOTE.format(n=sum(row["change"] is not None for row in rows)),
         "strata": [_stratum_row(key, side) for key in STRATUM_LABELS],
         "robustness": _legacy_rows(base, tuned, EVAL_ROWS[-1:]),
         "length": {"base": side["base"].get("length_spearman"), "tuned": side["tuned"].get("length_spearman"),
@@ -161,6 +194,12 @@ def _legacy_rows(base, tuned, table=EVAL_ROWS) -> list[dict]:
         change = after - before if before is not None and after is not None else None
         rows.append({"key": key, "label": label, "base": before, "tuned": after, "change": change})
     return rows
+
+
+def project_readiness(*, project, validated_only: bool = True) -> dict:
+    """Is this data ready? The agreement figures and warnings of what a job launched now would train on
+    (``training.engine.readiness``: the figures ``train`` prints and the job page keeps)."""
+    return exchange_readiness(export_records(project, validated_only=validated_only))
 
 
 def job_log_tail(*, job: TrainingJob, lines: int = 60) -> str:

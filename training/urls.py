@@ -10,6 +10,7 @@ app_name = "training"
 urlpatterns = [
     path("", views.job_list_view, name="job_list"),
     path("new/", views.job_launch_view, name="job_launch"),
+    path("new/readiness/", views.launch_readiness_view, name="launch_readiness"),
     path("generate/", generation_launch_view, name="generation_launch"),
     path("judge/", judging_launch_view, name="judging_launch"),
     path("timeline/<slug:slug>/", project_timeline_view, name="project_timeline"),

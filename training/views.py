@@ -22,6 +22,7 @@ from .selectors import (
     job_log_tail,
     job_metric_series,
     job_timing,
+    project_readiness,
 )
 from .services.adapters import adapter_archive, adapter_path
 from .services.config import JobConfigError
@@ -67,6 +68,8 @@ def job_launch_view(request):
                 form.add_config_errors(exc)
             else:
                 messages.success(request, f"Job {job.pk} queued.")
+                for warning in job.data_summary.get("readiness", {}).get("warnings", []):
+                    messages.warning(request, f"Is this data ready? {warning}.")
                 return redirect("training:job_detail", pk=job.pk)
     else:
         project = Project.objects.filter(slug=request.GET.get("project", "")).first()
@@ -75,7 +78,28 @@ def job_launch_view(request):
             clone = get_object_or_404(TrainingJob, pk=clone_id)
         form = JobLaunchForm(initial=launch_initial(project=project, preset=request.GET.get("preset"), clone=clone))
     template = "training/_launch_form.html" if request.htmx else "training/job_launch.html"
-    return render(request, template, {"form": form})
+    return render(request, template, {"form": form, "readiness": _form_readiness(form)})
+
+
+def _form_readiness(form: JobLaunchForm) -> dict | None:
+    """The agreement of the project the form has chosen, before the run (None without one)."""
+    slug = form.data.get("project") if form.is_bound else form.initial.get("project")
+    choices = form.fields["project"].queryset
+    project = choices.filter(slug=slug).first() if slug else choices.first()  # the select shows the first by default
+    if project is None:
+        return None
+    validated = bool(form.data.get("validated_only")) if form.is_bound else form.initial.get("validated_only", True)
+    return project_readiness(project=project, validated_only=validated)
+
+
+@require_GET
+@admin_required
+def launch_readiness_view(request):
+    """The launch form's "Is this data ready?" panel for ``?project=slug`` (refreshed when the project changes)."""
+    project = get_object_or_404(Project, slug=request.GET.get("project", ""))
+    validated = request.GET.get("validated_only", "on") in ("on", "true", "1")
+    return render(request, "training/_readiness.html", {"readiness": project_readiness(project=project,
+                                                                                        validated_only=validated)})
 
 
 def _detail_context(job: TrainingJob, scoring: str | None = None) -> dict:

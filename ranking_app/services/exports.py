@@ -84,6 +84,11 @@ def export_create(
         )
 
 
+def export_records(project: Project, *, validated_only: bool = True) -> list[dict]:
+    """The exchange records an export of ``project`` would hold now, without writing a snapshot."""
+    return [row.record for row in _export_rows(project, validated_only=validated_only)]
+
+
 def export_path(snapshot: ExportSnapshot) -> Path:
     """Absolute path of the snapshot's file (a directory for the ``hf`` format)."""
     return (Path(settings.EXPORT_DIR) / snapshot.path).resolve()

@@ -82,7 +82,10 @@ def test_launch_from_the_form_then_watch_progress_and_evaluation(stack_page):
     page.wait_for_function("Number(document.querySelector('#job-charts').dataset.points || 0) > 0", timeout=30_000)
     table = page.locator("#eval-table")
     table.wait_for(timeout=30_000)
-    assert table.get_attribute("data-scoring") == "implicit_reward"  # the trained quantity by default
+    assert table.get_attribute("data-scoring") == "sum_logp"  # the verdict's scoring by default
+    outcome = page.locator("#verdict-outcome").inner_text()
+    assert outcome in ("Better than base", "No detectable change", "Worse than base")
+    assert re.fullmatch(r"[01]\.\d{3} \[[01]\.\d{3}, [01]\.\d{3}\]", page.locator("#verdict-base").inner_text())
     accuracy = table.locator('tr[data-metric="accuracy"] td')
     figure = r"[01]\.\d{3}( \[[01]\.\d{3}, [01]\.\d{3}\])?"
     assert re.fullmatch(r"[01]\.\d{3}", accuracy.nth(0).inner_text())  # chance

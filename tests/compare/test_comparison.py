@@ -92,7 +92,8 @@ def test_aggregates_carry_the_engines_intervals_chance_and_paired_change():
         assert (m["b"], m["b_low"], m["b_high"]) == tuple(round(own_b[key][f], 4) for f in ("value", "low", "high"))
         assert (m["ci_low"], m["ci_high"]) == (round(change[key]["low"], 4), round(change[key]["high"], 4))
         assert m["chance"] == round(chance[key], 4)
-        assert m["significant"] == (change[key]["low"] > 0 or change[key]["high"] < 0), key
+        assert m["significant_unadjusted"] == (change[key]["low"] > 0 or change[key]["high"] < 0), key
+        assert m["significant"] == (m["p_holm"] < 0.05) and m["p_holm"] >= m["p_value"], key
     assert {m["key"]: m["significant"] for m in result["metrics"]}["pairwise_accuracy"]
 
 
@@ -102,7 +103,8 @@ def test_a_change_whose_interval_includes_zero_is_not_significant():
     assert not any(m["significant"] for m in result["metrics"])
     noisy = _aggregates(*random_prompts(6, seed=5))  # two random rankers on 6 prompts
     for m in noisy["metrics"]:
-        assert m["significant"] == (m["ci_low"] is not None and (m["ci_low"] > 0 or m["ci_high"] < 0))
+        assert m["significant_unadjusted"] == (m["ci_low"] is not None and (m["ci_low"] > 0 or m["ci_high"] < 0))
+        assert not m["significant"] or m["significant_unadjusted"]  # Holm only removes marks
 
 
 def test_bootstrap_is_deterministic_for_a_seed_and_changes_with_it():

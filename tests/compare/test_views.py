@@ -63,8 +63,8 @@ def test_page_defaults_to_base_vs_tuned_of_the_newest_job_and_shows_the_figures(
         assert shown[f"{m['key']}-b"] == str(m["b"])
         assert shown[f"{m['key']}-ci_low"] == str(m["ci_low"])
         row = html.split(f'<tr data-metric="{m["key"]}">')[1].split("</tr>")[0]
-        significant = m["ci_low"] > 0 or m["ci_high"] < 0
-        assert ("not significant" in row) == (not significant) and "significant" in row
+        assert ("not significant" in row) == (not m["significant"]) and "significant" in row
+        assert m["significant"] == (m["p_holm"] is not None and m["p_holm"] < 0.05)  # Holm over the table's rows
     assert shown["order_consistency-difference"] == "0.5"
     assert html.index('data-prompt="p-001"') < html.index('data-prompt="p-005"')  # largest disagreement first
     assert reverse("compare:prompt", args=[cmp_project.slug, cmp_project.prompts.get(external_id="p-001").pk]) in html

@@ -188,14 +188,14 @@ def test_evaluation_report_carries_chance_and_length_baselines():
 def test_evaluate_model_reports_every_scoring_with_intervals_chance_and_baselines(tiny_model_dir, vowel_data):
     metrics = evaluate_model(tiny_model_dir, vowel_data, max_length=64, batch_size=4)
     json.dumps(metrics)
-    assert metrics["n_prompts"] == 16 and metrics["default_scoring"] == "mean_logp"
+    assert metrics["n_prompts"] == 16 and metrics["scoring"] == metrics["default_scoring"] == "sum_logp"
     assert set(metrics["scorings"]) == {"mean_logp", "sum_logp", "implicit_reward"}
     for key in METRICS:
         figure = metrics["scorings"]["sum_logp"]["metrics"][key]
         assert figure["low"] <= figure["value"] <= figure["high"], key
         assert metrics["scorings"]["implicit_reward"]["metrics"][key]["value"] == pytest.approx(
             metrics["chance"][key])  # no adapter: every reward 0, i.e. chance
-    assert metrics["accuracy"] == metrics["scorings"]["mean_logp"]["metrics"]["accuracy"]["value"]
+    assert metrics["accuracy"] == metrics["scorings"]["sum_logp"]["metrics"]["accuracy"]["value"]  # the named scoring
     assert set(metrics["baselines"]) == {"longer", "shorter"}
     assert set(metrics["robustness"]) == {"whitespace_consistency", "whitespace_kendall_tau"}
     assert set(metrics["scorings"]["mean_logp"]["strata"]) == {"unanimous", "contested", "adjacent_tier",

@@ -40,7 +40,11 @@ def test_a_job_launched_through_the_api_trains_and_stores_metrics_and_evaluation
     for metric in ("accuracy", "ndcg", "mrr", "pairwise_accuracy"):
         assert 0 <= base[metric] <= 1 and 0 <= tuned[metric] <= 1
     assert "whitespace_consistency" in tuned["robustness"] and "order_consistency" not in tuned["robustness"]
-    assert tuned["default_scoring"] == "implicit_reward" and "implicit_reward" in tuned["change"]
+    assert tuned["scoring"] == tuned["default_scoring"] == "sum_logp" and "implicit_reward" in tuned["change"]
+    verdict = done["evaluation"]["verdict"]  # the pre-declared comparison, stored with the tuned evaluation
+    assert verdict["metric"] == "pairwise_accuracy" and verdict["scoring"] == "sum_logp"
+    assert verdict["outcome"] in ("better than base", "no detectable change", "worse than base")
+    assert verdict["tuned"] == tuned["pairwise_accuracy"] and verdict["base"] == tuned["base"]["pairwise_accuracy"]
     assert (stack.data_dir / "training" / done["adapter_dir"] / "adapter_model.safetensors").is_file()
     assert done["attempts"] == 1
 

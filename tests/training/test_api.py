@@ -90,7 +90,9 @@ def test_launch_freezes_an_export_and_enqueues_on_the_training_queue(trainer_adm
     assert body["status"] == "queued" and body["config"]["lora_r"] == 8 and body["config"]["beta"] == 0.1
     job = TrainingJob.objects.get(pk=body["id"])
     assert job.export.format == "jsonl" and len(job.export.sha256) == 64
+    readiness = body["data_summary"].pop("readiness")  # the data's agreement, kept with the job
     assert body["data_summary"] == {"splits": {"test": 4, "train": 12}, "train_prompts": 12, "test_prompts": 4}
+    assert readiness["n_prompts"] == 16 and "krippendorff_alpha" in readiness and "warnings" in readiness
     assert len(broker.queues["training"].queue) == 1
 
 

@@ -6,7 +6,7 @@ from ranking_app.api.common import StrictBooleanField, StrictIntegerField
 from ranking_app.models import Project
 
 from ..models import TrainingJob
-from ..selectors import evaluation_comparison, job_evaluations, job_metric_series, job_timing
+from ..selectors import evaluation_table, job_evaluations, job_metric_series, job_timing
 from ..services.config import JobConfigError, config_build
 
 
@@ -89,6 +89,7 @@ def job_summary(job: TrainingJob) -> dict:
 
 def job_detail(job: TrainingJob) -> dict:
     evaluations = job_evaluations(job=job)
+    table = evaluation_table(job=job)
     return {
         **job_summary(job),
         "config": job.config,
@@ -106,6 +107,8 @@ def job_detail(job: TrainingJob) -> dict:
         "evaluation": {
             "base": evaluations["base"].metrics if "base" in evaluations else None,
             "tuned": evaluations["tuned"].metrics if "tuned" in evaluations else None,
-            "comparison": evaluation_comparison(job=job),
+            "verdict": table.get("verdict"),  # the pre-declared tuned vs base comparison (docs/training.md)
+            "scoring": table["scoring"],  # what "comparison" ranks responses by: the verdict's scoring
+            "comparison": table["rows"],
         },
     }  # fmt: skip

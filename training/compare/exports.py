@@ -47,6 +47,7 @@ def comparison_payload(project: Project, comparison: Comparison) -> dict:
         "n_compared": comparison.n_compared,
         "n_rows": len(comparison.rows),
         "aggregates": comparison.aggregates,
+        "verdicts": {str(job_id): verdict for job_id, verdict in comparison.verdicts},  # as on the job page
     }
 
 

@@ -28,8 +28,10 @@ from ranking_app import ranking
 from training.engine.metrics import (
     BOOT_SEED,
     CONFIDENCE,
+    HOLM_NOTE,
     N_BOOT,
     expected_reciprocal_rank,
+    holm,
     intervals,
     kendall_tau_b,
     ndcg_ranked,
@@ -207,7 +209,8 @@ def compare_aggregates(
     """Side-by-side aggregate figures of A and B on the same prompts against ``references`` (the
     consensus ranks, giving each metric's chance level: the figures of all-tied scores), with the job page's statistics: each
     figure's 95% bootstrap interval (``training.engine.metrics.intervals``) and B - A with its paired
-    interval (``paired_change``), "significant" only when that interval excludes 0.
+    interval (``paired_change``), "significant" only when its Holm-adjusted p-value over the metric rows is
+    below 0.05 (``training.engine.metrics.holm``).
 
     ``metrics_a[k]`` and ``metrics_b[k]`` are ``prompt_metrics`` of the same prompt. Every figure is
     rounded to ``FIGURE_DIGITS`` decimals: what the page, the exports and the command all show.
@@ -216,7 +219,7 @@ def compare_aggregates(
         raise CompareError(f"A has {len(metrics_a)} prompts, B has {len(metrics_b)}: they must be the same prompts")
     table_a, table_b = metric_table(metrics_a), metric_table(metrics_b)
     own_a, own_b = intervals(table_a, seed), intervals(table_b, seed)
-    change = paired_change(table_a, table_b, seed)
+    change = holm(paired_change(table_a, table_b, seed))  # the page's family: every metric row
     chance = chance_metrics(references) if references else {}
     return {
         "n_prompts": len(metrics_a),
@@ -225,6 +228,7 @@ def compare_aggregates(
         "seed": seed,
         "confidence": CONFIDENCE,
         "metrics": [_aggregate_row(key, own_a[key], own_b[key], change[key], chance.get(key)) for key in METRICS],
+        "holm_note": HOLM_NOTE.format(n=sum(change[key]["delta"] is not None for key in METRICS)),
         "robustness": _robustness_rows(robustness_a or {}, robustness_b or {}),
     }
 
@@ -235,7 +239,8 @@ def _aggregate_row(key: str, a: dict, b: dict, change: dict, chance: float | Non
         "a": _round(a["value"]), "a_low": _round(a["low"]), "a_high": _round(a["high"]),
         "b": _round(b["value"]), "b_low": _round(b["low"]), "b_high": _round(b["high"]),
         "difference": _round(change["delta"]), "ci_low": _round(change["low"]), "ci_high": _round(change["high"]),
-        "significant": change["significant"],
+        "p_value": _round(change["p_value"]), "p_holm": _round(change["p_holm"]),
+        "significant": change["significant"], "significant_unadjusted": change["significant_unadjusted"],
     }  # fmt: skip
 
 

@@ -7,7 +7,7 @@ page's figures when rankings changed after the job's export was frozen.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ranking_app.models import Project, Prompt, Response, Round
 from ranking_app.rank_widget import card_label
@@ -16,6 +16,7 @@ from ranking_app.safe_json import whole_number
 
 from ..engine.metrics import tie_expected_tau
 from ..models import EvaluationRequest, TrainingJob
+from ..selectors import job_verdict
 from . import metrics as cmp
 from .sources import SCORING_FIELDS, Ranked, Source, project_sources, prompt_context, source_get, source_rankings
 
@@ -32,6 +33,7 @@ class Comparison:
     n_compared: int  # prompts both sources ranked, before filters
     scoring: str | None = None  # what the model sources rank responses by (None: no model compared)
     scorings: tuple[str, ...] = ()  # the scorings both sources offer
+    verdicts: list = field(default_factory=list)  # [(job id, stored verdict or None)] of the jobs compared
 
 
 def comparison_build(
@@ -71,7 +73,15 @@ def comparison_build(
     )  # fmt: skip
     filters = {"ambiguous": ambiguous, "worse": worse, "sort": sort} | ({"round": number} if number else {})
     return Comparison(a=a, b=b, rows=sort_rows(rows, sort), aggregates=aggregates, filters=filters,
-                      n_compared=n_compared, scoring=scoring, scorings=pair_scorings((a, b)))  # fmt: skip
+                      n_compared=n_compared, scoring=scoring, scorings=pair_scorings((a, b)),
+                      verdicts=compared_verdicts((a, b)))  # fmt: skip
+
+
+def compared_verdicts(pair: tuple[Source, Source]) -> list[tuple[int, dict | None]]:
+    """Each compared job's stored verdict (the job page's and the timeline's figures), once per job."""
+    job_ids = list(dict.fromkeys(s.job_id for s in pair if s.is_model))
+    jobs = TrainingJob.objects.in_bulk(job_ids)
+    return [(pk, job_verdict(job=jobs[pk])) for pk in job_ids if pk in jobs]
 
 
 def pair_scorings(pair: tuple[Source, Source]) -> tuple[str, ...]:
@@ -81,14 +91,15 @@ def pair_scorings(pair: tuple[Source, Source]) -> tuple[str, ...]:
 
 
 def scoring_choice(pair: tuple[Source, Source], requested: str | None) -> str | None:
-    """``requested`` if both sources offer it; by default the trained quantity (the implicit reward)
-    when a tuned model is compared, else the first scoring both offer. None without a model."""
+    """``requested`` if both sources offer it; by default the scoring the models' evaluations were
+    declared under (the verdict's: the log-prob the loss trains), else the first log-prob scoring both
+    offer (the implicit reward compares a tuned model with chance, not with its base). None without a model."""
     available = pair_scorings(pair)
     if not available:
         return None
     if requested in (None, ""):
-        trained = any(s.kind == "tuned" for s in pair)
-        return next((name for name in available if trained or name != "implicit_reward"), available[0])
+        declared = [s.declared_scoring for s in pair if s.is_model and s.declared_scoring in available]
+        return declared[0] if declared else next((n for n in available if n != "implicit_reward"), available[0])
     if requested not in available:
         raise cmp.CompareError(f"scoring {requested!r}: not stored for these sources (available: {', '.join(available)})")
     return requested

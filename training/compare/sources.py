@@ -44,6 +44,7 @@ class Source:
     split: str | None = None
     robustness: dict = field(default_factory=dict, compare=False)
     scorings: tuple[str, ...] = ()  # a model's scorings with per-prompt values stored (``SCORING_FIELDS``)
+    declared_scoring: str | None = None  # the scoring its evaluation was declared under (its verdict's)
 
     @property
     def is_model(self) -> bool:
@@ -92,6 +93,7 @@ def model_sources(project: Project) -> list[Source]:
             job_id=job.pk, evaluation_id=evaluation.pk, split=evaluation.split,
             robustness=robustness if isinstance(robustness, dict) else {},
             scorings=_scorings(evaluation, stored.get(evaluation.pk, set())),
+            declared_scoring=evaluation.metrics.get("scoring") if isinstance(evaluation.metrics, dict) else None,
         ))  # fmt: skip
     return sources
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .verdict import verdict_sentence
+
 SECTION = "## Held-out evaluation"
 METRICS = (
     ("pairwise_accuracy", "pairwise accuracy"),
@@ -13,6 +15,8 @@ METRICS = (
     ("kendall_tau", "Kendall tau-b"),
 )
 
+SCORING_WORDS = {"sum_logp": "summed response log-probability", "mean_logp": "mean response log-probability"}
+
 
 def evaluation_table(result: dict) -> str:
     """Markdown: the tuned model's metrics next to the base model's (``evaluate_model`` with an adapter)."""
@@ -21,8 +25,10 @@ def evaluation_table(result: dict) -> str:
         SECTION,
         "",
         f"Split `{result.get('split', 'test')}`: {result.get('n_prompts')} prompts, {result.get('n_pairs')} valid pairs "
-        "ranked by mean response log-probability and compared with the human rankings.",
+        f"ranked by {SCORING_WORDS.get(result.get('scoring'), 'mean response log-probability')} and compared with the "
+        "human rankings.",
         "",
+        *([f"Verdict: {verdict_sentence(result['verdict'])}.", ""] if result.get("verdict") else []),
         "| metric | base model | with this adapter |",
         "| --- | --- | --- |",
     ]

@@ -7,6 +7,7 @@ import argparse
 import copy
 import dataclasses
 import json
+import os
 import sys
 import types
 import warnings
@@ -18,7 +19,9 @@ from .config import QUANTIZATIONS, RankedGRPOConfig
 from .evaluate import DTYPES
 from .generate import GenerationSettings
 from .judge import JudgeSettings
+from .metrics import HOLM_NOTE, METRICS
 from .reward import RewardConfig
+from .verdict import VERDICT_SCORINGS, verdict_sentence
 
 # The first CLI's short flags, kept as aliases of the config fields they set (every field is also
 # --field_name and --field-name). A field added to RankedGRPOConfig becomes a flag with its help by itself.
@@ -49,7 +52,9 @@ class EvaluateArguments:
     batch_size: int = field(default=8, metadata={"help": "Groups per scoring batch."})
     quantization: str | None = field(default=None, metadata={"help": "Load the base model in none, 8bit or 4bit (default: the training value, else none).", "choices": QUANTIZATIONS})
     dtype: str = field(default="auto", metadata={"help": "auto (bf16 on a GPU that supports it, the training precision; float32 on CPU), float32 or bfloat16.", "choices": DTYPES})
-    json: bool = field(default=False, metadata={"help": "Print the full metrics as JSON."})
+    primary_metric: str | None = field(default=None, metadata={"help": "The verdict's metric (default: the adapter's training config, else pairwise_accuracy).", "choices": METRICS})
+    scoring: str | None = field(default=None, metadata={"help": "The verdict's and the flat metrics' scoring (default: the one the adapter's loss trains: mean_logp for orpo or length_normalize, else sum_logp).", "choices": VERDICT_SCORINGS})
+    json: bool = field(default=False, metadata={"help": "Print the full metrics as JSON (the verdict under 'verdict')."})
 
 
 @dataclass
@@ -195,11 +200,22 @@ def _train(args) -> int:
     from .trainer import end_distributed, run_training
 
     config = RankedGRPOConfig(**dataclass_values(RankedGRPOConfig, args))
+    if os.environ.get("RANK", "0") == "0":  # once, not per process of a distributed launch (torchrun/accelerate set RANK)
+        _report_readiness(config.data_path)
     result = run_training(config, resume=args.resume)
     end_distributed()
     print(f"adapter saved to {result['adapter_dir']} ({result['global_step']} steps, "
           f"mean loss {result['train_loss']:.4f}, {result['n_train_pairs']} pairs)")
     return 0
+
+
+def _report_readiness(data_path: str) -> None:
+    """Is this data ready? The annotators' agreement before the run, warnings on stderr (readiness.py)."""
+    from .data import load_records
+    from .readiness import data_readiness, readiness_lines
+
+    for line in readiness_lines(data_readiness(load_records(data_path))):
+        print(line, file=sys.stderr if line.startswith("warning") else sys.stdout)
 
 
 def _evaluate(args) -> int:
@@ -208,11 +224,14 @@ def _evaluate(args) -> int:
     options = EvaluateArguments(**dataclass_values(EvaluateArguments, args))
     metrics = evaluate_model(options.model, options.data, adapter_dir=options.adapter, split=options.split,
                              max_length=options.max_length, max_prompt_length=options.max_prompt_length,
-                             batch_size=options.batch_size, quantization=options.quantization, dtype=options.dtype)
+                             batch_size=options.batch_size, quantization=options.quantization, dtype=options.dtype,
+                             primary_metric=options.primary_metric, scoring=options.scoring)
     if options.json:
         print(json.dumps(metrics, indent=2))
         return 0
-    scoring = metrics["default_scoring"]
+    if "verdict" in metrics:
+        print(f"verdict: {verdict_sentence(metrics['verdict'])}")
+    scoring = metrics["scoring"]
     print(f"{metrics['n_prompts']} prompts, {metrics['n_pairs']} pairs (split {options.split}); scoring {scoring}, "
           "value [95% interval]")
     print(f"{'':24}{'model':<22}{'chance':>8}{'longer':>8}{'shorter':>8}" + ("  change (paired)" if "change" in metrics else ""))
@@ -225,6 +244,8 @@ def _evaluate(args) -> int:
             line += f"  {_fmt(change['delta'])} [{_fmt(change['low'])}, {_fmt(change['high'])}] " + (
                 "significant" if change["significant"] else "not significant")
         print(line)
+    if "change" in metrics:
+        print(HOLM_NOTE.format(n=len(metrics["change"][scoring])))
     for name, stratum in metrics["scorings"][scoring]["strata"].items():
         print(f"{name}: {_fmt(stratum['accuracy'])} over {stratum['n_pairs']} pairs, human {_fmt(stratum['human_ceiling'])}")
     for name, value in metrics["robustness"].items():

@@ -13,6 +13,8 @@ from typing import Any
 
 from transformers import TrainingArguments
 
+from .metrics import METRICS
+
 LOSSES = ("grpo", "orpo", "plackett-luce")
 GAP_WEIGHTINGS = ("none", "linear", "quadratic", "log")  # weights of a pair by its rank gap (the web side's too)
 WEIGHTINGS = (*GAP_WEIGHTINGS, "lambda")  # lambda: LiPO-lambda, from the current rewards (training only)
@@ -29,6 +31,7 @@ USER_FIELDS = (
     "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate", "warmup_steps", "num_train_epochs",
     "per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "max_prompt_length",
     "activation_checkpointing", "prefix_sharing", "max_tokens_per_batch", "seed", "logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning",
+    "primary_metric",
 )  # fmt: skip
 
 
@@ -94,6 +97,7 @@ class RankedGRPOConfig(TrainingArguments):
     eval_steps: float | None = field(default=None, metadata={"help": "Estimate the KL divergence from the reference every this many optimizer steps (a fraction of the run if below 1; default: 4 times per run)."})
     kl_samples: int = field(default=8, metadata={"help": "Completions of held-out prompts sampled from the policy for each KL estimate (0: no KL estimate)."})
     kl_warning: float = field(default=10.0, metadata={"help": "The job page flags the run when a KL estimate (nats per completion) exceeds this."})
+    primary_metric: str = field(default="pairwise_accuracy", metadata={"help": "The evaluation's pre-declared verdict: tuned vs base on this metric over the held-out prompts (docs/training.md, \"The verdict\").", "choices": METRICS})
     activation_checkpointing: bool | None = field(default=None, metadata={"help": "Recompute activations during the backward pass to save memory (~20% slower); off unless set. Small models do not need it."})
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; default: on for a CUDA GPU that supports it, off (fp32) on CPU."})
     remove_unused_columns: bool = field(default=False, metadata={"help": "Kept False: the group collator needs every column."})
@@ -382,6 +386,7 @@ CHECKS: dict[str, Check] = {
     "eval_steps": _rule(_steps, f"must be {STEPS}", optional=True, bounds=STEPS),
     "kl_samples": _integer_in(0, 4096),
     "kl_warning": _number_in(0, 10**6, above_low=True),
+    "primary_metric": _one_of(METRICS),
 }  # fmt: skip
 
 

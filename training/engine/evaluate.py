@@ -18,6 +18,7 @@ from .config import prompt_budget
 from .data import DataError, GroupCollator, has_valid_pair, load_records, select_split, tokenize_group
 from .metrics import _mean, dense_ranking, evaluation_report, kendall_tau_b, ranking_metrics, scoring_changes
 from .modeling import load_adapter, load_base_model, load_tokenizer, response_logps
+from .verdict import VERDICT_SCORINGS, build_verdict, check_primary_metric, verdict_scoring
 
 
 def perturb_whitespace(text: str) -> str:
@@ -100,10 +101,21 @@ def scoring_settings(adapter_dir: str | None, *, max_length: int | None = None, 
     }
 
 
+def verdict_settings(adapter_dir: str | None, primary_metric: str | None = None, scoring: str | None = None) -> dict:
+    """The verdict's metric and scoring: given, else the adapter's training config (its ``primary_metric``,
+    and the log-prob scoring its loss trains: ``verdict_scoring``), else pairwise accuracy and sum_logp."""
+    trained = training_settings(adapter_dir)
+    scoring = scoring or verdict_scoring(trained.get("loss"), trained.get("length_normalize"))
+    if scoring not in VERDICT_SCORINGS:
+        raise ValueError(f"scoring: must be one of {', '.join(VERDICT_SCORINGS)} (got {scoring!r})")
+    return {"metric": check_primary_metric(primary_metric or trained.get("primary_metric")), "scoring": scoring}
+
+
 def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | None = None, split: str = "test",
                    max_length: int | None = None, batch_size: int = 8, *, max_prompt_length: int | None = None,
                    beta: float | None = None, quantization: str | None = None, dtype: str = "auto",
-                   robustness: bool = True, device: str | None = None) -> dict:
+                   robustness: bool = True, device: str | None = None, primary_metric: str | None = None,
+                   scoring: str | None = None) -> dict:
     """Score every response of the ``split`` records that hold a valid pair and compare with the humans.
 
     The model loads as training loaded it (``load_base_model``: quantization, bf16); settings left out
@@ -111,11 +123,13 @@ def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | N
     = beta * (sum log pi - sum log pi_ref); without an adapter the model is its own reference, every
     implicit reward is 0 and scores chance), every metric with its 95% bootstrap interval
     (``metrics.evaluation_report``), the chance level, the length baselines, the robustness strata and
-    the whitespace robustness; with an adapter also ``base`` (the same for the base model) and
-    ``change`` (paired before -> after). The top-level metric keys are those of ``mean_logp``;
-    ``per_prompt`` holds each prompt's id, scores (mean log-prob), model and human rankings and
-    response lengths.
+    the whitespace robustness; with an adapter also ``base`` (the same for the base model), ``change``
+    (paired before -> after, Holm-adjusted per scoring) and ``verdict`` (``verdict.build_verdict``: the
+    pre-declared ``primary_metric`` under ``scoring``, see ``verdict_settings``). The top-level metric
+    keys are those of that one scoring, named by ``scoring``; ``per_prompt`` holds each prompt's id,
+    scores (mean log-prob), summed log-probs, model and human rankings and response lengths.
     """
+    declared = verdict_settings(adapter_dir, primary_metric, scoring)
     records = [r for r in select_split(load_records(data_path), split) if has_valid_pair(r["ranks"])]
     if not records:
         raise DataError(f"{data_path}: no prompts with valid pairs in split {split!r}")
@@ -128,7 +142,7 @@ def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | N
     if adapter_dir:
         with model.disable_adapter():
             base = scorer.score(records)
-    result = _report(records, sums, means, base, settings["beta"])
+    result = _report(records, sums, means, base, settings["beta"], declared)
     result.update(model=model_name_or_path, adapter_dir=adapter_dir, split=split,
                   settings={k: settings[k] for k in ("max_length", "max_prompt_length", "quantization", "bf16")})
     result["robustness"] = _robustness(scorer, records, means) if robustness else {}
@@ -145,23 +159,28 @@ def _load_scorer(model_name_or_path: str, adapter_dir: str | None, settings: dic
     return model, scorer
 
 
-def _report(records: list[dict], sums, means, base, beta: float) -> dict:
+def _report(records: list[dict], sums, means, base, beta: float, declared: dict) -> dict:
     ranks = [r["ranks"] for r in records]
     annotators = [r.get("annotator_ranks") or [] for r in records]
     lengths = [[len(x) for x in r["responses"]] for r in records]
     base_sums, base_means = base or (sums, means)
     rewards = [[beta * (x - y) for x, y in zip(s, b, strict=True)] for s, b in zip(sums, base_sums, strict=True)]
     scorings = {"mean_logp": means, "sum_logp": sums, "implicit_reward": rewards}
-    result = {**ranking_metrics(means, ranks), **evaluation_report(scorings, ranks, annotators, lengths)}
-    result.update(beta=beta, default_scoring="implicit_reward" if base else "mean_logp")
+    scoring = declared["scoring"]
+    result = {**ranking_metrics(scorings[scoring], ranks), **evaluation_report(scorings, ranks, annotators, lengths)}
+    result.update(beta=beta, scoring=scoring, default_scoring=scoring, primary_metric=declared["metric"])
     result["per_prompt"] = [{"id": r["id"], "scores": m, "ranking": dense_ranking(m), "human_ranking": r["ranks"],
                              "sum_logps": s, "lengths": n}
                             for r, m, s, n in zip(records, means, sums, lengths, strict=True)]
     if base:
         before = evaluation_report({"mean_logp": base_means, "sum_logp": base_sums,
                                     "implicit_reward": [[0.0] * len(s) for s in sums]}, ranks, annotators, lengths)
-        result["base"] = {**ranking_metrics(base_means, ranks), **before}
+        base_scores = {"mean_logp": base_means, "sum_logp": base_sums}[scoring]
+        result["base"] = {**ranking_metrics(base_scores, ranks), **before, "scoring": scoring}
         result["change"] = scoring_changes(before, result)
+        for entry in result["change"]["implicit_reward"].values():  # the base model's rewards are all 0: chance
+            entry["versus"] = "chance"
+        result["verdict"] = build_verdict(declared["metric"], scoring, base_scores, scorings[scoring], ranks, lengths)
         for entry, bm, bs, reward in zip(result["per_prompt"], base_means, base_sums, rewards, strict=True):
             entry.update(base_scores=bm, base_sum_logps=bs, implicit_rewards=reward)
     return result

@@ -154,17 +154,36 @@ def summarize(terms: dict[str, np.ndarray]) -> dict[str, float | None]:
     return {key: _ratio(values) for key, values in terms.items()}
 
 
-def _bootstrap(arrays, statistic, seed: int) -> tuple[float, float] | None:
-    """95% percentile bootstrap over prompts (rows resampled together); None for fewer than 2 prompts."""
+def _bootstrap_run(arrays, statistic, seed: int):
+    """scipy's 95% percentile bootstrap over prompts (rows resampled together); None for fewer than 2 prompts."""
     from scipy.stats import bootstrap
 
     if len(arrays[0]) < 2:
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
-        result = bootstrap(arrays, statistic, paired=True, vectorized=True, n_resamples=N_BOOT,
-                           confidence_level=CONFIDENCE, method="percentile", rng=np.random.default_rng(seed))
+        return bootstrap(arrays, statistic, paired=True, vectorized=True, n_resamples=N_BOOT,
+                         confidence_level=CONFIDENCE, method="percentile", rng=np.random.default_rng(seed))
+
+
+def _bootstrap(arrays, statistic, seed: int) -> tuple[float, float] | None:
+    """The 95% percentile bootstrap interval over prompts; None for fewer than 2 prompts."""
+    result = _bootstrap_run(arrays, statistic, seed)
+    if result is None:
+        return None
     low, high = result.confidence_interval
     return (float(low), float(high)) if math.isfinite(low) and math.isfinite(high) else None
+
+
+def _bootstrap_p_value(result) -> float | None:
+    """Two-sided bootstrap p-value of "no change": twice the smaller share of resampled differences
+    on either side of 0 (below 0.05 exactly when the 95% percentile interval excludes 0, up to ties)."""
+    if result is None:
+        return None
+    draws = np.asarray(result.bootstrap_distribution, dtype=float)
+    draws = draws[np.isfinite(draws)]
+    if not len(draws):
+        return None
+    return float(min(1.0, 2 * min((draws <= 0).mean(), (draws >= 0).mean())))
 
 
 def _ratio_statistic(num, den, axis=-1):
@@ -186,17 +205,47 @@ def _difference_statistic(num_a, den_a, num_b, den_b, axis=-1):
 
 
 def paired_change(before: dict[str, np.ndarray], after: dict[str, np.ndarray], seed: int = BOOT_SEED) -> dict:
-    """{metric: {"before", "after", "delta", "low", "high", "significant"}} for the same prompts in the
-    same order: after - before with a paired 95% bootstrap interval; significant when it excludes 0."""
+    """{metric: {"before", "after", "delta", "low", "high", "p_value", "significant"}} for the same prompts
+    in the same order: after - before with a paired 95% bootstrap interval and its bootstrap p-value;
+    significant when the interval excludes 0 (one comparison alone: ``holm`` adjusts a family)."""
     result = {}
     for key in before:
         a, b = _ratio(before[key]), _ratio(after[key])
         delta = None if a is None or b is None else b - a
         arrays = (before[key][:, 0], before[key][:, 1], after[key][:, 0], after[key][:, 1])
-        ci = _bootstrap(arrays, _difference_statistic, seed) if delta is not None else None
+        run = _bootstrap_run(arrays, _difference_statistic, seed) if delta is not None else None
+        low, high = run.confidence_interval if run is not None else (math.nan, math.nan)
+        ci = (float(low), float(high)) if math.isfinite(low) and math.isfinite(high) else None
         result[key] = {"before": a, "after": b, "delta": delta, "low": ci[0] if ci else None,
-                       "high": ci[1] if ci else None, "significant": bool(ci and (ci[0] > 0 or ci[1] < 0))}
+                       "high": ci[1] if ci else None, "p_value": _bootstrap_p_value(run) if ci else None,
+                       "significant": bool(ci and (ci[0] > 0 or ci[1] < 0))}
     return result
+
+
+SIGNIFICANCE = 0.05
+HOLM_NOTE = ("Significance is Holm-adjusted over the {n} changes in this table (family-wise error 5%); "
+             "an interval that excludes 0 can still be not significant after adjustment.")
+
+
+def holm_adjust(p_values: dict[str, float | None]) -> dict[str, float | None]:
+    """Holm's step-down adjusted p-values of a family (None stays None and is not counted)."""
+    ordered = sorted((key for key, p in p_values.items() if p is not None), key=lambda key: p_values[key])
+    adjusted: dict[str, float | None] = dict.fromkeys(p_values)
+    running = 0.0
+    for index, key in enumerate(ordered):
+        running = max(running, min(1.0, (len(ordered) - index) * p_values[key]))
+        adjusted[key] = running
+    return adjusted
+
+
+def holm(changes: dict[str, dict]) -> dict[str, dict]:
+    """``changes`` ({name: paired_change entry}) as one family: each entry gains ``p_holm`` and its
+    ``significant`` becomes Holm-adjusted p < 0.05 (``significant_unadjusted`` keeps the interval's word)."""
+    adjusted = holm_adjust({key: change.get("p_value") for key, change in changes.items()})
+    return {key: {**change, "p_holm": adjusted[key],
+                  "significant_unadjusted": bool(change.get("significant")),
+                  "significant": adjusted[key] is not None and adjusted[key] < SIGNIFICANCE}
+            for key, change in changes.items()}
 
 
 def _mean(values) -> float | None:
@@ -314,7 +363,8 @@ def evaluation_report(scorings: dict[str, list], ranks_per_prompt, annotators_pe
 
 
 def scoring_changes(before: dict, after: dict) -> dict[str, dict]:
-    """Paired before -> after change of every scoring both reports hold (same prompts, same order)."""
+    """Paired before -> after change of every scoring both reports hold (same prompts, same order),
+    Holm-adjusted over each scoring's metrics (the family a page or the CLI shows at once)."""
     shared = [name for name in after["scorings"] if name in before["scorings"]]
-    return {name: paired_change(terms_from_json(before["scorings"][name]["prompt_terms"]),
-                                terms_from_json(after["scorings"][name]["prompt_terms"])) for name in shared}
+    return {name: holm(paired_change(terms_from_json(before["scorings"][name]["prompt_terms"]),
+                                     terms_from_json(after["scorings"][name]["prompt_terms"]))) for name in shared}

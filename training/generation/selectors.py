@@ -53,12 +53,28 @@ def _prompt_counts(project: Project, round_: Round | None) -> dict:
 
 
 def _tuned_metrics(jobs: list[TrainingJob]) -> dict[int, dict]:
-    """{job id: {metric: (base, tuned)}} from each job's own held-out evaluations."""
+    """{job id: {metric: [base, tuned], "verdict": {...} | None, "scoring": name}} from each job's own
+    held-out evaluations: once the tuned model is evaluated, both sides come from that one evaluation
+    (its verdict and its base half, the job page's figures); before, the base evaluation alone."""
     found: dict[int, dict] = {}
-    for evaluation in EvaluationResult.objects.filter(job__in=jobs, split="test").select_related("job"):
+    evaluations = EvaluationResult.objects.filter(job__in=jobs, split="test").select_related("job")
+    for evaluation in sorted(evaluations, key=lambda e: e.model != "base"):  # base first, tuned overrides
         if evaluation.export_id != evaluation.job.export_id:
             continue
-        for name in TIMELINE_METRICS:
-            pair = found.setdefault(evaluation.job_id, {}).setdefault(name, [None, None])
-            pair[0 if evaluation.model == "base" else 1] = evaluation.metrics.get(name)
+        entry = found.setdefault(evaluation.job_id, {name: [None, None] for name in TIMELINE_METRICS})
+        if evaluation.model == "base":
+            entry.update({name: [evaluation.metrics.get(name), None] for name in TIMELINE_METRICS},
+                         scoring=evaluation.metrics.get("scoring"))
+        else:
+            entry.update(_tuned_figures(evaluation.metrics, entry))
     return found
+
+
+def _tuned_figures(metrics: dict, entry: dict) -> dict:
+    base_half = metrics.get("base") or {}
+    scoring = metrics.get("scoring")
+    if not scoring or not isinstance(base_half.get("scorings"), dict):  # stored before verdicts: flat figures
+        return {name: [entry[name][0], metrics.get(name)] for name in TIMELINE_METRICS}
+    before, after = base_half["scorings"][scoring]["metrics"], metrics["scorings"][scoring]["metrics"]
+    figures = {name: [before[name]["value"], after[name]["value"]] for name in TIMELINE_METRICS}
+    return {**figures, "scoring": scoring, "verdict": metrics.get("verdict")}

@@ -11,11 +11,13 @@ from django.db import transaction
 
 from ranking_app.models import ExportSnapshot, Prompt
 
+from ..engine.verdict import PRIMARY_METRIC, verdict_scoring
 from ..models import EvaluationResult, PromptEvaluation, TrainingJob
 
 AGGREGATE_KEYS = (
     "n_prompts", "accuracy", "ndcg", "mrr", "kendall_tau", "pairwise_accuracy", "n_pairs", "adjacent_pair_accuracy",
     "robustness", "beta", "scorings", "chance", "baselines", "human_length_spearman", "default_scoring", "change",
+    "scoring", "primary_metric", "verdict", "base",
 )  # fmt: skip
 
 
@@ -37,6 +39,8 @@ def evaluation_compute(*, engine, job: TrainingJob, data_path: str | Path, split
         max_length=int(config.get("max_length", 512)), max_prompt_length=config.get("max_prompt_length"),
         batch_size=max(1, int(config.get("per_device_train_batch_size", 4))),
         quantization=config.get("quantization", "none"), beta=config.get("beta"),
+        primary_metric=config.get("primary_metric") or PRIMARY_METRIC,
+        scoring=verdict_scoring(config.get("loss"), config.get("length_normalize")),
     )  # fmt: skip
 
 

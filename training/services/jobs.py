@@ -21,6 +21,7 @@ from django.utils import timezone
 from ranking_app.models import Project
 from ranking_app.services.exports import export_create, export_path
 
+from ..engine.readiness import data_readiness
 from ..models import TrainingJob
 from ..tasks import run_training_job
 from .config import JobConfigError, config_build
@@ -214,4 +215,5 @@ def _data_summary(path: Path) -> dict:
         "splits": splits,
         "train_prompts": sum(has_valid_pair(r["ranks"]) for r in select_split(records, "train")),
         "test_prompts": sum(has_valid_pair(r["ranks"]) for r in select_split(records, "test")),
+        "readiness": data_readiness(records),  # the agreement snapshot the job page keeps next to the verdict
     }

@@ -54,8 +54,22 @@ def signed(value) -> str:
 
 @register.filter
 def interval(row, side: str) -> str:
-    """"[0.512, 0.734]" from row[side + "_low"] / row[side + "_high"]; "" when there is none."""
-    low, high = row.get(f"{side}_low"), row.get(f"{side}_high")
+    """"[0.512, 0.734]" from row[side + "_low"] / row[side + "_high"] ("change_ci": a paired change's own
+    "low" / "high", as a verdict stores them); "" when there is none."""
+    prefix = "" if side == "change_ci" else f"{side}_"
+    low, high = (row or {}).get(f"{prefix}low"), (row or {}).get(f"{prefix}high")
     if low is None or high is None:
         return ""
-    return f"[{low:+.3f}, {high:+.3f}]" if side == "change" else f"[{low:.3f}, {high:.3f}]"
+    return f"[{low:+.3f}, {high:+.3f}]" if side.startswith("change") else f"[{low:.3f}, {high:.3f}]"
+
+
+METRIC_NAMES = {
+    "accuracy": "top-1 accuracy", "ndcg": "nDCG", "mrr": "MRR", "kendall_tau": "Kendall tau-b",
+    "pairwise_accuracy": "pairwise accuracy", "adjacent_pair_accuracy": "adjacent-tier pair accuracy",
+}  # fmt: skip
+
+
+@register.filter
+def metric_label(key: str | None) -> str:
+    """The words of an evaluation metric's key (the verdict's ``metric``)."""
+    return METRIC_NAMES.get(key or "pairwise_accuracy", key or "")

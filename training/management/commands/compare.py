@@ -65,6 +65,8 @@ class Command(BaseCommand):
             verdict = "" if "significant" not in m else " significant" if m["significant"] else " not significant"
             self.stdout.write(f"{m['label']:<52} {_fmt(m.get('chance')):>8} {_fmt(m['a']):>8} {_fmt(m['b']):>8} "
                               f"{_fmt(m['difference']):>8}  {ci}{verdict}")
+        if agg.get("holm_note"):
+            self.stdout.write(agg["holm_note"])
         for row in payload.get("rows", []):
             self.stdout.write(f"{row['id']}\ttau_b={_fmt(row['tau_b'])}\ttop1={row['top1_agree']}\tW={_fmt(row['kendall_w'])}")
 
