@@ -203,6 +203,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # OpenAPI 3.1 (JSON Schema 2020-12): `propertyNames` states that keys, too, hold no control character.
+    "OAS_VERSION": "3.1.0",
     # Every operation documents its real error answers (one `Error` shape): ranking_app/api/schema.py.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "ranking_app.api.schema.document_errors"],
     # Several models have a `status` field; name each choice set after its model (exchange/API area).
