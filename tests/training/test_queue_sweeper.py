@@ -22,7 +22,9 @@ from training.services.jobs import job_launch, job_resume
 from training.services.sweeper import messages_in_broker, queued_work_sweep
 from training.tasks import TRAINING_QUEUE, merge_job_adapter, run_training_job
 
+from .conftest import wait_for
 from .factories import ranked_project
+from .test_api import FAKE
 
 LONG_AGO = timezone.now() - timedelta(hours=1)
 
@@ -105,3 +107,16 @@ def test_the_settings_broker_has_a_namespace_and_fast_timeouts():
     connection = options["connection_pool"].connection_kwargs
     assert connection["socket_connect_timeout"] <= 1.0 and connection["socket_timeout"] <= 1.5
     assert isinstance(dramatiq.get_broker(), dramatiq.brokers.stub.StubBroker)  # tests never reach a real Redis
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_runs_a_job_whose_message_redis_lost(broker, ranked, fake_engine, settings):
+    job = job_launch(project=ranked, config=FAKE, preset="cpu-smoke", validated_only=False)
+    broker.flush_all()  # Redis restarted without persistence: the row says queued, no message anywhere
+    settings.GRPO_SWEEP_SECONDS, settings.GRPO_SWEEP_GRACE_SECONDS = 0.2, 0
+    worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=1)  # boots the sweeper thread (QueueSweeper)
+    worker.start()
+    try:
+        assert wait_for(lambda: TrainingJob.objects.get(pk=job.pk).status == TrainingJob.Status.SUCCEEDED, timeout=30)
+    finally:
+        worker.stop()
