@@ -31,7 +31,7 @@ CONFIG = SchemathesisConfig.from_dict({
     }],
 })  # fmt: skip
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=CONFIG)
-MAX_EXAMPLES = int(os.environ.get("GRPO_SCHEMATHESIS_EXAMPLES", "12"))
+MAX_EXAMPLES = int(os.environ.get("GRPO_SCHEMATHESIS_EXAMPLES", "12"))  # bounded: part of make test
 
 
 @pytest.fixture
