@@ -80,7 +80,8 @@ class Labeler(threading.Thread):
         return reply if reply.status in expect else None
 
     def run(self) -> None:
-        self.client.login(self.username)
+        with self.stats.logins:  # password hashing: a few at a time, or 100 at once time out on a busy machine
+            self.client.login(self.username)
         self.stats.start.wait()
         while time.monotonic() < self.stats.deadline:
             queue = self.step("queue", "GET", "/label/load/", expect=(302, 200))
@@ -102,6 +103,7 @@ class Stats:
         self.deadline = 0.0
         self.start = threading.Barrier(n_labelers + 1, action=self._go)  # the action runs before anyone goes on
         self.lock = threading.Lock()
+        self.logins = threading.Semaphore(4)
         self.times: dict[str, list[float]] = defaultdict(list)
         self.server_times: dict[str, list[float]] = defaultdict(list)
         self.cpu_times: dict[str, list[float]] = defaultdict(list)
@@ -287,7 +289,11 @@ def main(argv: list[str] | None = None) -> None:
         args.labelers = args.counts[0]
         args.json.write_text(json.dumps(run_once(args, os.environ.get("DATABASE_URL", "") if args.db == "postgres" else "")))
         return
-    results = [run_with(args, count, database) for database in DATABASES[args.db] for count in args.counts]
+    results = []
+    for database in DATABASES[args.db]:
+        for count in args.counts:
+            results.append(run_with(args, count, database))
+            print(json.dumps(results[-1]), flush=True)  # a later run's failure loses nothing
     text = report(args, results)
     print(text)
     for r in results:
