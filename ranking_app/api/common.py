@@ -9,6 +9,7 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
 from ..safe_json import MAX_DB_INT, whole_number  # MAX_DB_INT: the largest id / offset any database compares with
+
 # Query parameter schemas for OpenApiParameter: what ``int_param`` and a slug filter take.
 ID = {"type": "integer", "minimum": 0, "maximum": MAX_DB_INT}
 SLUG = {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$"}
