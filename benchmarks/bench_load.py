@@ -233,7 +233,7 @@ def report(args, results: list[dict]) -> str:
         lines.append(f"| {r['database']} | {r['labelers']} | {r['requests'] / r['seconds']:.0f} | {load} | "
                      f"{r['acknowledged']} | {r['ack_missing']} | {r['ack_duplicated']} | {r['stored_unacknowledged']} | "
                      f"{r['max_per_prompt']} ({r['target']}) |")  # fmt: skip
-    return "\n".join([*lines, "", *verdicts(results)]) + "\n"
+    return "\n".join([*lines, "", *verdicts(results, args.think_ms)]) + "\n"
 
 
 def meets_target(result: dict) -> bool:
@@ -243,23 +243,24 @@ def meets_target(result: dict) -> bool:
             and not (result["ack_missing"] or result["ack_duplicated"] or result["stored_unacknowledged"]))  # fmt: skip
 
 
-def verdicts(results: list[dict]) -> list[str]:
+def verdicts(results: list[dict], think_ms: int) -> list[str]:
     lines = []
     for database in dict.fromkeys(r["database"] for r in results):
         runs = sorted((r for r in results if r["database"] == database), key=lambda r: r["labelers"])
         held = [r["labelers"] for r in runs if meets_target(r)]
-        cpu = app_cpu_per_labeler(runs[-1])
+        cpu = app_cpu_per_request(runs)
         lines.append(f"{database}: server p95 < {TARGET_SECONDS * 1000:.0f} ms, 0 errors and every submit stored once "
-                     f"at {', '.join(map(str, held)) or 'none'} of {', '.join(str(r['labelers']) for r in runs)} labelers; "
-                     f"the app used {cpu * 1000:.1f} ms of CPU per labeler-second ({runs[-1]['labelers']} labelers), "
-                     f"so one core of app CPU serves about {1 / cpu:.0f} labelers (database CPU not counted).")
+                     f"at {', '.join(map(str, held)) or 'none'} of {', '.join(str(r['labelers']) for r in runs)} labelers. "
+                     f"A request costs the app {cpu * 1000:.1f} ms of CPU on average (whatever the load); a labeler "
+                     f"asks about once per think time ({think_ms} ms), so one core of app CPU serves at most about "
+                     f"{think_ms / 1000 / cpu:.0f} labelers (the database's CPU comes on top).")
     return lines
 
 
-def app_cpu_per_labeler(result: dict) -> float:
-    """The app's CPU seconds per labeler per second of the run (``Server-Timing`` cpu, every request)."""
-    cpu = sum(step["cpu_mean"] * step["n"] for step in result["steps"].values())
-    return cpu / (result["seconds"] * result["labelers"]) or float("nan")
+def app_cpu_per_request(results: list[dict]) -> float:
+    """The app's mean CPU seconds per request over ``results`` (``Server-Timing`` cpu, every request)."""
+    steps = [step for result in results for step in result["steps"].values()]
+    return sum(step["cpu_mean"] * step["n"] for step in steps) / max(sum(step["n"] for step in steps), 1) or float("nan")
 
 
 DATABASES = {"sqlite": ["sqlite"], "postgres": ["postgres"], "both": ["sqlite", "postgres"]}
