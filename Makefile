@@ -33,10 +33,15 @@ system-deps:
 	@command -v redis-server >/dev/null && test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q redis-server chromium postgresql)
 
+# Redis keeps queued messages in an append-only file under the data dir, so a restart loses none
+# (the worker's sweeper sends again any that were lost anyway). A Redis already on 6379 is used as it is.
+REDIS_DIR := $(abspath $(or $(GRPO_DATA_DIR),$(DATA_DIR)))/redis
 redis: system-deps
-	@redis-cli ping >/dev/null 2>&1 || redis-server --daemonize yes --save "" --appendonly no \
-	  --dir /tmp --logfile /tmp/grpo-redis.log
+	@mkdir -p $(REDIS_DIR)
+	@redis-cli ping >/dev/null 2>&1 || redis-server --daemonize yes --save "" --appendonly yes --appendfsync everysec \
+	  --dir $(REDIS_DIR) --logfile $(REDIS_DIR)/redis.log
 	@for i in $$(seq 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done; redis-cli ping
+	@redis-cli config get appendonly | grep -qx yes || echo "warning: the Redis on 6379 runs without appendonly (queued messages die with it)"
 
 migrate: install
 	mkdir -p $(DATA_DIR)/log
@@ -86,6 +91,8 @@ serve: install
 	  echo "make serve: plain-HTTP trial on http://$(HOST):$(PORT)/ (GRPO_TRIAL_HTTP=1; loopback only)";; \
 	  *) echo "make serve: GRPO_TRIAL_HTTP=1 binds loopback only (HOST=$(HOST))"; exit 1;; esac;; esac
 	mkdir -p $(DATA_DIR)/log
+	@case "$${REDIS_URL:-redis://127.0.0.1:6379/0}" in redis://127.0.0.1:6379*|redis://localhost:6379*) \
+	  $(MAKE) --no-print-directory redis ;; esac
 	$(PROD) $(PY) manage.py migrate --noinput
 	$(PROD) $(PY) manage.py collectstatic --noinput -v0
 	$(PROD) $(PY) manage.py check --deploy --fail-level WARNING

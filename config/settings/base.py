@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from config.broker import queue_prefix_for, redis_broker_options
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 DEFAULT_SECRET_KEY = "dev-insecure-grpo-studio-secret-key-change-me"
@@ -87,6 +89,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.server_timing.ServerTimingMiddleware",  # Server-Timing: app;dur=ms (the load benchmark reads it)
     "config.outage.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -203,6 +206,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # OpenAPI 3.1 (JSON Schema 2020-12): `propertyNames` states that keys, too, hold no control character.
+    "OAS_VERSION": "3.1.0",
     # Every operation documents its real error answers (one `Error` shape): ranking_app/api/schema.py.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "ranking_app.api.schema.document_errors"],
     # Several models have a `status` field; name each choice set after its model (exchange/API area).
@@ -212,17 +217,32 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Every key this deployment writes in Redis starts with GRPO_QUEUE_PREFIX, so two deployments sharing
+# one Redis database never take each other's messages. Default: derived from the database it uses.
+GRPO_QUEUE_PREFIX = os.environ.get("GRPO_QUEUE_PREFIX") or queue_prefix_for(DATABASES["default"])
+# A send to an unreachable or hung Redis fails within about a second (no retries), so a launch says so
+# at once and marks its job failed instead of hanging the request.
+REDIS_CONNECT_TIMEOUT_SECONDS = 1.0
+REDIS_SOCKET_TIMEOUT_SECONDS = 1.5
 DRAMATIQ_BROKER = {
     "BROKER": "dramatiq.brokers.redis.RedisBroker",
-    "OPTIONS": {"url": REDIS_URL},
+    "OPTIONS": redis_broker_options(
+        REDIS_URL, GRPO_QUEUE_PREFIX, connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+    ),
     "MIDDLEWARE": [
         "dramatiq.middleware.AgeLimit",
         "dramatiq.middleware.TimeLimit",
         "dramatiq.middleware.Callbacks",
         "dramatiq.middleware.Retries",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "training.worker_middleware.QueueSweeper",
     ],
 }
+# The worker's sweeper (training/services/sweeper.py): every GRPO_SWEEP_SECONDS (0: off) it sends again
+# the message of work queued for over GRPO_SWEEP_GRACE_SECONDS with no message left in Redis.
+GRPO_SWEEP_SECONDS = env_int("GRPO_SWEEP_SECONDS", 60)
+GRPO_SWEEP_GRACE_SECONDS = env_int("GRPO_SWEEP_GRACE_SECONDS", 120)
 DRAMATIQ_RESULT_BACKEND = None
 DRAMATIQ_TASKS_DATABASE = "default"
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "compare.tasks"]

@@ -16,3 +16,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("GRPO_TEST_BROKER", "stub") == "stub":
     DRAMATIQ_BROKER = {**DRAMATIQ_BROKER, "BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}}
+# No sweeper thread in test workers unless a test asks for one (it is tested by calling the sweep).
+GRPO_SWEEP_SECONDS = int(os.environ.get("GRPO_SWEEP_SECONDS", "0"))

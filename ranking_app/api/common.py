@@ -1,11 +1,19 @@
 """Small pieces the API views share: bounded pagination, integer query parameters, error bodies."""
 
+import re
+
 from django.db import models
-from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
 from ..safe_json import MAX_DB_INT, whole_number  # MAX_DB_INT: the largest id / offset any database compares with
+
+# Query parameter schemas for OpenApiParameter: what ``int_param`` and a slug filter take.
+ID = {"type": "integer", "minimum": 0, "maximum": MAX_DB_INT}
+SLUG = {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$"}
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 class BoundedLimitOffsetPagination(LimitOffsetPagination):
@@ -21,6 +29,14 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
 
     def get_offset(self, request):
         return min(_whole(request, self.offset_query_param, maximum=None) or 0, MAX_DB_INT)
+
+    def get_schema_operation_parameters(self, view):
+        """DRF's two parameters, with what this class really takes: a whole number from 0 (a bigger
+        limit than ``max_limit`` is clamped, not refused)."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 0
+        return parameters
 
 
 def paginated(request, view, queryset, serializer_class, context: dict | None = None):
@@ -54,6 +70,14 @@ def int_param(request, name: str) -> int | None:
     return _whole(request, name)
 
 
+def slug_param(request, name: str) -> str | None:
+    """Query parameter ``name`` as a slug (the ``SLUG`` pattern; 400 otherwise), None when absent."""
+    raw = _single(request, name)
+    if raw is not None and not SLUG_RE.fullmatch(raw):
+        raise ValidationError({name: [f"must be a slug: letters, digits, '-' and '_' (got {raw[:40]!r})"]})
+    return raw
+
+
 def choice_param(request, name: str, choices) -> str | None:
     """Query parameter ``name``, one of ``choices`` (400 naming them otherwise), None when absent."""
     raw = _single(request, name)
@@ -71,11 +95,21 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+def json_integer(data):
+    """``data`` as an int when JSON Schema calls it an integer (``93`` and ``93.0`` alike), else None."""
+    if isinstance(data, bool):
+        return None
+    if isinstance(data, float) and data.is_integer():
+        return int(data)
+    return data if isinstance(data, int) else None
+
+
 class StrictIntegerField(serializers.IntegerField):
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
+        number = json_integer(data)
+        if number is None:
             self.fail("invalid")
-        return super().to_internal_value(data)
+        return super().to_internal_value(number)
 
 
 class StrictFloatField(serializers.FloatField):
@@ -100,13 +134,20 @@ class StrictSlugField(_StrictText, serializers.SlugField):
     pass
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_DB_INT})
 class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id: a JSON integer from 1 (400 otherwise); one that names nothing visible is a 404."""
+
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
+        if json_integer(data) is None:
             self.fail("incorrect_type", data_type=type(data).__name__)
-        if not 0 <= data <= MAX_DB_INT:
-            self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(data)
+        data = json_integer(data)
+        if not 1 <= data <= MAX_DB_INT:
+            raise ValidationError(f"must be an id from 1 to {MAX_DB_INT} (got {data})")
+        found = self.get_queryset().filter(pk=data).first()
+        if found is None:
+            raise not_found(self.field_name, f"no {self.field_name} {data}")
+        return found
 
 
 class StrictModelSerializer(serializers.ModelSerializer):
@@ -121,6 +162,21 @@ class StrictModelSerializer(serializers.ModelSerializer):
         models.PositiveIntegerField: StrictIntegerField,
         models.FloatField: StrictFloatField,
     }
+
+
+class Conflict(APIException):
+    """409: the request is well formed but clashes with what is stored (a taken slug)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "conflicts with an existing object"
+    default_code = "conflict"
+
+
+def not_found(field: str, message: str) -> NotFound:
+    """404 for an object named in a query parameter or a body that does not exist (or is not visible):
+    the request is well formed, so not a 400, and no schema can say which names exist. The body names
+    the field, like a 400's: ``{"project": ["no project 'x'"]}``."""
+    return NotFound({field: [message]})
 
 
 class ErrorListSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from ..models import ExportSnapshot, Project
 from ..permissions import IsAdmin
 from ..services.exports import FORMATS, export_create
-from ..views.exchange import snapshot_download_response
+from ..views.exchange import DOWNLOAD_TYPES, snapshot_download_response
 from .common import StrictBooleanField, paginated
 
 
@@ -74,7 +74,10 @@ class ExportDownloadApi(APIView):
     @extend_schema(
         operation_id="exports_download",
         description="The snapshot file (JSON, JSONL) or, for `hf`, a zip of the DatasetDict directory.",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        responses={
+            (200, content_type): OpenApiResponse(OpenApiTypes.BINARY)
+            for content_type in [*DOWNLOAD_TYPES.values(), "application/zip"]
+        },
     )
     def get(self, request, pk: int):
         return snapshot_download_response(get_object_or_404(ExportSnapshot, pk=pk))

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -13,7 +13,7 @@ from ..models import Project
 from ..permissions import IsAdmin
 from ..selectors import project_list
 from ..services.projects import project_create
-from .common import StrictModelSerializer, paginated
+from .common import Conflict, StrictModelSerializer, paginated
 
 
 class ProjectOutputSerializer(serializers.ModelSerializer):
@@ -39,6 +39,7 @@ class ProjectCreateInputSerializer(StrictModelSerializer):
         ]
         # The ranges below, also in the OpenAPI schema.
         extra_kwargs = {
+            "slug": {"validators": []},  # a taken slug is a 409 (ProjectListApi.post), not a 400
             "target_annotators": {"min_value": 1, "max_value": 100},
             "agreement_threshold": {"min_value": 0.0, "max_value": 1.0},
         }
@@ -55,14 +56,21 @@ class ProjectListApi(GenericAPIView):
         return paginated(request, self, project_list(user=request.user), ProjectOutputSerializer)
 
     @extend_schema(
-        operation_id="projects_create", request=ProjectCreateInputSerializer, responses={201: ProjectOutputSerializer}
+        operation_id="projects_create",
+        request=ProjectCreateInputSerializer,
+        responses={201: ProjectOutputSerializer, 409: OpenApiResponse(description="a project with this slug exists")},
     )
     def post(self, request):
         data = ProjectCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        slug = data.validated_data["slug"]
+        if Project.objects.filter(slug=slug).exists():
+            raise Conflict({"slug": [f"a project with the slug {slug!r} exists"]})
         try:
             project = project_create(**data.validated_data, created_by=request.user)
         except DjangoValidationError as error:
+            if "slug" in error.message_dict and Project.objects.filter(slug=slug).exists():  # created meanwhile
+                raise Conflict({"slug": [f"a project with the slug {slug!r} exists"]}) from None
             raise serializers.ValidationError(error.message_dict) from None
         return Response(ProjectOutputSerializer(project).data, status=status.HTTP_201_CREATED)
 

@@ -22,7 +22,7 @@ from ..ranking import Tiers, ranks_to_tiers, tiers_to_ranks
 from ..selectors import ranking_list
 from ..selectors_labeling import prompt_responses
 from ..services.labeling import LabelingResult, Outcome, ranking_draft_save, ranking_skip, ranking_submit
-from .common import StrictIntegerField, StrictPrimaryKeyRelatedField, choice_param, int_param, paginated
+from .common import ID, StrictIntegerField, StrictPrimaryKeyRelatedField, choice_param, int_param, paginated
 
 
 class RankingOutputSerializer(serializers.ModelSerializer):
@@ -153,7 +153,7 @@ class RankingListApi(GenericAPIView):
         operation_id="rankings_list",
         parameters=[
             OpenApiParameter("project", str, description="project slug"),
-            OpenApiParameter("prompt", int, description="prompt id"),
+            OpenApiParameter("prompt", ID, description="prompt id"),
             OpenApiParameter("annotator", str, description="username (reviewers and admins)"),
             OpenApiParameter("status", str, enum=[s for s, _ in Ranking.Status.choices]),
         ],

@@ -101,13 +101,21 @@ def export_download(request, pk: int):
     return snapshot_download_response(get_object_or_404(ExportSnapshot, pk=pk))
 
 
+# The content type of each export file (the API schema documents these, plus application/zip for `hf`).
+DOWNLOAD_TYPES = {".json": "application/json", ".jsonl": "application/x-ndjson"}
+
+
+def download_type(path) -> str:
+    return DOWNLOAD_TYPES.get(path.suffix, "application/octet-stream")
+
+
 def snapshot_download_response(snapshot: ExportSnapshot) -> FileResponse:
     """The snapshot's file as an attachment; a Hugging Face directory is zipped on the fly."""
     path = export_path(snapshot)
     if not path.exists():
         raise Http404("the snapshot's file is missing from the export directory")
     if path.is_file():
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name, content_type=download_type(path))
     archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
     zip_directory(path, archive, root=path.name)
     archive.seek(0)

@@ -25,7 +25,7 @@ def test_only_admins_create_projects(labeler, admin_user):
     assert response.status_code == 201 and response.json()["allow_ties"] is False
     assert Project.objects.get(slug="new").created_by == admin_user
     again = client_for(admin_user).post("/api/projects/", payload, format="json")
-    assert again.status_code == 400 and "slug" in again.json()
+    assert again.status_code == 409 and "slug" in again.json()  # a taken slug: a conflict, not bad input
     bad = client_for(admin_user).post("/api/projects/", {"slug": "x", "name": "X", "agreement_threshold": 2}, format="json")
     assert bad.status_code == 400 and "agreement_threshold" in bad.json()
 

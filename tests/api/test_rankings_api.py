@@ -72,7 +72,9 @@ def test_validation_errors_name_the_field(labeler, prompt):
     missing = client.post("/api/rankings/", {"prompt": prompt.id, "version": 0}, format="json")
     assert missing.status_code == 400 and "rankings" in missing.json()
     no_prompt = client.post("/api/rankings/", {"prompt": 999999, "rankings": [0, 1, 2, 3]}, format="json")
-    assert no_prompt.status_code == 400 and "prompt" in no_prompt.json()
+    assert no_prompt.status_code == 404 and no_prompt.json() == {"prompt": ["no prompt 999999"]}
+    zero = client.post("/api/rankings/", {"prompt": 0, "rankings": [0, 1, 2, 3]}, format="json")
+    assert zero.status_code == 400 and "from 1" in zero.json()["prompt"][0]  # below the documented minimum
     assert not Ranking.objects.exists()
 
 

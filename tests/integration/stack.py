@@ -54,6 +54,7 @@ class Stack:
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "GRPO_TEST_BROKER": "redis",
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "GRPO_QUEUE_PREFIX": "grpo-stack",  # the namespace of every key the stack writes in Redis
             "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
             "GRPO_DATA_DIR": str(self.data_dir),
             "GRPO_TRAINING_HEARTBEAT_SECONDS": str(heartbeat_seconds),

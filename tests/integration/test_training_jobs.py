@@ -55,7 +55,7 @@ def test_a_duplicate_delivery_does_not_run_the_job_twice(stack):
 
     job_id = stack.api("GET", "/api/jobs/?status=succeeded")[1]["results"][0]["id"]
     before = stack.job(job_id)
-    broker = RedisBroker(url=stack.env["REDIS_URL"])
+    broker = RedisBroker(url=stack.env["REDIS_URL"], namespace=stack.env["GRPO_QUEUE_PREFIX"])
     broker.declare_queue("training")
     broker.enqueue(Message(queue_name="training", actor_name="run_training_job", args=(job_id,), kwargs={},
                            options={}))

@@ -70,9 +70,10 @@ def test_a_project_without_trainable_prompts_is_rejected_before_any_job_exists(t
 
 
 @pytest.mark.django_db
-def test_unknown_project_and_preset_are_field_errors(trainer_admin, ranked):
+def test_an_unknown_project_is_404_and_an_unknown_preset_a_field_error(trainer_admin, ranked):
     client = client_for(trainer_admin)
-    assert client.post("/api/jobs/", {"project": "nope"}, format="json").json() == {"project": ["no project 'nope'"]}
+    nowhere = client.post("/api/jobs/", {"project": "nope"}, format="json")
+    assert nowhere.status_code == 404 and nowhere.json() == {"project": ["no project 'nope'"]}
     response = client.post("/api/jobs/", {"project": ranked.slug, "preset": "huge"}, format="json")
     assert "unknown preset" in response.json()["preset"][0]
 

@@ -151,7 +151,7 @@ def test_the_api_launches_generation_and_the_timeline_shows_the_round(client, pr
     bad = client.post("/api/jobs/generate/", {"project": "loop", "sources": [{"count": 1}]}, content_type="application/json")
     assert bad.status_code == 400 and "sources" in bad.json()
     nowhere = client.post("/api/jobs/generate/", {"project": "nope", "sources": [{"count": 1}]}, content_type="application/json")
-    assert nowhere.status_code == 400 and nowhere.json() == {"project": ["no project 'nope'"]}
+    assert nowhere.status_code == 404 and nowhere.json() == {"project": ["no project 'nope'"]}
     answer = client.post("/api/jobs/generate/", {"project": "loop", "base_model": tiny, "sources": [{"count": 2}],
                                                  "sampling": {"max_new_tokens": 4}}, content_type="application/json")
     assert answer.status_code == 201, answer.json()

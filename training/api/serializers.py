@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from ranking_app.api.common import StrictBooleanField, StrictIntegerField
+from ranking_app.api.common import StrictBooleanField, StrictIntegerField, not_found
 from ranking_app.models import Project
 
 from ..models import TrainingJob
@@ -11,14 +11,14 @@ from ..services.config import JobConfigError, config_build
 
 
 class ProjectInput(serializers.Serializer):
-    """A launch request names its project by slug; validated data holds the ``Project``."""
+    """A launch request names its project by slug; validated data holds the ``Project`` (404 when none)."""
 
     project = serializers.SlugField(help_text="Slug of the project.")
 
     def validate_project(self, slug: str) -> Project:
         project = Project.objects.filter(slug=slug).first()
         if project is None:
-            raise serializers.ValidationError(f"no project {slug!r}")
+            raise not_found("project", f"no project {slug!r}")
         return project
 
 

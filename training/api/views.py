@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ranking_app.api.common import BoundedLimitOffsetPagination
+from ranking_app.api.common import SLUG, BoundedLimitOffsetPagination, choice_param, not_found, slug_param
 from ranking_app.models import Project
 from ranking_app.permissions import IsAdmin
 
@@ -28,15 +28,15 @@ class JobListApi(APIView):
     permission_classes = [IsAdmin]
 
     @extend_schema(operation_id="jobs_list", summary="List training jobs (newest first)",
-                   parameters=[OpenApiParameter("project", str, description="project slug"),
-                               OpenApiParameter("status", str, description="queued, running, succeeded, ...")],
+                   parameters=[OpenApiParameter("project", SLUG, description="project slug (404 when none)"),
+                               OpenApiParameter("status", str, enum=TrainingJob.Status.values)],
                    responses={200: OpenApiResponse(description="paginated job summaries")})
     def get(self, request):
-        slug = request.query_params.get("project")
+        slug = slug_param(request, "project")
         project = Project.objects.filter(slug=slug).first() if slug else None
         if slug and project is None:
-            return Response({"project": [f"no project {slug!r}"]}, status=status.HTTP_400_BAD_REQUEST)
-        jobs = job_list(project=project, status=request.query_params.get("status"))
+            raise not_found("project", f"no project {slug!r}")
+        jobs = job_list(project=project, status=choice_param(request, "status", TrainingJob.Status.values))
         paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response([job_summary(job) for job in page])

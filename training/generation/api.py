@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ranking_app.api.common import StrictIntegerField
+from ranking_app.api.common import StrictIntegerField, not_found
 from ranking_app.models import Project
 from ranking_app.permissions import IsAdmin
 
@@ -59,7 +59,7 @@ def _source(project: Project, given: dict) -> CandidateSource:
         return CandidateSource(count=given["count"])
     job = TrainingJob.objects.filter(pk=given["adapter_job"]).first()
     if job is None:
-        raise JobConfigError({"sources": [f"no training job {given['adapter_job']}"]})
+        raise not_found("sources", f"no training job {given['adapter_job']}")
     return CandidateSource(count=given["count"], job=job)
 
 

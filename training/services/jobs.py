@@ -114,7 +114,7 @@ def job_resume(*, job: TrainingJob) -> TrainingJob:
     with transaction.atomic():
         queued = TrainingJob.objects.filter(pk=job.pk, status__in=TrainingJob.RESUMABLE).update(
             status=Status.QUEUED, phase="", cancel_requested=False, error="", error_detail="", finished_at=None,
-            worker_id="", heartbeat_at=None,
+            worker_id="", heartbeat_at=None, updated_at=timezone.now(),  # queued since: the sweeper's clock
         )  # fmt: skip
         if not queued:
             raise JobStateError(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from ranking_app.archives import zip_directory
 
@@ -29,7 +30,7 @@ def job_merge_request(*, job: TrainingJob) -> TrainingJob:
         raise JobStateError(f"job {job.pk} has no trained adapter to merge (it is {job.status})")
     with transaction.atomic():
         queued = TrainingJob.objects.filter(pk=job.pk, merge_status__in=[MergeStatus.NONE, MergeStatus.FAILED]).update(
-            merge_status=MergeStatus.QUEUED, merge_error=""
+            merge_status=MergeStatus.QUEUED, merge_error="", updated_at=timezone.now()  # queued since (the sweeper)
         )
         if not queued:
             raise JobStateError(f"the merged model of job {job.pk} is already {job.get_merge_status_display()}")
