@@ -6,12 +6,14 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from scipy.stats import spearmanr
 
 from ranking_app import real_data
 from ranking_app.agreement import kendall_w
 from ranking_app.management.commands.seed_demo import DEMO_USERS
 from ranking_app.models import Project, Prompt, Ranking, RankingRevision, Response
-from ranking_app.ranking import validate_tiers
+from ranking_app.ranking import tiers_to_ranks, validate_tiers
+from ranking_app.selectors_validated import prompt_statuses
 from ranking_app.roles import is_admin, is_reviewer
 from ranking_app.services.rankings import project_rules
 
@@ -60,7 +62,7 @@ def test_demo_project_has_the_promised_prompts_rankings_and_queue():
     assert prompts.count() >= 60
     assert Response.objects.filter(prompt__project=project).count() == 4 * prompts.count()
     test_share = prompts.filter(split="test").count() / prompts.count()
-    assert 0.15 <= test_share <= 0.25 and prompts.filter(split="unassigned").count() == 0
+    assert 0.25 <= test_share <= 0.35 and prompts.filter(split="unassigned").count() == 0
 
     rankings = Ranking.objects.filter(prompt__project=project)
     assert set(rankings.values_list("status", "source").distinct()) == {("submitted", "import:seed")}
@@ -92,6 +94,28 @@ def test_demo_rankings_follow_the_project_rules_and_mostly_agree():
     low = [w for w in ws if w < project.agreement_threshold]
     assert 3 <= len(low) <= 0.15 * len(full)  # deliberate disagreement for the review queue
     assert sorted(ws)[len(ws) // 2] > 0.9
+
+
+def test_demo_consensus_does_not_follow_response_length():
+    # issue 19: on the old demo "longer is better" matched the rankings (Spearman about -1), so a job
+    # that learnt length looked like one that learnt quality.
+    seed("--no-real")
+    project = Project.objects.get(slug="demo")
+    lengths = collections.defaultdict(dict)
+    for prompt_id, position, text in Response.objects.filter(prompt__project=project).values_list(
+            "prompt_id", "position", "text"):
+        lengths[prompt_id][position] = len(text)
+    per_prompt, pooled = [], []
+    for prompt_id, status in prompt_statuses(project).items():
+        ranks = tiers_to_ranks(status.consensus, 4)
+        ranked = [(lengths[prompt_id][p], rank) for p, rank in enumerate(ranks) if rank is not None]
+        if len({rank for _, rank in ranked}) > 1:
+            per_prompt.append(spearmanr(*zip(*ranked)).statistic)
+            pooled += ranked
+
+    assert len(per_prompt) >= 50
+    assert -0.3 <= sum(per_prompt) / len(per_prompt) <= 0.3
+    assert -0.3 <= spearmanr(*zip(*pooled)).statistic <= 0.3
 
 
 def test_best_answer_is_not_always_in_the_same_position():
