@@ -1,8 +1,15 @@
-"""Training-job machinery benchmark: what the job system adds to a training run.
+"""Training-job benchmark: the demo's CPU smoke job end to end, and what the job system adds to a run.
 
-    python -m benchmarks.bench_training_jobs [--prompts 48] [--epochs 3] [--repeat 2]
+    python -m benchmarks.bench_training_jobs [--demo-only] [--prompts 48] [--epochs 3] [--repeat 2]
 
-Trains the same tiny model on the same frozen export twice: straight through
+First the smoke job as a first-day user starts it (issue 23): ``seed_demo``, the tiny model that
+``make run`` builds, ``job_launch`` with the "cpu-smoke" preset's defaults on the demo project, then
+the job run in this process as the worker runs it (engine import, base evaluation, reference pass,
+training with its KL checks, tuned evaluation). Prints the wall-clock, the time per phase (from the
+job's log, 1 s resolution) and the held-out figures under sum_logp: base, tuned, the paired change
+with its 95% bootstrap interval, and tuned against "longer is better".
+
+Then the job system's overhead: trains the same tiny model on the same frozen export twice: straight through
 ``training.engine.run_training`` and as a job (``training.runner.execute_job``: claim, heartbeat and
 progress thread, metric rows, log file). Evaluation is left out of both (no test split), so the
 difference is the job system's own cost. Also times one reporter flush (heartbeat + progress +
@@ -12,6 +19,8 @@ metric upsert + cancel-flag read) on SQLite. Uses its own SQLite database and da
 from __future__ import annotations
 
 import argparse
+import datetime
+import io
 import os
 import statistics
 import tempfile
@@ -35,8 +44,83 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prompts", type=int, default=48)
     parser.add_argument("--epochs", type=float, default=3)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--demo-only", action="store_true", help="only the demo smoke job")
     args = parser.parse_args(argv)
 
+    call_command("migrate", verbosity=0)
+    demo_smoke_job()
+    if not args.demo_only:
+        job_overhead(args)
+
+
+def demo_smoke_job() -> None:
+    """Time the demo's cpu-smoke job from the launch form's defaults and print its held-out figures."""
+    from unittest import mock
+
+    from ranking_app.models import Project
+    from training import runner
+    from training.engine import make_tiny_model
+    from training.presets import tiny_model_path
+    from training.services import jobs
+
+    call_command("seed_demo", "--no-real", stdout=io.StringIO())
+    make_tiny_model(tiny_model_path())  # the default size, as `make run` builds it
+    with mock.patch.object(jobs, "enqueue_on_commit", lambda job_id: None):  # this process is the worker
+        job = jobs.job_launch(project=Project.objects.get(slug="demo"), config={}, preset="cpu-smoke")
+    started = time.perf_counter()
+    status = runner.execute_job(job.pk)
+    wall = time.perf_counter() - started
+    job.refresh_from_db()
+    print(f"demo smoke job {job.pk}: {status} in {wall:.1f} s wall, {job.result.get('global_step')} steps, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+    print("| phase | seconds |\n| --- | --- |")
+    for phase, seconds in phase_seconds(jobs.job_work_dir(job) / "job.log"):
+        print(f"| {phase} | {seconds} |")
+    print(f"KL estimates (nats per completion): {[round(v, 2) for v in kl_values(job)]}, "
+          f"threshold kl_warning {job.config.get('kl_warning')}")
+    print(held_out_figures(job))
+
+
+def phase_seconds(log_path) -> list[tuple[str, int]]:
+    """(phase, seconds until the next phase or the log's end) from the job log's "phase: ..." lines."""
+    stamps = []
+    for line in log_path.read_text(encoding="utf-8").splitlines():
+        moment = datetime.datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S") if line[:2] == "20" else None
+        if moment and "phase: " in line:
+            stamps.append((line.split("phase: ", 1)[1], moment))
+        last = moment or (stamps[-1][1] if stamps else None)
+    ends = [moment for _, moment in stamps[1:]] + [last]
+    return [(phase, int((end - start).total_seconds())) for (phase, start), end in zip(stamps, ends, strict=True)]
+
+
+def kl_values(job) -> list[float]:
+    from training.models import JobMetric
+
+    return [v for v in JobMetric.objects.filter(job=job).order_by("step").values_list("kl", flat=True) if v is not None]
+
+
+def held_out_figures(job) -> str:
+    """Pairwise accuracy on the test prompts under sum_logp: base, tuned, paired change, and the length baseline."""
+    from training.engine.metrics import metric_terms, paired_change
+    from training.models import PromptEvaluation
+
+    rows = {model: {p.external_id: p for p in PromptEvaluation.objects.filter(evaluation__job=job,
+                                                                               evaluation__model=model)}
+            for model in ("base", "tuned")}
+    ids = sorted(rows["tuned"])
+    ranks = [rows["tuned"][i].human_ranking for i in ids]
+    lengths = [[len(r.text) for r in rows["tuned"][i].prompt.responses.order_by("position")] for i in ids]
+    base = metric_terms([rows["base"][i].sum_logps for i in ids], ranks)
+    tuned = metric_terms([rows["tuned"][i].sum_logps for i in ids], ranks)
+    longer = metric_terms(lengths, ranks)
+    change, versus_length = paired_change(base, tuned)["pairwise_accuracy"], paired_change(longer, tuned)["pairwise_accuracy"]
+    return (f"held-out pairwise accuracy under sum_logp ({len(ids)} test prompts): base {change['before']:.3f}, "
+            f"tuned {change['after']:.3f}, change {change['delta']:+.3f} [{change['low']:+.3f}, {change['high']:+.3f}]; "
+            f"longer is better {versus_length['before']:.3f}, tuned minus it {versus_length['delta']:+.3f} "
+            f"[{versus_length['low']:+.3f}, {versus_length['high']:+.3f}]")
+
+
+def job_overhead(args) -> None:
     import torch
 
     from ranking_app.services.exports import export_create, export_path
@@ -49,7 +133,6 @@ def main(argv: list[str] | None = None) -> None:
     from training.runner import JobReporter, execute_job
     from training.services.jobs import current_worker_id, job_claim
 
-    call_command("migrate", verbosity=0)
     make_tiny_model(tiny_model_path())
     project = project_create(name="Bench", slug="bench", target_annotators=1)
     rankings_import(project=project, records=vowel_ranked_records(args.prompts, 4, test_fraction=0.0), source="import")

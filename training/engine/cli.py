@@ -101,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     tiny = commands.add_parser("make-tiny-model", help="save a random-init Llama + byte tokenizer (no download)")
     tiny.add_argument("out_dir")
-    tiny.add_argument("--hidden-size", type=int, default=256)
-    tiny.add_argument("--layers", type=int, default=4)
+    tiny.add_argument("--hidden-size", type=int, default=128)
+    tiny.add_argument("--layers", type=int, default=2)
     tiny.add_argument("--seed", type=int, default=0)
 
     config = _DataclassParser([RankedGRPOConfig, TrainOptions], aliases=TRAIN_ALIASES, required=TRAIN_REQUIRED)

@@ -32,13 +32,13 @@ def build_byte_tokenizer() -> PreTrainedTokenizerFast:
 def make_tiny_model(
     out_dir: str | os.PathLike,
     *,
-    hidden_size: int = 256,
-    num_hidden_layers: int = 4,
+    hidden_size: int = 128,
+    num_hidden_layers: int = 2,
     num_attention_heads: int = 4,
     intermediate_size: int | None = None,
     seed: int = 0,
 ) -> str:
-    """Save a random-init Llama (about 3M parameters by default) and a byte tokenizer to ``out_dir``.
+    """Save a random-init Llama (about 0.4M parameters by default, the CPU smoke preset's) and a byte tokenizer to ``out_dir``.
 
     Loadable with ``AutoModelForCausalLM``/``AutoTokenizer.from_pretrained(out_dir)``; returns the path.
     """
