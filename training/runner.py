@@ -187,6 +187,7 @@ class JobRun:
         try:
             self.reporter.set_phase("loading the training engine")
             self.engine = load_engine()
+            _limit_cpu_threads()
             status, fields = self._run_stages()
         except OwnershipLost:
             status, fields = "", {}
@@ -365,6 +366,17 @@ def _detach_log(handler: logging.Handler) -> None:
     for name in ("", "transformers"):
         logging.getLogger(name).removeHandler(handler)
     handler.close()
+
+
+def _limit_cpu_threads() -> None:
+    """torch's CPU threads in this worker: ``TRAINING_CPU_THREADS`` (0 keeps torch's one per core).
+
+    On a busy 2-core machine two threads per op wait on each other: the demo smoke job took
+    150-208 s with 2 threads and 8-23 s with 1 (docs/benchmarks/training_jobs.md)."""
+    if settings.TRAINING_CPU_THREADS:
+        import torch  # the worker side only (load_engine has just loaded the engine); the web never gets here
+
+        torch.set_num_threads(settings.TRAINING_CPU_THREADS)
 
 
 def _release_memory() -> None:

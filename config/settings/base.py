@@ -261,3 +261,6 @@ LOGGING = {
 TRAINING_HEARTBEAT_SECONDS = float(os.environ.get("GRPO_TRAINING_HEARTBEAT_SECONDS", "5"))
 TRAINING_STALE_SECONDS = float(os.environ.get("GRPO_TRAINING_STALE_SECONDS", "60"))
 TRAINING_TIME_LIMIT_HOURS = float(os.environ.get("GRPO_TRAINING_TIME_LIMIT_HOURS", "72"))
+# torch CPU threads of a worker's jobs; 1 suits the tiny CPU smoke model on a shared machine, 0 keeps
+# torch's default (one per core) for larger CPU-only runs on an idle machine.
+TRAINING_CPU_THREADS = int(os.environ.get("GRPO_TRAINING_CPU_THREADS", "1"))

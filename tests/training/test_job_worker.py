@@ -219,3 +219,21 @@ def test_the_trainers_step_count_shows_when_training_starts_before_the_first_log
     reporter.flush()
     job.refresh_from_db()
     assert (job.phase, job.step, job.total_steps) == ("training", 0, 12)
+
+
+def test_a_job_trains_with_the_configured_number_of_torch_cpu_threads(ranked, broker, worker, fake_engine, settings,
+                                                                     monkeypatch):
+    # Two threads per op on a busy 2-core machine made the demo smoke job 7-20x slower. torch's
+    # setting holds for the thread that trains (the worker's), so the fake engine reads it there.
+    import torch
+
+    seen = []
+    train = fake_engine.run_training
+    monkeypatch.setattr(fake_engine, "run_training", lambda *a, **k: seen.append(torch.get_num_threads()) or train(*a, **k))
+    settings.TRAINING_CPU_THREADS = 1
+    job = launch(ranked)
+    broker.join("training")
+    worker.join()
+    job.refresh_from_db()
+
+    assert job.status == "succeeded" and seen == [1]
