@@ -60,6 +60,7 @@ def demo_smoke_job() -> None:
     from ranking_app.models import Project
     from training import runner
     from training.engine import make_tiny_model
+    from training.models import EvaluationResult
     from training.presets import tiny_model_path
     from training.services import jobs
 
@@ -79,6 +80,9 @@ def demo_smoke_job() -> None:
     print(f"KL estimates (nats per completion): {[round(v, 2) for v in kl_values(job)]}, "
           f"threshold kl_warning {job.config.get('kl_warning')}")
     print(held_out_figures(job))
+    verdict = EvaluationResult.objects.get(job=job, model="tuned").metrics.get("verdict")
+    if verdict:  # the engine's own verdict, where the evaluation stores one (issue 19)
+        print(f"engine verdict: {verdict}")
 
 
 def phase_seconds(log_path) -> list[tuple[str, int]]:
@@ -130,9 +134,10 @@ def job_overhead(args) -> None:
     from training.engine.synthetic import vowel_ranked_records
     from training.models import JobMetric, TrainingJob
     from training.presets import presets, tiny_model_path
-    from training.runner import JobReporter, execute_job
-    from training.services.jobs import current_worker_id, job_claim
+    from training.runner import execute_job
 
+    if settings.TRAINING_CPU_THREADS:  # the direct runs get the threads a job gets
+        torch.set_num_threads(settings.TRAINING_CPU_THREADS)
     make_tiny_model(tiny_model_path())
     project = project_create(name="Bench", slug="bench", target_annotators=1)
     rankings_import(project=project, records=vowel_ranked_records(args.prompts, 4, test_fraction=0.0), source="import")
@@ -153,16 +158,7 @@ def job_overhead(args) -> None:
         job_times.append(time.perf_counter() - started)
         assert JobMetric.objects.filter(job=job).count() == steps
 
-    job = TrainingJob.objects.create(project=project, export=export, base_model="x", config=config)
-    job = job_claim(job_id=job.pk, worker_id=current_worker_id())
-    reporter = JobReporter(job)
-    flushes = []
-    for step in range(1, 201):
-        reporter.event({"phase": "train", "step": step, "total_steps": 200, "epoch": step / 200, "loss": 0.5,
-                        "reward_margin": 0.1, "pair_accuracy": 0.9, "learning_rate": 1e-4})
-        started = time.perf_counter()
-        reporter.flush()
-        flushes.append(time.perf_counter() - started)
+    flushes = flush_times(project, export, config)
 
     d, j = statistics.median(direct), statistics.median(job_times)
     rows = [
@@ -176,6 +172,27 @@ def job_overhead(args) -> None:
     print("| measure | value |\n| --- | --- |")
     for name, value in rows:
         print(f"| {name} | {value} |")
+
+
+
+def flush_times(project, export, config) -> list[float]:
+    """Seconds of 200 reporter flushes (heartbeat + progress + metric upsert + cancel-flag read)."""
+    from training.models import TrainingJob
+    from training.runner import JobReporter
+    from training.services.jobs import current_worker_id, job_claim
+
+    job = TrainingJob.objects.create(project=project, export=export, base_model="x", config=config)
+    job = job_claim(job_id=job.pk, worker_id=current_worker_id())
+    reporter = JobReporter(job)
+    flushes = []
+    for step in range(1, 201):
+        reporter.event({"phase": "train", "step": step, "total_steps": 200, "epoch": step / 200, "loss": 0.5,
+                        "reward_margin": 0.1, "pair_accuracy": 0.9, "learning_rate": 1e-4})
+        started = time.perf_counter()
+        reporter.flush()
+        flushes.append(time.perf_counter() - started)
+
+    return flushes
 
 
 if __name__ == "__main__":
