@@ -103,9 +103,10 @@ def test_learning_held_out_pairwise_accuracy_rises_from_chance_to_at_least_0_8(t
     assert after["base"]["pairwise_accuracy"] == pytest.approx(before["pairwise_accuracy"])
     assert after["pairwise_accuracy"] >= 0.8
     assert after["accuracy"] > before["accuracy"]
-    assert after["default_scoring"] == "implicit_reward"
+    assert after["default_scoring"] == "sum_logp"  # a scoring both models have (the grpo losses train sums)
+    assert after["verdict"]["outcome"] == "better than base" and after["verdict"]["low"] > 0
     trained = after["change"]["implicit_reward"]["pairwise_accuracy"]  # before: every reward 0, i.e. chance
-    assert trained["before"] == 0.5 and trained["significant"] and trained["low"] > 0
+    assert trained["versus"] == "chance" and trained["before"] == 0.5 and trained["low"] > 0
 
 
 @pytest.mark.parametrize("quantization, layer", [("4bit", "Linear4bit"), ("8bit", "Linear8bitLt")])

@@ -16,7 +16,7 @@ HTTPS_RELAXED = {"SECURE_SSL_REDIRECT": "false", "SECURE_COOKIES": "false", "SEC
 
 
 def deploy_check(tmp_path, **env) -> subprocess.CompletedProcess:
-    base = {key: value for key, value in os.environ.items() if key not in {"DEBUG", *HTTPS_RELAXED}}
+    base = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", *HTTPS_RELAXED}}
     base.update(DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY=secrets.token_urlsafe(50),
                 ALLOWED_HOSTS="127.0.0.1,localhost", GRPO_DATA_DIR=str(tmp_path),
                 DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")  # fmt: skip

@@ -67,10 +67,10 @@ def test_the_form_defaults_start_a_base_only_job_on_a_fresh_demo(demo, broker):
 def test_held_out_and_all_ask_each_prompt_once_however_many_rounds_asked_it(demo, broker, models_dir):
     tiny = str(models_dir / "tiny-llama")
     held_out = generation_launch(project=demo, sources=[CandidateSource(count=2)], base_model=tiny, prompt_set="held_out")
-    assert held_out.data_summary["prompts"] == Prompt.objects.filter(project=demo, round=None, split="test").count() == 14
+    assert held_out.data_summary["prompts"] == Prompt.objects.filter(project=demo, round=None, split="test").count() == 20
     assert set(Prompt.objects.filter(round=held_out.round).values_list("split", flat=True)) == {"test"}
     again = generation_launch(project=demo, sources=[CandidateSource(count=2)], base_model=tiny, prompt_set="all")
-    assert again.round.number == 2 and again.data_summary["prompts"] == 64  # not 64 + 14: one copy per prompt
+    assert again.round.number == 2 and again.data_summary["prompts"] == 64  # not 64 + 20: one copy per prompt
     empty = Project.objects.create(name="Empty", slug="empty")
     with pytest.raises(JobConfigError) as caught:
         generation_launch(project=empty, sources=[CandidateSource(count=2)], base_model=tiny, prompt_set="held_out")
