@@ -1,9 +1,9 @@
 """Reads: the queries views, the API and commands share."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from .annotators import model_annotator_ids, people_only
-from .models import Project, Prompt, Ranking
+from .models import Project, Ranking
 
 
 def project_list(*, user=None) -> QuerySet[Project]:
@@ -26,14 +26,6 @@ def project_counts(*, project: Project) -> dict:
         "annotators": rankings.values("annotator").distinct().count(),
         "model_rankings": everyone.filter(annotator_id__in=model_annotator_ids()).count(),
     }
-
-
-def prompt_list(*, project: Project) -> QuerySet[Prompt]:
-    return project.prompts.annotate(
-        n_responses=Count("responses", distinct=True),
-        n_submitted=Count("rankings", distinct=True, filter=Q(rankings__status=Ranking.Status.SUBMITTED)
-                          & ~Q(rankings__annotator_id__in=model_annotator_ids())),
-    ).order_by("id")
 
 
 def ranking_list(*, user, project: Project | None = None) -> QuerySet[Ranking]:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from . import agreement
 from .annotators import model_annotator_ids, people_only
+from .cards import card_label
 from .models import Project, Prompt, Ranking
-from .rank_widget import card_label
 from .ranking import Tiers, tiers_to_ranks
 
 # Sort key of the annotator table -> the field of an annotator row it sorts by.

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ranking_app.cards import card_label
 from ranking_app.models import Project, Prompt, Response, Round
-from ranking_app.rank_widget import card_label
 from ranking_app.ranking import UNRANKED_CODE, has_valid_pair
 from ranking_app.safe_json import whole_number
 
