@@ -4,6 +4,7 @@ from django.db.models import Count, QuerySet
 
 from .annotators import model_annotator_ids, people_only
 from .models import Project, Ranking
+from .roles import is_reviewer
 
 
 def project_list(*, user=None) -> QuerySet[Project]:
@@ -30,8 +31,6 @@ def project_counts(*, project: Project) -> dict:
 
 def ranking_list(*, user, project: Project | None = None) -> QuerySet[Ranking]:
     """Rankings ``user`` may see: reviewers and admins see all, labelers only their own."""
-    from .roles import is_reviewer
-
     qs = Ranking.objects.select_related("prompt", "annotator")
     if project is not None:
         qs = qs.filter(prompt__project=project)

@@ -37,8 +37,15 @@ WRITE_METHODS = frozenset({"save", "update", "create", "delete", "get_or_create"
 HEAVY = ("torch", "transformers", "peft", "trl", "datasets")
 WEB_PARTS = frozenset({"views", "templatetags"})
 RANK_WIDGET = "ranking_app.rank_widget"
-# What the web runs besides importing: the job form's field list and its validation by the engine's rules.
-WEB_CALLS = ("training.services.config:config_field_help", "training.services.config:config_defaults_check")
+# What the web runs besides importing: the job form's fields and their validation by the engine's rules,
+# and the generation form's settings check.
+WEB_CALLS = """
+from training.services.config import config_build, config_field_help
+config_field_help()
+config_build(values={"model_name_or_path": "any/model"})
+from training.engine.generate import GenerationSettings
+GenerationSettings(model="any/model").errors()
+"""
 # Module name parts of the web layer and of entry points (they may import views and helpers).
 ABOVE_CORE_PARTS = frozenset({
     "views", "templatetags", "api", "api_urls", "urls", "forms", "admin", "middleware",
@@ -246,9 +253,7 @@ def views(patterns):
 names = set(views(get_resolver().url_patterns)) | set(sys.argv[2].split(","))
 for name in sorted(names):
     importlib.import_module(name)
-for call in filter(None, sys.argv[3].split(",")):
-    module, function = call.split(":")
-    getattr(importlib.import_module(module), function)()
+exec(sys.argv[3])
 print(json.dumps({"imported": sorted(names), "heavy": {n: first.get(n, []) for n in HEAVY if n in sys.modules}}))
 """
 
@@ -263,18 +268,21 @@ def web_modules(modules: dict[str, Module]) -> list[str]:
     )
 
 
-def web_heavy_problems(modules: dict[str, Module]) -> list[str]:
+def web_heavy_problems(modules: dict[str, Module], *, also: tuple[str, ...] = ()) -> list[str]:
+    """What the web process imports of ``HEAVY`` (``also``: more modules to import, for tests)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     run = subprocess.run(
-        [sys.executable, "-c", WEB_IMPORTS, ",".join(HEAVY), ",".join(web_modules(modules)), ",".join(WEB_CALLS)],
+        [sys.executable, "-c", WEB_IMPORTS, ",".join(HEAVY), ",".join([*web_modules(modules), *also]), WEB_CALLS],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     if run.returncode:
         return [f"importing the web failed:\n{run.stderr[-3000:]}"]
     heavy = json.loads(run.stdout.strip().splitlines()[-1])["heavy"]
     return [
-        f"the web process imports {name}, first through: " + " <- ".join(reversed(chain))
+        f"the web process imports {name}, first through: " + " <- ".join(
+            line.replace(f"{ROOT}/", "") for line in reversed(chain)
+        )
         for name, chain in sorted(heavy.items())
     ]
 

@@ -22,6 +22,7 @@ import math
 from django.apps import apps
 
 from ..models import Project
+from .agreement import agreement_current
 
 POOL_SIZE = 100
 
@@ -44,10 +45,8 @@ def ordered_pool(project: Project, ids: list[int]) -> list[int]:
 
 def disagreement_keys(project: Project, ids: list[int]) -> dict[int, float]:
     """Kendall's W of each prompt with two or more submitted rankings (lower: more disagreement)."""
-    from .agreement import agreement_get
-
     wanted = set(ids)
-    items = agreement_get(project=project, with_queue=False).items
+    items = agreement_current(project=project, with_queue=False).items
     return {
         item["prompt_id"]: item["kendall_w"]
         for item in items

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from training.engine import RankedGRPOConfig
-from training.engine.config import CHECKS, USER_FIELDS, bounds
+from training.engine.config_fields import CHECKS, USER_FIELDS, bounds
 
 REQUIRED = {"model_name_or_path": "m", "data_path": "d"}
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from .config import QUANTIZATIONS, RankedGRPOConfig
+from .config import RankedGRPOConfig
+from .config_fields import QUANTIZATIONS
 from .evaluate import DTYPES
 from .generate import GenerationSettings
 from .judge import JudgeSettings
