@@ -20,7 +20,7 @@ from training.compare.sources import project_sources
 from training.engine import make_tiny_model
 from training.engine.reward import RewardConfig, train_reward_model
 from training.engine.synthetic import vowel_ranked_records, write_jsonl
-from training.judging.services import model_rankings_store
+from training.judging.run import model_rankings_store
 from training.models import TrainingJob
 
 from .factories import ranked_project
