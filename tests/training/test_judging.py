@@ -12,8 +12,9 @@ from django.core.management import CommandError, call_command
 
 from ranking_app.annotators import MODEL_ANNOTATOR_GROUP
 from ranking_app.models import Ranking
+from ranking_app.selectors_labeling import labeling_progress
 from ranking_app.services.agreement import agreement_payload
-from ranking_app.services.assignments import labeling_progress, open_prompts
+from ranking_app.services.assignments import open_prompts
 from ranking_app.services.exports import export_create, export_path
 from tests.conftest import make_project, make_user
 from training.compare.sources import project_sources
