@@ -30,7 +30,7 @@ from django.urls import reverse  # noqa: E402
 from benchmarks.bench_data import build_benchmark_project, project_size_args  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
 from ranking_app.models import ProjectAgreement, Ranking  # noqa: E402
-from ranking_app.services.agreement import agreement_get, agreement_refresh  # noqa: E402
+from ranking_app.services.agreement import agreement_current, agreement_refresh  # noqa: E402
 from ranking_app.services.rankings import ranking_save  # noqa: E402
 
 CPU_TIMES: dict[str, list[float]] = {}
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     fresh_read = _timed(
-        lambda: agreement_get(project=project, with_items=False, with_queue=False), args.repeat * 3, "fresh"
+        lambda: agreement_current(project=project, with_items=False, with_queue=False), args.repeat * 3, "fresh"
     )
     print(f"cache read (fingerprint check, no recompute): median {statistics.median(fresh_read) * 1000:.1f} ms")
 

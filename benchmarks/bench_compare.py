@@ -34,7 +34,7 @@ from django.urls import reverse  # noqa: E402
 from benchmarks.bench_data import build_benchmark_project, project_size_args  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
 from ranking_app.models import ExportSnapshot, Prompt  # noqa: E402
-from ranking_app.services.agreement import agreement_get  # noqa: E402
+from ranking_app.services.agreement import agreement_current  # noqa: E402
 from training.compare import metrics as cmp  # noqa: E402
 from training.compare.selectors import comparison_build  # noqa: E402
 from training.engine.metrics import dense_ranking, paired_change  # noqa: E402
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     project = build_benchmark_project(slug="bench-compare", n_prompts=args.n_prompts, k=args.k,
                                       annotators=args.annotators)  # fmt: skip
     job = _evaluated_job(project, args.k)
-    agreement_get(project=project)  # the agreement cache is the agreement benchmark's business
+    agreement_current(project=project)  # the agreement cache is the agreement benchmark's business
     n_test = Prompt.objects.filter(project=project, split="test").count()
     results = []
 

@@ -12,40 +12,19 @@ hidden and kept in sync with the cards, so the server parses one format either w
     tiers = tiers_from_post(request.POST, n_responses)   # canonical positions, best first
 
 ``<position>`` is always the canonical response position; only the order of the cards on
-screen is shuffled (see :func:`display_order`).
+screen is shuffled (see ``ranking_app.cards.display_order``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import random
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .cards import card_label
 from .ranking import RankingError, Tiers, ranks_to_tiers, tiers_to_ranks
 from .safe_json import whole_number
 
 FIELD_PREFIX = "rank_"
-
-
-def card_label(index: int) -> str:
-    """A, B, ..., Z, AA, AB, ...: the name of the ``index``-th card on screen."""
-    letters = string.ascii_uppercase
-    label = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        label = letters[rest] + label
-    return label
-
-
-def display_order(items: Sequence, *, annotator_id: int, prompt_id: int) -> list:
-    """``items`` shuffled the same way every time for this (annotator, prompt) pair."""
-    digest = hashlib.sha256(f"grpo-rank-order:{annotator_id}:{prompt_id}".encode()).digest()
-    shuffled = list(items)
-    random.Random(int.from_bytes(digest[:8], "big")).shuffle(shuffled)
-    return shuffled
 
 
 @dataclass

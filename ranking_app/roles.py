@@ -32,10 +32,6 @@ def is_reviewer(user) -> bool:
     return bool({REVIEWER, ADMIN} & user_roles(user))
 
 
-def is_labeler(user) -> bool:
-    return user.is_authenticated
-
-
 def role_required(check: Callable) -> Callable:
     """View decorator: 403 unless ``check(request.user)``; anonymous users go to login."""
 

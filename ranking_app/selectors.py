@@ -1,9 +1,10 @@
 """Reads: the queries views, the API and commands share."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from .annotators import model_annotator_ids, people_only
-from .models import Project, Prompt, Ranking
+from .models import Project, Ranking
+from .roles import is_reviewer
 
 
 def project_list(*, user=None) -> QuerySet[Project]:
@@ -28,18 +29,8 @@ def project_counts(*, project: Project) -> dict:
     }
 
 
-def prompt_list(*, project: Project) -> QuerySet[Prompt]:
-    return project.prompts.annotate(
-        n_responses=Count("responses", distinct=True),
-        n_submitted=Count("rankings", distinct=True, filter=Q(rankings__status=Ranking.Status.SUBMITTED)
-                          & ~Q(rankings__annotator_id__in=model_annotator_ids())),
-    ).order_by("id")
-
-
 def ranking_list(*, user, project: Project | None = None) -> QuerySet[Ranking]:
     """Rankings ``user`` may see: reviewers and admins see all, labelers only their own."""
-    from .roles import is_reviewer
-
     qs = Ranking.objects.select_related("prompt", "annotator")
     if project is not None:
         qs = qs.filter(prompt__project=project)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
+from .annotators import people_only
+from .cards import card_label, display_order
 from .models import Project, Prompt, Ranking
-from .rank_widget import card_label, display_order
 from .ranking import Tiers
 from .roles import is_reviewer
-from .services.assignments import labeling_progress
 
 
 def labeling_is_blind(*, user) -> bool:
@@ -84,3 +86,48 @@ def with_letters(rankings, *, annotator) -> None:
         ranking.letters = tiers_as_letters(
             ranking.tiers, ranking.n_responses, annotator_id=annotator.pk, prompt_id=ranking.prompt_id
         )
+
+
+PROGRESS_CACHE_SECONDS = 10
+DONE_STATUSES = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)
+
+
+def totals_key(project: Project) -> str:
+    # created_at too: a project deleted and re-created under a reused id starts afresh.
+    return f"grpo:labeling-totals:{project.pk}:{project.created_at.timestamp()}"
+
+
+def _project_totals(project: Project) -> dict:
+    """Prompts and submitted rankings of a project, cached for a few seconds: these two counts
+    scan the whole project, so the project bar may lag others' work by up to that long."""
+    key = totals_key(project)
+    totals = cache.get(key)
+    if totals is None:
+        totals = Prompt.objects.filter(project=project, responses__position=1).aggregate(n=Count("pk"), extra=Coalesce(Sum("extra_annotators"), 0))
+        totals["submitted"] = people_only(Ranking.objects.filter(
+            prompt__project=project, status=Ranking.Status.SUBMITTED
+        )).count()
+        cache.set(key, totals, PROGRESS_CACHE_SECONDS)
+    return totals
+
+
+def labeling_progress(*, project: Project, annotator) -> dict:
+    """Done/target figures for the progress bars: the labeler's own (live) and the project's."""
+    totals = _project_totals(project)
+    my_done = Ranking.objects.filter(
+        prompt__project=project, annotator=annotator, status__in=DONE_STATUSES
+    ).count()
+    wanted = totals["n"] * project.target_annotators + totals["extra"]
+    done = min(totals["submitted"], wanted)
+    return {
+        "mine_done": my_done,
+        "mine_target": totals["n"],
+        "mine_percent": _percent(my_done, totals["n"]),
+        "project_done": done,
+        "project_target": wanted,
+        "project_percent": _percent(done, wanted),
+    }
+
+
+def _percent(done: int, target: int) -> int:
+    return 100 if target == 0 else int(100 * done / target)

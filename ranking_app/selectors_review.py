@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from . import agreement
 from .annotators import model_annotator_ids, people_only
+from .cards import card_label
 from .models import Project, Prompt, Ranking
-from .rank_widget import card_label
 from .ranking import Tiers, tiers_to_ranks
+from .selectors_agreement import agreement_read, review_queue
 
 # Sort key of the annotator table -> the field of an annotator row it sorts by.
 ANNOTATOR_SORTS = {
@@ -32,12 +33,6 @@ def annotator_table(annotators: list[dict], *, sort: str = "agreement", descendi
     return present + [a for a in annotators if a[field] is None]
 
 
-def review_queue(items: list[dict], *, status: str = agreement.NEEDS_REVIEW) -> list[dict]:
-    """Prompts with ``status``, lowest W first (undefined W first of all: nothing to go on)."""
-    chosen = [i for i in items if i["status"] == status]
-    return sorted(chosen, key=lambda i: (i["kendall_w"] is not None, i["kendall_w"] or 0.0, i["prompt_id"]))
-
-
 def model_disagreement_order(rows: list[dict]) -> list[dict]:
     """Rows by the lowest tau-b of a model annotator with the people's consensus, most disagreement first;
     prompts no model ranked (no ``model_tau``) keep their order at the end."""
@@ -48,22 +43,18 @@ def model_disagreement_order(rows: list[dict]) -> list[dict]:
 def review_rows(*, project: Project, status: str, order: str = "w") -> tuple[list[dict], dict]:
     """The review queue's rows for ``status`` (lowest W first, or ``order="model"``: most model-vs-people
     disagreement first) and the count of each status."""
-    from .services.agreement import agreement_get
-
     if status == agreement.NEEDS_REVIEW:  # the common case: precomputed, no need to load every prompt
-        cache = agreement_get(project=project, with_items=False)
+        cache = agreement_read(project=project, with_items=False)
         rows = cache.queue
     else:
-        cache = agreement_get(project=project, with_queue=False)
+        cache = agreement_read(project=project, with_queue=False)
         rows = review_queue(cache.items, status=status)
     return (model_disagreement_order(rows) if order == "model" else rows), cache.summary["status_counts"]
 
 
 def review_next(*, prompt: Prompt) -> int | None:
     """The id of the lowest-W other prompt still waiting for review, if any (cached figures)."""
-    from .services.agreement import agreement_get
-
-    for item in agreement_get(project=prompt.project, with_items=False).queue:
+    for item in agreement_read(project=prompt.project, with_items=False).queue:
         if item["prompt_id"] != prompt.pk:
             return item["prompt_id"]
     return None

@@ -9,8 +9,8 @@ itself is ``ranking_app.agreement.prompt_status``:
 * ``needs_review``: enough submitted rankings but W below the threshold;
 * ``in_progress``: fewer submitted rankings than the target.
 
-The figures come from the project's agreement cache (``services.agreement.agreement_get``),
-recomputed whenever rankings or prompts changed, so export, UI, API and command agree.
+The figures come from ``selectors_agreement.agreement_read`` (the stored figures while current,
+else computed from the data), so export, UI, API and command agree.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from .agreement import VALIDATED
 from .models import Project
 from .ranking import Tiers
+from .selectors_agreement import agreement_read
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,6 @@ class PromptStatus:
 
 def prompt_statuses(project: Project) -> dict[int, PromptStatus]:
     """Status and consensus of every prompt of ``project``, keyed by prompt id."""
-    from .services.agreement import agreement_get
-
     return {
         item["prompt_id"]: PromptStatus(
             status=item["status"],
@@ -41,7 +40,7 @@ def prompt_statuses(project: Project) -> dict[int, PromptStatus]:
             kendall_w=item["kendall_w"],
             n_submitted=item["n_annotators"],
         )
-        for item in agreement_get(project=project, with_queue=False).items
+        for item in agreement_read(project=project, with_queue=False).items
     }
 
 

@@ -8,6 +8,10 @@ OOM_MESSAGE = (
 )
 
 
+class EvaluationRequestError(ValueError):
+    """An evaluation cannot be requested (or run) as asked; the message says why."""
+
+
 def readable_error(exc: BaseException) -> str:
     text = str(exc).strip()
     name = type(exc).__name__

@@ -2,8 +2,13 @@
 
 A job row is the single source of truth for a run: the web pages, the API and the worker all read
 and write it. The worker owns a running job through ``worker_id`` + a fresh ``heartbeat_at``; a
-running job whose heartbeat went stale is shown (and stored) as ``interrupted``.
+running job whose heartbeat went stale is shown as ``interrupted`` on every read
+(``TrainingJob.stale``) and stored so by the reaper (``services.jobs.jobs_mark_interrupted``: the
+worker before each job, ``manage.py training_reap``, and a person's cancel or resume).
 """
+
+from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -91,6 +96,24 @@ class TrainingJob(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.pk} ({self.status})"
+
+    STALE_ERROR = ("the worker stopped sending heartbeats (killed, crashed or lost its machine); "
+                   "resume continues from the last checkpoint")
+
+    @classmethod
+    def stale(cls, now=None) -> models.Q:
+        """Running with a heartbeat older than ``TRAINING_STALE_SECONDS``: its worker is gone."""
+        cutoff = (now or timezone.now()) - timedelta(seconds=settings.TRAINING_STALE_SECONDS)
+        return models.Q(status=cls.Status.RUNNING, heartbeat_at__lt=cutoff)
+
+    def is_stale(self, now=None) -> bool:
+        cutoff = (now or timezone.now()) - timedelta(seconds=settings.TRAINING_STALE_SECONDS)
+        return self.status == self.Status.RUNNING and self.heartbeat_at is not None and self.heartbeat_at < cutoff
+
+    @property
+    def work_path(self) -> Path:
+        """The job's folder (log, checkpoints, adapter) under ``settings.TRAINING_DIR``."""
+        return Path(settings.TRAINING_DIR) / (self.work_dir or f"job-{self.pk}")
 
     @property
     def is_active(self) -> bool:

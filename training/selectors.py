@@ -1,20 +1,21 @@
-"""Reads for the job pages and the API. Each read first turns dead runs into ``interrupted``,
-so a page (re)load always shows the true state."""
+"""Reads for the job pages and the API. A running job whose worker stopped sending heartbeats is
+*shown* as ``interrupted`` (``TrainingJob.stale``); storing that is the reaper's write
+(``services.jobs.jobs_mark_interrupted``), never a read's."""
 
 from __future__ import annotations
 
 from collections import deque
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
-from ranking_app.services.exports import export_records
+from ranking_app.selectors_exports import export_records
 
 from .engine.metrics import HOLM_NOTE, holm
 from .engine.readiness import exchange_readiness
 from .models import EvaluationResult, JobMetric, TrainingJob
-from .services.jobs import job_work_dir, jobs_mark_interrupted
 
 # rows of the before/after table of evaluations stored before scorings existed: (key, label, path)
 EVAL_ROWS = (
@@ -48,19 +49,35 @@ STRATUM_LABELS = {
 }  # fmt: skip
 
 
+def job_shown(job: TrainingJob, *, now=None) -> TrainingJob:
+    """``job`` as a page shows it: a running job with a stale heartbeat reads as interrupted (in memory)."""
+    if job.is_stale(now):
+        job.status, job.phase, job.error = TrainingJob.Status.INTERRUPTED, "", job.error or TrainingJob.STALE_ERROR
+    return job
+
+
+class ShownJobs(ModelIterable):
+    """Yields each job of a queryset through ``job_shown`` (slicing and paging keep working)."""
+
+    def __iter__(self):
+        now = timezone.now()
+        for job in super().__iter__():
+            yield job_shown(job, now=now)
+
+
 def job_list(*, project=None, status: str | None = None) -> QuerySet[TrainingJob]:
-    jobs_mark_interrupted()
-    jobs = TrainingJob.objects.select_related("project", "export", "created_by")
+    shown_status = Case(When(TrainingJob.stale(), then=Value(TrainingJob.Status.INTERRUPTED)), default=F("status"))
+    jobs = TrainingJob.objects.select_related("project", "export", "created_by").annotate(shown_status=shown_status)
     if project is not None:
         jobs = jobs.filter(project=project)
     if status:
-        jobs = jobs.filter(status=status)
+        jobs = jobs.filter(shown_status=status)
+    jobs._iterable_class = ShownJobs  # Django's hook for what a queryset yields (as values() sets it)
     return jobs
 
 
 def job_get(*, pk: int) -> TrainingJob:
-    jobs_mark_interrupted()
-    return TrainingJob.objects.select_related("project", "export", "created_by").get(pk=pk)
+    return job_shown(TrainingJob.objects.select_related("project", "export", "created_by").get(pk=pk))
 
 
 def job_timing(job: TrainingJob, *, now=None) -> dict:
@@ -203,7 +220,7 @@ def project_readiness(*, project, validated_only: bool = True) -> dict:
 
 
 def job_log_tail(*, job: TrainingJob, lines: int = 60) -> str:
-    path = job_work_dir(job) / "job.log"
+    path = job.work_path / "job.log"
     if not path.is_file():
         return ""
     with open(path, encoding="utf-8", errors="replace") as handle:

@@ -23,17 +23,16 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..annotators import people_only
 from ..models import Assignment, Project, Prompt, Ranking
+from ..selectors_labeling import DONE_STATUSES, PROGRESS_CACHE_SECONDS, totals_key
 from .queue_orders import POOL_SIZE, ordered_pool, pool_limit  # noqa: F401 (POOL_SIZE: the pool size, documented here)
 
-DONE_STATUSES = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)
 CANDIDATES_PER_TRY = 5
-PROGRESS_CACHE_SECONDS = 10
 POOL_SECONDS = 15
 
 
@@ -291,55 +290,14 @@ def assignment_purge_expired(*, now: datetime | None = None) -> int:
     return deleted
 
 
-def _totals_key(project: Project) -> str:
-    # created_at too: a project deleted and re-created under a reused id starts afresh.
-    return f"grpo:labeling-totals:{project.pk}:{project.created_at.timestamp()}"
-
-
 def progress_note_submitted(*, project: Project) -> None:
     """Count one more submitted ranking in the cached project totals (a new submission made
     here; others' submissions show up when the cache entry expires)."""
-    key = _totals_key(project)
+    key = totals_key(project)
     totals = cache.get(key)
     if totals is not None:
         totals["submitted"] += 1
         cache.set(key, totals, PROGRESS_CACHE_SECONDS)
-
-
-def _project_totals(project: Project) -> dict:
-    """Prompts and submitted rankings of a project, cached for a few seconds: these two counts
-    scan the whole project, so the project bar may lag others' work by up to that long."""
-    key = _totals_key(project)
-    totals = cache.get(key)
-    if totals is None:
-        totals = Prompt.objects.filter(project=project, responses__position=1).aggregate(n=Count("pk"), extra=Coalesce(Sum("extra_annotators"), 0))
-        totals["submitted"] = people_only(Ranking.objects.filter(
-            prompt__project=project, status=Ranking.Status.SUBMITTED
-        )).count()
-        cache.set(key, totals, PROGRESS_CACHE_SECONDS)
-    return totals
-
-
-def labeling_progress(*, project: Project, annotator) -> dict:
-    """Done/target figures for the progress bars: the labeler's own (live) and the project's."""
-    totals = _project_totals(project)
-    my_done = Ranking.objects.filter(
-        prompt__project=project, annotator=annotator, status__in=DONE_STATUSES
-    ).count()
-    wanted = totals["n"] * project.target_annotators + totals["extra"]
-    done = min(totals["submitted"], wanted)
-    return {
-        "mine_done": my_done,
-        "mine_target": totals["n"],
-        "mine_percent": _percent(my_done, totals["n"]),
-        "project_done": done,
-        "project_target": wanted,
-        "project_percent": _percent(done, wanted),
-    }
-
-
-def _percent(done: int, target: int) -> int:
-    return 100 if target == 0 else int(100 * done / target)
 
 
 __all__ = [
@@ -348,7 +306,6 @@ __all__ = [
     "assignment_next",
     "assignment_purge_expired",
     "assignment_release",
-    "labeling_progress",
     "open_prompts",
     "progress_note_submitted",
 ]

@@ -16,19 +16,16 @@ import os
 import shutil
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from ..annotators import people_only
-from ..exchange import ResponseDetail, dumps_line, export_record, write_json_array, write_json_lines
-from ..models import ExportSnapshot, Project, Prompt, Ranking, Response
-from ..ranking import tiers_to_ranks, weighted_pairs
-from ..selectors_validated import prompt_statuses
+from ..exchange import dumps_line, write_json_array, write_json_lines
+from ..models import ExportSnapshot, Project
+from ..ranking import weighted_pairs
+from ..selectors_exports import ExportRow, export_rows
 
 FORMATS = ("json", "jsonl", "pairs", "hf", "label-studio", "trl")
 SUFFIX = {"json": ".json", "jsonl": ".jsonl", "pairs": ".pairs.jsonl", "hf": "", "label-studio": ".json", "trl": ".jsonl"}
@@ -37,13 +34,6 @@ PAIR_WEIGHTING = "none"  # pairs are unweighted in the file (weight 1); the trai
 
 class ExportError(ValueError):
     pass
-
-
-@dataclass
-class _Row:
-    prompt: Prompt
-    responses: list[Response]
-    record: dict
 
 
 def export_create(
@@ -59,7 +49,7 @@ def export_create(
         raise ExportError(f"format: must be one of {', '.join(FORMATS)} (got {format!r})")
     if round_number:
         rounds = [round_number]
-    rows = _export_rows(project, validated_only=validated_only, rounds=rounds, include_models=include_models)
+    rows = export_rows(project, validated_only=validated_only, rounds=rounds, include_models=include_models)
     directory = Path(settings.EXPORT_DIR) / project.slug
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
@@ -82,11 +72,6 @@ def export_create(
             path=str(final.relative_to(Path(settings.EXPORT_DIR))),
             created_by=created_by,
         )
-
-
-def export_records(project: Project, *, validated_only: bool = True) -> list[dict]:
-    """The exchange records an export of ``project`` would hold now, without writing a snapshot."""
-    return [row.record for row in _export_rows(project, validated_only=validated_only)]
 
 
 def export_path(snapshot: ExportSnapshot) -> Path:
@@ -137,71 +122,22 @@ def _round_filter(round_number: int | None, rounds: list[int] | None) -> dict:
     return {"rounds": sorted(rounds)} if rounds else {}
 
 
-def _round_prompt_ids(project: Project, rounds: list[int]) -> set[int]:
-    numbered = Q(round__number__in=[n for n in rounds if n])
-    chosen = numbered | Q(round__isnull=True) if 0 in rounds else numbered
-    return set(project.prompts.filter(chosen).values_list("id", flat=True))
-
-
-def _export_rows(project: Project, *, validated_only: bool, rounds: list[int] | None = None,
-                 include_models: bool = False) -> list[_Row]:
-    """Records of the exported prompts, by prompt id, with their consensus and submitted annotations
-    (prompts still waiting for their responses are left out)."""
-    statuses = prompt_statuses(project)
-    ids = sorted(pid for pid, s in statuses.items() if s.status == "validated" or not validated_only)
-    wanted = set(ids)
-    if rounds:
-        wanted &= _round_prompt_ids(project, rounds)
-    responses: dict[int, list[Response]] = defaultdict(list)
-    for response in Response.objects.filter(prompt__project=project).order_by("prompt_id", "position"):
-        responses[response.prompt_id].append(response)
-    annotations: dict[int, list[tuple[str, list]]] = defaultdict(list)
-    submitted = Ranking.objects.filter(prompt__project=project, status=Ranking.Status.SUBMITTED)
-    submitted = submitted if include_models else people_only(submitted)
-    for prompt_id, username, tiers in submitted.order_by("prompt_id", "annotator__username").values_list(
-        "prompt_id", "annotator__username", "tiers"
-    ):
-        annotations[prompt_id].append((username, tiers))
-    rows = []
-    for prompt in project.prompts.order_by("id"):
-        if prompt.id not in wanted or len(responses[prompt.id]) < 2:
-            continue
-        rows.append(_row(prompt, responses[prompt.id], annotations[prompt.id], statuses[prompt.id]))
-    return rows
-
-
-def _row(prompt: Prompt, responses: list[Response], annotations: list, status) -> _Row:
-    n = len(responses)
-    record = export_record(
-        record_id=prompt.external_id,
-        prompt=prompt.text,
-        responses=[r.text for r in responses],
-        details=[ResponseDetail(r.source, r.metadata or {}) for r in responses],
-        rankings=tiers_to_ranks(status.consensus, n) if status.consensus else None,
-        annotations=[(name, tiers_to_ranks(tiers, n)) for name, tiers in annotations],
-        split=prompt.split,
-        metadata=prompt.metadata or {},
-        agreement={"kendall_w": status.kendall_w, "n_annotators": status.n_submitted, "status": status.status},
-    )
-    return _Row(prompt, responses, record)
-
-
 # --------------------------------------------------------------------------- writers
 
 
-def _write_json(rows: list[_Row], path: Path) -> dict:
+def _write_json(rows: list[ExportRow], path: Path) -> dict:
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         write_json_array((row.record for row in rows), out)
     return _record_counts(rows)
 
 
-def _write_jsonl(rows: list[_Row], path: Path) -> dict:
+def _write_jsonl(rows: list[ExportRow], path: Path) -> dict:
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         write_json_lines((row.record for row in rows), out)
     return _record_counts(rows)
 
 
-def _record_counts(rows: list[_Row]) -> dict:
+def _record_counts(rows: list[ExportRow]) -> dict:
     splits: dict[str, int] = defaultdict(int)
     for row in rows:
         splits[row.record["split"] or "unassigned"] += 1
@@ -230,7 +166,7 @@ def pair_records(record: dict) -> list[dict]:
     ]
 
 
-def _write_pairs(rows: list[_Row], path: Path) -> dict:
+def _write_pairs(rows: list[ExportRow], path: Path) -> dict:
     n_pairs = 0
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         for row in rows:
@@ -274,7 +210,7 @@ def hf_features():
     )
 
 
-def _write_hf(rows: list[_Row], path: Path) -> dict:
+def _write_hf(rows: list[ExportRow], path: Path) -> dict:
     import datasets
 
     datasets.disable_progress_bars()
@@ -318,7 +254,7 @@ def label_studio_task(record: dict) -> dict:
     return task
 
 
-def _write_label_studio(rows: list[_Row], path: Path) -> dict:
+def _write_label_studio(rows: list[ExportRow], path: Path) -> dict:
     tasks = [label_studio_task(row.record) for row in rows]
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         write_json_array(tasks, out)
@@ -334,7 +270,7 @@ def trl_pair(pair: dict) -> dict:
     }
 
 
-def _write_trl(rows: list[_Row], path: Path) -> dict:
+def _write_trl(rows: list[ExportRow], path: Path) -> dict:
     pairs = [trl_pair(pair) for row in rows for pair in pair_records(row.record)]
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         write_json_lines(pairs, out)

@@ -9,7 +9,9 @@ targets and locking stay the same for every order, so no order can push a prompt
   rankings (no W yet) follow in the default order.
 * ``model_uncertainty``: prompts where the latest tuned model of the project is least sure (the
   smallest gap between its two best response scores, from the newest evaluation that scored the
-  prompt) come first; prompts no tuned model has scored follow in the default order.
+  prompt) come first; prompts no tuned model has scored follow in the default order. The training
+  app supplies these keys (``training.uncertainty``, registered by ``order_keys_register`` when the
+  app is ready): ranking_app never reaches into training.
 * ``random``: a fixed random order per project (a hash of project and prompt ids), the same for
   every labeler, so that leases still spread over the pool.
 """
@@ -19,9 +21,8 @@ from __future__ import annotations
 import hashlib
 import math
 
-from django.apps import apps
-
 from ..models import Project
+from .agreement import agreement_current
 
 POOL_SIZE = 100
 
@@ -44,36 +45,13 @@ def ordered_pool(project: Project, ids: list[int]) -> list[int]:
 
 def disagreement_keys(project: Project, ids: list[int]) -> dict[int, float]:
     """Kendall's W of each prompt with two or more submitted rankings (lower: more disagreement)."""
-    from .agreement import agreement_get
-
     wanted = set(ids)
-    items = agreement_get(project=project, with_queue=False).items
+    items = agreement_current(project=project, with_queue=False).items
     return {
         item["prompt_id"]: item["kendall_w"]
         for item in items
         if item["prompt_id"] in wanted and item["kendall_w"] is not None and item["n_annotators"] >= 2
     }
-
-
-def model_uncertainty_keys(project: Project, ids: list[int]) -> dict[int, float]:
-    """Gap between the two best scores of each prompt under the newest tuned evaluation that scored it."""
-    prompt_evaluation = apps.get_model("training", "PromptEvaluation")  # training depends on us, not back
-    rows = (
-        prompt_evaluation.objects.filter(prompt_id__in=ids, evaluation__model="tuned")
-        .order_by("prompt_id", "-evaluation__created_at", "-evaluation_id")
-        .values_list("prompt_id", "scores")
-    )
-    gaps: dict[int, float] = {}
-    for prompt_id, scores in rows:
-        if prompt_id not in gaps:
-            gaps[prompt_id] = top_two_gap(scores)
-    return gaps
-
-
-def top_two_gap(scores: list[float | None]) -> float:
-    """Best score minus the second best (inf when fewer than two responses were scored)."""
-    ranked = sorted((s for s in scores if s is not None), reverse=True)
-    return ranked[0] - ranked[1] if len(ranked) >= 2 else math.inf
 
 
 def random_keys(project: Project, ids: list[int]) -> dict[int, float]:
@@ -84,8 +62,14 @@ def random_keys(project: Project, ids: list[int]) -> dict[int, float]:
     return {pk: draw(pk) for pk in ids}
 
 
+# order -> the function giving each prompt's sort key (lower first); an order without one (the
+# default, or model_uncertainty while no app supplies it) keeps the default order.
 ORDER_KEYS = {
     Project.QueueOrder.DISAGREEMENT: disagreement_keys,
-    Project.QueueOrder.MODEL_UNCERTAINTY: model_uncertainty_keys,
     Project.QueueOrder.RANDOM: random_keys,
 }
+
+
+def order_keys_register(order: str, keys) -> None:
+    """Let another app supply the keys of ``order`` (``keys(project, ids) -> {prompt id: key}``)."""
+    ORDER_KEYS[order] = keys

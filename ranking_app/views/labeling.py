@@ -28,12 +28,13 @@ from ..safe_json import whole_number
 from ..selectors_labeling import (
     RankScreen,
     labeling_history,
+    labeling_progress,
     prompt_responses,
     rank_screen,
     ranking_own,
     with_letters,
 )
-from ..services.assignments import PromptFull, assignment_claim, assignment_next, labeling_progress
+from ..services.assignments import PromptFull, assignment_claim, assignment_next
 from ..services.labeling import (
     LabelingResult,
     Outcome,

@@ -18,9 +18,10 @@ from ..rank_widget import build_rank_widget, tiers_from_post
 from ..ranking import RankingError
 from ..roles import is_admin, reviewer_required
 from ..safe_json import whole_number
+from ..selectors_agreement import agreement_compute
 from ..selectors_review import ANNOTATOR_SORTS, annotator_table, prompt_review, review_next, review_rows
 from ..selectors_throughput import labeling_throughput
-from ..services.agreement import agreement_compute, agreement_get
+from ..services.agreement import agreement_current
 from ..services.review import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
 
 QUEUE_PAGE_SIZE = 50
@@ -30,7 +31,7 @@ QUEUE_PAGE_SIZE = 50
 @reviewer_required
 def dashboard(request, slug: str):
     project = get_object_or_404(Project, slug=slug)
-    cache = agreement_get(project=project, with_items=False, with_queue=False)
+    cache = agreement_current(project=project, with_items=False, with_queue=False)
     include_models = request.GET.get("include_models") == "1"  # what-if: models counted as people, not cached
     summary = agreement_compute(project, include_models=True)[0] if include_models else cache.summary
     sort = request.GET.get("sort", "agreement")
@@ -66,6 +67,7 @@ def queue(request, slug: str):
     if status not in agreement.STATUSES:
         status = agreement.NEEDS_REVIEW
     order = "model" if request.GET.get("order") == "model" else "w"
+    agreement_current(project=project, with_items=False, with_queue=False)  # stored for the reads below
     rows, status_counts = review_rows(project=project, status=status, order=order)
     page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(whole_number(request.GET.get("page", "")))
     return render(request, "ranking_app/review/queue.html", {
@@ -88,6 +90,7 @@ def _prompt(slug: str, prompt_id: int) -> Prompt:
 @reviewer_required
 def prompt_detail(request, slug: str, prompt_id: int):
     prompt = _prompt(slug, prompt_id)
+    agreement_current(project=prompt.project, with_items=False, with_queue=False)  # stored for the reads below
     return _render_prompt(request, prompt)
 
 

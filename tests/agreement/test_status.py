@@ -7,7 +7,7 @@ from ranking_app.agreement import IN_PROGRESS, NEEDS_REVIEW, VALIDATED, prompt_s
 from ranking_app.models import ProjectAgreement, Ranking
 from ranking_app.ranking import RankingError
 from ranking_app.selectors_validated import prompt_statuses, validated_prompt_ids
-from ranking_app.services.agreement import agreement_get
+from ranking_app.services.agreement import agreement_current
 from ranking_app.services.review import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
 
 from .conftest import submit
@@ -96,15 +96,15 @@ def test_raising_the_threshold_moves_prompts_to_review(project, annotators):
 def test_figures_are_cached_and_recomputed_only_when_rankings_change(project, annotators, django_assert_max_num_queries):
     prompt = project.prompts.first()
     submit(prompt, annotators[0], AGREE)
-    first = agreement_get(project=project)
+    first = agreement_current(project=project)
     computed_at = first.computed_at
-    again = agreement_get(project=project)
+    again = agreement_current(project=project)
     assert again.computed_at == computed_at  # unchanged data: the stored row is reused
     with django_assert_max_num_queries(4):  # fingerprint (3 aggregates) + the cached row
-        agreement_get(project=project, with_items=False)
+        agreement_current(project=project, with_items=False)
 
     submit(prompt, annotators[1], REVERSED)
-    fresh = agreement_get(project=project)
+    fresh = agreement_current(project=project)
     assert fresh.computed_at > computed_at
     assert [i for i in fresh.items if i["prompt_id"] == prompt.pk][0]["n_annotators"] == 2
     assert ProjectAgreement.objects.filter(project=project).count() == 1
@@ -112,12 +112,12 @@ def test_figures_are_cached_and_recomputed_only_when_rankings_change(project, an
 
 def test_bulk_created_rankings_also_invalidate_the_cache(project, annotators):
     """Imports may bulk_create without signals; the fingerprint still sees them."""
-    agreement_get(project=project)
+    agreement_current(project=project)
     Ranking.objects.bulk_create(
         Ranking(prompt=p, annotator=annotators[0], tiers=AGREE, status=Ranking.Status.SUBMITTED)
         for p in project.prompts.all()
     )
-    assert agreement_get(project=project).summary["annotators"][0]["count"] == project.prompts.count()
+    assert agreement_current(project=project).summary["annotators"][0]["count"] == project.prompts.count()
 
 
 def test_drafts_and_skips_do_not_count_as_rankings(project, annotators):
@@ -127,7 +127,7 @@ def test_drafts_and_skips_do_not_count_as_rankings(project, annotators):
     ranking_save(prompt=prompt, annotator=annotators[0], tiers=AGREE, status=Ranking.Status.DRAFT)
     ranking_save(prompt=prompt, annotator=annotators[1], tiers=[], status=Ranking.Status.SKIPPED, skip_reason="unclear")
     submit(prompt, annotators[2], AGREE)
-    cache = agreement_get(project=project)
+    cache = agreement_current(project=project)
     assert prompt_statuses(project)[prompt.pk].n_submitted == 1
     skipper = [a for a in cache.summary["annotators"] if a["annotator"] == "ann1"][0]
     assert skipper["skip_rate"] == 1.0 and skipper["count"] == 0
@@ -164,7 +164,7 @@ def test_agreement_with_gold_is_reported_per_annotator(project, annotators, admi
     submit(prompt, annotators[0], AGREE)
     submit(prompt, annotators[1], REVERSED)
     prompt_gold_set(prompt=prompt, tiers=AGREE, user=admin_user)
-    rows = {a["annotator"]: a for a in agreement_get(project=project).summary["annotators"]}
+    rows = {a["annotator"]: a for a in agreement_current(project=project).summary["annotators"]}
     assert rows["ann0"]["gold_agreement"] == pytest.approx(1.0)
     assert rows["ann1"]["gold_agreement"] == pytest.approx(-1.0)
     assert rows["ann0"]["n_gold"] == 1

@@ -7,14 +7,9 @@ import pytest
 from django.utils import timezone
 
 from training.compare import tasks
+from training.compare.run import evaluation_claim, evaluation_finish, evaluation_run
 from training.compare.selectors import comparison_build, evaluation_requests
-from training.compare.services import (
-    EvaluationRequestError,
-    evaluation_claim,
-    evaluation_finish,
-    evaluation_request,
-    evaluation_run,
-)
+from training.compare.services import EvaluationRequestError, evaluation_request
 from training.compare.sources import project_sources
 from training.models import EvaluationRequest, EvaluationResult, TrainingJob
 

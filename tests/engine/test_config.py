@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from training.engine import RankedGRPOConfig
-from training.engine.config import CHECKS, USER_FIELDS, ConfigError, optimizer_steps, prompt_budget
+from training.engine.config_fields import CHECKS, USER_FIELDS, ConfigError, optimizer_steps, prompt_budget
 
 
 def make(**overrides) -> RankedGRPOConfig:

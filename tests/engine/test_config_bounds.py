@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from training.engine import RankedGRPOConfig
-from training.engine.config import CHECKS, USER_FIELDS, bounds
+from training.engine.config_fields import CHECKS, USER_FIELDS, bounds
 
 REQUIRED = {"model_name_or_path": "m", "data_path": "d"}
 
@@ -82,5 +82,5 @@ def bounds_table() -> str:
 
 def test_the_docs_list_the_bounds_as_the_engine_has_them():
     text = (Path(__file__).resolve().parents[2] / "docs" / "training.md").read_text()
-    documented = text.split("<!-- bounds table: generated from training.engine.config.bounds() -->\n", 1)[1]
+    documented = text.split("<!-- bounds table: generated from training.engine.config_fields.bounds() -->\n", 1)[1]
     assert documented.split("\n<!-- end bounds table -->", 1)[0] == bounds_table()

@@ -12,14 +12,13 @@ from transformers import AutoModelForSequenceClassification
 from training.engine.cli import main
 from training.engine.data import load_records, select_split
 from training.engine.judge import (
-    DEFAULT_TEMPLATE,
-    JudgeSettings,
     ModelJudge,
     detect_kind,
     ranks_from_tiers,
     tiers_from_scores,
 )
 from training.engine.judge_scoring import verdict_rows
+from training.engine.judge_settings import DEFAULT_TEMPLATE, JudgeSettings
 from training.engine.modeling import load_tokenizer
 from training.engine.reward import RewardConfig, reward_loss, train_reward_model
 

@@ -4,9 +4,9 @@ import pytest
 
 from ranking_app.models import Project, Ranking
 from ranking_app.services.assignments import assignment_next, assignment_release
-from ranking_app.services.queue_orders import top_two_gap
 from ranking_app.services.rankings import ranking_save
 from tests.conftest import make_project, make_user
+from training.uncertainty import top_two_gap
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from ranking_app.rank_widget import build_rank_widget, card_label, display_order, tiers_from_post
+from ranking_app.cards import card_label, display_order
+from ranking_app.rank_widget import build_rank_widget, tiers_from_post
 from ranking_app.ranking import RankingError
 
 

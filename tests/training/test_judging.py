@@ -12,15 +12,16 @@ from django.core.management import CommandError, call_command
 
 from ranking_app.annotators import MODEL_ANNOTATOR_GROUP
 from ranking_app.models import Ranking
+from ranking_app.selectors_labeling import labeling_progress
 from ranking_app.services.agreement import agreement_payload
-from ranking_app.services.assignments import labeling_progress, open_prompts
+from ranking_app.services.assignments import open_prompts
 from ranking_app.services.exports import export_create, export_path
 from tests.conftest import make_project, make_user
 from training.compare.sources import project_sources
 from training.engine import make_tiny_model
 from training.engine.reward import RewardConfig, train_reward_model
 from training.engine.synthetic import vowel_ranked_records, write_jsonl
-from training.judging.services import model_rankings_store
+from training.judging.run import model_rankings_store
 from training.models import TrainingJob
 
 from .factories import ranked_project

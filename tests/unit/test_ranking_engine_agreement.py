@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ranking_app import ranking
-from training.engine import config, data, losses, metrics
+from training.engine import config_fields, data, losses, metrics
 
 # Ranks as users write them: any integers (ties when equal), None for unranked.
 rank_lists = st.lists(st.one_of(st.none(), st.integers(-3, 6)), min_size=1, max_size=8)
@@ -71,8 +71,8 @@ def test_engine_kendall_tau_equals_the_core_over_ranked_responses(scores, draw):
 
 
 def test_weighting_names_are_one_list():
-    assert losses.WEIGHTINGS is config.WEIGHTINGS
-    assert config.GAP_WEIGHTINGS == ranking.WEIGHTINGS and config.WEIGHTINGS[:-1] == ranking.WEIGHTINGS
+    assert losses.WEIGHTINGS is config_fields.WEIGHTINGS
+    assert config_fields.GAP_WEIGHTINGS == ranking.WEIGHTINGS and config_fields.WEIGHTINGS[:-1] == ranking.WEIGHTINGS
 
 
 def test_every_weighting_name_is_accepted_by_both_and_others_by_neither():

@@ -6,13 +6,18 @@ page's figures when rankings changed after the job's export was frozen.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db.models import Count, Max
+
+from ranking_app.cards import card_label
 from ranking_app.models import Project, Prompt, Response, Round
-from ranking_app.rank_widget import card_label
 from ranking_app.ranking import UNRANKED_CODE, has_valid_pair
 from ranking_app.safe_json import whole_number
+from ranking_app.selectors_agreement import agreement_fingerprint
 
 from ..engine.metrics import tie_expected_tau
 from ..models import EvaluationRequest, TrainingJob
@@ -191,10 +196,6 @@ CACHE_SECONDS = 600
 def comparison_fingerprint(project: Project, sources: list[Source]) -> str:
     """Changes whenever anything a comparison reads changes: rankings, prompts and the rule (the
     agreement fingerprint), responses, and which evaluation each model source is."""
-    from django.db.models import Count, Max
-
-    from ranking_app.services.agreement import agreement_fingerprint
-
     responses = Response.objects.filter(prompt__project=project).aggregate(n=Count("id"), last=Max("id"))
     models = ",".join(f"{s.key}={s.evaluation_id}" for s in sources if s.is_model)
     return f"{project.pk}@{project.created_at.isoformat()}|{agreement_fingerprint(project)}|{responses}|{models}"
@@ -203,10 +204,6 @@ def comparison_fingerprint(project: Project, sources: list[Source]) -> str:
 def comparison_cached(project: Project, a_key: str, b_key: str, **options) -> Comparison:
     """``comparison_build`` through Django's cache (the page's paging and exports reuse one computation);
     a change to any input changes the key, so a cached comparison is never stale."""
-    import hashlib
-
-    from django.core.cache import cache
-
     fingerprint = comparison_fingerprint(project, project_sources(project))
     raw = f"{fingerprint}|{a_key}|{b_key}|{sorted(options.items())}"
     key = "compare:" + hashlib.sha256(raw.encode()).hexdigest()

@@ -21,7 +21,7 @@ from django.db.models import Count
 from ranking_app import agreement, ranking
 from ranking_app.annotators import model_annotators
 from ranking_app.models import Project, Prompt, Ranking, Response
-from ranking_app.services.agreement import agreement_get
+from ranking_app.selectors_agreement import agreement_read
 
 from ..engine.metrics import dense_ranking
 from ..models import EvaluationResult, PromptEvaluation
@@ -225,7 +225,7 @@ def prompt_context(project: Project, prompt_ids=None) -> dict[int, dict]:
     A prompt is ambiguous (low human agreement) when its status is ``needs_review`` or its W is
     below the project's agreement threshold (an adjudicated prompt can be both validated and low-W).
     """
-    cache = agreement_get(project=project)
+    cache = agreement_read(project=project)
     threshold = project.agreement_threshold
     prompts = Prompt.objects.filter(project=project)
     if prompt_ids is not None:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from .config import QUANTIZATIONS, RankedGRPOConfig
+from .config import RankedGRPOConfig
+from .config_fields import QUANTIZATIONS
 from .evaluate import DTYPES
 from .generate import GenerationSettings
-from .judge import JudgeSettings
+from .judge_settings import JudgeSettings
 from .metrics import HOLM_NOTE, METRICS
 from .reward import RewardConfig
 from .verdict import VERDICT_SCORINGS, verdict_sentence

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import prompt_budget
+from .config_fields import prompt_budget
 from .data import DataError, GroupCollator, has_valid_pair, load_records, select_split, tokenize_group
 from .metrics import _mean, dense_ranking, evaluation_report, kendall_tau_b, ranking_metrics, scoring_changes
 from .modeling import load_adapter, load_base_model, load_tokenizer, response_logps

@@ -7,6 +7,9 @@ with ``source`` and the sampling metadata), ready for ``import_rankings``. Sampl
 prompt (seed + a hash of the prompt id), so the same settings give the same responses whatever the
 batch size or the order of the prompts. On a CUDA machine with vLLM installed the same settings run
 through vLLM (``backend="auto"``); the output format is the same.
+
+Nothing heavy is imported at module level: the web validates ``GenerationSettings`` from here, in a
+process that never imports torch (``python -m tools.check_layers`` checks it).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .config import prompt_budget
+from .config_fields import prompt_budget
 from .data import GroupCollator, has_valid_pair, tokenize_group
-from .judge import JudgeSettings
+from .judge_settings import JudgeSettings
 from .metrics import evaluation_report, ranking_metrics
 from .modeling import ModelLoadError, load_adapter, load_base_model, load_tokenizer, response_logps
 

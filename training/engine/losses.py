@@ -24,7 +24,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .config import NORMALIZATIONS, TIES, WEIGHTINGS
+from .config_fields import NORMALIZATIONS, TIES, WEIGHTINGS
 
 
 class NoValidPairsError(ValueError):

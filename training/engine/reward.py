@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from .config import prompt_budget
+from .config_fields import prompt_budget
 from .data import DataError, GroupCollator, has_valid_pair, load_records, select_split, tokenize_group
 from .judge_scoring import reward_scores
 from .losses import grpo_pairwise_loss, plackett_luce_loss

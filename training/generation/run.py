@@ -23,6 +23,7 @@ from django.conf import settings
 
 from ranking_app.models import Prompt
 from ranking_app.services.imports import rankings_import
+from training.engine.generate import CandidateSampler, GenerationSettings, candidate_record
 
 from ..models import TrainingJob
 
@@ -70,8 +71,6 @@ def round_prompts(job: TrainingJob) -> list[dict]:
 
 
 def source_settings(job: TrainingJob, index: int, source: dict):
-    from training.engine.generate import GenerationSettings
-
     adapter = _adapter_path(source["adapter_job"]) if source.get("adapter_job") else None
     label = f"job {source['adapter_job']} adapter" if adapter else f"base model {Path(job.base_model).name}"
     config = job.config
@@ -89,8 +88,6 @@ def _adapter_path(job_id: int) -> str:
 
 
 def _sample_source(run, gen_settings, prompts: list[dict], path: Path, *, done_before: int, total: int) -> None:
-    from training.engine.generate import CandidateSampler, candidate_record
-
     kept = _read(path)  # rewritten without a line a killed run may have cut short
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), encoding="utf-8")
     done = {record["id"] for record in kept}

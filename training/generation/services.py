@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
 
 from ranking_app.models import Project, Prompt, Response, Round
+from training.engine.generate import GenerationSettings
 
 from ..models import TrainingJob
 from ..services.config import JobConfigError
@@ -96,8 +97,6 @@ def _base_model(sources: list[CandidateSource], base_model: str) -> tuple[str, d
 
 
 def _request_errors(project: Project, sources: list[CandidateSource], sampling: dict, prompt_set: str) -> dict:
-    from training.engine.generate import GenerationSettings
-
     errors: dict[str, list[str]] = {}
     total = sum(s.count for s in sources if isinstance(s.count, int))
     if not sources or any(not isinstance(s.count, int) or s.count < 1 for s in sources):

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from ranking_app.api.common import StrictIntegerField
 from ranking_app.permissions import IsAdmin
-from training.engine.judge import DEFAULT_TEMPLATE, DEFAULT_VERDICT, JUDGE_KINDS
+from training.engine.judge_settings import DEFAULT_TEMPLATE, DEFAULT_VERDICT, JUDGE_KINDS
 
 from ..api.serializers import ProjectInput, job_detail
 from ..models import TrainingJob

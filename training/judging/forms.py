@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from ranking_app.models import Project
-from training.engine.judge import DEFAULT_TEMPLATE, DEFAULT_VERDICT
+from training.engine.judge_settings import DEFAULT_TEMPLATE, DEFAULT_VERDICT
 
 from ..models import TrainingJob
 from ..presets import tiny_model_path

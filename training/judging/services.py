@@ -9,24 +9,17 @@ prompt with ``training.engine.judge.ModelJudge`` and stores the rankings here, t
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from django.db import transaction
 
-from ranking_app.models import Project, Prompt, Ranking
-from ranking_app.ranking import ranks_to_tiers
-from ranking_app.services.annotators import model_annotator_get_or_create, model_annotator_name
-from ranking_app.services.rankings import ranking_save
-from training.engine.judge import JudgeSettings, settings_errors
+from ranking_app.models import Project
+from ranking_app.services.annotators import model_annotator_name
+from training.engine.judge_settings import settings_errors
 
 from ..models import TrainingJob
-from ..services.adapters import adapter_path
 from ..services.config import JobConfigError
 from ..services.jobs import check_base_model, enqueue_on_commit
+from .run import SETTING_NAMES
 from .selectors import judged_prompts, round_exists
-
-SETTING_NAMES = tuple(f.name for f in fields(JudgeSettings) if f.name not in ("model", "adapter"))
-MODEL_SOURCE = "model"
 
 
 def judge_settings_errors(values: dict) -> dict[str, list[str]]:
@@ -87,32 +80,3 @@ def _prompt_errors(project: Project, round_number: int | None) -> dict[str, list
         where = f"round {round_number}" if round_number is not None else project.slug
         return {"round": [f"{where} has no prompt with two responses or more to rank"]}
     return {}
-
-
-def job_judge_settings(job: TrainingJob) -> JudgeSettings:
-    """The engine settings of a judging job (the adapter resolved to its folder)."""
-    config = job.config
-    adapter = str(adapter_path(TrainingJob.objects.get(pk=config["adapter_job"]))) if config.get("adapter_job") else None
-    return JudgeSettings(model=job.base_model, adapter=adapter, **{k: config[k] for k in SETTING_NAMES if k in config})
-
-
-def model_rankings_store(*, project: Project, annotator_name: str, results: list[dict]) -> dict:
-    """Store each ``{"id": prompt pk, "rankings": ranks}`` as the model annotator's submitted ranking.
-
-    A project without ties gets the model's tied responses in canonical order. Returns counts.
-    """
-    annotator = model_annotator_get_or_create(name=annotator_name)
-    prompts = {str(p.pk): p for p in Prompt.objects.filter(project=project, pk__in=[int(r["id"]) for r in results])}
-    stored = unchanged = 0
-    with transaction.atomic():
-        for result in results:
-            before = Ranking.objects.filter(prompt=prompts[result["id"]], annotator=annotator).values_list("version", flat=True).first()
-            ranking = ranking_save(prompt=prompts[result["id"]], annotator=annotator, status=Ranking.Status.SUBMITTED,
-                                   tiers=_tiers(result["rankings"], project.allow_ties), source=MODEL_SOURCE)
-            stored, unchanged = (stored, unchanged + 1) if ranking.version == before else (stored + 1, unchanged)
-    return {"annotator": annotator.username, "stored": stored, "unchanged": unchanged}
-
-
-def _tiers(ranks: list[int | None], allow_ties: bool) -> list[list[int]]:
-    tiers = ranks_to_tiers(ranks)
-    return tiers if allow_ties else [[position] for tier in tiers for position in tier]

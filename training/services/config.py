@@ -1,6 +1,9 @@
-"""Validate a job's hyperparameters with the engine's own rules (``RankedGRPOConfig.errors``), all at once."""
+"""Validate a job's hyperparameters with the engine's own rules (``ConfigFields.errors``, which
+``RankedGRPOConfig`` inherits), all at once, without importing torch or transformers."""
 
 from __future__ import annotations
+
+from training.engine.config_fields import ConfigFields
 
 from ..presets import SYSTEM_FIELDS, presets
 
@@ -15,9 +18,7 @@ class JobConfigError(ValueError):
 
 def config_field_help() -> dict[str, dict]:
     """The engine's user-facing hyperparameters without the ones the job system sets."""
-    from training.engine import RankedGRPOConfig
-
-    return {name: spec for name, spec in RankedGRPOConfig.field_help().items() if name not in SYSTEM_FIELDS}
+    return {name: spec for name, spec in ConfigFields.field_help().items() if name not in SYSTEM_FIELDS}
 
 
 def config_build(*, values: dict, preset: str = "") -> dict:
@@ -41,8 +42,6 @@ def config_build(*, values: dict, preset: str = "") -> dict:
 
 def config_validate(config: dict) -> None:
     """Check ``config`` with the engine's own rules (placeholder data path); ``JobConfigError`` lists every bad field."""
-    from training.engine import RankedGRPOConfig
-
-    errors = RankedGRPOConfig.errors({"data_path": "(export made at launch)", **config})
+    errors = ConfigFields.errors({"data_path": "(export made at launch)", **config})
     if errors:
         raise JobConfigError({name: [message] for name, message in errors.items()})

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.db import transaction
 
 from ranking_app.models import ExportSnapshot, Prompt
+from training.engine.metrics import dense_ranking
 
 from ..engine.verdict import PRIMARY_METRIC, verdict_scoring
 from ..models import EvaluationResult, PromptEvaluation, TrainingJob
@@ -46,8 +47,6 @@ def evaluation_compute(*, engine, job: TrainingJob, data_path: str | Path, split
 
 def base_half(result: dict) -> dict:
     """The base model's half of an adapter evaluation, shaped like a base-only ``evaluate_model`` result."""
-    from training.engine.metrics import dense_ranking
-
     per_prompt = [
         {"id": entry["id"], "scores": entry["base_scores"], "ranking": dense_ranking(entry["base_scores"]),
          "human_ranking": entry.get("human_ranking", []), "sum_logps": entry.get("base_sum_logps")}

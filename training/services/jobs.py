@@ -10,7 +10,6 @@ import logging
 import os
 import socket
 import threading
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -89,6 +88,7 @@ def _newest_round(project: Project, rounds: list[int] | None):
 
 def job_cancel(*, job: TrainingJob) -> TrainingJob:
     """Queued or interrupted jobs stop now; a running job is asked to stop and saves a checkpoint first."""
+    jobs_mark_interrupted()  # a job shown as interrupted (stale heartbeat) is stored so before acting on it
     now = timezone.now()
     stopped = TrainingJob.objects.filter(pk=job.pk, status__in=[Status.QUEUED, Status.INTERRUPTED]).update(
         status=Status.CANCELLED, phase="", finished_at=now, cancel_requested=True
@@ -107,6 +107,7 @@ def job_resume(*, job: TrainingJob) -> TrainingJob:
     A job still ``queued`` gets its message sent again (Redis without persistence loses queued
     messages when it restarts); a second message for a job is harmless, only one claim wins.
     """
+    jobs_mark_interrupted()  # a job shown as interrupted (stale heartbeat) is stored so before acting on it
     if _status(job) == Status.QUEUED:
         _enqueue(job.pk)
         job.refresh_from_db()
@@ -128,15 +129,10 @@ def job_resume(*, job: TrainingJob) -> TrainingJob:
 def jobs_mark_interrupted(*, now=None) -> int:
     """Running jobs whose worker stopped sending heartbeats become ``interrupted``; returns how many."""
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.TRAINING_STALE_SECONDS)
-    stale = TrainingJob.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
-    if not stale.exists():  # a read first: pages poll this often, and SQLite writes take a lock
+    stale = TrainingJob.objects.filter(TrainingJob.stale(now))
+    if not stale.exists():  # a read first: the worker calls this before each job, and SQLite writes take a lock
         return 0
-    changed = stale.update(
-        status=Status.INTERRUPTED, phase="", finished_at=now,
-        error="the worker stopped sending heartbeats (killed, crashed or lost its machine); "
-              "resume continues from the last checkpoint",
-    )  # fmt: skip
+    changed = stale.update(status=Status.INTERRUPTED, phase="", finished_at=now, error=TrainingJob.STALE_ERROR)
     if changed:
         logger.warning("%d training job(s) marked interrupted (no heartbeat for %ss)", changed,
                        settings.TRAINING_STALE_SECONDS)
@@ -172,7 +168,7 @@ def current_worker_id() -> str:
 
 
 def job_work_dir(job: TrainingJob) -> Path:
-    return Path(settings.TRAINING_DIR) / (job.work_dir or f"job-{job.pk}")
+    return job.work_path
 
 
 def enqueue_on_commit(job_id: int) -> None:

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from ranking_app.models import Project
-from ranking_app.services.agreement import agreement_get, agreement_payload, agreement_refresh
+from ranking_app.services.agreement import agreement_current, agreement_payload, agreement_refresh
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         self._print_models(payload)
 
     def _print_table(self, project, payload) -> None:
-        summary = agreement_get(project=project, with_items=False).summary
+        summary = agreement_current(project=project, with_items=False).summary
         fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
         self.stdout.write(f"Project {project.slug}: {summary['n_prompts']} prompts")
         self.stdout.write(f"  Krippendorff's alpha (ordinal): {fmt(payload['krippendorff_alpha'])}")

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from ranking_app.models import Project
 from ranking_app.services.agreement import agreement_payload
 from ranking_app.services.annotators import model_annotator_name
-from training.engine.judge import DEFAULT_VERDICT, JUDGE_KINDS, JudgeSettings
+from training.engine.judge_settings import DEFAULT_VERDICT, JUDGE_KINDS, JudgeSettings
 from training.judging.services import judge_settings_errors
 from training.services.config import JobConfigError
 from training.services.jobs import check_base_model

@@ -1,6 +1,7 @@
 """Mark running jobs whose worker stopped sending heartbeats as interrupted (for cron/systemd timers).
 
-The job pages and the API do the same on every read, and every worker does it before each job.
+The job pages and the API *show* such jobs as interrupted; this stores it, as every worker does before
+each job and a cancel or resume does before acting.
 """
 
 from django.core.management.base import BaseCommand

@@ -1,0 +1,1 @@
+"""Developer checks run from the repository root (``python -m tools.<name>``)."""
