@@ -95,6 +95,14 @@ def local_file(url: str | os.PathLike) -> Iterator[str]:
         yield str(target)
 
 
+def download_dir(url: str, target: str | os.PathLike) -> Path:
+    """Copy the folder at remote ``url`` into ``target`` (made first); returns ``target``."""
+    fs, root = url_to_fs(str(url))
+    Path(target).mkdir(parents=True, exist_ok=True)
+    _download_tree(fs, root.rstrip("/"), Path(target))
+    return Path(target)
+
+
 @contextmanager
 def synced_dir(url: str | os.PathLike) -> Iterator[str]:
     """A local folder mirroring the folder at ``url``; new and changed files go back to ``url`` at the end."""

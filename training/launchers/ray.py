@@ -5,8 +5,8 @@ The worker only submits and polls through ``JobSubmissionClient``: status, logs 
 through it, so the worker needs no GPU and no torch. The Ray job id is stored on the job
 (``launch_ref``); a restarted worker re-attaches to it instead of training again. ``runtime_env``
 ships this repository as the working dir (the engine package) and the storage variables; set
-``GRPO_RAY_RUNTIME_ENV`` (JSON) to add to it, e.g. ``{"pip": ["-r requirements/engine.txt"]}`` on a
-cluster whose image lacks the engine's requirements.
+``GRPO_RAY_RUNTIME_ENV`` (JSON) to add to it, e.g. ``{"pip": ["torch==2.13.0", "peft>=0.15,<1", ...]}``
+(the engine's lines of requirements/base.txt) on a cluster whose image lacks them.
 """
 
 from __future__ import annotations
