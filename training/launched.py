@@ -47,7 +47,11 @@ class LaunchedTraining:
         if not self.evaluate:
             logger.warning("the export has no test-split prompts with a valid pair: evaluation skipped")
         handle = self._attach() or self._submit()
-        state = self._follow(handle)
+        try:
+            state = self._follow(handle)
+        except BaseException:  # noqa: B036 - a time limit or a crash here must not leave the run going on alone
+            _stop_quietly(handle)
+            raise
         if state == RunState.STOPPED or self.reporter.cancel_requested and state != RunState.SUCCEEDED:
             raise RunCancelled(f"{self.launcher.name} run {handle.ref} stopped")
         if state == RunState.FAILED:
@@ -140,3 +144,10 @@ class LaunchedTraining:
             "result": finite(self.summary),
             "adapter_dir": adapter_dir_value(self.summary["adapter_dir"]),
         }
+
+
+def _stop_quietly(handle) -> None:
+    try:
+        handle.stop()
+    except Exception as exc:  # noqa: BLE001 - the error being raised is the one to report
+        logger.warning("could not stop %s: %s", handle.ref, exc)

@@ -63,6 +63,7 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
             "TOKENIZERS_PARALLELISM": "false",
             "OMP_NUM_THREADS": "1",
+            "GRPO_LAUNCHER": "local",  # what `make run` uses: the engine in a child process of the worker
             **(extra_env or {}),
         }
         self.token = ""
