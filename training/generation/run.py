@@ -19,6 +19,8 @@ import logging
 import random
 from pathlib import Path
 
+from django.conf import settings
+
 from ranking_app.models import Prompt
 from ranking_app.services.imports import rankings_import
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('training', '0006_prompt_evaluation_sum_logps'),
+        ('training', '0007_judging_jobs'),
     ]
 
     operations = [
