@@ -136,6 +136,7 @@ benchmarks: install-test
 	$(PY) -m benchmarks.bench_compare
 	$(PY) -m benchmarks.bench_exchange --write
 	$(PY) -m benchmarks.bench_training_jobs
+	$(PY) -m benchmarks.bench_worker_rss --out docs/benchmarks/worker_memory.md
 	$(PY) -m benchmarks.bench_engine
 	$(PY) -m benchmarks.bench_losses
 
