@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from ..engine.verdict import PRIMARY_METRIC, verdict_scoring
 from ..models import TrainingJob
 from ..services.jobs import job_work_dir
 from ..storage import export_url, training_url
@@ -64,7 +65,9 @@ def evaluate_flags(job: TrainingJob, data: str) -> list[str]:
     flags = ["--data", data, "--model", config.get("model_name_or_path") or job.base_model, "--split", "test",
              "--max_length", str(int(config.get("max_length", 512))),
              "--batch_size", str(max(1, int(config.get("per_device_train_batch_size", 4)))),
-             "--quantization", config.get("quantization") or "none", "--events"]  # fmt: skip
+             "--quantization", config.get("quantization") or "none", "--events",
+             "--primary_metric", config.get("primary_metric") or PRIMARY_METRIC,
+             "--scoring", verdict_scoring(config.get("loss"), config.get("length_normalize"))]  # fmt: skip
     for name in ("max_prompt_length", "beta"):
         if config.get(name) is not None:
             flags += [f"--{name}", str(config[name])]
