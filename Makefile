@@ -12,7 +12,7 @@ DATA_DIR ?= var
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
-.PHONY: run serve test test-rest test-pg test-all install install-test system-deps redis worker web migrate demo lint benchmarks clean tiny-model
+.PHONY: run serve test test-rest test-scale test-pg test-all install install-test system-deps redis worker web migrate demo lint benchmarks clean tiny-model
 
 $(VENV)/.installed-base: requirements/base.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(VENV)/.installed-base: requirements/base.txt
 	$(PIP) install -q -r requirements/base.txt
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed-base requirements/test.txt
+$(VENV)/.installed-test: $(VENV)/.installed-base requirements/test.txt requirements/scale.txt
 	$(PIP) install -q -r requirements/test.txt
 	touch $@
 
@@ -103,7 +103,7 @@ serve: install
 # Two tiers. `make test` (the README's test command) is the fast tier a developer runs between two
 # changes: every test not marked slow, integration or ray, on SQLite (unit, services, API, pages and
 # the browser smoke tests); a few minutes on 2 cores. `make test-all` runs everything: the fast tier,
-# then the rest (slow engine runs, the Redis + worker integration stacks, the Ray launcher) on SQLite,
+# then the rest (slow engine runs, the Redis + worker integration stacks), the Ray launcher (test-scale),
 # then the database-level suite again on a throwaway PostgreSQL cluster. CI runs `make test-all`.
 FAST_MARKS := not slow and not integration and not ray
 TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings.test
@@ -111,14 +111,19 @@ test: install-test system-deps
 	$(TEST_ENV) $(PY) -m pytest -q -m "$(FAST_MARKS)" $(PYTEST_ARGS)
 
 test-rest: install-test redis
-	$(TEST_ENV) $(PY) -m pytest -q -m "not ($(FAST_MARKS))" $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -q -m "not ($(FAST_MARKS)) and not ray" $(PYTEST_ARGS)
+
+# The scale path (docs/scaling.md), its own step: a real local Ray head on loopback runs jobs through
+# the ray launcher with artefacts on moto's S3 server on loopback; they skip with the reason without ray.
+test-scale: install-test redis
+	$(TEST_ENV) $(PY) -m pytest -q -m ray $(PYTEST_ARGS)
 
 # The engine never touches the database, so its tests run once (on SQLite), not again here.
 PG_PYTEST_ARGS ?= -m "not browser and not integration and not ray" --ignore=tests/engine
 test-pg: install-test system-deps
 	.ci/with_postgres.sh env $(TEST_ENV) $(PY) -m pytest -q $(PG_PYTEST_ARGS) $(PYTEST_ARGS)
 
-test-all: test test-rest test-pg
+test-all: test test-rest test-scale test-pg
 
 lint: install-test
 	$(VENV)/bin/ruff check .
@@ -131,6 +136,7 @@ benchmarks: install-test
 	$(PY) -m benchmarks.bench_compare
 	$(PY) -m benchmarks.bench_exchange --write
 	$(PY) -m benchmarks.bench_training_jobs
+	$(PY) -m benchmarks.bench_worker_rss --out docs/benchmarks/worker_memory.md
 	$(PY) -m benchmarks.bench_engine
 	$(PY) -m benchmarks.bench_losses
 

@@ -60,5 +60,18 @@ for k in 4 8; do
   env "${ANCHOR_ENV[@]}" K=$k N=16 OUT=/tmp/anchor timeout $((LIMIT / 3)) $PY "$ANCHOR" > "$OUT/anchor_k$k.jsonl" 2> "$OUT/anchor_k$k.err"
   echo "anchor K=$k: exit $?"
 done
+# 4. a 2-process DDP step through the accelerate config the launch form offers (issue 22), or a record
+#    that this machine could not run it
+GPUS=$(nvidia-smi -L 2>/dev/null | grep -c "^GPU")
+if [ "$GPUS" -ge 2 ]; then
+  $PY -m training.engine make-tiny-model /tmp/ddp-tiny > /dev/null
+  $PY -c "from training.engine.synthetic import vowel_ranked_records as v; import json; open('/tmp/ddp.jsonl','w').write(''.join(json.dumps(r)+chr(10) for r in v(16, 4)))"
+  timeout 240 $PY -m accelerate.commands.launch --config_file training/engine/accelerate/ddp.yaml --num_processes 2 \
+    -m training.engine train --data /tmp/ddp.jsonl --model /tmp/ddp-tiny --output /tmp/ddp-out --max_steps 2 \
+    --per_device_train_batch_size 2 --logging_steps 1 > "$OUT/ddp_2gpu.log" 2>&1
+  echo "2-process DDP step on $GPUS GPUs: exit $?" | tee "$OUT/ddp_2gpu.txt"
+else
+  echo "2-process DDP step: not run, this machine has $GPUS GPU(s) (needs 2+)" | tee "$OUT/ddp_2gpu.txt"
+fi
 tail -n 5 "$OUT"/bench_*.log
 cat "$OUT"/anchor_k*.jsonl

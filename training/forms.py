@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
 from ranking_app.form_fields import AsciiFloatField, AsciiIntegerField
 from ranking_app.models import Project
 
+from .launchers.commands import ACCELERATE_CONFIGS
 from .presets import DEFAULT_PRESET, FIELD_GROUPS, presets
 from .services.config import JobConfigError, config_build, config_field_help
 
@@ -53,6 +55,16 @@ class JobLaunchForm(forms.Form):
         for name, spec in self.help.items():
             self.fields[name] = _hyperparameter_field(name, spec)
         self.config: dict | None = None
+        if settings.GRPO_LAUNCHER_GPUS > 0:  # the launcher has GPUs: offer processes and a multi-GPU config
+            self.fields.update(_gpu_fields(settings.GRPO_LAUNCHER_GPUS))
+
+    @property
+    def launch(self) -> dict:
+        """Launch settings (training/launchers): one process per GPU asked for."""
+        gpus = self.cleaned_data.get("num_gpus") or 0
+        if not gpus:
+            return {}
+        return {"num_gpus": gpus, "num_processes": gpus, "accelerate_config": self.cleaned_data.get("accelerate_config")}
 
     def field_groups(self):
         """(title, [bound fields]) in the order the page shows them."""
@@ -64,6 +76,8 @@ class JobLaunchForm(forms.Form):
         rest = [self[name] for name in self.help if name not in shown]
         if rest:
             yield "Other", rest
+        if "num_gpus" in self.fields:
+            yield f"GPUs ({settings.GRPO_LAUNCHER} launcher)", [self["num_gpus"], self["accelerate_config"]]
 
     def clean_rounds(self) -> list[int] | None:
         return parse_rounds(self.cleaned_data.get("rounds") or "")
@@ -137,3 +151,14 @@ def _hyperparameter_field(name: str, spec: dict) -> forms.Field:
     if kind.startswith("float"):
         return AsciiFloatField(**expected, **common)
     return forms.CharField(max_length=500, **common)
+
+
+def _gpu_fields(most: int) -> dict:
+    return {
+        "num_gpus": forms.IntegerField(
+            required=False, min_value=0, max_value=most, initial=0,
+            help_text=f"GPUs for this job, one training process each (0 to {most}; 0 = the launcher's default)."),
+        "accelerate_config": forms.ChoiceField(
+            required=False, initial="ddp", choices=[(name, text) for name, (_, text) in ACCELERATE_CONFIGS.items()],
+            help_text="How more than one GPU share the work (docs/scaling.md says when to use which)."),
+    }  # fmt: skip

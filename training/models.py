@@ -71,6 +71,12 @@ class TrainingJob(models.Model):
     worker_id = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # where the run executes (training/launchers): the launcher, its settings and its handle on the run
+    launcher = models.CharField(max_length=20, blank=True, help_text="local (a child process of the worker) or ray.")
+    launch = models.JSONField(default=dict, blank=True,
+                              help_text="Launch settings: num_processes, num_gpus, accelerate_config.")
+    launch_ref = models.CharField(max_length=200, blank=True,
+                                  help_text="The Ray job id, or host:pid of the local engine process.")
     # files, relative to settings.TRAINING_DIR
     work_dir = models.CharField(max_length=500, blank=True)
     adapter_dir = models.CharField(max_length=500, blank=True)

@@ -26,6 +26,7 @@ from .engine.card import card_add_evaluation
 from .engine.readiness import readiness_lines
 from .engine.verdict import verdict_sentence
 from .errors import readable_error
+from .launched import LaunchedTraining, RunCancelled
 from .models import EvaluationResult, JobMetric, TrainingJob
 from .services.adapters import adapter_dir_value
 from .services.evaluations import evaluation_compute, evaluation_store, finite, load_engine
@@ -185,12 +186,12 @@ class JobRun:
         logger.info("job %s attempt %s claimed by %s", self.job.pk, self.job.attempts, self.job.worker_id)
         self.reporter.start()
         try:
-            self.reporter.set_phase("loading the training engine")
-            self.engine = load_engine()
-            _limit_cpu_threads()
             status, fields = self._run_stages()
         except OwnershipLost:
             status, fields = "", {}
+        except RunCancelled as exc:
+            logger.info("cancelled: %s", exc)
+            status, fields = Status.CANCELLED, {}
         except BaseException as exc:  # noqa: B036 - time limits arrive as BaseException; every failure is recorded
             if self.engine is not None and isinstance(exc, self.engine.TrainingCancelled):
                 logger.info("cancelled: %s", exc)
@@ -200,7 +201,8 @@ class JobRun:
                 status, fields = Status.FAILED, {"error": readable_error(exc), "error_detail": traceback.format_exc()}
         finally:
             self.reporter.stop()
-            _release_memory()
+            if self.engine is not None:
+                _release_memory()
         try:
             return self._finish(status, fields)
         finally:
@@ -217,6 +219,11 @@ class JobRun:
         return status if recorded else "lost"
 
     def _run_stages(self) -> tuple[str, dict]:
+        if self.job.kind == TrainingJob.Kind.TRAIN and settings.GRPO_LAUNCHER != "inprocess":
+            return LaunchedTraining(self).stages()  # the engine runs elsewhere; this process stays torch-free
+        self.reporter.set_phase("loading the training engine")
+        self.engine = load_engine()
+        _limit_cpu_threads()
         engine, job = self.engine, self.job
         if job.kind == TrainingJob.Kind.GENERATE:
             from .generation.run import generation_stages
@@ -237,7 +244,7 @@ class JobRun:
         own_base = EvaluationResult.objects.filter(job=job, model="base", export=job.export, split="test")
         if evaluate and not own_base.exists():
             self.reporter.set_phase("evaluating base model")
-            self._store_evaluation("base", self._evaluate(config, adapter_dir=None))
+            self.store_evaluation("base", self._evaluate(config, adapter_dir=None))
         self._check_cancel()
         checkpoint = _last_checkpoint(self.output_dir)
         if checkpoint:
@@ -251,7 +258,7 @@ class JobRun:
         if evaluate:
             self.reporter.set_phase("evaluating tuned model")
             tuned = self._evaluate(config, adapter_dir=summary["adapter_dir"])
-            self._store_evaluation("tuned", tuned)
+            self.store_evaluation("tuned", tuned)
             card_add_evaluation(summary["adapter_dir"], tuned)
         return Status.SUCCEEDED, {
             "result": finite({k: v for k, v in summary.items() if k != "history"}),
@@ -261,7 +268,7 @@ class JobRun:
     def _evaluate(self, config, adapter_dir: str | None) -> dict:
         return evaluation_compute(engine=self.engine, job=self.job, data_path=config.data_path, adapter=adapter_dir)
 
-    def _store_evaluation(self, model: str, result: dict) -> None:
+    def store_evaluation(self, model: str, result: dict) -> None:
         logger.info("%s model (%s): %s", model, result.get("scoring"),
                     {k: result.get(k) for k in ("accuracy", "ndcg", "pairwise_accuracy")})
         if result.get("verdict"):
@@ -277,6 +284,10 @@ class JobRun:
             history = json.loads(state.read_text())["log_history"]
         except (OSError, ValueError, KeyError):
             return
+        self.store_metric_rows(history, source=checkpoint.name)
+
+    def store_metric_rows(self, history: list[dict], *, source: str) -> None:
+        """Upsert the metric rows of trainer log entries (``log_history`` of a checkpoint's trainer_state)."""
         rows = [JobMetric(job_id=self.job.pk, step=int(entry["step"]),
                           **{name: _number(entry.get(name)) for name in METRIC_FIELDS})
                 for entry in history if "loss" in entry and "step" in entry]
@@ -284,7 +295,7 @@ class JobRun:
             with self.reporter.db_lock:
                 _retry_locked(lambda: JobMetric.objects.bulk_create(
                     rows, update_conflicts=True, unique_fields=["job", "step"], update_fields=list(METRIC_FIELDS)))
-            logger.info("metrics of steps %s-%s restored from %s", rows[0].step, rows[-1].step, checkpoint.name)
+            logger.info("metrics of steps %s-%s restored from %s", rows[0].step, rows[-1].step, source)
 
     def _check_cancel(self) -> None:
         if self.reporter.lost:

@@ -63,7 +63,7 @@ def job_launch_view(request):
             try:
                 job = job_launch(project=data["project"], config=form.config, created_by=request.user,
                                  preset=data["preset"], name=data["name"], validated_only=data["validated_only"],
-                                 rounds=data["rounds"])
+                                 rounds=data["rounds"], launch=form.launch)
             except JobConfigError as exc:
                 form.add_config_errors(exc)
             else:

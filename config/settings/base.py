@@ -4,6 +4,7 @@ Everything that differs between machines is read from the environment here, in o
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, GRPO_DATA_DIR and the limits below.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -264,3 +265,14 @@ TRAINING_TIME_LIMIT_HOURS = float(os.environ.get("GRPO_TRAINING_TIME_LIMIT_HOURS
 # torch CPU threads of a worker's jobs; 1 suits the tiny CPU smoke model on a shared machine, 0 keeps
 # torch's default (one per core) for larger CPU-only runs on an idle machine.
 TRAINING_CPU_THREADS = int(os.environ.get("GRPO_TRAINING_CPU_THREADS", "1"))
+# Where a training run executes (training/launchers, docs/scaling.md): "local" runs the engine as a child
+# process of the worker; "ray" submits it to the Ray cluster at RAY_ADDRESS (its dashboard/job server URL).
+# Artefacts (exports, checkpoints, adapters, metrics, evaluations) live under GRPO_STORAGE_URL: the data dir
+# by default, or a URL both sides reach (s3://bucket/prefix with s3fs; AWS_* variables for credentials).
+GRPO_LAUNCHER = os.environ.get("GRPO_LAUNCHER", "local")
+RAY_ADDRESS = os.environ.get("RAY_ADDRESS", "http://127.0.0.1:8265")
+GRPO_STORAGE_URL = os.environ.get("GRPO_STORAGE_URL", "") or str(DATA_DIR)
+GRPO_LAUNCHER_GPUS = env_int("GRPO_LAUNCHER_GPUS", 0)  # GPUs one job may ask for; >0 offers the multi-GPU configs
+GRPO_LAUNCHER_POLL_SECONDS = float(os.environ.get("GRPO_LAUNCHER_POLL_SECONDS", "1"))
+GRPO_RAY_PYTHON = os.environ.get("GRPO_RAY_PYTHON", "python")  # the interpreter on the Ray nodes
+GRPO_RAY_RUNTIME_ENV = json.loads(os.environ.get("GRPO_RAY_RUNTIME_ENV", "") or "{}")  # merged into the runtime_env

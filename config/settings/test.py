@@ -7,6 +7,8 @@ GRPO_TEST_BROKER=redis (see tests/integration).
 import os
 from pathlib import Path
 
+# unit tests run jobs in the worker with their fake engine; launcher tests name a launcher themselves
+os.environ.setdefault("GRPO_LAUNCHER", "inprocess")
 os.environ.setdefault("GRPO_DATA_DIR", str(Path(__file__).resolve().parent.parent.parent / "var" / "test"))
 
 from .base import *  # noqa: E402,F401,F403

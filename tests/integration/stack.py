@@ -44,7 +44,8 @@ def free_port() -> int:
 
 
 class Stack:
-    def __init__(self, root: Path, *, stale_seconds: float = 6, heartbeat_seconds: float = 0.5):
+    def __init__(self, root: Path, *, stale_seconds: float = 6, heartbeat_seconds: float = 0.5,
+                 extra_env: dict | None = None):
         self.root = root
         self.data_dir = root / "data"
         self.redis_port, self.web_port = free_port(), free_port()
@@ -62,6 +63,8 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
             "TOKENIZERS_PARALLELISM": "false",
             "OMP_NUM_THREADS": "1",
+            "GRPO_LAUNCHER": "local",  # what `make run` uses: the engine in a child process of the worker
+            **(extra_env or {}),
         }
         self.token = ""
         self.redis = self.worker = self.web = None

@@ -4,17 +4,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import dataclasses
 import json
 import os
 import sys
+import time
 import types
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from transformers import HfArgumentParser
 
+from . import events, storage
 from .config import RankedGRPOConfig
 from .config_fields import QUANTIZATIONS
 from .evaluate import DTYPES
@@ -38,6 +42,7 @@ class TrainOptions:
     """What ``train`` takes besides the config."""
 
     resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in --output."})
+    events: bool = field(default=False, metadata={"help": "Print progress as @grpo JSON lines and stop with a checkpoint on SIGTERM (for a launcher)."})
 
 
 @dataclass
@@ -55,7 +60,11 @@ class EvaluateArguments:
     dtype: str = field(default="auto", metadata={"help": "auto (bf16 on a GPU that supports it, the training precision; float32 on CPU), float32 or bfloat16.", "choices": DTYPES})
     primary_metric: str | None = field(default=None, metadata={"help": "The verdict's metric (default: the adapter's training config, else pairwise_accuracy).", "choices": METRICS})
     scoring: str | None = field(default=None, metadata={"help": "The verdict's and the flat metrics' scoring (default: the one the adapter's loss trains: mean_logp for orpo or length_normalize, else sum_logp).", "choices": VERDICT_SCORINGS})
+    beta: float | None = field(default=None, metadata={"help": "Implicit-reward scale (default: the training value)."})
     json: bool = field(default=False, metadata={"help": "Print the full metrics as JSON (the verdict under 'verdict')."})
+    output: str | None = field(default=None, metadata={"help": "Also write the full metrics as JSON to this path or storage URL (s3://...)."})
+    update_card: bool = field(default=False, metadata={"help": "Add the held-out table to the adapter's model card (README.md)."})
+    events: bool = field(default=False, metadata={"help": "Print @grpo JSON lines when scoring starts and ends (for a launcher)."})
 
 
 @dataclass
@@ -198,13 +207,26 @@ def _make_tiny_model(args) -> int:
 
 
 def _train(args) -> int:
-    from .trainer import end_distributed, run_training
+    """Train; --data and --output may be storage URLs (worked on in a local copy, see storage.py)."""
+    from .trainer import TrainingCancelled, end_distributed
 
-    config = RankedGRPOConfig(**dataclass_values(RankedGRPOConfig, args))
-    if os.environ.get("RANK", "0") == "0":  # once, not per process of a distributed launch (torchrun/accelerate set RANK)
-        _report_readiness(config.data_path)
-    result = run_training(config, resume=args.resume)
+    values = dataclass_values(RankedGRPOConfig, args)
+    progress, should_stop = (events.emit, events.StopOnSignal()) if args.events else (None, None)
+    with storage.local_file(values["data_path"]) as data, storage.synced_dir(values["output_dir"]) as output:
+        config = RankedGRPOConfig(**{**values, "data_path": data, "output_dir": output})
+        if os.environ.get("RANK", "0") == "0":  # once, not per process of a distributed launch (torchrun/accelerate set RANK)
+            _report_readiness(config.data_path)
+        try:
+            result = _train_in(config, args.resume, progress, should_stop)
+        except TrainingCancelled as stop:
+            _emit_if(progress, {"event": "cancelled", "step": stop.global_step,
+                                "checkpoint": _relative(stop.checkpoint_dir, output)})
+            print(f"cancelled at step {stop.global_step}; checkpoint {stop.checkpoint_dir}")
+            return events.CANCELLED_EXIT
     end_distributed()
+    result = {**result, "adapter_dir": storage.join(values["output_dir"], "adapter"),
+              "output_dir": values["output_dir"]}
+    _emit_if(progress, {"event": "trained", "summary": {k: v for k, v in result.items() if k != "history"}})
     print(f"adapter saved to {result['adapter_dir']} ({result['global_step']} steps, "
           f"mean loss {result['train_loss']:.4f}, {result['n_train_pairs']} pairs)")
     return 0
@@ -219,14 +241,55 @@ def _report_readiness(data_path: str) -> None:
         print(line, file=sys.stderr if line.startswith("warning") else sys.stdout)
 
 
-def _evaluate(args) -> int:
-    from .evaluate import evaluate_model
+def _train_in(config: RankedGRPOConfig, resume: bool, progress, should_stop) -> dict:
+    from .trainer import run_training
 
+    if resume:
+        checkpoint = resumable_checkpoint(config.output_dir)
+        if checkpoint and progress is not None:  # steps a killed attempt logged after its last report
+            progress({"event": "history", "checkpoint": Path(checkpoint).name, "rows": _logged_steps(checkpoint)})
+    return run_training(config, progress=progress, should_stop=should_stop, resume=resume)
+
+
+def resumable_checkpoint(output_dir: str) -> str | None:
+    """The newest complete checkpoint in ``output_dir``, after moving aside any that a killed run left
+    half-written (the Trainer writes trainer_state.json last; renamed, not deleted, so nothing is lost)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    for path in sorted(Path(output_dir).glob("checkpoint-*")):
+        if path.is_dir() and not (path / "trainer_state.json").is_file():
+            target = path.with_name(f"incomplete-{path.name}-{int(time.time())}")
+            path.rename(target)
+            print(f"checkpoint {path.name} is incomplete (no trainer_state.json); moved to {target.name}")
+    return get_last_checkpoint(output_dir)
+
+
+def _logged_steps(checkpoint: str) -> list[dict]:
+    try:
+        history = json.loads((Path(checkpoint) / "trainer_state.json").read_text())["log_history"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return [entry for entry in history if "loss" in entry and "step" in entry]
+
+
+def _relative(path: str | None, root: str) -> str | None:
+    return str(Path(path).relative_to(root)) if path and Path(path).is_relative_to(root) else path
+
+
+def _emit_if(progress, event: dict) -> None:
+    if progress is not None:
+        progress(event)
+
+
+def _evaluate(args) -> int:
     options = EvaluateArguments(**dataclass_values(EvaluateArguments, args))
-    metrics = evaluate_model(options.model, options.data, adapter_dir=options.adapter, split=options.split,
-                             max_length=options.max_length, max_prompt_length=options.max_prompt_length,
-                             batch_size=options.batch_size, quantization=options.quantization, dtype=options.dtype,
-                             primary_metric=options.primary_metric, scoring=options.scoring)
+    progress = events.emit if options.events else None
+    _emit_if(progress, {"event": "evaluate", "adapter": bool(options.adapter)})
+    with storage.local_file(options.data) as data, _adapter_copy(options.adapter) as adapter:
+        metrics = _evaluate_in(options, data, adapter)
+    if options.output:
+        storage.write_text(options.output, json.dumps(metrics, indent=2))
+    _emit_if(progress, {"event": "evaluated", "adapter": bool(options.adapter), "output": options.output})
     if options.json:
         print(json.dumps(metrics, indent=2))
         return 0
@@ -252,6 +315,23 @@ def _evaluate(args) -> int:
     for name, value in metrics["robustness"].items():
         print(f"{name}: {_fmt(value)}")
     return 0
+
+
+def _evaluate_in(options: EvaluateArguments, data: str, adapter: str | None) -> dict:
+    from .card import card_add_evaluation
+    from .evaluate import evaluate_model
+
+    metrics = evaluate_model(options.model, data, adapter_dir=adapter, split=options.split,
+                             max_length=options.max_length, max_prompt_length=options.max_prompt_length,
+                             batch_size=options.batch_size, quantization=options.quantization, dtype=options.dtype,
+                             beta=options.beta, primary_metric=options.primary_metric, scoring=options.scoring)
+    if adapter and options.update_card:
+        card_add_evaluation(adapter, metrics)
+    return metrics
+
+
+def _adapter_copy(adapter: str | None):
+    return storage.synced_dir(adapter) if adapter else contextlib.nullcontext(None)
 
 
 def _fmt(value) -> str:

@@ -26,6 +26,7 @@ from ranking_app.services.imports import rankings_import
 from training.engine.generate import CandidateSampler, GenerationSettings, candidate_record
 
 from ..models import TrainingJob
+from ..services.adapters import adapter_path
 
 logger = logging.getLogger("training.job")
 
@@ -82,9 +83,7 @@ def source_settings(job: TrainingJob, index: int, source: dict):
 
 
 def _adapter_path(job_id: int) -> str:
-    adapter = TrainingJob.objects.get(pk=job_id).adapter_dir
-    path = Path(adapter)
-    return str(path if path.is_absolute() else Path(settings.TRAINING_DIR) / path)
+    return str(adapter_path(TrainingJob.objects.get(pk=job_id)))
 
 
 def _sample_source(run, gen_settings, prompts: list[dict], path: Path, *, done_before: int, total: int) -> None:

@@ -9,15 +9,22 @@ from django.conf import settings
 
 from ranking_app.archives import zip_directory
 
+from ..engine import storage
 from ..models import TrainingJob
 
 
 def adapter_path(job: TrainingJob) -> Path | None:
-    """The job's saved adapter folder (``adapter_dir`` is relative to TRAINING_DIR, or absolute);
+    """The job's saved adapter folder (``adapter_dir`` is relative to TRAINING_DIR, absolute, or a storage URL
+    whose folder is copied next to the job's files the first time);
     ``None`` when the job has none or the folder holds no ``adapter_config.json``."""
     if not job.adapter_dir:
         return None
-    path = Path(settings.TRAINING_DIR) / job.adapter_dir
+    if storage.is_remote(job.adapter_dir):  # on object storage (GRPO_STORAGE_URL): a local copy, fetched once
+        path = Path(settings.TRAINING_DIR) / (job.work_dir or f"job-{job.pk}") / "adapter-copy"
+        if not (path / "adapter_config.json").is_file() and storage.exists(job.adapter_dir):
+            storage.download_dir(job.adapter_dir, path)
+    else:
+        path = Path(settings.TRAINING_DIR) / job.adapter_dir
     return path if (path / "adapter_config.json").is_file() else None
 
 

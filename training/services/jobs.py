@@ -37,6 +37,7 @@ class JobStateError(ValueError):
 def job_launch(
     *, project: Project, config: dict, created_by=None, preset: str = "", name: str = "", validated_only: bool = True,
     rounds: list[int] | None = None,
+    launch: dict | None = None,
 ) -> TrainingJob:
     """Validate ``config``, freeze a JSONL export of ``project`` and queue a job that trains on it.
 
@@ -63,6 +64,7 @@ def job_launch(
             project=project, export=export, name=name or f"{project.slug} {preset or 'custom'}", preset=preset,
             base_model=config["model_name_or_path"], config=config, data_summary=summary, created_by=created_by,
             round=newest_round,  # the newest round whose data the export holds
+            launch=launch or {},
         )  # fmt: skip
         job.work_dir = f"job-{job.pk}"
         job.save(update_fields=["work_dir"])

@@ -1,0 +1,44 @@
+"""GPU launch settings: offered on the form only when the launcher has GPUs, stored on the job, and
+turned into an ``accelerate launch`` line with the chosen multi-GPU config."""
+
+import pytest
+from django.urls import reverse
+
+from training.launchers.commands import job_run_spec
+from training.launchers.local import LocalLauncher
+from training.models import TrainingJob
+
+from .test_views import _form_data
+
+
+@pytest.fixture
+def admin_client(client, trainer_admin):
+    client.force_login(trainer_admin)
+    return client
+
+
+def test_the_form_offers_gpus_only_when_the_launcher_has_them(admin_client, ranked, settings):
+    settings.GRPO_LAUNCHER_GPUS = 0
+    assert 'name="accelerate_config"' not in admin_client.get(reverse("training:job_launch")).content.decode()
+    settings.GRPO_LAUNCHER_GPUS = 4
+    html = admin_client.get(reverse("training:job_launch")).content.decode()
+    assert 'name="num_gpus"' in html and 'value="fsdp"' in html and 'value="zero3"' in html
+    response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, num_gpus="5"))
+    assert response.status_code == 200 and "less than or equal to 4" in response.content.decode()
+
+
+def test_gpus_from_the_form_become_an_accelerate_launch_with_the_config(admin_client, ranked, settings):
+    settings.GRPO_LAUNCHER_GPUS = 4
+    response = admin_client.post(reverse("training:job_launch"),
+                                 _form_data(ranked, num_gpus="2", accelerate_config="fsdp"))
+    assert response.status_code == 302
+    job = TrainingJob.objects.get()
+    assert job.launch == {"num_gpus": 2, "num_processes": 2, "accelerate_config": "fsdp"}
+    spec = job_run_spec(job, LocalLauncher(), evaluate_base=True, evaluate=True)
+    train = spec.steps[1]
+    assert train[1:5] == ["-m", "accelerate.commands.launch", "--num_processes", "2"]
+    assert train[train.index("--config_file") + 1].endswith("training/engine/accelerate/fsdp.yaml")
+    assert train[train.index("-m", 2):][:3] == ["-m", "training.engine", "train"]
+    assert spec.num_gpus == 2 and "--resume" in train and "--events" in train
+    assert [step[3] for step in (spec.steps[0], spec.steps[2])] == ["evaluate", "evaluate"]
+    assert "--adapter" in spec.steps[2] and "--adapter" not in spec.steps[0]
