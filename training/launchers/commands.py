@@ -15,7 +15,6 @@ from django.conf import settings
 
 from ..engine.verdict import PRIMARY_METRIC, verdict_scoring
 from ..models import TrainingJob
-from ..services.jobs import job_work_dir
 from ..storage import export_url, training_url
 from .base import Launcher, RunSpec
 
@@ -42,7 +41,7 @@ def job_run_spec(job: TrainingJob, launcher: Launcher, *, evaluate_base: bool, e
                                "--output", training_url(job, "evaluation-tuned.json")])
     launch = job.launch or {}
     return RunSpec(
-        name=f"grpo-job-{job.pk}-attempt-{job.attempts}", steps=steps, work_dir=job_work_dir(job),
+        name=f"grpo-job-{job.pk}-attempt-{job.attempts}", steps=steps, work_dir=job.work_path,
         env=run_env(local=launcher.name == "local"), num_cpus=float(launch.get("num_cpus") or 1), num_gpus=float(launch.get("num_gpus") or 0),
     )  # fmt: skip
 
