@@ -78,7 +78,7 @@ def job_timing(job: TrainingJob, *, now=None) -> dict:
 
 
 SERIES = ("loss", "pair_accuracy", "reward_margin", "learning_rate", "reward_best", "reward_worst",
-          "logp_best_policy", "logp_best_reference", "kl")
+          "logp_best_policy", "logp_best_reference", "kl", "kl_se", "eval_loss", "eval_pair_accuracy")
 DEFAULT_KL_WARNING = 10.0  # RankedGRPOConfig.kl_warning's default, for jobs launched before it existed
 
 
