@@ -181,7 +181,8 @@ def _stratum_row(key: str, side: dict) -> dict:
     either = strata["tuned"] or strata["base"]
     return {"key": key, "label": STRATUM_LABELS[key], "n_pairs": either.get("n_pairs", 0),
             "base": strata["base"].get("accuracy"), "tuned": strata["tuned"].get("accuracy"),
-            "human_ceiling": either.get("human_ceiling")}
+            "human_ceiling": either.get("human_ceiling"), "ceiling_pairs": either.get("ceiling_pairs"),
+            "tuned_ceiling_pairs": strata["tuned"].get("accuracy_ceiling_pairs")}
 
 
 def _legacy_rows(base, tuned, table=EVAL_ROWS) -> list[dict]:
