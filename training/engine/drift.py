@@ -22,7 +22,7 @@ import torch
 from transformers import TrainerCallback
 
 from .modeling import response_logps
-from .sampling import SamplingParameters, sample_hf
+from .sampling import SamplingParameters, sample_hf_batch
 
 logger = logging.getLogger(__name__)
 
@@ -72,40 +72,40 @@ def kl_interval(eval_steps: float | None, max_steps: int) -> int:
 @torch.no_grad()
 def estimate_kl(model, prompts: list[list[int]], samples: int, seed: int, pad_token_id: int,
                 eos_token_id=None) -> dict[str, float]:
-    """Over ``samples`` completions (``prompts`` in turn, sampled from ``model`` with ``KL_SAMPLING``) of
-    summed log pi - log pi_ref (the adapter switched off): ``kl`` (the mean), ``kl_se`` (its standard
-    error; 0 from one sample) and ``kl_length_share`` (completions cut by max_new_tokens). The training
-    random state is left untouched."""
+    """Over ``samples`` completions (``prompts`` in turn, sampled in one batch from ``model`` with
+    ``KL_SAMPLING``) of summed log pi - log pi_ref (the adapter switched off): ``kl`` (the mean), ``kl_se``
+    (its standard error; 0 from one sample) and ``kl_length_share`` (completions cut by max_new_tokens).
+    The training random state is left untouched."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    values, cut = [], 0
+    chosen = [prompts[index % len(prompts)] for index in range(samples)]
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        for index in range(samples):
-            prompt = torch.tensor([prompts[index % len(prompts)]], device=device)
-            (sampled,) = sample_hf(model, prompt, KL_SAMPLING, n=1, pad_token_id=pad_token_id,
-                                   eos_token_id=eos_token_id if eos_token_id is not None else pad_token_id)
-            cut += sampled.finish_reason == "length"
-            sequence = torch.cat([prompt, torch.tensor([sampled.tokens], device=device, dtype=prompt.dtype)], dim=1)
-            values.append(_log_ratio(model, sequence, prompt.size(1)))
+        sampled = sample_hf_batch(model, chosen, KL_SAMPLING, pad_token_id=pad_token_id,
+                                  eos_token_id=eos_token_id if eos_token_id is not None else pad_token_id)
+    values = _log_ratios(model, chosen, [s.tokens for s in sampled], pad_token_id, device)
     model.train(was_training)
-    values_t = torch.tensor(values, dtype=torch.float64)
-    se = values_t.std(unbiased=True).item() / math.sqrt(len(values)) if len(values) > 1 else 0.0
-    return {"kl": values_t.mean().item(), "kl_se": se, "kl_length_share": cut / len(values)}
+    se = values.std(unbiased=True).item() / math.sqrt(samples) if samples > 1 else 0.0
+    return {"kl": values.mean().item(), "kl_se": se,
+            "kl_length_share": sum(s.finish_reason == "length" for s in sampled) / samples}
 
 
-def _log_ratio(model, sequence: torch.Tensor, prompt_length: int) -> float:
-    """Summed log pi - log pi_ref of the tokens after ``prompt_length`` (0 for an empty completion)."""
-    if sequence.size(1) <= prompt_length:
-        return 0.0
-    mask = torch.ones_like(sequence)
-    completion = torch.zeros_like(sequence)
-    completion[:, prompt_length:] = 1
-    policy = response_logps(model, sequence, mask, completion)
+def _log_ratios(model, prompts: list[list[int]], completions: list[list[int]], pad_token_id: int,
+                device) -> torch.Tensor:
+    """(samples,) summed log pi - log pi_ref of each completion after its prompt (right-padded batch)."""
+    rows = [p + c for p, c in zip(prompts, completions, strict=True)]
+    width = max(len(r) for r in rows)
+    input_ids = torch.full((len(rows), width), pad_token_id, dtype=torch.long, device=device)
+    mask, completion = torch.zeros_like(input_ids), torch.zeros_like(input_ids)
+    for row, (prompt, tokens) in enumerate(zip(prompts, rows, strict=True)):
+        input_ids[row, : len(tokens)] = torch.tensor(tokens, device=device)
+        mask[row, : len(tokens)] = 1
+        completion[row, len(prompt) : len(tokens)] = 1
+    policy = response_logps(model, input_ids, mask, completion)
     with model.disable_adapter():
-        reference = response_logps(model, sequence, mask, completion)
-    return (policy - reference).item()
+        reference = response_logps(model, input_ids, mask, completion)
+    return (policy - reference).double().cpu()
 
 
 class KLCallback(TrainerCallback):

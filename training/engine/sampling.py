@@ -60,6 +60,25 @@ def sample_hf(model, input_ids, params: SamplingParameters, *, n: int, pad_token
     return [completion(row.tolist(), stops) for row in out[:, input_ids.size(1) :]]
 
 
+def sample_hf_batch(model, prompts: list[list[int]], params: SamplingParameters, *, pad_token_id: int,
+                    eos_token_id) -> list[Completion]:
+    """One completion per prompt of ``prompts`` (token lists of any lengths, left-padded into one batch)."""
+    import torch
+
+    device = next(model.parameters()).device
+    width = max(len(p) for p in prompts)
+    input_ids = torch.full((len(prompts), width), pad_token_id, dtype=torch.long, device=device)
+    attention_mask = torch.zeros_like(input_ids)
+    for row, prompt in enumerate(prompts):
+        input_ids[row, width - len(prompt) :] = torch.tensor(prompt, device=device)
+        attention_mask[row, width - len(prompt) :] = 1
+    with torch.no_grad():
+        out = model.generate(input_ids=input_ids, attention_mask=attention_mask,
+                             generation_config=generation_config(params, pad_token_id, eos_token_id))
+    stops = {eos_token_id} if isinstance(eos_token_id, int) else set(eos_token_id or [])
+    return [completion(row.tolist(), stops) for row in out[:, width:]]
+
+
 def completion(tokens: list[int], stops: set[int]) -> Completion:
     """Tokens up to and including the first end token ("stop"); without one, the row ran to max_new_tokens
     ("length": generate pads only rows that have finished)."""
