@@ -383,36 +383,41 @@ def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resu
     """
     started = time.perf_counter()
     trainer, callback = build_trainer(config, progress, should_stop)
-    dataset = trainer.train_dataset
     checkpoint = get_last_checkpoint(config.output_dir) if resume and os.path.isdir(config.output_dir) else None
     _emit(progress, {"phase": "train", "resumed_from": checkpoint, "total_steps": trainer.total_steps})
     output = trainer.train(resume_from_checkpoint=checkpoint)
     if callback.cancelled:
         raise TrainingCancelled(get_last_checkpoint(config.output_dir), trainer.state.global_step)
-    validation = _callback(trainer, ValidationCallback)
-    summary = {
+    summary = _run_summary(config, trainer, callback.history, output.training_loss, checkpoint)
+    if summary["kept_step"] != summary["global_step"]:
+        restore_best_adapter(trainer, _callback(trainer, ValidationCallback).best_dir)
+    summary["train_runtime_s"] = time.perf_counter() - started
+    _emit(progress, {"phase": "save"})
+    save_adapter(trainer, config, summary)
+    _emit(progress, {"phase": "done", "global_step": summary["global_step"]})
+    return summary
+
+
+def _run_summary(config: RankedGRPOConfig, trainer: RankedGRPOTrainer, history: list, train_loss: float,
+                 checkpoint: str | None) -> dict:
+    """``run_training``'s summary before the adapter is saved (see its doc)."""
+    dataset = trainer.train_dataset
+    return {
         "adapter_dir": str(Path(config.output_dir) / "adapter"),
         "output_dir": str(config.output_dir),
         "base_model": config.model_name_or_path,
         "global_step": trainer.state.global_step,
-        "train_loss": output.training_loss,
-        "history": callback.history,
+        "train_loss": train_loss,
+        "history": history,
         "dataset_sha256": dataset_sha256(config.data_path),
         "n_train_groups": len(dataset),
         "n_train_pairs": _count_pairs(dataset),
         "n_validation_pairs": _count_pairs(trainer.validation_dataset),
         "resumed_from": checkpoint,
         **trainer.data_report,
-        **validation.summary(trainer.state.global_step, load_best=config.load_best),
+        **_callback(trainer, ValidationCallback).summary(trainer.state.global_step, load_best=config.load_best),
         **_callback(trainer, KLCallback).summary(),
     }
-    if summary["kept_step"] != summary["global_step"]:
-        restore_best_adapter(trainer, validation.best_dir)
-    summary["train_runtime_s"] = time.perf_counter() - started
-    _emit(progress, {"phase": "save"})
-    save_adapter(trainer, config, summary)
-    _emit(progress, {"phase": "done", "global_step": summary["global_step"]})
-    return summary
 
 
 def _callback(trainer: RankedGRPOTrainer, kind: type):
