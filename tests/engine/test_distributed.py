@@ -62,7 +62,10 @@ def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_
     single = tmp_path / "single"
     trainer, _ = build_trainer(ddp_config(tiny_model_dir, vowel_data, str(single), budget))
     batches = len(trainer._batches(trainer.train_dataset))
-    assert batches > 2 and [r["reference_batches"] for r in ranks] == [(batches + 1) // 2, batches // 2]
+    validation = len(trainer._batches(trainer.validation_dataset, trainer.args.ref_batch_size))  # scored sharded too
+    assert batches > 2 and validation > 0
+    assert [r["reference_batches"] for r in ranks] == [(batches + 1) // 2 + (validation + 1) // 2,
+                                                       batches // 2 + validation // 2]
     sharded = json.loads((tmp_path / REFERENCE_CACHE).read_text())
     assert sharded == json.loads((single / REFERENCE_CACHE).read_text())
 
