@@ -2,9 +2,12 @@
 
 Conventions (see docs/agreement.md):
 
-* A ranking is stored as tiers (best first). For Kendall's W, tau-b and the Borda consensus a
-  ranking becomes *mid-ranks* 1..n: tied responses share the mean of the places they occupy,
-  and responses the annotator left **unranked share one bottom tier** below every ranked one.
+* A ranking is stored as tiers (best first). For Kendall's W and tau-b a ranking becomes
+  *mid-ranks* 1..n: tied responses share the mean of the places they occupy, and responses the
+  annotator left unranked share one bottom tier below every ranked one (agreement figures only).
+* **Unranked is excluded, not a tier**, in the consensus (``borda_consensus``), as in the engine's soft
+  targets, metrics, human ceiling and the export: an unranked response takes no part in the
+  annotator's comparisons; it is neither above nor below anything that annotator ranked.
 * For Krippendorff's alpha the unit is one (prompt, response), the value is the response's
   dense tier (0 = best) from each annotator, and an unranked response is a **missing** value.
 * Per-prompt figures are vectorised with numpy over prompts that share the same number of
@@ -110,19 +113,43 @@ def consensus_from_rank_sums(rank_sums: Sequence[float], ranked_by_anyone: Seque
     return ranks_to_tiers([float(r) if ok else None for r, ok in zip(rank_sums, ranked_by_anyone, strict=True)])
 
 
-def borda_consensus(rankings: Sequence[Tiers], n_responses: int) -> Tiers:
-    """Tie-aware Borda consensus of one prompt's rankings.
+def borda_scores(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised tie-aware Borda score of each response over the annotators who ranked it (unranked excluded).
 
-    Each annotator gives a response (n - mid-rank) points: one per response strictly below it
-    and half a point per response tied with it (unranked responses share the bottom tier).
-    Responses are ordered by total points; equal totals form a tie. A response that no
-    annotator ranked stays unranked. Equivalent to ordering by the rank sums Kendall's W uses.
+    ``dense`` (..., m, n): dense tiers, ``UNRANKED_CODE`` where unranked. An annotator who ranked k >= 2
+    responses gives each of them (one point per response of those k strictly below it, half a point
+    per response tied with it) / (k - 1), in [0, 1]; a response's score is the mean over the annotators
+    who ranked it with at least one other. Returns (scores (..., n), counted (..., n): True where at
+    least one annotator compared the response; its score is 0 elsewhere).
+    """
+    ranked = dense != UNRANKED_CODE
+    both = ranked[..., None, :] & ranked[..., :, None]
+    below = ((dense[..., None, :] > dense[..., :, None]) & both).sum(-1)
+    tied = ((dense[..., None, :] == dense[..., :, None]) & both).sum(-1) - 1
+    k = ranked.sum(-1, keepdims=True)
+    valid = ranked & (k >= 2)
+    points = np.where(valid, (below + 0.5 * tied) / np.maximum(k - 1, 1), 0.0)
+    counts = valid.sum(-2)
+    return points.sum(-2) / np.maximum(counts, 1), counts > 0
+
+
+def consensus_keys(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sort keys, lower is better, rounded so equal scores tie; counted) for ``consensus_batch``."""
+    scores, counted = borda_scores(dense)
+    return np.round(-scores, 9), counted
+
+
+def borda_consensus(rankings: Sequence[Tiers], n_responses: int) -> Tiers:
+    """Tie-aware Borda consensus of one prompt's rankings, unranked responses excluded (``borda_scores``).
+
+    Responses are ordered by score; equal scores form a tie. A response that no annotator compared
+    with another stays unranked. With complete rankings this is the classic Borda count (the order
+    of the rank sums Kendall's W uses).
     """
     if not rankings:
         return []
-    dense = dense_matrix(rankings, n_responses)
-    rank_sums = midranks(unranked_at_bottom(dense)).sum(axis=0)
-    return consensus_from_rank_sums(rank_sums.tolist(), (dense != UNRANKED_CODE).any(axis=0).tolist())
+    keys, counted = consensus_keys(dense_matrix(rankings, n_responses))
+    return consensus_from_rank_sums(keys.tolist(), counted.tolist())
 
 
 # ---------------------------------------------------------------------------- Krippendorff's alpha
@@ -261,8 +288,8 @@ def project_figures(prompts: Iterable[PromptData]) -> ProjectFigures:
             keys = [list(p.rankings) for p in chunk]
             flat = dense_matrix([p.rankings[k] for p, ks in zip(chunk, keys, strict=True) for k in ks], n)
             dense = flat.reshape(len(chunk), m, n)
-            w, rank_sums, loo = _group_figures(dense)
-            consensus = consensus_batch(rank_sums, (dense != UNRANKED_CODE).any(axis=1))
+            w, _, loo = _group_figures(dense)
+            consensus = consensus_batch(*consensus_keys(dense))
             w_list = w.tolist()
             for i, prompt in enumerate(chunk):
                 figures[prompt.prompt_id] = PromptFigures(_none_if_nan(w_list[i]), m, consensus[i])

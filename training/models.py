@@ -151,6 +151,10 @@ class JobMetric(models.Model):
     logp_best_policy = models.FloatField(null=True)
     logp_best_reference = models.FloatField(null=True)
     kl = models.FloatField(null=True)
+    kl_se = models.FloatField(null=True)  # standard error of the KL estimate
+    # validation split (training/engine/validation.py), at validation steps only
+    eval_loss = models.FloatField(null=True)
+    eval_pair_accuracy = models.FloatField(null=True)
     recorded_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -16,8 +16,9 @@ FIELD_GROUPS = (
     ("Optimisation", ("learning_rate", "warmup_steps", "num_train_epochs", "per_device_train_batch_size",
                       "gradient_accumulation_steps", "max_length", "max_prompt_length", "activation_checkpointing",
                       "seed")),
-    ("Speed", ("prefix_sharing", "max_tokens_per_batch")),
-    ("Logging and checkpoints", ("logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning")),
+    ("Speed", ("prefix_sharing", "max_tokens_per_batch", "attn_implementation")),
+    ("Validation and best checkpoint", ("validation_fraction", "eval_steps", "load_best", "patience")),
+    ("Logging and checkpoints", ("logging_steps", "save_steps", "kl_samples", "kl_warning")),
     ("Evaluation", ("primary_metric",)),
 )  # fmt: skip
 

@@ -43,7 +43,8 @@ PHASES = {  # engine progress phase -> what the job page says
     "done": "training finished",
 }
 METRIC_FIELDS = ("epoch", "loss", "reward_margin", "pair_accuracy", "learning_rate", "grad_norm",
-                 "reward_best", "reward_worst", "logp_best_policy", "logp_best_reference", "kl")
+                 "reward_best", "reward_worst", "logp_best_policy", "logp_best_reference", "kl", "kl_se",
+                 "eval_loss", "eval_pair_accuracy")
 
 
 class OwnershipLost(Exception):

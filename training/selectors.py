@@ -95,7 +95,7 @@ def job_timing(job: TrainingJob, *, now=None) -> dict:
 
 
 SERIES = ("loss", "pair_accuracy", "reward_margin", "learning_rate", "reward_best", "reward_worst",
-          "logp_best_policy", "logp_best_reference", "kl")
+          "logp_best_policy", "logp_best_reference", "kl", "kl_se", "eval_loss", "eval_pair_accuracy")
 DEFAULT_KL_WARNING = 10.0  # RankedGRPOConfig.kl_warning's default, for jobs launched before it existed
 
 
@@ -198,7 +198,8 @@ def _stratum_row(key: str, side: dict) -> dict:
     either = strata["tuned"] or strata["base"]
     return {"key": key, "label": STRATUM_LABELS[key], "n_pairs": either.get("n_pairs", 0),
             "base": strata["base"].get("accuracy"), "tuned": strata["tuned"].get("accuracy"),
-            "human_ceiling": either.get("human_ceiling")}
+            "human_ceiling": either.get("human_ceiling"), "ceiling_pairs": either.get("ceiling_pairs"),
+            "tuned_ceiling_pairs": strata["tuned"].get("accuracy_ceiling_pairs")}
 
 
 def _legacy_rows(base, tuned, table=EVAL_ROWS) -> list[dict]:

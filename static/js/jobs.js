@@ -1,5 +1,5 @@
-// Job page charts: loss, pair accuracy, reward margin and drift from the reference per logging step
-// (vendored Chart.js).
+// Job page charts: loss, pair accuracy, reward margin (train, and validation at its evaluations) and drift
+// from the reference per logging step (vendored Chart.js).
 // Polls the job's metrics.json while the job is queued or running; the rest of the page is htmx.
 (function () {
   "use strict";
@@ -22,7 +22,10 @@
   };
   const lossChart = new Chart(document.getElementById("chart-loss"), {
     type: "line",
-    data: { datasets: [{ label: "loss", data: [], borderColor: "#3b5bdb", pointRadius: 0, borderWidth: 2 }] },
+    data: { datasets: [
+      { label: "train loss", data: [], borderColor: "#3b5bdb", pointRadius: 0, borderWidth: 2 },
+      { label: "validation loss", data: [], borderColor: "#e8590c", pointRadius: 3, borderWidth: 2, borderDash: [6, 3] },
+    ] },
     options: { ...common, scales: { ...common.scales, y: { title: { display: true, text: "loss" } } } },
   });
   const accChart = new Chart(document.getElementById("chart-accuracy"), {
@@ -30,6 +33,8 @@
     data: { datasets: [
       { label: "pair accuracy", data: [], borderColor: "#2b8a3e", pointRadius: 0, borderWidth: 2, yAxisID: "y" },
       { label: "reward margin", data: [], borderColor: "#e67700", pointRadius: 0, borderWidth: 2, yAxisID: "y1" },
+      { label: "validation pair accuracy", data: [], borderColor: "#0c8599", pointRadius: 3, borderWidth: 2,
+        borderDash: [6, 3], yAxisID: "y" },
     ] },
     options: { ...common, scales: { ...common.scales,
       y: { min: 0, max: 1, title: { display: true, text: "pair accuracy" } },
@@ -89,6 +94,8 @@
       return; // offline for a moment: the next poll tries again
     }
     lossChart.data.datasets[0].data = points(data.steps, data.loss);
+    lossChart.data.datasets[1].data = points(data.steps, data.eval_loss || []);
+    accChart.data.datasets[2].data = points(data.steps, data.eval_pair_accuracy || []);
     accChart.data.datasets[0].data = points(data.steps, data.pair_accuracy);
     accChart.data.datasets[1].data = points(data.steps, data.reward_margin);
     lossChart.update();

@@ -81,20 +81,29 @@ def test_vectorised_tau_b_equals_scipy(data):
 @settings(max_examples=100, deadline=None)
 @given(prompt_rankings())
 def test_borda_consensus_orders_by_direct_points(data):
+    # unranked excluded: each annotator scores only what they ranked, (below + tied / 2) / (k - 1), averaged
+    # over the annotators who ranked the response with at least one other
     n, rankings = data
-    points = [0.0] * n
+    totals, counts = [0.0] * n, [0] * n
     for tiers in rankings:
-        for i, mid in enumerate(bottom_midranks(tiers, n)):
-            points[i] += n - mid
-    ranked = {p for t in rankings for tier in t for p in tier}
-    consensus = agreement.borda_consensus(rankings, n)
-    ranks = tiers_to_ranks(consensus, n)
+        ranked_here = [p for tier in tiers for p in tier]
+        k = len(ranked_here)
+        if k < 2:
+            continue
+        tier_of = {p: t for t, tier in enumerate(tiers) for p in tier}
+        for i in ranked_here:
+            below = sum(tier_of[j] > tier_of[i] for j in ranked_here)
+            tied = sum(tier_of[j] == tier_of[i] for j in ranked_here) - 1
+            totals[i] += (below + tied / 2) / (k - 1)
+            counts[i] += 1
+    scores = [round(totals[i] / counts[i], 9) if counts[i] else None for i in range(n)]
+    ranks = tiers_to_ranks(agreement.borda_consensus(rankings, n), n)
     for i in range(n):
-        assert (ranks[i] is None) == (i not in ranked)
-        for j in ranked:
-            if i in ranked and points[i] > points[j]:
+        assert (ranks[i] is None) == (scores[i] is None)
+        for j in range(n):
+            if scores[i] is not None and scores[j] is not None and scores[i] > scores[j]:
                 assert ranks[i] < ranks[j]
-            if i in ranked and points[i] == points[j]:
+            if scores[i] is not None and scores[i] == scores[j]:
                 assert ranks[i] == ranks[j]
 
 

@@ -9,7 +9,7 @@ from tests.browser.conftest import login
 from tests.integration.stack import REPO, Stack
 
 SCREENSHOTS = REPO / "var" / "screenshots"
-TOTAL_STEPS = 180
+EPOCHS = 30  # over the train prompts left after the validation split (10% by prompt id, the default)
 # records every value the progress bar shows (htmx swaps the element every 2 s)
 RECORD_PROGRESS = """
 window.__progress = [];
@@ -63,7 +63,7 @@ def test_launch_from_the_form_then_watch_progress_and_evaluation(stack_page):
     assert "must be a number in (0, 100]" in expect_text.inner_text()
     page.fill("#id_beta", "0.1")
     page.uncheck("#id_validated_only")
-    page.fill("#id_num_train_epochs", "30")  # 18 train prompts / 3 = 6 steps per epoch: 180 steps
+    page.fill("#id_num_train_epochs", str(EPOCHS))  # about 16 train prompts / 3 = 6 steps per epoch
     page.fill("#id_per_device_train_batch_size", "3")
     page.fill("#id_max_length", "96")
     page.fill("#id_max_prompt_length", "48")
@@ -74,10 +74,12 @@ def test_launch_from_the_form_then_watch_progress_and_evaluation(stack_page):
     page.wait_for_url(re.compile(r"/jobs/\d+/$"))
 
     page.wait_for_selector("#job-status:text('succeeded')", timeout=300_000)
+    total = int(page.locator("#job-live .progress").get_attribute("aria-valuemax"))
+    assert total % EPOCHS == 0 and total >= 5 * EPOCHS, total
     seen = page.evaluate("window.__progress")
     # the bar moved: it started empty, showed at least one step in between, and ended full
-    assert seen[0] == 0 and seen[-1] == TOTAL_STEPS, seen
-    assert any(0 < value < TOTAL_STEPS for value in seen), seen
+    assert seen[0] == 0 and seen[-1] == total, seen
+    assert any(0 < value < total for value in seen), seen
     assert seen == sorted(seen), seen
     page.wait_for_function("Number(document.querySelector('#job-charts').dataset.points || 0) > 0", timeout=30_000)
     table = page.locator("#eval-table")
@@ -94,8 +96,11 @@ def test_launch_from_the_form_then_watch_progress_and_evaluation(stack_page):
     assert re.fullmatch(r"[+-]\d\.\d{3}( \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\])?", accuracy.nth(5).inner_text())
     assert accuracy.nth(6).inner_text() in ("significant", "not significant")
     assert page.locator("#chart-kl").is_visible() and page.locator("#strata-table").is_visible()
+    assert re.search(r"Adapter kept: step \d+ of " + str(total), page.locator("#kept-step").inner_text())
+    # validation loss at its 4 evaluations (every total / 4 steps), drawn by the chart's last poll
+    page.wait_for_function("Chart.getChart('chart-loss').data.datasets[1].data.length >= 4", timeout=15_000)
     assert page.locator("#adapter-link").is_visible()
-    assert f"step {TOTAL_STEPS}/{TOTAL_STEPS}" in page.locator("#log-tail").inner_text()
+    assert f"step {total}/{total}" in page.locator("#log-tail").inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "training_job.png"), full_page=True)
     job_id = page.url.rstrip("/").rsplit("/", 1)[1]
@@ -103,4 +108,4 @@ def test_launch_from_the_form_then_watch_progress_and_evaluation(stack_page):
     page.goto("/jobs/")
     page.wait_for_event("requestfinished", predicate=lambda r: r.url.endswith("/jobs/"), timeout=10_000)
     row = page.locator(f'#job-rows tr[data-job="{job_id}"]')
-    assert "succeeded" in row.inner_text() and f"step {TOTAL_STEPS} / {TOTAL_STEPS}" in row.inner_text()
+    assert "succeeded" in row.inner_text() and f"step {total} / {total}" in row.inner_text()

@@ -140,3 +140,20 @@ def test_cli_trains_with_prefix_sharing_and_a_token_budget(tmp_path, tiny_model_
     assert summary["global_step"] == 2
     assert summary["config"]["prefix_sharing"] == sharing and summary["config"]["max_tokens_per_batch"] == 400
     assert "micro-batches of at most 400 tokens x 1 accumulated" in (out / "adapter" / "README.md").read_text()
+
+
+def test_ddp_set_epoch_reaches_the_token_budget_sampler_through_accelerate():
+    # under DDP accelerate wraps the batch sampler in BatchSamplerShard; DataLoaderShard.set_epoch must still
+    # reshuffle it, or every epoch visits the micro-batches in the same order
+    from accelerate.data_loader import prepare_data_loader
+    from torch.utils.data import DataLoader
+
+    batches = [[i] for i in range(8)]
+    sampler = TokenBudgetBatchSampler(batches, seed=3)
+    loader = DataLoader(list(range(8)), batch_sampler=sampler, collate_fn=lambda rows: rows)
+    sharded = prepare_data_loader(loader, num_processes=2, process_index=0, put_on_device=False, even_batches=False)
+    sharded.set_epoch(0)
+    first = list(sharded)
+    sharded.set_epoch(1)
+    assert sampler.epoch == 1
+    assert list(sharded) != first

@@ -119,9 +119,10 @@ def test_make_tiny_model_train_and_evaluate_json(tmp_path, vowel_data):
     made = engine("make-tiny-model", str(model), "--hidden-size", "64", "--layers", "2")
     assert made.returncode == 0, made.stderr
     trained = engine("train", "--data", vowel_data, "--model", str(model), "--output", str(tmp_path / "out"),
-                     "--lr", "5e-3", "--epochs", "2", "--beta", "0.5", "--max-length", "64", "--max-prompt-length", "32")
+                     "--lr", "5e-3", "--epochs", "2", "--beta", "0.5", "--max-length", "64", "--max-prompt-length", "32",
+                     "--validation-fraction", "0.2", "--patience", "5", "--attn-implementation", "eager")
     assert trained.returncode == 0, trained.stderr
-    assert "adapter saved to" in trained.stdout
+    assert "adapter saved to" in trained.stdout and "best validation loss" in trained.stdout
     evaluated = engine("evaluate", "--data", vowel_data, "--model", str(model), "--adapter",
                        str(tmp_path / "out" / "adapter"), "--max-length", "64", "--json")
     assert evaluated.returncode == 0, evaluated.stderr

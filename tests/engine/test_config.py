@@ -179,7 +179,8 @@ def test_run_training_refuses_a_run_of_zero_steps_before_loading_the_model(tmp_p
 
     monkeypatch.setattr(trainer, "load_base_model", lambda *a, **k: pytest.fail("loaded the model"))
     config = RankedGRPOConfig(output_dir=str(tmp_path / "run"), model_name_or_path=tiny_model_dir, data_path=vowel_data,
-                              per_device_train_batch_size=64, dataloader_drop_last=True, max_length=64)
+                              per_device_train_batch_size=64, dataloader_drop_last=True, max_length=64,
+                              validation_fraction=0.0)
     with pytest.raises(ValueError, match="48 train group\\(s\\) give 0 optimizer steps"):
         run_training(config)
 

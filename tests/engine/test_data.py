@@ -80,7 +80,8 @@ def test_tokenize_group_cuts_the_prompt_middle_keeping_bos_and_responses_to_max_
     record = {"id": "1", "prompt": "0123456789", "responses": ["abcdefghij", "x"], "ranks": [0, 1]}
     group = tokenize_group(record, tokenizer, max_length=8, max_prompt_length=4)
     assert tokenizer.decode(group["prompt_ids"]) == "<s>089"  # BOS kept, then first third and last two thirds
-    assert tokenizer.decode(group["response_ids"][0]) == "abcd"
+    assert tokenizer.decode(group["response_ids"][0]) == "abc</s>"  # cut at the end, EOS kept
+    assert group["truncated_prompt"] and group["truncated_responses"] == 1
     assert group["response_ids"][1] == tokenizer("x</s>", add_special_tokens=False)["input_ids"]
 
 

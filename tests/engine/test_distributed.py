@@ -62,7 +62,10 @@ def test_two_process_cpu_training_keeps_adapters_identical(tmp_path, tiny_model_
     single = tmp_path / "single"
     trainer, _ = build_trainer(ddp_config(tiny_model_dir, vowel_data, str(single), budget))
     batches = len(trainer._batches(trainer.train_dataset))
-    assert batches > 2 and [r["reference_batches"] for r in ranks] == [(batches + 1) // 2, batches // 2]
+    validation = len(trainer._batches(trainer.validation_dataset, trainer.args.ref_batch_size))  # scored sharded too
+    assert batches > 2 and validation > 0
+    assert [r["reference_batches"] for r in ranks] == [(batches + 1) // 2 + (validation + 1) // 2,
+                                                       batches // 2 + validation // 2]
     sharded = json.loads((tmp_path / REFERENCE_CACHE).read_text())
     assert sharded == json.loads((single / REFERENCE_CACHE).read_text())
 
@@ -72,7 +75,8 @@ def test_two_processes_take_the_same_first_step_as_one_over_the_same_groups(tmp_
     # SGD without clipping: the update is the gradient; one accumulation window covers every group in both runs
     # (2 processes x 12 micro-batches of 2 prompts, or 24 in one); the LoRA initialisation follows the seed
     step = {"max_steps": 1, "optim": "sgd", "learning_rate": 1.0, "max_grad_norm": 0.0, "lora_dropout": 0.0,
-            "gradient_accumulation_steps": 32, "weighting": "quadratic"}
+            "gradient_accumulation_steps": 32, "weighting": "quadratic",
+            "validation_fraction": 0.0}  # all 48 train groups: an even split, no group repeated to fill a process
     two = launch_two_processes(tmp_path / "two", tiny_model_dir, vowel_data, None, **step)[0]["weights"]
     trainer, _ = build_trainer(ddp_config(tiny_model_dir, vowel_data, str(tmp_path / "one"), None, **step))
     initial = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if n in two}

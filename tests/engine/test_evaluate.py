@@ -166,12 +166,24 @@ def test_robustness_strata_with_human_leave_one_out_ceiling():
     ranks = [[0, 1, 2]]
     annotators = [[[0, 1, 2], [0, 2, 1], [0, 1, 2]]]  # (0,1), (0,2) unanimous; (1,2) contested 2:1
     strata = robustness_strata([[3.0, 1.0, 2.0]], ranks, annotators)
-    assert strata["unanimous"] == {"accuracy": 1.0, "n_pairs": 2, "human_ceiling": 1.0}
+    assert strata["unanimous"] == {"accuracy": 1.0, "n_pairs": 2, "human_ceiling": 1.0, "ceiling_pairs": 2,
+                                   "accuracy_ceiling_pairs": 1.0}
     # contested pair (1, 2): the model is wrong; annotators 1 and 3 agree with the others' majority
     # (a tie 1:1 for each of them -> 0.5), annotator 2 disagrees with the 2:0 majority -> 0
-    assert strata["contested"] == {"accuracy": 0.0, "n_pairs": 1, "human_ceiling": pytest.approx(1 / 3)}
+    assert strata["contested"] == {"accuracy": 0.0, "n_pairs": 1, "human_ceiling": pytest.approx(1 / 3),
+                                   "ceiling_pairs": 1, "accuracy_ceiling_pairs": 0.0}
     assert strata["adjacent_tier"]["n_pairs"] == 2 and strata["distant_tier"]["n_pairs"] == 1
     assert robustness_strata([[3.0, 1.0, 2.0]], ranks, [[]])["unanimous"]["n_pairs"] == 0
+
+
+def test_human_ceiling_is_on_the_model_pairs_each_pair_weighing_the_same():
+    # three one-pair prompts: three annotators agree; two annotators disagree; nobody but the consensus
+    ranks = [[0, 1], [0, 1], [0, 1]]
+    annotators = [[[0, 1], [0, 1], [0, 1]], [[0, 1], [1, 0]], []]
+    strata = robustness_strata([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]], ranks, annotators)["adjacent_tier"]
+    # per pair: 1.0 and 0.0 (each of the two disagrees with the other); not 3 judgements of 1 against 2 of 0
+    assert strata["human_ceiling"] == 0.5 and strata["ceiling_pairs"] == 2 and strata["n_pairs"] == 3
+    assert strata["accuracy_ceiling_pairs"] == 0.5 and strata["accuracy"] == pytest.approx(1 / 3)
 
 
 def test_evaluation_report_carries_chance_and_length_baselines():

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
 from training.engine.data import DataError
 from training.engine.generate import GenerationSettings, clean_text, generate_candidates, read_prompts
+from training.engine.sampling import completion
 
 
 @pytest.fixture
@@ -25,8 +27,30 @@ def test_k_responses_per_prompt_with_their_source_and_sampling_metadata(tiny_mod
         assert len(record["responses"]) == 3 and all(isinstance(t, str) for t in record["responses"])
         details = record["response_details"]
         assert [d["source"] for d in details] == ["base"] * 3
-        assert details[0]["metadata"] == {"model": tiny_model_dir, "adapter": None, "temperature": 1.0,
-                                          "top_p": 1.0, "max_new_tokens": 8, "seed": 7}
+        metadata = dict(details[0]["metadata"])
+        assert metadata.pop("finish_reason") in ("stop", "length")
+        assert metadata == {"model": tiny_model_dir, "adapter": None, "temperature": 1.0, "top_p": 1.0, "top_k": 0,
+                            "repetition_penalty": 1.0, "max_new_tokens": 8, "seed": 7}
+
+
+def test_responses_do_not_depend_on_the_model_generation_config(tiny_model_dir, prompts, tmp_path):
+    # a checkpoint shipping top_k / a repetition penalty in generation_config.json samples as recorded all the same
+    other = tmp_path / "other"
+    shutil.copytree(tiny_model_dir, other)
+    (other / "generation_config.json").write_text(json.dumps({"top_k": 2, "repetition_penalty": 30.0,
+                                                              "temperature": 0.2, "do_sample": True}))
+    settings = dict(num_responses=3, max_new_tokens=12, seed=5, source="base")
+    plain = generate_candidates(prompts, GenerationSettings(model=tiny_model_dir, **settings))
+    configured = generate_candidates(prompts, GenerationSettings(model=str(other), **settings))
+    assert [r["responses"] for r in plain] == [r["responses"] for r in configured]
+
+
+def test_finish_reason_is_stop_at_an_end_token_and_length_otherwise():
+    assert completion([5, 2, 0, 0], {2}) == ([5, 2], "stop")
+    assert completion([5, 6, 7], {2}) == ([5, 6, 7], "length")
+    assert GenerationSettings(model="m", top_k=50, repetition_penalty=1.3).sampling().vllm_kwargs() == {
+        "temperature": 1.0, "top_p": 1.0, "top_k": 50, "repetition_penalty": 1.3, "max_tokens": 128}
+    assert GenerationSettings(model="m").sampling().vllm_kwargs()["top_k"] == -1
 
 
 def test_the_same_seed_gives_the_same_responses_whatever_the_order_and_batching(tiny_model_dir, prompts):

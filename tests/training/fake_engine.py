@@ -11,6 +11,8 @@ from pathlib import Path
 
 from training.engine import RankedGRPOConfig, TrainingCancelled  # noqa: F401 - re-exported like the engine
 
+VALIDATION_LOSS = {2: 0.6, 4: 0.5, 6: 0.55}  # validation steps of a 6-step run: the best is step 4
+
 
 class FakeEngine:
     RankedGRPOConfig = RankedGRPOConfig
@@ -36,7 +38,9 @@ class FakeEngine:
                 raise self.fail_with
             progress({"phase": "train", "step": step, "total_steps": self.total_steps, "epoch": step / self.total_steps,
                       "loss": 1.0 / step, "reward_margin": 0.1 * step, "pair_accuracy": min(1.0, 0.5 + 0.1 * step),
-                      "learning_rate": 1e-3, "grad_norm": 0.5})
+                      "learning_rate": 1e-3, "grad_norm": 0.5,
+                      **({"eval_loss": VALIDATION_LOSS[step], "eval_pair_accuracy": 0.7} if step in VALIDATION_LOSS
+                         else {})})
             if step % int(config.save_steps) == 0:
                 _checkpoint(out, step)
             if step >= self.wait_step:
@@ -50,8 +54,12 @@ class FakeEngine:
         (adapter / "adapter_config.json").write_text(json.dumps({"r": config.lora_r}))
         progress({"phase": "save"})
         progress({"phase": "done"})
+        best = min(VALIDATION_LOSS, key=VALIDATION_LOSS.get)
         return {"adapter_dir": str(adapter), "global_step": self.total_steps, "train_loss": 0.5,
-                "history": [], "resumed_from": None}
+                "history": [], "resumed_from": None, "best_step": best, "best_eval_loss": VALIDATION_LOSS[best],
+                "kept_step": best, "load_best": True, "evaluations": 3, "n_validation_groups": 2,
+                "stopped_early_at": None, "truncated_prompt_rate": 0.0, "truncated_response_rate": 0.25,
+                "kl_estimates": 2, "kl_time_share": 0.05, "kl_estimates_skipped": 0}
 
     def evaluate_model(self, model_name_or_path, data_path, adapter_dir=None, split="test", **kwargs):
         from training.engine.data import has_valid_pair, load_records, select_split

@@ -34,6 +34,9 @@ def test_launched_job_runs_on_the_worker_and_stores_metrics_and_both_evaluations
     assert (job.step, job.total_steps, job.attempts) == (6, 6, 1)
     assert job.latest_metrics["loss"] == pytest.approx(1 / 6)
     assert list(JobMetric.objects.filter(job=job).values_list("step", flat=True)) == [1, 2, 3, 4, 5, 6]
+    validation = JobMetric.objects.filter(job=job, eval_loss__isnull=False)
+    assert list(validation.values_list("step", "eval_loss")) == [(2, 0.6), (4, 0.5), (6, 0.55)]
+    assert job.result["kept_step"] == 4
     assert job.adapter_dir == f"job-{job.pk}/output/adapter"
     base, tuned = (EvaluationResult.objects.get(job=job, model=m) for m in ("base", "tuned"))
     assert (base.metrics["accuracy"], tuned.metrics["accuracy"]) == (0.4, 0.9)

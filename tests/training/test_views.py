@@ -123,6 +123,9 @@ def test_finished_job_page_shows_the_eval_change_and_serves_the_adapter_zip(clie
     assert "step 6/6" in html  # log tail
     metrics = client.get(reverse("training:job_metrics", args=[job.pk])).json()
     assert metrics["steps"] == [1, 2, 3, 4, 5, 6] and metrics["active"] is False
+    assert metrics["eval_loss"] == [None, 0.6, None, 0.5, None, 0.55]
+    assert "Adapter kept: <strong>step 4</strong> of 6" in html and "lowest validation loss, 0.5000" in html
+    assert "25.0% of responses" in html
     response = client.get(reverse("training:job_adapter", args=[job.pk]))
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert sorted(archive.namelist()) == ["adapter/adapter_config.json", "adapter/adapter_model.safetensors"]

@@ -68,23 +68,48 @@ def padding_share(groups: list[dict], batches: list[list[int]], prefix_sharing: 
     return 1 - sum(r for _, r in totals) / processed if processed else 0.0
 
 
-class TokenBudgetBatchSampler(Sampler[list[int]]):
-    """Yields the fixed micro-batches, in a new order each epoch (seed + epoch) when ``shuffle``."""
+class EpochOrder(Sampler[int]):
+    """Indices 0..n-1, in a new seeded order each epoch (seed + epoch) when ``shuffle``."""
 
-    batch_size = None  # variable-size batches (accelerate's BatchSamplerShard then shards them as lists)
-
-    def __init__(self, batches: list[list[int]], *, seed: int = 0, shuffle: bool = True):
-        self.batches, self.seed, self.shuffle, self.epoch = batches, seed, shuffle, 0
+    def __init__(self, n: int, *, seed: int = 0, shuffle: bool = True):
+        self.n, self.seed, self.shuffle, self.epoch = n, seed, shuffle, 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        if not self.shuffle:
+            return iter(range(self.n))
+        return iter(torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed + self.epoch)).tolist())
+
+
+class TokenBudgetBatchSampler(Sampler[list[int]]):
+    """Yields the fixed micro-batches in the order of its ``sampler`` (an ``EpochOrder``), new each epoch.
+
+    Built like torch's ``BatchSampler`` (a ``sampler`` with ``set_epoch`` inside): under DDP, accelerate
+    wraps it in a ``BatchSamplerShard``, and ``DataLoaderShard.set_epoch`` reaches the epoch through
+    ``batch_sampler.batch_sampler.sampler``, so every process reshuffles each epoch in the same order.
+    """
+
+    batch_size = None  # variable-size batches (accelerate's BatchSamplerShard then shards them as lists)
+
+    def __init__(self, batches: list[list[int]], *, seed: int = 0, shuffle: bool = True):
+        self.batches = batches
+        self.sampler = EpochOrder(len(batches), seed=seed, shuffle=shuffle)
+
+    @property
+    def epoch(self) -> int:
+        return self.sampler.epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        self.sampler.set_epoch(epoch)
+
+    def __len__(self) -> int:
         return len(self.batches)
 
     def __iter__(self):
-        order = range(len(self.batches))
-        if self.shuffle:
-            order = torch.randperm(len(self.batches), generator=torch.Generator().manual_seed(self.seed + self.epoch))
-        for index in order:
-            yield list(self.batches[int(index)])
+        for index in self.sampler:
+            yield list(self.batches[index])

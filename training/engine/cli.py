@@ -229,6 +229,12 @@ def _train(args) -> int:
     _emit_if(progress, {"event": "trained", "summary": {k: v for k, v in result.items() if k != "history"}})
     print(f"adapter saved to {result['adapter_dir']} ({result['global_step']} steps, "
           f"mean loss {result['train_loss']:.4f}, {result['n_train_pairs']} pairs)")
+    print(_validation_line(result))
+    print(f"truncated: {100 * result['truncated_prompt_rate']:.1f}% of prompts, "
+          f"{100 * result['truncated_response_rate']:.1f}% of responses; KL estimates {result['kl_estimates']} "
+          f"({100 * result['kl_time_share']:.1f}% of the run)"
+          + (f"; {result['duplicate_prompts']} duplicate prompt(s) kept in one split" if result["duplicate_prompts"]
+             else ""))
     return 0
 
 
@@ -239,6 +245,15 @@ def _report_readiness(data_path: str) -> None:
 
     for line in readiness_lines(data_readiness(load_records(data_path))):
         print(line, file=sys.stderr if line.startswith("warning") else sys.stdout)
+
+
+def _validation_line(result: dict) -> str:
+    if result["best_step"] is None:
+        return f"kept step {result['kept_step']} (no validation split)"
+    stop = f", stopped early at step {result['stopped_early_at']}" if result["stopped_early_at"] else ""
+    return (f"kept step {result['kept_step']}: best validation loss {result['best_eval_loss']:.4f} at step "
+            f"{result['best_step']} ({result['evaluations']} evaluations on {result['n_validation_groups']} "
+            f"validation prompts, {result['validation_source']}){stop}")
 
 
 def _train_in(config: RankedGRPOConfig, resume: bool, progress, should_stop) -> dict:

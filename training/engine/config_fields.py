@@ -27,6 +27,7 @@ TIES = ("ignore", "davidson")
 PAIR_TARGETS = ("consensus", "annotators")
 QUANTIZATIONS = ("none", "8bit", "4bit")
 PREFIX_SHARING = ("auto", "on", "off")
+ATTN_IMPLEMENTATIONS = ("sdpa", "flash_attention_2", "eager")
 DEFAULT_PROMPT_BUDGET = 256  # prompt tokens when max_prompt_length is not given (or half of max_length if smaller)
 
 USER_FIELDS = (
@@ -34,8 +35,8 @@ USER_FIELDS = (
     "tie_strength", "pair_targets", "length_normalize", "quantization",
     "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate", "warmup_steps", "num_train_epochs",
     "per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "max_prompt_length",
-    "activation_checkpointing", "prefix_sharing", "max_tokens_per_batch", "seed", "logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning",
-    "primary_metric",
+    "activation_checkpointing", "attn_implementation", "prefix_sharing", "max_tokens_per_batch", "seed", "logging_steps", "save_steps", "eval_steps", "kl_samples", "kl_warning",
+    "primary_metric", "validation_fraction", "load_best", "patience",
 )  # fmt: skip
 
 
@@ -71,6 +72,11 @@ class ConfigFields:
     ref_batch_size: groups per batch when precomputing reference log-probs (None: train batch size).
     prefix_sharing: "auto" | "on" | "off": one packed row per group, the prompt encoded once.
     max_tokens_per_batch: micro-batches filled by tokens (None: by per_device_train_batch_size prompts).
+    attn_implementation: "sdpa" (default), "flash_attention_2" (needs the flash-attn package) or "eager".
+    validation_fraction: share of the training prompts held out for validation when the data has no
+        ``split: "validation"`` records (by a hash of the prompt id; 0: no validation).
+    load_best: keep the adapter of the evaluation with the lowest validation loss, not the last step's.
+    patience: stop after this many validation evaluations without a lower loss (None: never stop early).
 
     Every field's rule is one entry of the module's ``CHECKS`` table; ``errors(values)`` reports all
     broken rules at once and ``__post_init__`` raises ``ConfigError`` listing them.
@@ -85,7 +91,7 @@ class ConfigFields:
     normalize: str = field(default="group", metadata={"help": "group: each prompt's weighted mean pair loss, averaged over the prompts of the batch (every prompt counts the same); pair: one weighted mean over every pair of the batch (prompts with more responses weigh more).", "choices": NORMALIZATIONS})
     ties: str = field(default="ignore", metadata={"help": "ignore: tied responses give no pair; davidson: Davidson's tie model, tied pairs pull their rewards together (grpo only).", "choices": TIES})
     tie_strength: float = field(default=1.0, metadata={"help": "Davidson's nu, a positive number: how likely ties are under the model (ties=davidson only)."})
-    pair_targets: str = field(default="consensus", metadata={"help": "consensus: learn the consensus ranking; annotators: soft pair targets, the share of annotators who put one response above the other (ties count half); for projects with several annotators per prompt (grpo only).", "choices": PAIR_TARGETS})
+    pair_targets: str = field(default="consensus", metadata={"help": "consensus: learn the consensus ranking; annotators: soft pair targets, the share of annotators who put one response above the other (ties count half); for projects with several annotators per prompt (grpo only, weighting none, margin 0).", "choices": PAIR_TARGETS})
     length_normalize: bool = field(default=False, metadata={"help": "SimPO-style: rewards from the mean instead of the sum of token log-ratios, so long responses gain no edge (grpo only)."})
     quantization: str = field(default="none", metadata={"help": "Load the frozen base model in none, 8bit or 4bit (nf4, double quantisation; QLoRA) through bitsandbytes.", "choices": QUANTIZATIONS})
     lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
@@ -97,13 +103,17 @@ class ConfigFields:
     ref_batch_size: int | None = field(default=None, metadata={"help": "Groups per batch when precomputing reference log-probs (default: the train batch size)."})
     prefix_sharing: str = field(default="auto", metadata={"help": "Encode each prompt once per group: one packed row (prompt, then every response) with a 4-D attention mask. on, off, or auto (on with sdpa or eager attention when a FLOP estimate says packing pays off).", "choices": PREFIX_SHARING})
     max_tokens_per_batch: int | None = field(default=None, metadata={"help": "Fill micro-batches by tokens (padding included) instead of by prompts: groups of similar length go together, a group is never split, and a group over the budget trains alone. Replaces per_device_train_batch_size for training and the reference pass; gradient_accumulation_steps then counts these micro-batches, and a step's loss stays the mean over all its prompts however they were packed (except lambda weighting with pair normalisation). Empty: batches of per_device_train_batch_size prompts."})
+    attn_implementation: str = field(default="sdpa", metadata={"help": "Attention kernel: sdpa (PyTorch's scaled dot-product attention), flash_attention_2 (needs the flash-attn package and a GPU) or eager.", "choices": ATTN_IMPLEMENTATIONS})
+    validation_fraction: float = field(default=0.1, metadata={"help": "Share of the training prompts held out as the validation split (chosen by a hash of the prompt id; prompts with the same text stay together) when the data has no split 'validation'. 0: no validation, the last step's adapter is kept."})
+    load_best: bool = field(default=True, metadata={"help": "Keep the adapter of the validation evaluation with the lowest loss instead of the last step's (validation every eval_steps)."})
+    patience: int | None = field(default=None, metadata={"help": "Early stopping: stop after this many validation evaluations in a row without a lower validation loss. Empty: train to the end."})
     # TrainingArguments fields with defaults suited to this trainer
     learning_rate: float = field(default=1e-4, metadata={"help": "Peak AdamW learning rate for the LoRA weights."})
     num_train_epochs: float = field(default=1.0, metadata={"help": "Passes over the training groups."})
     per_device_train_batch_size: int = field(default=4, metadata={"help": "Prompts (whole groups of responses) per batch and device."})
     logging_steps: float = field(default=10, metadata={"help": "Log (and report progress) every this many optimizer steps."})
     save_steps: float = field(default=200, metadata={"help": "Save a resumable checkpoint every this many optimizer steps."})
-    eval_steps: float | None = field(default=None, metadata={"help": "Estimate the KL divergence from the reference every this many optimizer steps (a fraction of the run if below 1; default: 4 times per run)."})
+    eval_steps: float | None = field(default=None, metadata={"help": "Validation loss and accuracy, and the KL divergence from the reference, every this many optimizer steps (a fraction of the run if below 1; default: 4 times per run, and at the last step)."})
     kl_samples: int = field(default=8, metadata={"help": "Completions of held-out prompts sampled from the policy for each KL estimate (0: no KL estimate)."})
     kl_warning: float = field(default=10.0, metadata={"help": "The job page flags the run when a KL estimate (nats per completion) exceeds this."})
     primary_metric: str = field(default="pairwise_accuracy", metadata={"help": "The evaluation's pre-declared verdict: tuned vs base on this metric over the held-out prompts (docs/training.md, \"The verdict\").", "choices": METRICS})
@@ -313,6 +323,8 @@ def _pair_targets(value, values: dict) -> str | None:
         return f"must be one of {', '.join(PAIR_TARGETS)}"
     if value == "annotators" and not (values.get("loss") == "grpo" and values.get("ties") == "ignore"):
         return "annotators needs loss grpo and ties ignore"
+    if value == "annotators" and (values.get("weighting") != "none" or values.get("margin") != 0):
+        return "annotators (soft targets) needs weighting none and margin 0: soft targets weigh every pair the same"
     return None
 
 
@@ -348,6 +360,10 @@ CHECKS: dict[str, Check] = {
     "prefix_sharing": _one_of(PREFIX_SHARING),
     "max_tokens_per_batch": _integer_in(1, 2**30, optional=True),
     "activation_checkpointing": _FLAG,
+    "attn_implementation": _one_of(ATTN_IMPLEMENTATIONS),
+    "validation_fraction": _number_in(0, 0.5),
+    "load_best": _rule(lambda v: isinstance(v, bool), "must be true or false"),
+    "patience": _integer_in(1, 10**6, optional=True),
     "bf16": _FLAG,
     "seed": _integer_in(0, 2**32 - 1),
     "logging_steps": _rule(_steps, f"must be {STEPS}", bounds=STEPS),

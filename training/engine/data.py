@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset
 
-from .truncation import common_prefix_length, fit_prompt, warn_if_not_prefix
+from .truncation import common_prefix_length, cut_response, fit_prompt, warn_if_not_prefix
 
 UNRANKED = -1
 
@@ -147,6 +148,48 @@ def select_split(records: list[dict], split: str) -> list[dict]:
     return [r for r in records if is_held_out(r["id"]) == wanted_test]
 
 
+def normalised_text(text: str) -> str:
+    """A prompt's text as duplicates are found: Unicode NFKC, case-folded, whitespace runs as one space."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _bucket(key: str, salt: str) -> float:
+    """A number in [0, 1) fixed by ``key`` (first 8 hex digits of sha256(salt + key))."""
+    return int(hashlib.sha256(f"{salt}{key}".encode()).hexdigest()[:8], 16) / 16**8
+
+
+def train_validation_split(records: list[dict], fraction: float) -> tuple[list[dict], list[dict], dict]:
+    """(train, validation, report) from all records, prompts with the same ``normalised_text`` kept together.
+
+    Records of split "validation" are the validation split when there are any; otherwise about ``fraction``
+    of the train prompts are, chosen by a hash of the smallest id among a text's copies. A train or
+    validation record whose text is also a test prompt is dropped (the test split is the export's and
+    stays as it is); so is a train copy of a given validation prompt. ``report``: where the validation
+    split came from and the counts of duplicates found and dropped.
+    """
+    text = {id(r): normalised_text(r["prompt"]) for r in records}
+    test_texts = {text[id(r)] for r in select_split(records, "test")}
+    train = select_split(records, "train")
+    given = [r for r in records if r["split"] == "validation"]
+    if given:
+        validation = given
+    else:
+        first_id: dict[str, str] = {}
+        for record in records:
+            first_id[text[id(record)]] = min(first_id.get(text[id(record)], record["id"]), record["id"])
+        validation = [r for r in train if _bucket(first_id[text[id(r)]], "validation:") < fraction]
+    validation_texts = {text[id(r)] for r in validation} - test_texts
+    report = {
+        "validation_source": "data" if given else f"{fraction:g} of the train prompts",
+        "duplicate_prompts": len(records) - len(set(text.values())),
+        "dropped_duplicates_of_test": sum(text[id(r)] in test_texts for r in train + given),
+        "dropped_train_duplicates_of_validation": sum(text[id(r)] in validation_texts for r in train) if given else 0,
+    }
+    validation = [r for r in validation if text[id(r)] in validation_texts]
+    kept = [r for r in train if text[id(r)] not in test_texts | validation_texts]
+    return kept, validation, report
+
+
 def dataset_sha256(data_path: str | os.PathLike) -> str:
     """sha256 of the data file's bytes; for a folder, of every file's relative path and bytes, sorted."""
     path = Path(data_path)
@@ -188,7 +231,8 @@ def tokenize_group(record: dict, tokenizer, *, max_length: int, max_prompt_lengt
     The response starts where the tokenised prompt and prompt+response diverge (with a warning when
     that is before the prompt's end). A prompt over ``max_prompt_length`` keeps its chat template and
     loses the middle of its content (``truncation.fit_prompt``); each response is cut at the end so
-    prompt + response fit ``max_length``.
+    prompt + response fit ``max_length``, keeping its closing tokens (EOS or end of turn,
+    ``truncation.cut_response``). ``truncated_prompt`` and ``truncated_responses`` say what was cut.
     """
     prompt_ids = _token_ids(tokenizer, record["prompt"], None)
     full = [_token_ids(tokenizer, record["prompt"], response) for response in record["responses"]]
@@ -196,12 +240,32 @@ def tokenize_group(record: dict, tokenizer, *, max_length: int, max_prompt_lengt
     warn_if_not_prefix(prompt_ids, prompt_len, record["id"])
     prompt_part = fit_prompt(prompt_ids[:prompt_len], _token_ids(tokenizer, "", None), max_prompt_length, record["id"])
     room = max_length - len(prompt_part)
+    closing = _closing_tokens(tokenizer, record["prompt"], prompt_ids)
+    responses = [ids[prompt_len:] for ids in full]
     return {
         "id": record["id"],
         "prompt_ids": prompt_part,
-        "response_ids": [ids[prompt_len:][:room] for ids in full],
+        "response_ids": [cut_response(ids, room, closing) for ids in responses],
         "ranks": list(record["ranks"]),
         "annotator_ranks": [list(a) for a in record.get("annotator_ranks") or [record["ranks"]]],
+        "truncated_prompt": len(prompt_part) < prompt_len,
+        "truncated_responses": sum(len(ids) > room for ids in responses),
+    }
+
+
+def _closing_tokens(tokenizer, prompt: str, prompt_ids: list[int]) -> list[int]:
+    """The tokens that end every response: those after the prompt when the response is empty (EOS, or the
+    chat template's end of turn)."""
+    empty = _token_ids(tokenizer, prompt, "")
+    return empty[common_prefix_length(prompt_ids, empty) :]
+
+
+def truncation_rates(groups: list[dict]) -> dict[str, float]:
+    """Shares of prompts and of responses cut to fit ``max_prompt_length`` / ``max_length``."""
+    responses = sum(len(g["response_ids"]) for g in groups)
+    return {
+        "truncated_prompt_rate": sum(g.get("truncated_prompt", False) for g in groups) / len(groups) if groups else 0.0,
+        "truncated_response_rate": sum(g.get("truncated_responses", 0) for g in groups) / responses if responses else 0.0,
     }
 
 

@@ -3,7 +3,10 @@
     records = generate_candidates(prompts, GenerationSettings(model="M", adapter="A", num_responses=4))
 
 Each output record is an exchange record (``id``, ``prompt``, ``responses``, ``response_details``
-with ``source`` and the sampling metadata), ready for ``import_rankings``. Sampling is seeded per
+with ``source`` and the sampling metadata, including each response's ``finish_reason``: "stop" or
+"length"), ready for ``import_rankings``. Both backends sample with every parameter passed explicitly
+(``sampling.SamplingParameters``: temperature, top_p, top_k 0 = off, repetition_penalty 1 = off,
+max_new_tokens), never the model's generation_config, so what is recorded is what ran. Sampling is seeded per
 prompt (seed + a hash of the prompt id), so the same settings give the same responses whatever the
 batch size or the order of the prompts. On a CUDA machine with vLLM installed the same settings run
 through vLLM (``backend="auto"``); the output format is the same.
@@ -18,6 +21,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
+
+from .sampling import SamplingParameters
 
 BACKENDS = ("auto", "transformers", "vllm")
 
@@ -31,6 +37,8 @@ class GenerationSettings:
     num_responses: int = field(default=4, metadata={"help": "Responses (K) to sample per prompt."})
     temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling: keep the smallest set of tokens with this much probability."})
+    top_k: int = field(default=0, metadata={"help": "Keep only the k most likely tokens (0: off)."})
+    repetition_penalty: float = field(default=1.0, metadata={"help": "Divide the logits of tokens already present by this (1: off)."})
     max_new_tokens: int = field(default=128, metadata={"help": "Longest response, in tokens."})
     seed: int = field(default=0, metadata={"help": "Seed; each prompt samples from seed + a hash of its id."})
     batch_size: int = field(default=8, metadata={"help": "Sequences generated at once (transformers backend)."})
@@ -44,6 +52,9 @@ class GenerationSettings:
             "num_responses": (_int(self.num_responses) and 1 <= self.num_responses <= 64, "must be an integer in 1..64"),
             "temperature": (_num(self.temperature) and 0 < self.temperature <= 10, "must be in (0, 10]"),
             "top_p": (_num(self.top_p) and 0 < self.top_p <= 1, "must be in (0, 1]"),
+            "top_k": (_int(self.top_k) and 0 <= self.top_k <= 100_000, "must be an integer in 0..100000 (0: off)"),
+            "repetition_penalty": (_num(self.repetition_penalty) and 0 < self.repetition_penalty <= 10,
+                                   "must be in (0, 10] (1: off)"),
             "max_new_tokens": (_int(self.max_new_tokens) and 1 <= self.max_new_tokens <= 8192, "must be an integer in 1..8192"),
             "seed": (_int(self.seed) and 0 <= self.seed < 2**32, "must be an integer in [0, 2^32)"),
             "batch_size": (_int(self.batch_size) and self.batch_size >= 1, "must be an integer >= 1"),
@@ -51,10 +62,14 @@ class GenerationSettings:
         }
         return {name: f"{rule} (got {getattr(self, name)!r})" for name, (ok, rule) in checks.items() if not ok}
 
+    def sampling(self) -> SamplingParameters:
+        return SamplingParameters(temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
+                                  repetition_penalty=self.repetition_penalty, max_new_tokens=self.max_new_tokens)
+
     def metadata(self) -> dict:
-        """What a generated response records about how it was made."""
-        keys = ("model", "adapter", "temperature", "top_p", "max_new_tokens", "seed")
-        return {key: value for key, value in asdict(self).items() if key in keys}
+        """What a generated response records about how it was made (every sampling parameter)."""
+        keys = ("model", "adapter", "seed")
+        return {**{key: value for key, value in asdict(self).items() if key in keys}, **self.sampling().record()}
 
     def source_label(self) -> str:
         return self.source or ("adapter:" + Path(self.adapter).name if self.adapter else "base:" + Path(self.model).name)
@@ -111,14 +126,20 @@ def generate_candidates(prompts: list[dict], settings: GenerationSettings, progr
         sampler.close()
 
 
-def candidate_record(prompt: dict, texts: list[str], settings: GenerationSettings) -> dict:
-    detail = {"source": settings.source_label(), "metadata": settings.metadata()}
-    return {"id": prompt["id"], "prompt": prompt["prompt"], "responses": texts,
-            "response_details": [dict(detail) for _ in texts]}
+class Sample(NamedTuple):
+    text: str
+    finish_reason: str  # "stop" (an end token) or "length" (max_new_tokens reached)
+
+
+def candidate_record(prompt: dict, samples: list[Sample], settings: GenerationSettings) -> dict:
+    details = [{"source": settings.source_label(), "metadata": {**settings.metadata(), "finish_reason": s.finish_reason}}
+               for s in samples]
+    return {"id": prompt["id"], "prompt": prompt["prompt"], "responses": [s.text for s in samples],
+            "response_details": details}
 
 
 class CandidateSampler:
-    """``sampler(prompt) -> K texts``; loads the model (vLLM or transformers) on first use."""
+    """``sampler(prompt) -> K Samples`` (text, finish reason); loads the model (vLLM or transformers) on first use."""
 
     def __init__(self, settings: GenerationSettings):
         problems = settings.errors()
@@ -127,11 +148,11 @@ class CandidateSampler:
         self.settings = settings
         self._model = self._tokenizer = self._llm = None
 
-    def __call__(self, prompt: dict) -> list[str]:
+    def __call__(self, prompt: dict) -> list[Sample]:
         if self._model is None and self._llm is None:
             self._load()
-        texts = self._vllm(prompt) if self._llm is not None else self._transformers(prompt)
-        return [clean_text(text) for text in texts]
+        samples = self._vllm(prompt) if self._llm is not None else self._transformers(prompt)
+        return [Sample(clean_text(text), reason) for text, reason in samples]
 
     def close(self) -> None:
         self._model = self._tokenizer = self._llm = None
@@ -148,11 +169,12 @@ class CandidateSampler:
         else:
             self._model, self._tokenizer = load_generator(self.settings)
 
-    def _transformers(self, prompt: dict) -> list[str]:
+    def _transformers(self, prompt: dict) -> list[tuple[str, str]]:
         """K samples of one prompt, in chunks of ``batch_size`` sequences, from a per-prompt seed."""
         import torch
 
         from .data import _token_ids
+        from .sampling import sample_hf
 
         settings, model = self.settings, self._model
         seed = _prompt_seed(settings.seed, prompt["id"])
@@ -160,31 +182,28 @@ class CandidateSampler:
         if torch.cuda.is_available():
             torch.cuda.manual_seed_all(seed)
         input_ids = torch.tensor([_token_ids(self._tokenizer, prompt["prompt"], None)], device=model.device)
-        texts: list[str] = []
-        while len(texts) < settings.num_responses:
-            n = min(settings.batch_size, settings.num_responses - len(texts))
-            with torch.no_grad():
-                out = model.generate(
-                    input_ids=input_ids, attention_mask=torch.ones_like(input_ids), do_sample=True,
-                    temperature=settings.temperature, top_p=settings.top_p, max_new_tokens=settings.max_new_tokens,
-                    num_return_sequences=n, pad_token_id=self._tokenizer.pad_token_id, use_cache=True,
-                )  # fmt: skip
-            texts += self._tokenizer.batch_decode(out[:, input_ids.shape[1]:], skip_special_tokens=True)
-        return texts
+        samples: list[tuple[str, str]] = []
+        while len(samples) < settings.num_responses:
+            n = min(settings.batch_size, settings.num_responses - len(samples))
+            completions = sample_hf(model, input_ids, settings.sampling(), n=n, pad_token_id=self._tokenizer.pad_token_id,
+                                    eos_token_id=self._tokenizer.eos_token_id)
+            samples += [(self._tokenizer.decode(c.tokens, skip_special_tokens=True), c.finish_reason)
+                        for c in completions]
+        return samples
 
-    def _vllm(self, prompt: dict) -> list[str]:  # pragma: no cover - GPU machines only
+    def _vllm(self, prompt: dict) -> list[tuple[str, str]]:  # pragma: no cover - GPU machines only
         from vllm import SamplingParams
         from vllm.lora.request import LoRARequest
 
         from .data import _token_ids
 
         settings = self.settings
-        params = SamplingParams(n=settings.num_responses, temperature=settings.temperature, top_p=settings.top_p,
-                                max_tokens=settings.max_new_tokens, seed=_prompt_seed(settings.seed, prompt["id"]))
+        params = SamplingParams(n=settings.num_responses, seed=_prompt_seed(settings.seed, prompt["id"]),
+                                **settings.sampling().vllm_kwargs())
         lora = LoRARequest("adapter", 1, settings.adapter) if settings.adapter else None
         ids = _token_ids(self._tokenizer, prompt["prompt"], None)
         (output,) = self._llm.generate([{"prompt_token_ids": ids}], params, lora_request=lora, use_tqdm=False)
-        return [choice.text for choice in output.outputs]
+        return [(choice.text, "length" if choice.finish_reason == "length" else "stop") for choice in output.outputs]
 
 
 def _use_vllm(settings: GenerationSettings) -> bool:

@@ -308,11 +308,15 @@ def robustness_strata(scores_per_prompt, ranks_per_prompt, annotators_per_prompt
 
     Strata: "unanimous" (every annotator who ranked both, at least two, ordered them the same way),
     "contested" (at least two annotators, not unanimous), "adjacent_tier" and "distant_tier"
-    (consensus tiers 1 or more apart). ``human_ceiling``: leave-one-annotator-out agreement of each
-    annotator with the others' majority on the stratum's pairs (None without two annotators).
+    (consensus tiers 1 or more apart). ``human_ceiling``: on the same pairs and the same metric as the
+    model (a pair scores 1, 0.5 for a tie, 0; pairs weigh the same), how well one annotator agrees with
+    the others' majority, leave-one-out, averaged over the annotators who ranked both. It exists only
+    for pairs that at least two annotators ranked (unranked excluded): ``ceiling_pairs`` counts them
+    and ``accuracy_ceiling_pairs`` is the model's accuracy on exactly those pairs, the figure to
+    compare with the ceiling (None without two annotators).
     """
     model = {name: [] for name in STRATA}
-    human = {name: [] for name in STRATA}
+    paired = {name: [] for name in STRATA}  # (model outcome, human agreement) on pairs with a ceiling
     for scores, ranks, annotators in zip(scores_per_prompt, ranks_per_prompt, annotators_per_prompt, strict=True):
         scores, ranks = np.asarray(scores, dtype=float), np.asarray(ranks)
         for i, j in zip(*np.nonzero((ranks[:, None] >= 0) & (ranks[None, :] >= 0) & (ranks[:, None] < ranks[None, :])),
@@ -322,8 +326,10 @@ def robustness_strata(scores_per_prompt, ranks_per_prompt, annotators_per_prompt
             for name in _pair_strata(int(ranks[j] - ranks[i]), judgements):
                 model[name].append(outcome)
                 if len(judgements) >= 2:
-                    human[name].extend(_leave_one_out_agreement(judgements))
-    return {name: {"accuracy": _mean(model[name]), "n_pairs": len(model[name]), "human_ceiling": _mean(human[name])}
+                    paired[name].append((outcome, float(np.mean(_leave_one_out_agreement(judgements)))))
+    return {name: {"accuracy": _mean(model[name]), "n_pairs": len(model[name]),
+                   "human_ceiling": _mean([h for _, h in paired[name]]), "ceiling_pairs": len(paired[name]),
+                   "accuracy_ceiling_pairs": _mean([m for m, _ in paired[name]])}
             for name in STRATA}
 
 

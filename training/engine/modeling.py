@@ -96,12 +96,14 @@ def quantization_config(quantization: str, compute_dtype: torch.dtype):
     )
 
 
-def load_base_model(name_or_path: str, *, quantization: str = "none", bf16: bool = False, device: str | None = None):
-    """The base causal LM in fp32 (bf16 if asked), or quantized; patched with TRL's fused LM head."""
+def load_base_model(name_or_path: str, *, quantization: str = "none", bf16: bool = False, device: str | None = None,
+                    attn_implementation: str = "sdpa"):
+    """The base causal LM in fp32 (bf16 if asked), or quantized, with the attention kernel asked for
+    (``attn_implementation``: sdpa, flash_attention_2 or eager); patched with TRL's fused LM head."""
     from trl.trainer.utils import add_fused_lm_head
 
     dtype = torch.bfloat16 if bf16 else torch.float32
-    kwargs = {"dtype": dtype}
+    kwargs = {"dtype": dtype, "attn_implementation": attn_implementation}
     quant = quantization_config(quantization, dtype)
     if quant is not None:
         kwargs["quantization_config"] = quant
@@ -129,12 +131,18 @@ def _quantized_device_map(device: str | None) -> dict:
 
 def add_lora_adapter(model, *, r: int, alpha: float, dropout: float, target_modules, quantized: bool,
                      gradient_checkpointing: bool = False):
-    """Wrap ``model`` in a new trainable LoRA adapter (the base stays frozen)."""
+    """Wrap ``model`` in a new trainable LoRA adapter (the base stays frozen). ``gradient_checkpointing``
+    recomputes activations in the backward pass, quantized or not; the input embeddings then require
+    grad so the checkpointed blocks (frozen base) still pass a gradient to the LoRA weights."""
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
     if quantized:
         keep_4bit_weights_differentiable(model)
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing,
+                                                gradient_checkpointing_kwargs={"use_reentrant": False})
+    elif gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
     lora = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules,
                       task_type="CAUSAL_LM", bias="none")
     return get_peft_model(model, lora)

@@ -2,7 +2,8 @@
 
 Per step each response of each group in the batch goes through the policy once; the reference
 log-probs come from one pass over the data before training, with the LoRA adapter disabled (no
-second model copy), cached in ``output_dir/reference_logps.json``.
+second model copy), cached in ``output_dir/reference_logps.json`` (the validation groups' in
+``reference_logps_validation.json``). Validation and the best adapter: ``validation.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from .data import (
     load_records,
     prompt_token_ids,
     select_split,
+    train_validation_split,
+    truncation_rates,
 )
 from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
 from .losses import (
@@ -44,8 +47,10 @@ from .losses import (
 )
 from .modeling import add_lora_adapter, load_base_model, load_tokenizer
 from .packing import batch_response_logps, make_collator, resolve_prefix_sharing
+from .validation import VALIDATION_KEYS, ValidationCallback, restore_best_adapter
 
 REFERENCE_CACHE = "reference_logps.json"
+VALIDATION_REFERENCE_CACHE = "reference_logps_validation.json"
 RUN_SUMMARY = "grpo_training.json"
 # transformers >= 5.x lets a subclass say its loss is already scaled for gradient accumulation
 TRAINER_TAKES_SCALED_LOSS = hasattr(Trainer, "loss_is_scaled_for_ga")
@@ -63,7 +68,8 @@ class TrainingCancelled(Exception):
 class RankedGRPOTrainer(Trainer):
     """Trains a LoRA adapter on ranked groups with the loss chosen in ``RankedGRPOConfig.loss``."""
 
-    def __init__(self, model, args: RankedGRPOConfig, train_dataset: GroupDataset, processing_class, callbacks=None):
+    def __init__(self, model, args: RankedGRPOConfig, train_dataset: GroupDataset, processing_class, callbacks=None,
+                 validation_dataset: GroupDataset | None = None):
         self.prefix_sharing = resolve_prefix_sharing(args.prefix_sharing, model, train_dataset.groups)
         self.token_batches = (token_budget_batches(train_dataset.groups, args.max_tokens_per_batch, self.prefix_sharing)
                               if args.max_tokens_per_batch else None)
@@ -85,13 +91,17 @@ class RankedGRPOTrainer(Trainer):
         if TRAINER_TAKES_SCALED_LOSS:
             self.loss_is_scaled_for_ga = self.window_normalized
         self._metrics: dict[str, list[float]] = defaultdict(list)
+        self.pending_logs: dict[str, float] = {}  # figures of one step (validation, KL), logged with its train log
+        self.validation_dataset = validation_dataset if validation_dataset is not None else GroupDataset([])
         if args.loss != "orpo":
             self.precompute_reference_logps(train_dataset)
+            if len(self.validation_dataset):
+                self.precompute_reference_logps(self.validation_dataset, VALIDATION_REFERENCE_CACHE)
 
     # -- reference ---------------------------------------------------------------------------
-    def precompute_reference_logps(self, dataset: GroupDataset) -> None:
+    def precompute_reference_logps(self, dataset: GroupDataset, cache_name: str = REFERENCE_CACHE) -> None:
         """Store each group's reference log-probs in ``group["ref_logps"]``, from the cache if it matches."""
-        cache = Path(self.args.output_dir) / REFERENCE_CACHE
+        cache = Path(self.args.output_dir) / cache_name
         key = self._reference_key(dataset)
         if cache.is_file():
             stored = json.loads(cache.read_text())
@@ -177,8 +187,18 @@ class RankedGRPOTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         logps = batch_response_logps(model, inputs)
         policy = self._to_grid(logps.float(), inputs)
-        ranks, args = inputs["ranks"], self.args
         windows = num_items_in_batch if self.window_normalized and num_items_in_batch is not None else (None, None)
+        loss, scores = self.ranking_loss(policy, inputs, windows)
+        if windows[0] is not None:
+            loss = self._undo_trainer_scaling(loss)
+        self._record_pair_metrics(scores.detach(), inputs["ranks"])
+        if self.args.loss != "orpo":
+            self._record_drift(policy.detach(), inputs["ref_logps"], inputs["ranks"], inputs["token_counts"])
+        return (loss, {"policy_logps": policy}) if return_outputs else loss
+
+    def ranking_loss(self, policy: torch.Tensor, inputs: dict, windows=(None, None)) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the configured loss, the scores its pairs compare) of a batch's (G, K) policy log-probs."""
+        ranks, args = inputs["ranks"], self.args
         if args.loss == "orpo":
             loss = orpo_ranked_loss(policy, inputs["token_counts"], ranks, beta=args.beta, margin=args.margin,
                                     weighting=args.weighting, normalize=args.normalize, window=windows[0],
@@ -191,12 +211,25 @@ class RankedGRPOTrainer(Trainer):
             else:
                 loss = plackett_luce_loss(policy, ref, ranks, beta=args.beta, window=windows[0])
             scores = args.beta * (policy - ref)
-        if windows[0] is not None:
-            loss = self._undo_trainer_scaling(loss)
-        self._record_pair_metrics(scores.detach(), ranks)
-        if args.loss != "orpo":
-            self._record_drift(policy.detach(), inputs["ref_logps"], ranks, inputs["token_counts"])
-        return (loss, {"policy_logps": policy}) if return_outputs else loss
+        return loss, scores
+
+    @torch.no_grad()
+    def validation_metrics(self) -> dict[str, float]:
+        """``eval_loss`` (the training loss, mean over validation groups) and ``eval_pair_accuracy`` (share of the
+        validation pairs the scores order as the humans did) of the current policy; every process computes all."""
+        dataset, model = self.validation_dataset, self.accelerator.unwrap_model(self.model)
+        was_training = model.training
+        model.eval()
+        loss_sum, groups, correct, pairs = 0.0, 0, 0.0, 0
+        with self.accelerator.autocast():
+            for indices in self._batches(dataset, self.args.ref_batch_size):
+                batch = self._prepare_inputs(self.data_collator([dataset.groups[i] for i in indices]))
+                loss, scores = self.ranking_loss(self._to_grid(batch_response_logps(model, batch).float(), batch), batch)
+                stats = pairwise_stats(scores.float(), batch["ranks"])
+                loss_sum, groups = loss_sum + loss.item() * len(indices), groups + len(indices)
+                correct, pairs = correct + stats["accuracy"] * stats["pairs"], pairs + stats["pairs"]
+        model.train(was_training)
+        return {"eval_loss": loss_sum / max(groups, 1), "eval_pair_accuracy": correct / max(pairs, 1)}
 
     def _undo_trainer_scaling(self, loss: torch.Tensor) -> torch.Tensor:
         """A window-normalised loss is already a share of the step's mean: DDP's averaging of the processes'
@@ -225,6 +258,9 @@ class RankedGRPOTrainer(Trainer):
         if "loss" in logs and self._metrics:
             logs.update({name: sum(values) / len(values) for name, values in self._metrics.items()})
             self._metrics.clear()
+        if "loss" in logs and self.pending_logs:
+            logs.update(self.pending_logs)
+            self.pending_logs.clear()
         super().log(logs, start_time)
 
 
@@ -269,7 +305,7 @@ class JobCallback(TrainerCallback):
             "pair_accuracy": logs.get("pair_accuracy"),
             "learning_rate": logs.get("learning_rate"),
             "grad_norm": logs.get("grad_norm"),
-            **{name: logs.get(name) for name in DRIFT_KEYS},
+            **{name: logs.get(name) for name in DRIFT_KEYS + VALIDATION_KEYS},
         }
         self.history.append(event)
         if self.progress is not None and state.is_world_process_zero:
@@ -299,31 +335,38 @@ def _count_pairs(dataset: GroupDataset) -> int:
 
 
 def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None) -> tuple[RankedGRPOTrainer, JobCallback]:
-    """Tokenizer, train groups, base model + new LoRA adapter, and the trainer (reference log-probs ready)."""
+    """Tokenizer, train and validation groups, base model + new LoRA adapter, and the trainer (reference
+    log-probs ready) with its callbacks: the job's, validation + best adapter, KL."""
     set_seed(config.seed)
     _emit(progress, {"phase": "load"})
     tokenizer = load_tokenizer(config.model_name_or_path)
     records = load_records(config.data_path)
-    dataset = build_group_dataset(select_split(records, "train"), tokenizer, max_length=config.max_length,
-                                  max_prompt_length=config.max_prompt_length)
+    train_records, validation_records, split_report = train_validation_split(records, config.validation_fraction)
+    limits = {"max_length": config.max_length, "max_prompt_length": config.max_prompt_length}
+    dataset = build_group_dataset(train_records, tokenizer, **limits)
+    validation = build_group_dataset(validation_records, tokenizer, **limits)
     if len(dataset) == 0:
         raise DataError(f"{config.data_path}: no valid pairs in the train split "
                         "(every prompt needs two ranked responses in different tiers)")
     # a run that would train nothing fails here, before the model loads (under a token budget, a lower bound)
     config.require_steps(len(dataset), config.world_size)
-    model = load_base_model(config.model_name_or_path, quantization=config.quantization, bf16=config.bf16)
+    model = load_base_model(config.model_name_or_path, quantization=config.quantization, bf16=config.bf16,
+                            attn_implementation=config.attn_implementation)
     model = add_lora_adapter(model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
                              target_modules=config.target_modules, quantized=config.quantization != "none",
                              gradient_checkpointing=bool(config.activation_checkpointing))
     callback = JobCallback(progress, should_stop)
     _emit(progress, {"phase": "reference"})
     trainer = RankedGRPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
-                                callbacks=[callback])
+                                callbacks=[callback], validation_dataset=validation)
     callback.accelerator = trainer.accelerator
-    held_out = select_split(records, "test") or select_split(records, "train")
+    trainer.data_report = {**split_report, "n_validation_groups": len(validation),
+                           **truncation_rates(dataset.groups + validation.groups)}
+    trainer.add_callback(ValidationCallback(trainer, config.patience))
+    held_out = select_split(records, "test") or train_records
     prompts = [prompt_token_ids(tokenizer, r["prompt"], config.max_prompt_length) for r in held_out[: config.kl_samples]]
     trainer.add_callback(KLCallback(prompts, config.kl_samples, config.eval_steps, config.seed,
-                                    tokenizer.pad_token_id, trainer._metrics))
+                                    tokenizer.pad_token_id, trainer.pending_logs, tokenizer.eos_token_id))
     return trainer, callback
 
 
@@ -331,37 +374,54 @@ def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resu
     """Train a LoRA adapter on the "train" split of ``config.data_path``; see docs/training.md.
 
     ``progress(event)`` gets a dict at each logging step (step, total_steps, epoch, loss,
-    reward_margin, pair_accuracy, learning_rate, grad_norm) and at phase changes ({"phase": ...}).
-    ``should_stop()`` is checked after every optimizer step. ``resume`` continues from the last
-    checkpoint in ``output_dir`` (a fresh start when there is none). Returns a JSON-serialisable
-    summary; raises ``TrainingCancelled`` when stopped, ``DataError`` for unusable data and
-    ``ModelLoadError`` for an unloadable model.
+    reward_margin, pair_accuracy, learning_rate, grad_norm, and at validation steps eval_loss and
+    eval_pair_accuracy) and at phase changes ({"phase": ...}). ``should_stop()`` is checked after every
+    optimizer step. ``resume`` continues from the last checkpoint in ``output_dir`` (a fresh start when
+    there is none). The adapter saved is the best by validation loss with ``load_best`` (``kept_step``
+    says which). Returns a JSON-serialisable summary; raises ``TrainingCancelled`` when stopped,
+    ``DataError`` for unusable data and ``ModelLoadError`` for an unloadable model.
     """
     started = time.perf_counter()
     trainer, callback = build_trainer(config, progress, should_stop)
-    dataset = trainer.train_dataset
     checkpoint = get_last_checkpoint(config.output_dir) if resume and os.path.isdir(config.output_dir) else None
     _emit(progress, {"phase": "train", "resumed_from": checkpoint, "total_steps": trainer.total_steps})
     output = trainer.train(resume_from_checkpoint=checkpoint)
     if callback.cancelled:
         raise TrainingCancelled(get_last_checkpoint(config.output_dir), trainer.state.global_step)
-    summary = {
-        "adapter_dir": str(Path(config.output_dir) / "adapter"),
-        "output_dir": str(config.output_dir),
-        "base_model": config.model_name_or_path,
-        "global_step": trainer.state.global_step,
-        "train_loss": output.training_loss,
-        "history": callback.history,
-        "dataset_sha256": dataset_sha256(config.data_path),
-        "n_train_groups": len(dataset),
-        "n_train_pairs": _count_pairs(dataset),
-        "resumed_from": checkpoint,
-        "train_runtime_s": time.perf_counter() - started,
-    }
+    summary = _run_summary(config, trainer, callback.history, output.training_loss, checkpoint)
+    if summary["kept_step"] != summary["global_step"]:
+        restore_best_adapter(trainer, _callback(trainer, ValidationCallback).best_dir)
+    summary["train_runtime_s"] = time.perf_counter() - started
     _emit(progress, {"phase": "save"})
     save_adapter(trainer, config, summary)
     _emit(progress, {"phase": "done", "global_step": summary["global_step"]})
     return summary
+
+
+def _run_summary(config: RankedGRPOConfig, trainer: RankedGRPOTrainer, history: list, train_loss: float,
+                 checkpoint: str | None) -> dict:
+    """``run_training``'s summary before the adapter is saved (see its doc)."""
+    dataset = trainer.train_dataset
+    return {
+        "adapter_dir": str(Path(config.output_dir) / "adapter"),
+        "output_dir": str(config.output_dir),
+        "base_model": config.model_name_or_path,
+        "global_step": trainer.state.global_step,
+        "train_loss": train_loss,
+        "history": history,
+        "dataset_sha256": dataset_sha256(config.data_path),
+        "n_train_groups": len(dataset),
+        "n_train_pairs": _count_pairs(dataset),
+        "n_validation_pairs": _count_pairs(trainer.validation_dataset),
+        "resumed_from": checkpoint,
+        **trainer.data_report,
+        **_callback(trainer, ValidationCallback).summary(trainer.state.global_step, load_best=config.load_best),
+        **_callback(trainer, KLCallback).summary(),
+    }
+
+
+def _callback(trainer: RankedGRPOTrainer, kind: type):
+    return next(c for c in trainer.callback_handler.callbacks if isinstance(c, kind))
 
 
 def save_adapter(trainer: RankedGRPOTrainer, config: RankedGRPOConfig, summary: dict) -> None:
@@ -398,9 +458,27 @@ TRL's GRPOTrainer (Group Relative Policy Optimization, online RL).
 | optimisation | lr {config.learning_rate}, epochs {config.num_train_epochs}, {_batching(config)} x {config.gradient_accumulation_steps} accumulated, seed {config.seed} |
 | data | `{config.data_path}` (sha256 `{summary["dataset_sha256"]}`), {summary["n_train_groups"]} prompts, {summary["n_train_pairs"]} valid pairs |
 | result | {summary["global_step"]} steps, mean train loss {summary["train_loss"]:.4f} |
+| adapter kept | {_kept(summary)} |
+| truncation | {_rate(summary.get("truncated_prompt_rate"))} of prompts cut to {config.max_prompt_length} tokens, {_rate(summary.get("truncated_response_rate"))} of responses cut to fit {config.max_length} (closing tokens kept) |
+| KL monitor | {summary.get("kl_estimates", 0)} estimates, {_rate(summary.get("kl_time_share"))} of the run's time; sampling {summary.get("kl_sampling")} |
 
 Load with `PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), this_folder)`.
 """
+
+
+def _kept(summary: dict) -> str:
+    """Which step's weights the adapter holds, and why."""
+    if summary.get("best_step") is None:
+        return f"step {summary['kept_step']} (the last; no validation split)"
+    stop = f", stopped early at step {summary['stopped_early_at']}" if summary.get("stopped_early_at") else ""
+    which = "the lowest validation loss" if summary["load_best"] else "the last (load_best off)"
+    return (f"step {summary['kept_step']} of {summary['global_step']}: {which}; best validation loss "
+            f"{summary['best_eval_loss']:.4f} at step {summary['best_step']} over {summary['evaluations']} "
+            f"evaluations of {summary.get('n_validation_groups', 0)} validation prompts{stop}")
+
+
+def _rate(value) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
 def _batching(config: RankedGRPOConfig) -> str:

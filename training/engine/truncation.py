@@ -4,7 +4,8 @@ The template's fixed tokens are found by encoding an empty user message: the tok
 with it at the start are the *head* (BOS, system prompt, user role header), those it shares at the
 end the *tail* (end of turn, assistant header). Both are kept whole; the user content loses its
 middle: its first third (usually the instruction) and its last two thirds (the latest turns) stay.
-Every cut is logged with the record's id.
+Every cut is logged with the record's id. A response over its room is cut at the end but keeps its
+closing tokens (EOS or the template's end of turn), so the model still sees where a response stops.
 """
 
 from __future__ import annotations
@@ -55,3 +56,14 @@ def warn_if_not_prefix(prompt_ids: list[int], prompt_len: int, record_id: str) -
         logger.warning("record %s: the tokenized prompt (%d tokens) is not a prefix of prompt + response; they "
                        "diverge at token %d, where the response is taken to start", record_id, len(prompt_ids),
                        prompt_len)
+
+
+def cut_response(response_ids: list[int], room: int, closing: list[int]) -> list[int]:
+    """``response_ids`` within ``room`` tokens: the start kept, and the ``closing`` tokens it ends with
+    (EOS, end of turn) kept at the end when there is room for them and one content token."""
+    if len(response_ids) <= room:
+        return response_ids
+    ends_with_closing = bool(closing) and response_ids[len(response_ids) - len(closing) :] == closing
+    if not ends_with_closing or room <= len(closing):
+        return response_ids[:room]
+    return response_ids[: room - len(closing)] + closing

@@ -73,3 +73,9 @@ METRIC_NAMES = {
 def metric_label(key: str | None) -> str:
     """The words of an evaluation metric's key (the verdict's ``metric``)."""
     return METRIC_NAMES.get(key or "pairwise_accuracy", key or "")
+
+
+@register.filter
+def percent(value) -> str:
+    """0.125 -> "12.5%"; "–" when unknown."""
+    return "–" if value is None else f"{100 * value:.1f}%"
