@@ -64,7 +64,7 @@ def test_trial_mode_still_fails_on_a_real_misconfiguration(tmp_path, env, code):
 
 
 def test_trial_mode_takes_the_default_hosts(tmp_path):
-    env = {key: value for key, value in os.environ.items() if key != "ALLOWED_HOSTS"}
+    env = {key: value for key, value in os.environ.items() if key not in {"ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY=secrets.token_urlsafe(50),
                GRPO_DATA_DIR=str(tmp_path), GRPO_TRIAL_HTTP="1")  # fmt: skip
     done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
