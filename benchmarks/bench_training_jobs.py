@@ -75,7 +75,7 @@ def demo_smoke_job() -> None:
     print(f"demo smoke job {job.pk}: {status} in {wall:.1f} s wall, {job.result.get('global_step')} steps, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
     print("| phase | seconds |\n| --- | --- |")
-    for phase, seconds in phase_seconds(jobs.job_work_dir(job) / "job.log"):
+    for phase, seconds in phase_seconds(job.work_path / "job.log"):
         print(f"| {phase} | {seconds} |")
     print(f"KL estimates (nats per completion): {[round(v, 2) for v in kl_values(job)]}, "
           f"threshold kl_warning {job.config.get('kl_warning')}")
@@ -178,8 +178,8 @@ def job_overhead(args) -> None:
 def flush_times(project, export, config) -> list[float]:
     """Seconds of 200 reporter flushes (heartbeat + progress + metric upsert + cancel-flag read)."""
     from training.models import TrainingJob
-    from training.runner import JobReporter
-    from training.services.jobs import current_worker_id, job_claim
+    from training.runner import JobReporter, job_claim
+    from training.work.transitions import current_worker_id
 
     job = TrainingJob.objects.create(project=project, export=export, base_model="x", config=config)
     job = job_claim(job_id=job.pk, worker_id=current_worker_id())

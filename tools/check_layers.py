@@ -3,7 +3,7 @@
 Four rules, read from the source of ``training/``, ``ranking_app/`` and ``config/`` with ``ast``:
 
 1. **No import cycle**, imports inside functions counted (deferring an import hides a cycle, it
-   does not remove it). One known exception is listed in ``ALLOWED_CYCLE``.
+   does not remove it). There is no exception.
 2. **Selectors only read**: a selector module (``ranking_app/selectors*.py``,
    ``training/selectors.py``, ``training/*/selectors.py``) calls no ``.save()``, ``.update()``,
    ``.create()``, ``.delete()``, ``bulk_*``, ``get_or_create``, ``update_or_create`` and no
@@ -28,10 +28,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("training", "ranking_app", "config")
-
-# The one known cycle: removed when the background-work kernel lands (issue 20, item 1). A cycle
-# is allowed only if every module in it is listed here.
-ALLOWED_CYCLE = frozenset({"training.runner", "training.services.jobs", "training.tasks", "training.services.merges"})
 
 WRITE_METHODS = frozenset({"save", "update", "create", "delete", "get_or_create", "update_or_create"})
 HEAVY = ("torch", "transformers", "peft", "trl", "datasets")
@@ -148,11 +144,9 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
     return groups
 
 
-def cycle_problems(graph: dict[str, set[str]], allowed: frozenset[str] = ALLOWED_CYCLE) -> list[str]:
+def cycle_problems(graph: dict[str, set[str]]) -> list[str]:
     problems = []
     for group in strongly_connected(graph):
-        if set(group) <= allowed:
-            continue
         edges = [f"{a} -> {b}" for a in group for b in sorted(graph[a]) if b in group]
         problems.append("import cycle among " + ", ".join(group) + " (" + "; ".join(edges) + ")")
     return problems
@@ -299,8 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = check(web="--no-web" not in argv)
     for problem in problems:
         print(problem)
-    allowed = ", ".join(sorted(ALLOWED_CYCLE))
-    print(f"{len(problems)} problem(s); allowed cycle (until the background-work kernel lands): {allowed}")
+    print(f"{len(problems)} problem(s)")
     return 1 if problems else 0
 
 

@@ -1,13 +1,13 @@
 """Training jobs, their metric time series and their evaluations (with per-prompt model rankings).
 
 A job row is the single source of truth for a run: the web pages, the API and the worker all read
-and write it. The worker owns a running job through ``worker_id`` + a fresh ``heartbeat_at``; a
-running job whose heartbeat went stale is shown as ``interrupted`` on every read
-(``TrainingJob.stale``) and stored so by the reaper (``services.jobs.jobs_mark_interrupted``: the
-worker before each job, ``manage.py training_reap``, and a person's cancel or resume).
+and write it. Jobs, evaluation requests and merged-model builds are ``BackgroundRun`` rows
+(``training/work/``): the worker owns a running row through ``worker_id`` + a fresh ``heartbeat_at``;
+a running row whose heartbeat went stale is shown as ``interrupted`` on every read
+(``BackgroundRun.stale``) and stored so by the reaper (``training.work.transitions.runs_mark_interrupted``:
+the worker before each run, ``manage.py training_reap``, and a person's cancel or resume).
 """
 
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -16,31 +16,14 @@ from django.utils import timezone
 
 from ranking_app.models import ExportSnapshot, Project, Prompt, Round
 
-
-class MergeStatus(models.TextChoices):
-    NONE = "", "not built"
-    QUEUED = "queued", "queued"
-    RUNNING = "running", "building"
-    DONE = "done", "ready"
-    FAILED = "failed", "failed"
+from .work.models import BackgroundRun, RunStatus
 
 
-class TrainingJob(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        SUCCEEDED = "succeeded", "succeeded"
-        FAILED = "failed", "failed"
-        CANCELLED = "cancelled", "cancelled"
-        INTERRUPTED = "interrupted", "interrupted"
-
+class TrainingJob(BackgroundRun):
     class Kind(models.TextChoices):
         TRAIN = "train", "training"
         GENERATE = "generate", "generation"
         JUDGE = "judge", "ranking with a model"
-
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
-    RESUMABLE = (Status.INTERRUPTED, Status.CANCELLED, Status.FAILED)
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TRAIN, db_index=True)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="training_jobs")
@@ -56,7 +39,6 @@ class TrainingJob(models.Model):
     preset = models.CharField(max_length=50, blank=True)
     base_model = models.CharField(max_length=500)
     config = models.JSONField(help_text="User-facing RankedGRPOConfig values (validated by the engine at launch).")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
     phase = models.CharField(max_length=50, blank=True, help_text="What a running job is doing right now.")
     # progress of the training phase
     step = models.PositiveIntegerField(default=0)
@@ -66,11 +48,8 @@ class TrainingJob(models.Model):
     train_started_at = models.DateTimeField(null=True, blank=True, help_text="First progress event of this attempt.")
     train_started_step = models.PositiveIntegerField(default=0)
     resumed_from = models.CharField(max_length=500, blank=True, help_text="Checkpoint the last attempt resumed from.")
-    # ownership and liveness
+    # ownership and liveness: BackgroundRun's worker_id, heartbeat_at, cancel_requested
     attempts = models.PositiveIntegerField(default=0, help_text="How many times a worker claimed the job.")
-    worker_id = models.CharField(max_length=200, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    cancel_requested = models.BooleanField(default=False)
     # where the run executes (training/launchers): the launcher, its settings and its handle on the run
     launcher = models.CharField(max_length=20, blank=True, help_text="local (a child process of the worker) or ray.")
     launch = models.JSONField(default=dict, blank=True,
@@ -80,21 +59,15 @@ class TrainingJob(models.Model):
     # files, relative to settings.TRAINING_DIR
     work_dir = models.CharField(max_length=500, blank=True)
     adapter_dir = models.CharField(max_length=500, blank=True)
-    # The merged full model (adapter folded into the base), built on demand by a worker.
-    merge_status = models.CharField(max_length=10, choices=MergeStatus.choices, default=MergeStatus.NONE, blank=True)
-    merged_dir = models.CharField(max_length=500, blank=True, help_text="Merged model folder, relative to TRAINING_DIR.")
-    merge_error = models.TextField(blank=True)
     data_summary = models.JSONField(default=dict, blank=True, help_text="Prompts per split the engine will use.")
     result = models.JSONField(default=dict, blank=True, help_text="run_training's summary, without the history.")
-    error = models.TextField(blank=True, help_text="Readable error message.")
-    error_detail = models.TextField(blank=True, help_text="The traceback behind ``error``.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    STOPPED_FIELDS = {"phase": ""}
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -103,27 +76,26 @@ class TrainingJob(models.Model):
     def __str__(self) -> str:
         return f"job {self.pk} ({self.status})"
 
-    STALE_ERROR = ("the worker stopped sending heartbeats (killed, crashed or lost its machine); "
-                   "resume continues from the last checkpoint")
+    def allowed_actions(self, now=None) -> tuple[str, ...]:
+        """``BackgroundRun``'s actions, plus "merge" for a succeeded job whose merged model can be asked for."""
+        actions = super().allowed_actions(now)
+        if self.status != RunStatus.SUCCEEDED:
+            return actions
+        merge = self.adapter_merge
+        return (*actions, "merge") if merge is None or "requeue" in merge.allowed_actions(now) else actions
 
-    @classmethod
-    def stale(cls, now=None) -> models.Q:
-        """Running with a heartbeat older than ``TRAINING_STALE_SECONDS``: its worker is gone."""
-        cutoff = (now or timezone.now()) - timedelta(seconds=settings.TRAINING_STALE_SECONDS)
-        return models.Q(status=cls.Status.RUNNING, heartbeat_at__lt=cutoff)
-
-    def is_stale(self, now=None) -> bool:
-        cutoff = (now or timezone.now()) - timedelta(seconds=settings.TRAINING_STALE_SECONDS)
-        return self.status == self.Status.RUNNING and self.heartbeat_at is not None and self.heartbeat_at < cutoff
+    @property
+    def adapter_merge(self) -> "AdapterMerge | None":
+        """The build of this job's merged model, if one was ever asked for."""
+        try:
+            return self.merge
+        except AdapterMerge.DoesNotExist:
+            return None
 
     @property
     def work_path(self) -> Path:
         """The job's folder (log, checkpoints, adapter) under ``settings.TRAINING_DIR``."""
         return Path(settings.TRAINING_DIR) / (self.work_dir or f"job-{self.pk}")
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
 
     @property
     def progress_percent(self) -> int:
@@ -215,42 +187,29 @@ class PromptEvaluation(models.Model):
         return f"{self.evaluation} {self.external_id}"
 
 
-class EvaluationRequest(models.Model):
+class EvaluationRequest(BackgroundRun):
     """"Evaluate job J (tuned + base) on project P, split S": one row per (job, project, split).
 
-    Same lifecycle as a job, every change a conditional UPDATE: a request is ``queued``, the worker
-    that claims it makes it ``running`` (``worker_id``), and only that worker records the outcome
-    (``succeeded`` with the two evaluations, or ``failed`` with the error). A finished request, or
-    one older than the actor's time limit (lost), can be requested again in place.
+    A ``BackgroundRun``: a request is ``queued``, the worker that claims it makes it ``running``
+    (``worker_id``, heartbeats), and only that worker records the outcome (``succeeded`` with the two
+    evaluations, or ``failed`` with the error). A finished request, or an interrupted one (stale
+    heartbeat), can be requested again in place.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        SUCCEEDED = "succeeded", "succeeded"
-        FAILED = "failed", "failed"
-
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
-    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+    ACTIONS = {status: ("requeue",) for status in BackgroundRun.FINISHED}
+    STALE_ERROR = "the worker stopped sending heartbeats (killed, crashed or lost its machine); evaluate again"
 
     job = models.ForeignKey(TrainingJob, on_delete=models.CASCADE, related_name="evaluation_requests")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     split = models.CharField(max_length=20)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    worker_id = models.CharField(max_length=200, blank=True)
     export = models.ForeignKey(ExportSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     tuned = models.ForeignKey(EvaluationResult, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     base = models.ForeignKey(EvaluationResult, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     n_prompts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, help_text="Readable error message.")
-    error_detail = models.TextField(blank=True, help_text="The traceback behind ``error``.")
     requested_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now, help_text="Last state change (set by every update).")
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -260,3 +219,18 @@ class EvaluationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"evaluation of job {self.job_id} on project {self.project_id} ({self.split}): {self.status}"
+
+
+class AdapterMerge(BackgroundRun):
+    """The build of a job's merged model (the adapter folded into its base), asked for on the job page and
+    run by a worker (``training/services/merges.py``); succeeded with ``merged_dir`` or failed with the error."""
+
+    ACTIONS = {status: ("requeue",) for status in BackgroundRun.RESUMABLE}
+    STALE_ERROR = "the worker stopped sending heartbeats (killed, crashed or lost its machine); build it again"
+
+    job = models.OneToOneField(TrainingJob, primary_key=True, on_delete=models.CASCADE, related_name="merge")
+    merged_dir = models.CharField(max_length=500, blank=True, help_text="Merged model folder, relative to TRAINING_DIR.")
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"merged model of job {self.job_id}: {self.status}"

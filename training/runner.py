@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import OperationalError, close_old_connections, connection
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from ranking_app.services.exports import export_path
@@ -30,7 +31,7 @@ from .launched import LaunchedTraining, RunCancelled
 from .models import EvaluationResult, JobMetric, TrainingJob
 from .services.adapters import adapter_dir_value
 from .services.evaluations import evaluation_compute, evaluation_store, finite, load_engine
-from .services.jobs import current_worker_id, job_claim, job_finish, job_work_dir, jobs_mark_interrupted
+from .work.transitions import current_worker_id, retry_locked, run_claim, run_finish, run_heartbeat, runs_reap
 
 logger = logging.getLogger("training.job")
 Status = TrainingJob.Status
@@ -53,14 +54,29 @@ class OwnershipLost(Exception):
 
 def execute_job(job_id: int) -> str:
     """Entry point of the dramatiq actor: claim ``job_id`` and run it; returns what happened."""
-    _retry_locked(jobs_mark_interrupted)
+    retry_locked(runs_reap)
     worker_id = current_worker_id()
-    job = _retry_locked(lambda: job_claim(job_id=job_id, worker_id=worker_id))
+    job = retry_locked(lambda: job_claim(job_id=job_id, worker_id=worker_id))
     if job is None:
-        status = _retry_locked(lambda: TrainingJob.objects.filter(pk=job_id).values_list("status", flat=True).first())
+        status = retry_locked(lambda: TrainingJob.objects.filter(pk=job_id).values_list("status", flat=True).first())
         logger.info("job %s not claimed: it is %s (duplicate or stale delivery ignored)", job_id, status or "deleted")
         return "skipped"
     return JobRun(job).run()
+
+
+def job_claim(*, job_id: int, worker_id: str) -> TrainingJob | None:
+    """Take a queued job for ``worker_id`` (atomic); ``None`` when it is not queued any more.
+
+    A second delivery of the same message finds the job running (or finished) and gets ``None``.
+    """
+    claimed = run_claim(TrainingJob, job_id, worker_id, phase="starting", attempts=F("attempts") + 1,
+                        train_started_at=None)  # fmt: skip
+    return TrainingJob.objects.get(pk=job_id) if claimed else None
+
+
+def job_finish(*, job_id: int, worker_id: str, status: str, **fields) -> bool:
+    """Record the end of a run, if ``worker_id`` still owns it; returns whether it did."""
+    return run_finish(TrainingJob, job_id, worker_id, status, **fields)
 
 
 class JobReporter:
@@ -129,7 +145,7 @@ class JobReporter:
         """Stop the thread, then write what is still pending from the caller's thread."""
         self._stop.set()
         self._thread.join()
-        _retry_locked(self.flush)
+        retry_locked(self.flush)
 
     def _loop(self) -> None:
         try:
@@ -146,10 +162,7 @@ class JobReporter:
         with self._lock:
             pending, metrics = dict(self._pending), dict(self._metrics)
         with self.db_lock:
-            updated = TrainingJob.objects.filter(pk=self.job_id, status=Status.RUNNING, worker_id=self.worker_id).update(
-                heartbeat_at=timezone.now(), **pending
-            )
-            if not updated:
+            if not run_heartbeat(TrainingJob, self.job_id, self.worker_id, **pending):
                 self.lost = True
                 now = TrainingJob.objects.filter(pk=self.job_id).values("status", "worker_id", "heartbeat_at").first()
                 logger.warning("job %s is no longer owned by this worker (now %s)", self.job_id, now)
@@ -177,7 +190,7 @@ class JobRun:
     def __init__(self, job: TrainingJob):
         self.job = job
         self.engine = None  # imported after the heartbeat runs: importing torch can take a while
-        self.work_dir = job_work_dir(job)
+        self.work_dir = job.work_path
         self.output_dir = self.work_dir / "output"
         self.reporter = JobReporter(job)
 
@@ -214,7 +227,7 @@ class JobRun:
             logger.warning("job %s was taken over (marked interrupted or resumed); not recording an outcome", self.job.pk)
             return "lost"
         with self.reporter.db_lock:
-            recorded = _retry_locked(lambda: job_finish(job_id=self.job.pk, worker_id=self.job.worker_id,
+            recorded = retry_locked(lambda: job_finish(job_id=self.job.pk, worker_id=self.job.worker_id,
                                                         status=status, **fields))
         logger.info("job %s %s", self.job.pk, status if recorded else "ended, but another actor took it over")
         return status if recorded else "lost"
@@ -275,7 +288,7 @@ class JobRun:
         if result.get("verdict"):
             logger.info("verdict: %s", verdict_sentence(result["verdict"]))
         with self.reporter.db_lock:
-            _retry_locked(lambda: evaluation_store(job=self.job, model=model, result=result))
+            retry_locked(lambda: evaluation_store(job=self.job, model=model, result=result))
 
     def _backfill_metrics(self, checkpoint: Path) -> None:
         """Metric rows up to the checkpoint from its trainer_state.json: steps logged after the last
@@ -294,7 +307,7 @@ class JobRun:
                 for entry in history if "loss" in entry and "step" in entry]
         if rows:
             with self.reporter.db_lock:
-                _retry_locked(lambda: JobMetric.objects.bulk_create(
+                retry_locked(lambda: JobMetric.objects.bulk_create(
                     rows, update_conflicts=True, unique_fields=["job", "step"], update_fields=list(METRIC_FIELDS)))
             logger.info("metrics of steps %s-%s restored from %s", rows[0].step, rows[-1].step, source)
 
@@ -331,18 +344,6 @@ def _number(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if number == number and abs(number) != float("inf") else None
-
-
-def _retry_locked(write, attempts: int = 50, delay: float = 0.1):
-    """Run a DB write, retrying while SQLite reports the database busy or a table locked."""
-    for attempt in range(attempts):
-        try:
-            return write()
-        except OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            close_old_connections()
-            time.sleep(delay)
 
 
 class _ThreadFilter(logging.Filter):

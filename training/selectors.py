@@ -1,13 +1,13 @@
 """Reads for the job pages and the API. A running job whose worker stopped sending heartbeats is
-*shown* as ``interrupted`` (``TrainingJob.stale``); storing that is the reaper's write
-(``services.jobs.jobs_mark_interrupted``), never a read's."""
+*shown* as ``interrupted`` (``BackgroundRun.stale`` / ``shown_status``, training/work/models.py); storing
+that is the reaper's write (``training.work.transitions.runs_reap``), never a read's."""
 
 from __future__ import annotations
 
 from collections import deque
 from datetime import timedelta
 
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 
@@ -51,8 +51,8 @@ STRATUM_LABELS = {
 
 def job_shown(job: TrainingJob, *, now=None) -> TrainingJob:
     """``job`` as a page shows it: a running job with a stale heartbeat reads as interrupted (in memory)."""
-    if job.is_stale(now):
-        job.status, job.phase, job.error = TrainingJob.Status.INTERRUPTED, "", job.error or TrainingJob.STALE_ERROR
+    if job.shown_status(now) != job.status:
+        job.status, job.phase, job.error = job.shown_status(now), "", job.error or TrainingJob.STALE_ERROR
     return job
 
 
@@ -66,12 +66,12 @@ class ShownJobs(ModelIterable):
 
 
 def job_list(*, project=None, status: str | None = None) -> QuerySet[TrainingJob]:
-    shown_status = Case(When(TrainingJob.stale(), then=Value(TrainingJob.Status.INTERRUPTED)), default=F("status"))
-    jobs = TrainingJob.objects.select_related("project", "export", "created_by").annotate(shown_status=shown_status)
+    jobs = TrainingJob.objects.select_related("project", "export", "created_by").annotate(
+        status_shown=TrainingJob.shown_status_case())
     if project is not None:
         jobs = jobs.filter(project=project)
     if status:
-        jobs = jobs.filter(shown_status=status)
+        jobs = jobs.filter(status_shown=status)
     jobs._iterable_class = ShownJobs  # Django's hook for what a queryset yields (as values() sets it)
     return jobs
 

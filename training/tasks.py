@@ -2,12 +2,16 @@
 
 Training runs on its own ``training`` queue: a GPU machine runs one worker for it with
 ``--processes 1 --threads 1`` (one job at a time per GPU), other work stays on ``default``.
-The actor imports the runner when a message arrives, so the services that send messages can
-import this module without an import cycle (runner -> services.jobs -> tasks).
+Each actor hands its message to the worker's side of its kind (``runner.execute_job``,
+``merge_runner.merge_run``); those import the background-work kernel (``training/work/``), never the
+services that send messages, so services -> tasks -> runner goes one way.
 """
 
 import dramatiq
 from django.conf import settings
+
+from .merge_runner import merge_run
+from .runner import execute_job
 
 TRAINING_QUEUE = "training"
 
@@ -19,14 +23,11 @@ TRAINING_QUEUE = "training"
 )
 def run_training_job(job_id: int) -> None:
     """Claim the job row and run it; a duplicate or stale delivery does nothing."""
-    from .runner import execute_job
-
     execute_job(job_id)
 
 
 @dramatiq.actor(queue_name=TRAINING_QUEUE, max_retries=0, time_limit=2 * 3600 * 1000)
-def merge_job_adapter(job_id: int) -> None:
-    """Build the merged model a person asked for on the job page (a duplicate delivery does nothing)."""
-    from .services.merges import job_merge_run
-
-    job_merge_run(job_id)
+def merge_job_adapter(merge_id: int) -> None:
+    """Build the merged model a person asked for on the job page (a duplicate delivery does nothing).
+    ``merge_id`` is the ``AdapterMerge``'s key, which is its job's id."""
+    merge_run(merge_id)

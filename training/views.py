@@ -113,6 +113,8 @@ def _detail_context(job: TrainingJob, scoring: str | None = None) -> dict:
         "log_tail": job_log_tail(job=job),
         "has_adapter": adapter_path(job) is not None,
         "has_merged": job_merged_archive(job) is not None,
+        "merge": job.adapter_merge,
+        "actions": job.allowed_actions(),
     }
 
 

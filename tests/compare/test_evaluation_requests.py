@@ -71,8 +71,9 @@ def test_a_finished_or_lost_request_is_requested_again_in_place_a_running_one_is
     assert evaluation_claim(request_id=first.pk, worker_id="w1") is not None
     with pytest.raises(EvaluationRequestError, match="already running"):
         evaluation_request(job=job, project=cmp_project, split="test")
-    EvaluationRequest.objects.filter(pk=first.pk).update(updated_at=timezone.now() - timedelta(hours=7))
-    again = evaluation_request(job=job, project=cmp_project, split="test")  # older than the time limit: lost
+    EvaluationRequest.objects.filter(pk=first.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert EvaluationRequest.objects.get(pk=first.pk).allowed_actions() == ("requeue",)  # stale: shown interrupted
+    again = evaluation_request(job=job, project=cmp_project, split="test")  # its worker is gone: interrupted
     assert again.pk == first.pk and again.status == Status.QUEUED and again.worker_id == ""
     assert not evaluation_finish(request_id=first.pk, worker_id="w1", status=Status.SUCCEEDED)  # the lost worker
     assert evaluation_claim(request_id=first.pk, worker_id="w2") is not None

@@ -10,7 +10,7 @@ from django.urls import reverse
 from ranking_app.services.exports import export_create
 from training.engine import make_tiny_model
 from training.engine.modeling import add_lora_adapter
-from training.models import TrainingJob
+from training.models import AdapterMerge, TrainingJob
 from training.services.jobs import JobStateError
 from training.services.merges import job_merge_request
 
@@ -44,8 +44,8 @@ def test_merge_is_built_by_a_worker_and_downloaded(client, trainer_admin, traine
     broker.join("training")
     worker.join()
 
-    trained_job.refresh_from_db()
-    assert trained_job.merge_status == "done", trained_job.merge_error
+    merge = AdapterMerge.objects.get(job=trained_job)
+    assert merge.status == "succeeded", merge.error
     assert 'id="merged-link"' in client.get(page).content.decode()
     response = client.get(reverse("training:job_merged", args=[trained_job.pk]))
     names = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist()
@@ -63,15 +63,15 @@ def test_merge_is_refused_twice_and_for_a_job_without_adapter(trained_job, ranke
 
 
 def test_a_failed_merge_is_shown_and_can_be_asked_again(client, trainer_admin, trained_job, training_dirs):
-    from training.services.merges import job_merge_run
+    from training.merge_runner import merge_run
 
     (training_dirs / "job-m" / "adapter" / "adapter_model.safetensors").write_bytes(b"not weights")
     job_merge_request(job=trained_job)
 
-    assert job_merge_run(trained_job.pk) == "failed"
-    assert job_merge_run(trained_job.pk) == "skipped"
+    assert merge_run(trained_job.pk) == "failed"
+    assert merge_run(trained_job.pk) == "skipped"
     client.force_login(trainer_admin)
     html = client.get(reverse("training:job_detail", args=[trained_job.pk])).content.decode()
     assert "Merging failed:" in html and 'id="merge-button"' in html
-    assert TrainingJob.objects.get(pk=trained_job.pk).merge_error
+    assert AdapterMerge.objects.get(pk=trained_job.pk).error
     assert client.get(reverse("training:job_merged", args=[trained_job.pk])).status_code == 404

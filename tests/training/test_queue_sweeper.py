@@ -17,7 +17,7 @@ from config.settings import base
 from ranking_app.services.exports import export_create
 from tests.conftest import make_project
 from training.compare.tasks import run_evaluation_request
-from training.models import EvaluationRequest, MergeStatus, TrainingJob
+from training.models import AdapterMerge, EvaluationRequest, TrainingJob
 from training.services.jobs import job_launch, job_resume
 from training.services.sweeper import messages_in_broker, queued_work_sweep
 from training.tasks import TRAINING_QUEUE, merge_job_adapter, run_training_job
@@ -48,7 +48,8 @@ def test_queued_work_without_a_message_is_sent_again_once(broker, project_export
     run_training_job.send(waiting.pk)  # its message is still in the broker
     just_now = _job(project, export, updated_at=timezone.now())  # its message may be on its way
     _job(project, export, status=TrainingJob.Status.RUNNING)
-    merge = _job(project, export, status=TrainingJob.Status.SUCCEEDED, merge_status=MergeStatus.QUEUED)
+    merge = _job(project, export, status=TrainingJob.Status.SUCCEEDED)
+    AdapterMerge.objects.create(job=merge, updated_at=LONG_AGO)
     evaluation = EvaluationRequest.objects.create(job=merge, project=project, split="test", updated_at=LONG_AGO)
 
     sent = queued_work_sweep(grace_seconds=60)

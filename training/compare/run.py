@@ -1,7 +1,8 @@
 """The worker's side of an evaluation request: claim it, evaluate the job on a fresh export, record it.
 
 The actor (``tasks.run_evaluation_request``) calls ``evaluation_run``; the web side that queues the
-request is ``services.evaluation_request``. Every state change is one conditional UPDATE.
+request is ``services.evaluation_request``. Every state change is a ``training.work.transitions``
+function (one conditional UPDATE); a heartbeat thread keeps the running request alive.
 """
 
 from __future__ import annotations
@@ -9,15 +10,14 @@ from __future__ import annotations
 import logging
 import traceback
 
-from django.utils import timezone
-
 from ranking_app.services.exports import export_create, export_path
 
 from ..errors import EvaluationRequestError, readable_error
 from ..models import EvaluationRequest
 from ..services.adapters import adapter_path
 from ..services.evaluations import base_half, evaluation_compute, evaluation_store, load_engine
-from ..services.jobs import current_worker_id
+from ..work.heartbeat import Heartbeat
+from ..work.transitions import current_worker_id, run_claim, run_finish
 
 logger = logging.getLogger("training.compare")
 Status = EvaluationRequest.Status
@@ -25,21 +25,13 @@ Status = EvaluationRequest.Status
 
 def evaluation_claim(*, request_id: int, worker_id: str) -> EvaluationRequest | None:
     """Take a queued request for ``worker_id`` (atomic); ``None`` when it is not queued any more."""
-    now = timezone.now()
-    claimed = EvaluationRequest.objects.filter(pk=request_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, worker_id=worker_id, started_at=now, updated_at=now
-    )
+    claimed = run_claim(EvaluationRequest, request_id, worker_id)
     return EvaluationRequest.objects.select_related("job", "project").get(pk=request_id) if claimed else None
 
 
 def evaluation_finish(*, request_id: int, worker_id: str, status: str, **fields) -> bool:
     """Record the outcome, if ``worker_id`` still owns the request; returns whether it did."""
-    now = timezone.now()
-    return bool(
-        EvaluationRequest.objects.filter(pk=request_id, status=Status.RUNNING, worker_id=worker_id).update(
-            status=status, finished_at=now, updated_at=now, **fields
-        )
-    )
+    return run_finish(EvaluationRequest, request_id, worker_id, status, **fields)
 
 
 def evaluation_run(*, request_id: int) -> str:
@@ -50,7 +42,8 @@ def evaluation_run(*, request_id: int) -> str:
         logger.info("evaluation request %s not claimed: not queued (duplicate or stale delivery)", request_id)
         return "skipped"
     try:
-        fields = _evaluate(request)
+        with Heartbeat(request):
+            fields = _evaluate(request)
     except BaseException as exc:  # noqa: B036 - time limits arrive as BaseException; every failure is recorded
         logger.error("evaluation request %s failed: %s", request_id, exc, exc_info=True)
         fields = {"status": Status.FAILED, "error": readable_error(exc), "error_detail": traceback.format_exc()}

@@ -8,15 +8,13 @@ the same pass, with the base model (``evaluation_compute``), and stores both as
 ``EvaluationResult`` + ``PromptEvaluation`` rows, which the comparison pages then offer as
 ``job:<id>[:split]`` and ``base:<id>[:split]`` sources of that project.
 
-Every state change is one conditional UPDATE, as for training jobs (``training.services.jobs``):
-queued -> running -> succeeded | failed; a finished (or lost) request can be requested again.
+An ``EvaluationRequest`` is a ``BackgroundRun`` (``training/work/``), every state change one conditional
+UPDATE: queued -> running -> succeeded | failed; a finished (or interrupted: stale heartbeat) request
+can be requested again in place.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.db.models import Q
 from django.utils import timezone
 
 from ranking_app.models import Project
@@ -24,10 +22,10 @@ from ranking_app.models import Project
 from ..errors import EvaluationRequestError
 from ..models import EvaluationRequest, TrainingJob
 from ..services.adapters import adapter_path
-from .tasks import EVAL_TIME_LIMIT_MS, run_evaluation_request
+from ..work.transitions import run_requeue, run_send, run_status, runs_reap
+from .tasks import run_evaluation_request
 
 SPLITS = ("test", "train")
-Status = EvaluationRequest.Status
 
 
 # ---------------------------------------------------------------------------- request (web side)
@@ -39,11 +37,12 @@ def evaluation_request(*, job: TrainingJob, project: Project, split: str, user=N
         raise EvaluationRequestError(f"job {job.pk} is {job.status}: only a succeeded job has an adapter to evaluate")
     if adapter_path(job) is None:
         raise EvaluationRequestError(f"job {job.pk}: its adapter folder is missing, so there is nothing to evaluate")
+    runs_reap()  # a request shown as interrupted (stale heartbeat) is stored so before asking again
     request, created = EvaluationRequest.objects.get_or_create(
         job=job, project=project, split=split, defaults={"requested_by": user}
     )
     if not created and not _requeue(request, user):
-        status = EvaluationRequest.objects.filter(pk=request.pk).values_list("status", flat=True).first()
+        status = run_status(EvaluationRequest, request.pk)
         raise EvaluationRequestError(f"job {job.pk} on {project.slug} ({split} split) is already {status}")
     _send(request)
     request.refresh_from_db()
@@ -51,24 +50,13 @@ def evaluation_request(*, job: TrainingJob, project: Project, split: str, user=N
 
 
 def _requeue(request: EvaluationRequest, user) -> bool:
-    """Queue a finished request again, or one still active after the actor's time limit (lost)."""
-    now = timezone.now()
-    lost = now - timedelta(milliseconds=EVAL_TIME_LIMIT_MS)
-    return bool(
-        EvaluationRequest.objects.filter(pk=request.pk)
-        .filter(Q(status__in=EvaluationRequest.FINISHED) | Q(status__in=EvaluationRequest.ACTIVE, updated_at__lt=lost))
-        .update(status=Status.QUEUED, requested_by=user, requested_at=now, updated_at=now, started_at=None,
-                finished_at=None, worker_id="", error="", error_detail="")
-    )  # fmt: skip
+    """Queue a finished (or interrupted) request again, in place."""
+    return run_requeue(EvaluationRequest, request.pk, from_statuses=EvaluationRequest.FINISHED, requested_by=user,
+                       requested_at=timezone.now(), started_at=None)  # fmt: skip
 
 
 def _send(request: EvaluationRequest) -> None:
     """Send the message; if the broker is unreachable the request fails (so it does not block the next one)."""
-    try:
-        run_evaluation_request.send(request.pk)
-    except Exception as exc:  # noqa: BLE001 - any broker failure: say so, and do not leave a "queued" behind
-        now = timezone.now()
-        EvaluationRequest.objects.filter(pk=request.pk, status=Status.QUEUED).update(
-            status=Status.FAILED, finished_at=now, updated_at=now, error=f"could not queue the evaluation: {exc}"
-        )
-        raise EvaluationRequestError(f"could not queue the evaluation (is Redis running?): {exc}") from exc
+    failure = run_send(EvaluationRequest, run_evaluation_request, request.pk, "could not queue the evaluation: {error}")
+    if failure is not None:
+        raise EvaluationRequestError(f"could not queue the evaluation (is Redis running?): {failure}") from failure

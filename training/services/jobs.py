@@ -1,21 +1,16 @@
-"""Writes on training jobs: launch, cancel, resume, claim by a worker, and marking lost runs interrupted.
+"""Writes on training jobs from the web side: launch, cancel, resume, and marking lost runs interrupted.
 
-Every state change is one conditional UPDATE (``filter(status=...).update(...)``), so two actors
-racing on the same row (two deliveries of a message, a cancel during a claim) cannot both win.
+Every state change is a ``training.work.transitions`` function (one conditional UPDATE), so two actors
+racing on the same row (two deliveries of a message, a cancel during a claim) cannot both win. The
+worker's side (claim, heartbeat, finish) is ``training/runner.py``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from ranking_app.models import Project
 from ranking_app.services.exports import export_create, export_path
@@ -23,6 +18,15 @@ from ranking_app.services.exports import export_create, export_path
 from ..engine.readiness import data_readiness
 from ..models import TrainingJob
 from ..tasks import run_training_job
+from ..work.transitions import (
+    run_cancel,
+    run_requeue,
+    run_send,
+    run_send_on_commit,
+    run_status,
+    runs_mark_interrupted,
+    runs_reap,
+)
 from .config import JobConfigError, config_build
 
 logger = logging.getLogger(__name__)
@@ -90,15 +94,9 @@ def _newest_round(project: Project, rounds: list[int] | None):
 
 def job_cancel(*, job: TrainingJob) -> TrainingJob:
     """Queued or interrupted jobs stop now; a running job is asked to stop and saves a checkpoint first."""
-    jobs_mark_interrupted()  # a job shown as interrupted (stale heartbeat) is stored so before acting on it
-    now = timezone.now()
-    stopped = TrainingJob.objects.filter(pk=job.pk, status__in=[Status.QUEUED, Status.INTERRUPTED]).update(
-        status=Status.CANCELLED, phase="", finished_at=now, cancel_requested=True
-    )
-    if not stopped:
-        asked = TrainingJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(cancel_requested=True)
-        if not asked:
-            raise JobStateError(f"job {job.pk} is {_status(job)}; only queued, running or interrupted jobs can be cancelled")
+    runs_reap()  # a run shown as interrupted (stale heartbeat) is stored so before acting on it
+    if not run_cancel(TrainingJob, job.pk):
+        raise JobStateError(f"job {job.pk} is {_status(job)}; only queued, running or interrupted jobs can be cancelled")
     job.refresh_from_db()
     return job
 
@@ -109,17 +107,13 @@ def job_resume(*, job: TrainingJob) -> TrainingJob:
     A job still ``queued`` gets its message sent again (Redis without persistence loses queued
     messages when it restarts); a second message for a job is harmless, only one claim wins.
     """
-    jobs_mark_interrupted()  # a job shown as interrupted (stale heartbeat) is stored so before acting on it
+    runs_reap()  # a run shown as interrupted (stale heartbeat) is stored so before acting on it
     if _status(job) == Status.QUEUED:
         _enqueue(job.pk)
         job.refresh_from_db()
         return job
     with transaction.atomic():
-        queued = TrainingJob.objects.filter(pk=job.pk, status__in=TrainingJob.RESUMABLE).update(
-            status=Status.QUEUED, phase="", cancel_requested=False, error="", error_detail="", finished_at=None,
-            worker_id="", heartbeat_at=None, updated_at=timezone.now(),  # queued since: the sweeper's clock
-        )  # fmt: skip
-        if not queued:
+        if not run_requeue(TrainingJob, job.pk):
             raise JobStateError(
                 f"job {job.pk} is {_status(job)}; only interrupted, cancelled, failed (or queued) jobs can be resumed"
             )
@@ -130,68 +124,23 @@ def job_resume(*, job: TrainingJob) -> TrainingJob:
 
 def jobs_mark_interrupted(*, now=None) -> int:
     """Running jobs whose worker stopped sending heartbeats become ``interrupted``; returns how many."""
-    now = now or timezone.now()
-    stale = TrainingJob.objects.filter(TrainingJob.stale(now))
-    if not stale.exists():  # a read first: the worker calls this before each job, and SQLite writes take a lock
-        return 0
-    changed = stale.update(status=Status.INTERRUPTED, phase="", finished_at=now, error=TrainingJob.STALE_ERROR)
-    if changed:
-        logger.warning("%d training job(s) marked interrupted (no heartbeat for %ss)", changed,
-                       settings.TRAINING_STALE_SECONDS)
-    return changed
+    return runs_mark_interrupted(TrainingJob, now=now)
 
 
-def job_claim(*, job_id: int, worker_id: str) -> TrainingJob | None:
-    """Take a queued job for ``worker_id`` (atomic); ``None`` when it is not queued any more.
-
-    A second delivery of the same message finds the job running (or finished) and gets ``None``.
-    """
-    now = timezone.now()
-    claimed = TrainingJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, phase="starting", worker_id=worker_id, heartbeat_at=now, attempts=F("attempts") + 1,
-        started_at=now, finished_at=None, cancel_requested=False, train_started_at=None, error="", error_detail="",
-    )  # fmt: skip
-    if not claimed:
-        return None
-    return TrainingJob.objects.get(pk=job_id)
-
-
-def job_finish(*, job_id: int, worker_id: str, status: str, **fields) -> bool:
-    """Record the end of a run, if ``worker_id`` still owns it; returns whether it did."""
-    return bool(
-        TrainingJob.objects.filter(pk=job_id, status=Status.RUNNING, worker_id=worker_id).update(
-            status=status, phase="", finished_at=timezone.now(), heartbeat_at=timezone.now(), **fields
-        )
-    )
-
-
-def current_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-
-
-def job_work_dir(job: TrainingJob) -> Path:
-    return job.work_path
+UNREACHABLE = "the task queue is unreachable ({error}); start Redis and a worker (make run), then press Resume"
 
 
 def enqueue_on_commit(job_id: int) -> None:
-    transaction.on_commit(lambda: _enqueue(job_id))
+    run_send_on_commit(TrainingJob, run_training_job, job_id, UNREACHABLE)
 
 
 def _enqueue(job_id: int) -> None:
     """Send the job's message; if the broker is unreachable, say so on the job (Resume sends it again)."""
-    try:
-        run_training_job.send(job_id)
-    except Exception as exc:  # noqa: BLE001 - any broker failure: the job must not sit queued forever
-        logger.error("could not enqueue job %s: %s", job_id, exc)
-        TrainingJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-            status=Status.FAILED, finished_at=timezone.now(),
-            error=f"the task queue is unreachable ({type(exc).__name__}: {str(exc)[:200]}); "
-                  "start Redis and a worker (make run), then press Resume",
-        )  # fmt: skip
+    run_send(TrainingJob, run_training_job, job_id, UNREACHABLE)
 
 
 def _status(job: TrainingJob) -> str:
-    return TrainingJob.objects.filter(pk=job.pk).values_list("status", flat=True).first() or "gone"
+    return run_status(TrainingJob, job.pk)
 
 
 def check_base_model(name: str) -> None:

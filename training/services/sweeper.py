@@ -12,7 +12,7 @@ UPDATE, so a second message finds the row no longer queued and does nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,38 +24,29 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name
 
 from ..compare.tasks import run_evaluation_request
-from ..models import EvaluationRequest, MergeStatus, TrainingJob
+from ..models import AdapterMerge, EvaluationRequest, TrainingJob
 from ..tasks import merge_job_adapter, run_training_job
+from ..work.models import BackgroundRun, RunStatus
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class QueuedKind:
-    """One kind of background work: the actor that runs it, and the ids queued since before a cutoff."""
+    """One kind of background work: the actor that runs it and the ``BackgroundRun`` model it claims."""
 
     actor: dramatiq.Actor
-    queued_before: Callable[[object], Iterable[int]]
+    model: type[BackgroundRun]
 
-
-def _jobs_queued_before(cutoff) -> Iterable[int]:  # training and generation jobs
-    return TrainingJob.objects.filter(status=TrainingJob.Status.QUEUED, updated_at__lt=cutoff).values_list("pk", flat=True)
-
-
-def _merges_queued_before(cutoff) -> Iterable[int]:
-    return TrainingJob.objects.filter(merge_status=MergeStatus.QUEUED, updated_at__lt=cutoff).values_list("pk", flat=True)
-
-
-def _evaluations_queued_before(cutoff) -> Iterable[int]:
-    return EvaluationRequest.objects.filter(status=EvaluationRequest.Status.QUEUED, updated_at__lt=cutoff).values_list(
-        "pk", flat=True
-    )
+    def queued_before(self, cutoff) -> Iterable[int]:
+        """Ids queued since before ``cutoff`` (every transition sets ``updated_at``: queued since)."""
+        return self.model.objects.filter(status=RunStatus.QUEUED, updated_at__lt=cutoff).values_list("pk", flat=True)
 
 
 KINDS = (
-    QueuedKind(run_training_job, _jobs_queued_before),
-    QueuedKind(merge_job_adapter, _merges_queued_before),
-    QueuedKind(run_evaluation_request, _evaluations_queued_before),
+    QueuedKind(run_training_job, TrainingJob),  # training, generation and judging jobs
+    QueuedKind(merge_job_adapter, AdapterMerge),
+    QueuedKind(run_evaluation_request, EvaluationRequest),
 )
 
 

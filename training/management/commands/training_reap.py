@@ -1,17 +1,19 @@
-"""Mark running jobs whose worker stopped sending heartbeats as interrupted (for cron/systemd timers).
+"""Mark running work whose worker stopped sending heartbeats as interrupted (for cron/systemd timers).
 
-The job pages and the API *show* such jobs as interrupted; this stores it, as every worker does before
-each job and a cancel or resume does before acting.
+The pages and the API *show* such rows as interrupted; this stores it for every kind of background
+work (jobs, evaluation requests, merged-model builds), as every worker does before each job and a
+cancel or resume does before acting.
 """
 
 from django.core.management.base import BaseCommand
 
-from training.services.jobs import jobs_mark_interrupted
+from training.work.transitions import runs_reap
 
 
 class Command(BaseCommand):
-    help = "Mark running training jobs with a stale heartbeat as interrupted."
+    help = "Mark running training jobs, evaluations and merges with a stale heartbeat as interrupted."
 
     def handle(self, *args, **options):
-        changed = jobs_mark_interrupted()
-        self.stdout.write(f"{changed} job(s) marked interrupted")
+        changed = runs_reap()
+        others = ", ".join(f"{count} {name}" for name, count in changed.items() if name != "TrainingJob")
+        self.stdout.write(f"{changed.get('TrainingJob', 0)} job(s) marked interrupted ({others})")
