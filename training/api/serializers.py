@@ -103,6 +103,7 @@ def job_detail(job: TrainingJob) -> dict:
         "launch_ref": job.launch_ref,
         "launch": job.launch,
         "cancel_requested": job.cancel_requested,
+        "actions": list(job.allowed_actions()),  # what the job page offers now (BackgroundRun.allowed_actions)
         "resumed_from": job.resumed_from,
         "adapter_dir": job.adapter_dir,
         "result": job.result,
