@@ -169,3 +169,19 @@ def test_a_broker_failure_is_reported_and_does_not_block_the_next_request(cmp_pr
     assert failed.status == Status.FAILED and "connection refused" in failed.error
     monkeypatch.undo()
     assert evaluation_request(job=job, project=cmp_project, split="test").status == Status.QUEUED
+
+
+def test_the_page_shows_a_stale_request_interrupted_and_offers_its_allowed_actions(client, reviewer, cmp_project,
+                                                                                   tmp_path, broker):
+    from django.urls import reverse
+
+    job = with_adapter(finished_job(cmp_project), tmp_path / "adapter")
+    request = evaluation_request(job=job, project=cmp_project, split="test")
+    client.force_login(reviewer)
+    page = client.get(reverse("compare:project", args=[cmp_project.slug])).content.decode()
+    assert f'data-request="{request.pk}"' in page and "Evaluate again" not in page  # queued: nothing to do yet
+    evaluation_claim(request_id=request.pk, worker_id="w1")
+    EvaluationRequest.objects.filter(pk=request.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    page = client.get(reverse("compare:project", args=[cmp_project.slug])).content.decode()
+    assert ">interrupted</span>" in page and "stopped sending heartbeats" in page and "Evaluate again" in page
+    assert EvaluationRequest.objects.get(pk=request.pk).status == Status.RUNNING  # the page wrote nothing
