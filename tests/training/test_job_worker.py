@@ -4,8 +4,9 @@ import pytest
 from django.utils import timezone
 
 from training.models import EvaluationResult, JobMetric, PromptEvaluation, TrainingJob
-from training.services.jobs import job_cancel, job_launch, job_resume, jobs_mark_interrupted
+from training.services.jobs import job_cancel, job_launch, job_resume
 from training.tasks import run_training_job
+from training.work.transitions import runs_mark_interrupted
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -109,7 +110,7 @@ def test_stale_heartbeat_marks_interrupted_and_resume_continues_from_the_last_ch
         stale.rename(output / f"old-{stale.name}")
     (output / "checkpoint-4").mkdir()
     (output / "checkpoint-4" / "trainer_state.json").write_text('{"log_history": []}')
-    assert jobs_mark_interrupted() == 1
+    assert runs_mark_interrupted(TrainingJob) == 1
     job.refresh_from_db()
     assert job.status == "interrupted" and "heartbeat" in job.error
     job_resume(job=job)

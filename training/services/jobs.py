@@ -1,4 +1,4 @@
-"""Writes on training jobs from the web side: launch, cancel, resume, and marking lost runs interrupted.
+"""Writes on training jobs from the web side: launch, cancel, resume.
 
 Every state change is a ``training.work.transitions`` function (one conditional UPDATE), so two actors
 racing on the same row (two deliveries of a message, a cancel during a claim) cannot both win. The
@@ -24,7 +24,6 @@ from ..work.transitions import (
     run_send,
     run_send_on_commit,
     run_status,
-    runs_mark_interrupted,
     runs_reap,
 )
 from .config import JobConfigError, config_build
@@ -120,11 +119,6 @@ def job_resume(*, job: TrainingJob) -> TrainingJob:
         enqueue_on_commit(job.pk)
     job.refresh_from_db()
     return job
-
-
-def jobs_mark_interrupted(*, now=None) -> int:
-    """Running jobs whose worker stopped sending heartbeats become ``interrupted``; returns how many."""
-    return runs_mark_interrupted(TrainingJob, now=now)
 
 
 UNREACHABLE = "the task queue is unreachable ({error}); start Redis and a worker (make run), then press Resume"
