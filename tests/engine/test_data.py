@@ -11,12 +11,12 @@ from training.engine.data import (
     DataError,
     GroupCollator,
     build_group_dataset,
-    dataset_sha256,
     dense_tiers,
     load_records,
     select_split,
     tokenize_group,
 )
+from training.engine.dataset_hash import dataset_sha256
 from training.engine.modeling import build_byte_tokenizer
 
 from .conftest import lamp_records, oasst_records

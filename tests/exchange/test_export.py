@@ -8,14 +8,9 @@ from django.contrib.auth.models import User
 
 from ranking_app.exchange import read_exchange_file
 from ranking_app.models import ExportSnapshot, Project, Prompt
-from ranking_app.services.exports import (
-    ExportError,
-    directory_sha256,
-    export_create,
-    export_path,
-    file_sha256,
-)
+from ranking_app.services.exports import ExportError, export_create, export_path
 from ranking_app.services.imports import rankings_import
+from training.engine.dataset_hash import directory_sha256, file_sha256
 
 from .conftest import record
 

@@ -190,19 +190,6 @@ def train_validation_split(records: list[dict], fraction: float) -> tuple[list[d
     return kept, validation, report
 
 
-def dataset_sha256(data_path: str | os.PathLike) -> str:
-    """sha256 of the data file's bytes; for a folder, of every file's relative path and bytes, sorted."""
-    path = Path(data_path)
-    digest = hashlib.sha256()
-    if path.is_file():
-        digest.update(path.read_bytes())
-        return digest.hexdigest()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(str(file.relative_to(path)).encode("utf-8") + b"\0")
-        digest.update(file.read_bytes())
-    return digest.hexdigest()
-
-
 def _token_ids(tokenizer, prompt: str, response: str | None) -> list[int]:
     """Token ids of the prompt alone (response None, with generation prompt) or prompt + response."""
     if getattr(tokenizer, "chat_template", None):

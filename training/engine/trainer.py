@@ -27,13 +27,13 @@ from .data import (
     DataError,
     GroupDataset,
     build_group_dataset,
-    dataset_sha256,
     load_records,
     prompt_token_ids,
     select_split,
     train_validation_split,
     truncation_rates,
 )
+from .dataset_hash import dataset_sha256
 from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
 from .losses import (
     grpo_pairwise_loss,
