@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from .dataset_hash import directory_sha256
 from .truncation import common_prefix_length, cut_response, fit_prompt, warn_if_not_prefix
 
 UNRANKED = -1
@@ -38,8 +39,11 @@ def has_valid_pair(ranks: list[int]) -> bool:
     return len({r for r in ranks if r != UNRANKED}) >= 2
 
 
-def _read_json_records(path: Path) -> list[dict]:
-    text = path.read_text(encoding="utf-8")
+def _read_json_records(content: bytes, path: Path) -> list[dict]:
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
@@ -120,13 +124,33 @@ def _annotator_ranks(annotations, n_responses: int, number: int) -> list[list[in
     return result
 
 
-def load_records(data_path: str | os.PathLike) -> list[dict]:
-    """All records of a JSON array, JSONL file or saved DatasetDict, normalised (see module doc)."""
+@dataclass(frozen=True)
+class RankedData:
+    """A data file read once: its records, normalised, and the ``dataset_sha256`` of the bytes they came from."""
+
+    path: str
+    records: list[dict]
+    sha256: str
+
+
+def read_ranked_data(data_path: str | os.PathLike) -> RankedData:
+    """Read and parse a JSON array, JSONL file or saved DatasetDict once, hashing what was parsed."""
     path = Path(data_path)
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
-    raw_records = _read_dataset_dict(path) if path.is_dir() else _read_json_records(path)
-    return [_normalise_record(raw, number) for number, raw in enumerate(raw_records, start=1)]
+    if path.is_dir():
+        sha256 = directory_sha256(path)  # before loading: nothing the reader might add is counted
+        raw_records = _read_dataset_dict(path)
+    else:
+        content = path.read_bytes()
+        sha256, raw_records = hashlib.sha256(content).hexdigest(), _read_json_records(content, path)
+    records = [_normalise_record(raw, number) for number, raw in enumerate(raw_records, start=1)]
+    return RankedData(str(data_path), records, sha256)
+
+
+def load_records(data_path: str | os.PathLike) -> list[dict]:
+    """All records of a JSON array, JSONL file or saved DatasetDict, normalised (see module doc)."""
+    return read_ranked_data(data_path).records
 
 
 def is_held_out(record_id: str, test_percent: int = 20) -> bool:
