@@ -9,7 +9,7 @@ import json
 import pytest
 import transformers
 
-from training.engine import data as engine_data
+from training.engine import records as engine_records
 from training.engine.cli import main
 from training.engine.evaluate import evaluate_model
 
@@ -22,7 +22,7 @@ TINY = ["--lora_r", "4", "--lora_alpha", "8", "--max_length", "64", "--per_devic
 def counted(monkeypatch) -> dict:
     """How often this process parses a data file and loads a base model's weights."""
     counts = {"parses": 0, "model_loads": 0}
-    parse, load = engine_data._read_json_records, transformers.AutoModelForCausalLM.from_pretrained
+    parse, load = engine_records._read_json_records, transformers.AutoModelForCausalLM.from_pretrained
 
     def counted_parse(*args, **kwargs):
         counts["parses"] += 1
@@ -32,7 +32,7 @@ def counted(monkeypatch) -> dict:
         counts["model_loads"] += 1
         return load(*args, **kwargs)
 
-    monkeypatch.setattr(engine_data, "_read_json_records", counted_parse)
+    monkeypatch.setattr(engine_records, "_read_json_records", counted_parse)
     monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", counted_load)
     return counts
 

@@ -143,8 +143,8 @@ def test_hf_export_is_a_datasetdict_with_train_and_test_splits(exported_project)
 
 
 def test_hf_export_is_readable_by_the_training_engine(exported_project):
-    pytest.importorskip("training.engine.data")
-    from training.engine.data import load_records
+    pytest.importorskip("datasets")
+    from training.engine.records import load_records
 
     snapshot = export_create(project=exported_project, format="hf")
     loaded = {r["id"]: r for r in load_records(export_path(snapshot))}

@@ -62,7 +62,7 @@ class FakeEngine:
                 "kl_estimates": 2, "kl_time_share": 0.05, "kl_estimates_skipped": 0}
 
     def evaluate_model(self, model_name_or_path, data_path, adapter_dir=None, split="test", **kwargs):
-        from training.engine.data import has_valid_pair, load_records, select_split
+        from training.engine.records import has_valid_pair, load_records, select_split
 
         self.calls.append({"call": "evaluate", "adapter_dir": adapter_dir, **kwargs})
         records = [r for r in select_split(load_records(data_path), split) if has_valid_pair(r["ranks"])]

@@ -14,7 +14,7 @@ import logging
 logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 _PUBLIC = {
-    "DataError": ".data",
+    "DataError": ".records",
     "ModelLoadError": ".modeling",
     "RankedGRPOConfig": ".config",
     "RankedGRPOTrainer": ".trainer",

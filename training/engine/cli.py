@@ -164,9 +164,9 @@ def _generate(args) -> int:
 
 
 def _judge(args) -> int:
-    from .data import load_records, select_split
     from .judge import ModelJudge
     from .judge_scoring import judge_report
+    from .records import load_records, select_split
 
     files = JudgeFiles(**dataclass_values(JudgeFiles, args))
     records = load_records(files.data)
@@ -396,8 +396,8 @@ def _quiet_libraries() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .data import DataError
     from .modeling import ModelLoadError
+    from .records import DataError
 
     _quiet_libraries()
     handlers = {"make-tiny-model": _make_tiny_model, "train": _train, "evaluate": _evaluate, "merge": _merge,

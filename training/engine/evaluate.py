@@ -15,9 +15,10 @@ import numpy as np
 import torch
 
 from .config_fields import prompt_budget
-from .data import DataError, GroupCollator, has_valid_pair, load_records, select_split, tokenize_group
+from .data import GroupCollator, tokenize_group
 from .metrics import _mean, dense_ranking, evaluation_report, kendall_tau_b, ranking_metrics, scoring_changes
 from .modeling import load_adapter, load_base_model, load_tokenizer, response_logps
+from .records import DataError, has_valid_pair, load_records, select_split
 from .verdict import VERDICT_SCORINGS, build_verdict, check_primary_metric, verdict_scoring
 
 

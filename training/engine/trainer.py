@@ -24,17 +24,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from .batching import TokenBudgetBatchSampler, token_budget_batches
 from .config import RankedGRPOConfig
-from .data import (
-    DataError,
-    GroupDataset,
-    RankedData,
-    build_group_dataset,
-    prompt_token_ids,
-    read_ranked_data,
-    select_split,
-    train_validation_split,
-    truncation_rates,
-)
+from .data import GroupDataset, build_group_dataset, prompt_token_ids, truncation_rates
 from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
 from .losses import (
     grpo_pairwise_loss,
@@ -48,6 +38,7 @@ from .losses import (
 )
 from .modeling import add_lora_adapter, load_base_model, load_tokenizer
 from .packing import batch_response_logps, make_collator, resolve_prefix_sharing
+from .records import DataError, RankedData, read_ranked_data, select_split, train_validation_split
 from .validation import VALIDATION_KEYS, ValidationCallback, restore_best_adapter
 
 REFERENCE_CACHE = "reference_logps.json"
