@@ -18,6 +18,7 @@ _PUBLIC = {
     "ModelLoadError": ".modeling",
     "RankedGRPOConfig": ".config",
     "RankedGRPOTrainer": ".trainer",
+    "RunSession": ".session",
     "TrainingCancelled": ".trainer",
     "evaluate_model": ".evaluate",
     "make_tiny_model": ".modeling",
