@@ -262,8 +262,9 @@ def step_agreement(model_dir: str, records: list[dict], max_length: int, steps: 
     from trl.trainer.utils import add_fused_lm_head
 
     from training.engine import RankedGRPOConfig
-    from training.engine.data import build_group_dataset, load_records
+    from training.engine.data import build_group_dataset
     from training.engine.modeling import load_tokenizer
+    from training.engine.records import load_records
     from training.engine.trainer import RankedGRPOTrainer
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-agree-"))

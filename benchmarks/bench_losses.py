@@ -63,7 +63,7 @@ def noisy_vowel_records(n_prompts: int, k: int, noise: float, seed: int = 0) -> 
 
 def _consensus(rankings: list[list[int | None]]) -> list[int | None]:
     """Mean dense tier over the annotators who ranked each response, as integer ranks (ties kept)."""
-    from training.engine.data import dense_tiers
+    from training.engine.records import dense_tiers
 
     tiers = [dense_tiers(r) for r in rankings]
     means = []

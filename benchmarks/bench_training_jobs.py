@@ -1,6 +1,6 @@
 """Training-job benchmark: the demo's CPU smoke job end to end, and what the job system adds to a run.
 
-    python -m benchmarks.bench_training_jobs [--demo-only] [--prompts 48] [--epochs 3] [--repeat 2]
+    python -m benchmarks.bench_training_jobs [--demo-only | --count-reads] [--prompts 48] [--epochs 3] [--repeat 2]
 
 First the smoke job as a first-day user starts it (issue 23): ``seed_demo``, the tiny model that
 ``make run`` builds, ``job_launch`` with the "cpu-smoke" preset's defaults on the demo project, then
@@ -8,6 +8,10 @@ the job run in this process as the worker runs it (engine import, base evaluatio
 training with its KL checks, tuned evaluation). Prints the wall-clock, the time per phase (from the
 job's log, 1 s resolution) and the held-out figures under sum_logp: base, tuned, the paired change
 with its 95% bootstrap interval, and tuned against "longer is better".
+
+``--count-reads``: how often one demo smoke job parses its export file and loads base-model weights: the
+launch (``job_launch``), then every engine command line the local launcher would run for it, run in this
+process one after the other with the parser and ``AutoModelForCausalLM.from_pretrained`` counted.
 
 Then the job system's overhead: trains the same tiny model on the same frozen export twice: straight through
 ``training.engine.run_training`` and as a job (``training.runner.execute_job``: claim, heartbeat and
@@ -45,9 +49,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=float, default=3)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--demo-only", action="store_true", help="only the demo smoke job")
+    parser.add_argument("--count-reads", action="store_true", help="only count the demo job's export parses and model loads")
     args = parser.parse_args(argv)
 
     call_command("migrate", verbosity=0)
+    if args.count_reads:
+        return count_reads()
     demo_smoke_job()
     if not args.demo_only:
         job_overhead(args)
@@ -83,6 +90,41 @@ def demo_smoke_job() -> None:
     verdict = EvaluationResult.objects.get(job=job, model="tuned").metrics.get("verdict")
     if verdict:  # the engine's own verdict, where the evaluation stores one (issue 19)
         print(f"engine verdict: {verdict}")
+
+
+def count_reads() -> None:
+    """Export parses and base-model loads of the demo smoke job: at launch, then per engine command line."""
+    import importlib.util
+    from collections import Counter
+    from unittest import mock
+
+    import transformers
+
+    from ranking_app.models import Project
+    from training.engine.cli import main as engine_main
+    from training.engine.modeling import make_tiny_model
+    from training.launchers.commands import job_run_spec
+    from training.launchers.local import LocalLauncher
+    from training.presets import tiny_model_path
+    from training.services import jobs
+
+    reader = importlib.import_module("training.engine.records" if importlib.util.find_spec("training.engine.records")
+                                     else "training.engine.data")  # where the JSON/JSONL parser lives
+    counts, parse, load = Counter(), reader._read_json_records, transformers.AutoModelForCausalLM.from_pretrained
+    call_command("seed_demo", "--no-real", stdout=io.StringIO())
+    make_tiny_model(tiny_model_path())
+    with (mock.patch.object(reader, "_read_json_records", lambda *a: counts.update(["parses"]) or parse(*a)),
+          mock.patch.object(transformers.AutoModelForCausalLM, "from_pretrained",
+                            lambda *a, **k: counts.update(["model loads"]) or load(*a, **k)),
+          mock.patch.object(jobs, "enqueue_on_commit", lambda job_id: None)):
+        job = jobs.job_launch(project=Project.objects.get(slug="demo"), config={}, preset="cpu-smoke")
+        print(f"job_launch (web process): {dict(counts)}")
+        for step in job_run_spec(job, LocalLauncher(), evaluate_base=True, evaluate=True).steps:
+            before = counts.copy()
+            assert engine_main(step[3:]) == 0
+            print(f"python -m training.engine {step[3]}{' --adapter' if '--adapter' in step else ''}: "
+                  f"{dict(counts - before)}")
+    print(f"whole job: {dict(counts)}")
 
 
 def phase_seconds(log_path) -> list[tuple[str, int]]:

@@ -23,14 +23,13 @@ from django.utils import timezone
 
 from ranking_app.services.exports import export_path
 
-from .engine.card import card_add_evaluation
 from .engine.readiness import readiness_lines
 from .engine.verdict import verdict_sentence
 from .errors import readable_error
 from .launched import LaunchedTraining, RunCancelled
 from .models import EvaluationResult, JobMetric, TrainingJob
 from .services.adapters import adapter_dir_value
-from .services.evaluations import evaluation_compute, evaluation_store, finite, load_engine
+from .services.evaluations import evaluation_store, finite, load_engine
 from .work.transitions import current_worker_id, retry_locked, run_claim, run_finish, run_heartbeat, runs_reap
 
 logger = logging.getLogger("training.job")
@@ -250,6 +249,7 @@ class JobRun:
         config = engine.RankedGRPOConfig(
             output_dir=str(self.output_dir), data_path=str(export_path(job.export)), **job.config
         )
+        session = engine.RunSession(config)  # the export parsed once, the base model loaded once for every stage
         for line in readiness_lines(job.data_summary["readiness"]) if job.data_summary.get("readiness") else []:
             logger.info("%s", line)  # is this data ready? (the launch snapshot, as `train` prints it)
         evaluate = job.data_summary.get("test_prompts", 0) > 0
@@ -258,29 +258,24 @@ class JobRun:
         own_base = EvaluationResult.objects.filter(job=job, model="base", export=job.export, split="test")
         if evaluate and not own_base.exists():
             self.reporter.set_phase("evaluating base model")
-            self.store_evaluation("base", self._evaluate(config, adapter_dir=None))
+            self.store_evaluation("base", session.evaluate_base())
         self._check_cancel()
         checkpoint = _last_checkpoint(self.output_dir)
         if checkpoint:
             self._backfill_metrics(Path(checkpoint))
-        summary = engine.run_training(config, progress=self.reporter.event, should_stop=self.reporter.should_stop,
-                                      resume=checkpoint is not None)
+        summary = session.train(progress=self.reporter.event, should_stop=self.reporter.should_stop,
+                                resume=checkpoint is not None)
         if not summary.get("global_step"):
             raise ValueError("training ran 0 optimizer steps, so nothing was learned: add train prompts, or lower "
                              "per_device_train_batch_size or gradient_accumulation_steps")
         self._check_cancel()
         if evaluate:
             self.reporter.set_phase("evaluating tuned model")
-            tuned = self._evaluate(config, adapter_dir=summary["adapter_dir"])
-            self.store_evaluation("tuned", tuned)
-            card_add_evaluation(summary["adapter_dir"], tuned)
+            self.store_evaluation("tuned", session.evaluate_tuned(summary["adapter_dir"]))  # and its model card
         return Status.SUCCEEDED, {
             "result": finite({k: v for k, v in summary.items() if k != "history"}),
             "adapter_dir": adapter_dir_value(summary["adapter_dir"]),
         }
-
-    def _evaluate(self, config, adapter_dir: str | None) -> dict:
-        return evaluation_compute(engine=self.engine, job=self.job, data_path=config.data_path, adapter=adapter_dir)
 
     def store_evaluation(self, model: str, result: dict) -> None:
         logger.info("%s model (%s): %s", model, result.get("scoring"),

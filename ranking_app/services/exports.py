@@ -10,7 +10,6 @@ weights from ``ranking_app.ranking.weighted_pairs``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -21,6 +20,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from training.engine.dataset_hash import dataset_sha256
 
 from ..exchange import dumps_line, write_json_array, write_json_lines
 from ..models import ExportSnapshot, Project
@@ -56,7 +57,7 @@ def export_create(
     try:
         written = staging / "data"
         counts = WRITERS[format](rows, written)
-        digest = directory_sha256(written) if written.is_dir() else file_sha256(written)
+        digest = dataset_sha256(written)
         final = _publish(written, directory, f"{project.slug}-{format}", SUFFIX[format], digest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -77,22 +78,6 @@ def export_create(
 def export_path(snapshot: ExportSnapshot) -> Path:
     """Absolute path of the snapshot's file (a directory for the ``hf`` format)."""
     return (Path(settings.EXPORT_DIR) / snapshot.path).resolve()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def directory_sha256(path: Path) -> str:
-    """sha256 over ``"<relative path>\\0<sha256 of file>\\n"`` for every file, sorted by path."""
-    digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
-    return digest.hexdigest()
 
 
 def _publish(written: Path, directory: Path, stem: str, suffix: str, digest: str) -> Path:

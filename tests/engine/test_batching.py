@@ -10,8 +10,9 @@ import torch
 
 from training.engine import trainer as trainer_module
 from training.engine.batching import TokenBudgetBatchSampler, batch_tokens, padding_share, token_budget_batches
-from training.engine.data import build_group_dataset, load_records, select_split
+from training.engine.data import build_group_dataset
 from training.engine.modeling import add_lora_adapter, load_base_model, load_tokenizer
+from training.engine.records import load_records, select_split
 from training.engine.synthetic import write_jsonl
 from training.engine.trainer import RankedGRPOTrainer
 

@@ -7,17 +7,10 @@ import json
 import pytest
 import torch
 
-from training.engine.data import (
-    DataError,
-    GroupCollator,
-    build_group_dataset,
-    dataset_sha256,
-    dense_tiers,
-    load_records,
-    select_split,
-    tokenize_group,
-)
+from training.engine.data import GroupCollator, build_group_dataset, tokenize_group
+from training.engine.dataset_hash import dataset_sha256
 from training.engine.modeling import build_byte_tokenizer
+from training.engine.records import DataError, dense_tiers, load_records, select_split
 
 from .conftest import lamp_records, oasst_records
 
@@ -146,3 +139,13 @@ def test_real_oasst_and_lamp_groups_load_and_tokenise(tmp_path):
                                       max_prompt_length=128)
         assert len(dataset) > 10
         assert all(len(p) + len(r) <= 256 for g in dataset.groups for p in [g["prompt_ids"]] for r in g["response_ids"])
+
+
+def test_reading_records_imports_no_torch_so_the_web_process_can_summarise_an_export():
+    import subprocess
+    import sys
+
+    code = ("import sys, training.engine.records, training.engine.readiness; "
+            "print(sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from training.engine.data import DataError
 from training.engine.generate import GenerationSettings, clean_text, generate_candidates, read_prompts
+from training.engine.records import DataError
 from training.engine.sampling import completion
 
 

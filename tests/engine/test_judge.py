@@ -10,7 +10,6 @@ import torch
 from transformers import AutoModelForSequenceClassification
 
 from training.engine.cli import main
-from training.engine.data import load_records, select_split
 from training.engine.judge import (
     ModelJudge,
     detect_kind,
@@ -20,6 +19,7 @@ from training.engine.judge import (
 from training.engine.judge_scoring import verdict_rows
 from training.engine.judge_settings import DEFAULT_TEMPLATE, JudgeSettings
 from training.engine.modeling import load_tokenizer
+from training.engine.records import load_records, select_split
 from training.engine.reward import RewardConfig, reward_loss, train_reward_model
 
 

@@ -10,8 +10,9 @@ import torch
 from safetensors.torch import load_file
 
 from training.engine import RankedGRPOConfig, TrainingCancelled, evaluate_model, run_training
-from training.engine.data import build_group_dataset, load_records, select_split
+from training.engine.data import build_group_dataset
 from training.engine.modeling import add_lora_adapter, load_base_model, load_tokenizer
+from training.engine.records import load_records, select_split
 from training.engine.trainer import RankedGRPOTrainer
 
 

@@ -11,8 +11,9 @@ from safetensors.torch import load_file
 
 from training.engine import RankedGRPOConfig, run_training
 from training.engine.config import ConfigError
-from training.engine.data import build_group_dataset, load_records, train_validation_split, truncation_rates
+from training.engine.data import build_group_dataset, truncation_rates
 from training.engine.modeling import load_tokenizer
+from training.engine.records import load_records, train_validation_split
 from training.engine.synthetic import write_jsonl
 from training.engine.trainer import build_trainer
 from training.engine.truncation import cut_response

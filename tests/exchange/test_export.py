@@ -8,14 +8,9 @@ from django.contrib.auth.models import User
 
 from ranking_app.exchange import read_exchange_file
 from ranking_app.models import ExportSnapshot, Project, Prompt
-from ranking_app.services.exports import (
-    ExportError,
-    directory_sha256,
-    export_create,
-    export_path,
-    file_sha256,
-)
+from ranking_app.services.exports import ExportError, export_create, export_path
 from ranking_app.services.imports import rankings_import
+from training.engine.dataset_hash import directory_sha256, file_sha256
 
 from .conftest import record
 
@@ -148,8 +143,8 @@ def test_hf_export_is_a_datasetdict_with_train_and_test_splits(exported_project)
 
 
 def test_hf_export_is_readable_by_the_training_engine(exported_project):
-    pytest.importorskip("training.engine.data")
-    from training.engine.data import load_records
+    pytest.importorskip("datasets")
+    from training.engine.records import load_records
 
     snapshot = export_create(project=exported_project, format="hf")
     loaded = {r["id"]: r for r in load_records(export_path(snapshot))}

@@ -24,6 +24,9 @@ class FakeEngine:
         self.step_reached = threading.Event()  # set once training passed ``wait_step``
         self.wait_step = 2
 
+    def RunSession(self, config):  # noqa: N802 - the engine's class name
+        return FakeSession(self, config)
+
     def run_training(self, config, progress=None, should_stop=None, resume=False):
         out = Path(config.output_dir)
         checkpoints = sorted(int(p.name.split("-")[1]) for p in out.glob("checkpoint-*"))
@@ -62,7 +65,7 @@ class FakeEngine:
                 "kl_estimates": 2, "kl_time_share": 0.05, "kl_estimates_skipped": 0}
 
     def evaluate_model(self, model_name_or_path, data_path, adapter_dir=None, split="test", **kwargs):
-        from training.engine.data import has_valid_pair, load_records, select_split
+        from training.engine.records import has_valid_pair, load_records, select_split
 
         self.calls.append({"call": "evaluate", "adapter_dir": adapter_dir, **kwargs})
         records = [r for r in select_split(load_records(data_path), split) if has_valid_pair(r["ranks"])]
@@ -77,6 +80,22 @@ class FakeEngine:
         return {"n_prompts": len(records), "accuracy": value, "ndcg": value, "mrr": value, "kendall_tau": value - 0.3,
                 "pairwise_accuracy": value, "n_pairs": 10, "adjacent_pair_accuracy": value,
                 "robustness": {"order_consistency": 1.0, "whitespace_consistency": value}, "per_prompt": per_prompt}
+
+
+class FakeSession:
+    """``training.engine.RunSession`` on the fake: each stage is the fake's ``evaluate_model`` or ``run_training``."""
+
+    def __init__(self, engine: FakeEngine, config):
+        self.engine, self.config = engine, config
+
+    def evaluate_base(self) -> dict:
+        return self.engine.evaluate_model(self.config.model_name_or_path, self.config.data_path)
+
+    def train(self, *, progress=None, should_stop=None, resume=False) -> dict:
+        return self.engine.run_training(self.config, progress=progress, should_stop=should_stop, resume=resume)
+
+    def evaluate_tuned(self, adapter_dir: str) -> dict:
+        return self.engine.evaluate_model(self.config.model_name_or_path, self.config.data_path, adapter_dir=adapter_dir)
 
 
 def _checkpoint(out: Path, step: int) -> None:

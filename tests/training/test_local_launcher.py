@@ -40,8 +40,10 @@ def test_a_job_runs_in_a_child_process_and_stores_progress_and_evaluations(ranke
     adapter = settings.TRAINING_DIR / job.adapter_dir
     assert job.adapter_dir == f"job-{job.pk}/output/adapter" and (adapter / "adapter_config.json").is_file()
     assert "Held-out evaluation" in (adapter / "README.md").read_text()
+    assert (adapter / "dataset.sha256").read_text().strip() == job.export.sha256  # the card's hash is the export's
     log = (settings.TRAINING_DIR / f"job-{job.pk}" / "job.log").read_text()
     assert "launching on local: " in log and "-m training.engine train" in log and "step 2/2" in log
+    assert "training.engine evaluate" not in log  # one engine process: both evaluations ran inside `train`
 
 
 def test_a_cancel_stops_the_child_after_a_checkpoint(ranked, local, settings):

@@ -14,10 +14,11 @@ import logging
 logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 _PUBLIC = {
-    "DataError": ".data",
+    "DataError": ".records",
     "ModelLoadError": ".modeling",
     "RankedGRPOConfig": ".config",
     "RankedGRPOTrainer": ".trainer",
+    "RunSession": ".session",
     "TrainingCancelled": ".trainer",
     "evaluate_model": ".evaluate",
     "make_tiny_model": ".modeling",

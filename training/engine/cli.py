@@ -43,6 +43,8 @@ class TrainOptions:
 
     resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in --output."})
     events: bool = field(default=False, metadata={"help": "Print progress as @grpo JSON lines and stop with a checkpoint on SIGTERM (for a launcher)."})
+    evaluate_base_output: str | None = field(default=None, metadata={"help": "Before training, score the base model on the test split (as `evaluate` does, with this run's settings and the model it loads) and write the metrics JSON to this path or storage URL."})
+    evaluate_output: str | None = field(default=None, metadata={"help": "After training, score the trained adapter on the test split in this process (as `evaluate --adapter --update_card` does: the base model is loaded once for the whole run) and write the metrics JSON to this path or storage URL."})
 
 
 @dataclass
@@ -162,9 +164,9 @@ def _generate(args) -> int:
 
 
 def _judge(args) -> int:
-    from .data import load_records, select_split
     from .judge import ModelJudge
     from .judge_scoring import judge_report
+    from .records import load_records, select_split
 
     files = JudgeFiles(**dataclass_values(JudgeFiles, args))
     records = load_records(files.data)
@@ -207,17 +209,21 @@ def _make_tiny_model(args) -> int:
 
 
 def _train(args) -> int:
-    """Train; --data and --output may be storage URLs (worked on in a local copy, see storage.py)."""
+    """Train; --data and --output may be storage URLs (worked on in a local copy, see storage.py). With
+    --evaluate_base_output / --evaluate_output the held-out evaluations run in this process too (session.py)."""
+    from .session import RunSession
     from .trainer import TrainingCancelled, end_distributed
 
     values = dataclass_values(RankedGRPOConfig, args)
     progress, should_stop = (events.emit, events.StopOnSignal()) if args.events else (None, None)
+    _refuse_distributed_evaluation(args)
     with storage.local_file(values["data_path"]) as data, storage.synced_dir(values["output_dir"]) as output:
         config = RankedGRPOConfig(**{**values, "data_path": data, "output_dir": output})
+        session = RunSession(config)
         if os.environ.get("RANK", "0") == "0":  # once, not per process of a distributed launch (torchrun/accelerate set RANK)
-            _report_readiness(config.data_path)
+            _report_readiness(session.records)
         try:
-            result = _train_in(config, args.resume, progress, should_stop)
+            result = _train_in(session, args, progress, should_stop)
         except TrainingCancelled as stop:
             _emit_if(progress, {"event": "cancelled", "step": stop.global_step,
                                 "checkpoint": _relative(stop.checkpoint_dir, output)})
@@ -227,6 +233,17 @@ def _train(args) -> int:
     result = {**result, "adapter_dir": storage.join(values["output_dir"], "adapter"),
               "output_dir": values["output_dir"]}
     _emit_if(progress, {"event": "trained", "summary": {k: v for k, v in result.items() if k != "history"}})
+    _print_training(result)
+    return 0
+
+
+def _refuse_distributed_evaluation(args) -> None:
+    if (args.evaluate_base_output or args.evaluate_output) and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise ValueError("evaluate_output: not with several processes (accelerate/torchrun); "
+                         "run `evaluate` after training instead")
+
+
+def _print_training(result: dict) -> None:
     print(f"adapter saved to {result['adapter_dir']} ({result['global_step']} steps, "
           f"mean loss {result['train_loss']:.4f}, {result['n_train_pairs']} pairs)")
     print(_validation_line(result))
@@ -235,15 +252,13 @@ def _train(args) -> int:
           f"({100 * result['kl_time_share']:.1f}% of the run)"
           + (f"; {result['duplicate_prompts']} duplicate prompt(s) kept in one split" if result["duplicate_prompts"]
              else ""))
-    return 0
 
 
-def _report_readiness(data_path: str) -> None:
+def _report_readiness(records: list[dict]) -> None:
     """Is this data ready? The annotators' agreement before the run, warnings on stderr (readiness.py)."""
-    from .data import load_records
     from .readiness import data_readiness, readiness_lines
 
-    for line in readiness_lines(data_readiness(load_records(data_path))):
+    for line in readiness_lines(data_readiness(records)):
         print(line, file=sys.stderr if line.startswith("warning") else sys.stdout)
 
 
@@ -256,14 +271,32 @@ def _validation_line(result: dict) -> str:
             f"validation prompts, {result['validation_source']}){stop}")
 
 
-def _train_in(config: RankedGRPOConfig, resume: bool, progress, should_stop) -> dict:
-    from .trainer import run_training
-
-    if resume:
-        checkpoint = resumable_checkpoint(config.output_dir)
+def _train_in(session, args, progress, should_stop) -> dict:
+    """Base evaluation (if asked), training (resumed if asked), tuned evaluation (if asked), in this order."""
+    if args.evaluate_base_output:
+        _write_evaluation(session.evaluate_base, args.evaluate_base_output, adapter=False, progress=progress)
+    if args.resume:
+        checkpoint = resumable_checkpoint(session.config.output_dir)
         if checkpoint and progress is not None:  # steps a killed attempt logged after its last report
             progress({"event": "history", "checkpoint": Path(checkpoint).name, "rows": _logged_steps(checkpoint)})
-    return run_training(config, progress=progress, should_stop=should_stop, resume=resume)
+    result = session.train(progress=progress, should_stop=should_stop, resume=args.resume)
+    if args.evaluate_output:
+        _write_evaluation(lambda: session.evaluate_tuned(result["adapter_dir"]), args.evaluate_output, adapter=True,
+                          progress=progress)
+        session.stop_if_asked(should_stop, result["global_step"])  # asked while scoring: the adapter is saved
+    return result
+
+
+def _write_evaluation(evaluate, output: str, *, adapter: bool, progress) -> dict:
+    """Run ``evaluate()``, write its metrics JSON to ``output`` and report both as ``evaluate``'s events do."""
+    _emit_if(progress, {"event": "evaluate", "adapter": adapter})
+    metrics = evaluate()
+    storage.write_text(output, json.dumps(metrics, indent=2))
+    _emit_if(progress, {"event": "evaluated", "adapter": adapter, "output": output})
+    print(f"{'tuned' if adapter else 'base'} model evaluated: {metrics['n_prompts']} prompts, written to {output}")
+    if "verdict" in metrics:
+        print(f"verdict: {verdict_sentence(metrics['verdict'])}")
+    return metrics
 
 
 def resumable_checkpoint(output_dir: str) -> str | None:
@@ -363,8 +396,8 @@ def _quiet_libraries() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .data import DataError
     from .modeling import ModelLoadError
+    from .records import DataError
 
     _quiet_libraries()
     handlers = {"make-tiny-model": _make_tiny_model, "train": _train, "evaluate": _evaluate, "merge": _merge,

@@ -15,9 +15,10 @@ import numpy as np
 import torch
 
 from .config_fields import prompt_budget
-from .data import DataError, GroupCollator, has_valid_pair, load_records, select_split, tokenize_group
+from .data import GroupCollator, tokenize_group
 from .metrics import _mean, dense_ranking, evaluation_report, kendall_tau_b, ranking_metrics, scoring_changes
 from .modeling import load_adapter, load_base_model, load_tokenizer, response_logps
+from .records import DataError, has_valid_pair, load_records, select_split
 from .verdict import VERDICT_SCORINGS, build_verdict, check_primary_metric, verdict_scoring
 
 
@@ -130,33 +131,49 @@ def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | N
     scores (mean log-prob), summed log-probs, model and human rankings and response lengths.
     """
     declared = verdict_settings(adapter_dir, primary_metric, scoring)
-    records = [r for r in select_split(load_records(data_path), split) if has_valid_pair(r["ranks"])]
-    if not records:
-        raise DataError(f"{data_path}: no prompts with valid pairs in split {split!r}")
+    records = held_out_records(load_records(data_path), split, data_path)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     settings = scoring_settings(adapter_dir, max_length=max_length, max_prompt_length=max_prompt_length,
                                 quantization=quantization, dtype=dtype, beta=beta, device=device)
-    model, scorer = _load_scorer(model_name_or_path, adapter_dir, settings, device, batch_size)
-    sums, means = scorer.score(records)
-    base = None
-    if adapter_dir:
-        with model.disable_adapter():
-            base = scorer.score(records)
-    result = _report(records, sums, means, base, settings["beta"], declared)
-    result.update(model=model_name_or_path, adapter_dir=adapter_dir, split=split,
-                  settings={k: settings[k] for k in ("max_length", "max_prompt_length", "quantization", "bf16")})
-    result["robustness"] = _robustness(scorer, records, means) if robustness else {}
-    return result
-
-
-def _load_scorer(model_name_or_path: str, adapter_dir: str | None, settings: dict, device: str, batch_size: int):
     tokenizer = load_tokenizer(model_name_or_path)
     model = load_base_model(model_name_or_path, quantization=settings["quantization"], bf16=settings["bf16"],
                             device=device)
-    model = (load_adapter(model, adapter_dir) if adapter_dir else model).eval()
+    model = load_adapter(model, adapter_dir) if adapter_dir else model
+    result = evaluate_loaded(model, tokenizer, records, settings=settings, declared=declared, batch_size=batch_size,
+                             with_adapter=bool(adapter_dir), robustness=robustness)
+    result.update(model=model_name_or_path, adapter_dir=adapter_dir, split=split)
+    return result
+
+
+def held_out_records(records: list[dict], split: str, data_path: str) -> list[dict]:
+    """The ``split`` records that hold a valid pair; ``DataError`` when there are none."""
+    kept = [r for r in select_split(records, split) if has_valid_pair(r["ranks"])]
+    if not kept:
+        raise DataError(f"{data_path}: no prompts with valid pairs in split {split!r}")
+    return kept
+
+
+def evaluate_loaded(model, tokenizer, records: list[dict], *, settings: dict, declared: dict, batch_size: int,
+                    with_adapter: bool, robustness: bool = True) -> dict:
+    """``evaluate_model``'s report on a model this process already holds (``with_adapter``: a PEFT model whose
+    adapter is switched off for the base scores). ``settings``: ``scoring_settings``; ``declared``:
+    ``verdict_settings``. The model is scored in eval mode and left in the mode it was in."""
+    was_training = model.training
+    model.eval()
     scorer = _Scorer(model, tokenizer, max_length=settings["max_length"], batch_size=batch_size,
                      max_prompt_length=settings["max_prompt_length"])
-    return model, scorer
+    try:
+        sums, means = scorer.score(records)
+        base = None
+        if with_adapter:
+            with model.disable_adapter():
+                base = scorer.score(records)
+        result = _report(records, sums, means, base, settings["beta"], declared)
+        result["settings"] = {k: settings[k] for k in ("max_length", "max_prompt_length", "quantization", "bf16")}
+        result["robustness"] = _robustness(scorer, records, means) if robustness else {}
+    finally:
+        model.train(was_training)
+    return result
 
 
 def _report(records: list[dict], sums, means, base, beta: float, declared: dict) -> dict:

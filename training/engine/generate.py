@@ -86,7 +86,7 @@ def _num(value) -> bool:
 def read_prompts(path: str | Path) -> list[dict]:
     """Prompts from a JSON/JSONL file of records with ``prompt`` (``id`` optional), or a .txt file
     with one prompt per line. Ids default to a hash of the prompt text."""
-    from .data import DataError, _read_json_records
+    from .records import DataError, _read_json_records
 
     path = Path(path)
     if not path.is_file():
@@ -94,7 +94,7 @@ def read_prompts(path: str | Path) -> list[dict]:
     if path.suffix == ".txt":
         raw = [{"prompt": line} for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     else:
-        raw = _read_json_records(path)
+        raw = _read_json_records(path.read_bytes(), path)
     prompts = []
     for number, record in enumerate(raw, start=1):
         if not isinstance(record, dict) or not isinstance(record.get("prompt"), str) or not record["prompt"].strip():

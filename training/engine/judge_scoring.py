@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 
 from .config_fields import prompt_budget
-from .data import GroupCollator, has_valid_pair, tokenize_group
+from .data import GroupCollator, tokenize_group
 from .judge_settings import JudgeSettings
 from .metrics import evaluation_report, ranking_metrics
 from .modeling import ModelLoadError, load_adapter, load_base_model, load_tokenizer, response_logps
+from .records import has_valid_pair
 
 
 def load_judge(settings: JudgeSettings, kind: str, device: str | None = None):

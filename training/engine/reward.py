@@ -22,11 +22,12 @@ from pathlib import Path
 import torch
 
 from .config_fields import prompt_budget
-from .data import DataError, GroupCollator, has_valid_pair, load_records, select_split, tokenize_group
+from .data import GroupCollator, tokenize_group
 from .judge_scoring import reward_scores
 from .losses import grpo_pairwise_loss, plackett_luce_loss
 from .metrics import evaluation_report, ranking_metrics, scoring_changes
 from .modeling import ModelLoadError, load_tokenizer
+from .records import DataError, has_valid_pair, load_records, select_split
 
 REWARD_LOSSES = ("bradley_terry", "plackett_luce")
 SUMMARY_FILE = "reward_training.json"

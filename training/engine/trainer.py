@@ -13,6 +13,7 @@ import json
 import os
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -23,17 +24,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from .batching import TokenBudgetBatchSampler, token_budget_batches
 from .config import RankedGRPOConfig
-from .data import (
-    DataError,
-    GroupDataset,
-    build_group_dataset,
-    dataset_sha256,
-    load_records,
-    prompt_token_ids,
-    select_split,
-    train_validation_split,
-    truncation_rates,
-)
+from .data import GroupDataset, build_group_dataset, prompt_token_ids, truncation_rates
 from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
 from .losses import (
     grpo_pairwise_loss,
@@ -47,6 +38,7 @@ from .losses import (
 )
 from .modeling import add_lora_adapter, load_base_model, load_tokenizer
 from .packing import batch_response_logps, make_collator, resolve_prefix_sharing
+from .records import DataError, RankedData, read_ranked_data, select_split, train_validation_split
 from .validation import VALIDATION_KEYS, ValidationCallback, restore_best_adapter
 
 REFERENCE_CACHE = "reference_logps.json"
@@ -334,13 +326,36 @@ def _count_pairs(dataset: GroupDataset) -> int:
     return total
 
 
-def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None) -> tuple[RankedGRPOTrainer, JobCallback]:
+@dataclass
+class RunInputs:
+    """What a run reads and loads once per process: the data (parsed and hashed), the tokenizer, and the base
+    model (loaded on first use, after the data proved trainable; training adds its LoRA adapter in place)."""
+
+    data: RankedData
+    tokenizer: object
+    model: object | None = None
+    adapted: object | None = None  # the base model with this run's LoRA adapter (a PEFT model), once built
+
+    @classmethod
+    def read(cls, config: RankedGRPOConfig) -> RunInputs:
+        return cls(read_ranked_data(config.data_path), load_tokenizer(config.model_name_or_path))
+
+    def base_model(self, config: RankedGRPOConfig, device: str | None = None):
+        if self.model is None:
+            self.model = load_base_model(config.model_name_or_path, quantization=config.quantization, bf16=config.bf16,
+                                         attn_implementation=config.attn_implementation, device=device)
+        return self.model
+
+
+def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None,
+                  inputs: RunInputs | None = None) -> tuple[RankedGRPOTrainer, JobCallback]:
     """Tokenizer, train and validation groups, base model + new LoRA adapter, and the trainer (reference
-    log-probs ready) with its callbacks: the job's, validation + best adapter, KL."""
+    log-probs ready) with its callbacks: the job's, validation + best adapter, KL. ``inputs``: what this
+    process has already read and loaded (``session.RunSession``); read and loaded here when None."""
     set_seed(config.seed)
     _emit(progress, {"phase": "load"})
-    tokenizer = load_tokenizer(config.model_name_or_path)
-    records = load_records(config.data_path)
+    inputs = inputs or RunInputs.read(config)
+    tokenizer, records = inputs.tokenizer, inputs.data.records
     train_records, validation_records, split_report = train_validation_split(records, config.validation_fraction)
     limits = {"max_length": config.max_length, "max_prompt_length": config.max_prompt_length}
     dataset = build_group_dataset(train_records, tokenizer, **limits)
@@ -350,18 +365,16 @@ def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None) -> 
                         "(every prompt needs two ranked responses in different tiers)")
     # a run that would train nothing fails here, before the model loads (under a token budget, a lower bound)
     config.require_steps(len(dataset), config.world_size)
-    model = load_base_model(config.model_name_or_path, quantization=config.quantization, bf16=config.bf16,
-                            attn_implementation=config.attn_implementation)
-    model = add_lora_adapter(model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
-                             target_modules=config.target_modules, quantized=config.quantization != "none",
+    model = inputs.adapted = add_lora_adapter(inputs.base_model(config), r=config.lora_r, alpha=config.lora_alpha,
+                             dropout=config.lora_dropout, target_modules=config.target_modules, quantized=config.quantization != "none",
                              gradient_checkpointing=bool(config.activation_checkpointing))
     callback = JobCallback(progress, should_stop)
     _emit(progress, {"phase": "reference"})
     trainer = RankedGRPOTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
                                 callbacks=[callback], validation_dataset=validation)
     callback.accelerator = trainer.accelerator
-    trainer.data_report = {**split_report, "n_validation_groups": len(validation),
-                           **truncation_rates(dataset.groups + validation.groups)}
+    trainer.data_report = {"dataset_sha256": inputs.data.sha256, **split_report,
+                           "n_validation_groups": len(validation), **truncation_rates(dataset.groups + validation.groups)}
     trainer.add_callback(ValidationCallback(trainer, config.patience))
     held_out = select_split(records, "test") or train_records
     prompts = [prompt_token_ids(tokenizer, r["prompt"], config.max_prompt_length) for r in held_out[: config.kl_samples]]
@@ -370,7 +383,8 @@ def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None) -> 
     return trainer, callback
 
 
-def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resume: bool = False) -> dict:
+def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resume: bool = False,
+                 inputs: RunInputs | None = None) -> dict:
     """Train a LoRA adapter on the "train" split of ``config.data_path``; see docs/training.md.
 
     ``progress(event)`` gets a dict at each logging step (step, total_steps, epoch, loss,
@@ -379,10 +393,11 @@ def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resu
     optimizer step. ``resume`` continues from the last checkpoint in ``output_dir`` (a fresh start when
     there is none). The adapter saved is the best by validation loss with ``load_best`` (``kept_step``
     says which). Returns a JSON-serialisable summary; raises ``TrainingCancelled`` when stopped,
-    ``DataError`` for unusable data and ``ModelLoadError`` for an unloadable model.
+    ``DataError`` for unusable data and ``ModelLoadError`` for an unloadable model. ``inputs``: the data,
+    tokenizer and base model this process already holds (see ``build_trainer``).
     """
     started = time.perf_counter()
-    trainer, callback = build_trainer(config, progress, should_stop)
+    trainer, callback = build_trainer(config, progress, should_stop, inputs)
     checkpoint = get_last_checkpoint(config.output_dir) if resume and os.path.isdir(config.output_dir) else None
     _emit(progress, {"phase": "train", "resumed_from": checkpoint, "total_steps": trainer.total_steps})
     output = trainer.train(resume_from_checkpoint=checkpoint)
@@ -409,7 +424,6 @@ def _run_summary(config: RankedGRPOConfig, trainer: RankedGRPOTrainer, history: 
         "global_step": trainer.state.global_step,
         "train_loss": train_loss,
         "history": history,
-        "dataset_sha256": dataset_sha256(config.data_path),
         "n_train_groups": len(dataset),
         "n_train_pairs": _count_pairs(dataset),
         "n_validation_pairs": _count_pairs(trainer.validation_dataset),

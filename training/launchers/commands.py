@@ -1,4 +1,5 @@
-"""A training job as engine command lines: base evaluation (once), training, tuned evaluation.
+"""A training job as engine command lines: base evaluation (once), training, tuned evaluation, in one
+``train`` process (``--evaluate_base_output`` / ``--evaluate_output``) unless the job trains on several.
 
 ``python -m training.engine train`` takes every config field as a flag, reads the export and writes
 its output folder at storage URLs, prints progress as ``@grpo`` lines (``--events``) and always
@@ -25,25 +26,40 @@ ACCELERATE_CONFIGS = {  # name -> (file, what it is for); docs/scaling.md says w
     "zero2": ("deepspeed-zero2.yaml", "DeepSpeed ZeRO-2: optimizer state and gradients sharded"),
     "zero3": ("deepspeed-zero3.yaml", "DeepSpeed ZeRO-3: parameters sharded too (largest models)"),
 }
+EVALUATION_FILES = {"base": "evaluation-base.json", "tuned": "evaluation-tuned.json"}
 FORWARDED_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
                  "AWS_ENDPOINT_URL", "HF_TOKEN", "HF_HOME")  # fmt: skip
 
 
 def job_run_spec(job: TrainingJob, launcher: Launcher, *, evaluate_base: bool, evaluate: bool) -> RunSpec:
+    """One engine process (``train --evaluate_base_output --evaluate_output``: the export parsed once, the base
+    model loaded once) for a one-process job; with several processes, ``evaluate`` runs before and after."""
+    launch = job.launch or {}
+    if int(launch.get("num_processes") or 1) > 1:
+        steps = separate_steps(job, launcher, evaluate_base=evaluate_base, evaluate=evaluate)
+    else:
+        outputs = {"--evaluate_base_output": evaluate_base and training_url(job, EVALUATION_FILES["base"]),
+                   "--evaluate_output": evaluate and training_url(job, EVALUATION_FILES["tuned"])}
+        steps = [train_command(job, launcher.python, export_url(job), training_url(job, "output"))
+                 + [part for flag, url in outputs.items() if url for part in (flag, url)]]
+    return RunSpec(
+        name=f"grpo-job-{job.pk}-attempt-{job.attempts}", steps=steps, work_dir=job.work_path,
+        env=run_env(local=launcher.name == "local"), num_cpus=float(launch.get("num_cpus") or 1), num_gpus=float(launch.get("num_gpus") or 0),
+    )  # fmt: skip
+
+
+def separate_steps(job: TrainingJob, launcher: Launcher, *, evaluate_base: bool, evaluate: bool) -> list[list[str]]:
+    """``evaluate`` (base), ``train`` under ``accelerate launch``, ``evaluate --adapter``: three processes."""
     data, output = export_url(job), training_url(job, "output")
     engine = [launcher.python, "-m", "training.engine"]
-    steps = [engine + ["evaluate", *evaluate_flags(job, data), "--output", training_url(job, "evaluation-base.json")]
+    steps = [engine + ["evaluate", *evaluate_flags(job, data), "--output", training_url(job, EVALUATION_FILES["base"])]
              ] if evaluate_base else []  # fmt: skip
     steps.append(train_command(job, launcher.python, data, output))
     if evaluate:
         adapter = training_url(job, "output", "adapter")
         steps.append(engine + ["evaluate", *evaluate_flags(job, data), "--adapter", adapter, "--update_card",
-                               "--output", training_url(job, "evaluation-tuned.json")])
-    launch = job.launch or {}
-    return RunSpec(
-        name=f"grpo-job-{job.pk}-attempt-{job.attempts}", steps=steps, work_dir=job.work_path,
-        env=run_env(local=launcher.name == "local"), num_cpus=float(launch.get("num_cpus") or 1), num_gpus=float(launch.get("num_gpus") or 0),
-    )  # fmt: skip
+                               "--output", training_url(job, EVALUATION_FILES["tuned"])])
+    return steps
 
 
 def train_command(job: TrainingJob, python: str, data: str, output: str) -> list[str]:

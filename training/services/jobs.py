@@ -146,7 +146,7 @@ def check_base_model(name: str) -> None:
 
 def _data_summary(path: Path) -> dict:
     """Prompts per split as the engine will read them, and how many of them can train or be evaluated."""
-    from training.engine.data import has_valid_pair, load_records, select_split
+    from training.engine.records import has_valid_pair, load_records, select_split
 
     records = load_records(path)
     splits: dict[str, int] = {}
