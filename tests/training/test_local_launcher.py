@@ -1,6 +1,6 @@
 """The local launcher: a real tiny-model job runs as a child process of the worker (the real engine CLI,
 ``@grpo`` progress lines, evaluations read back from the storage), and a cancel stops the child with a
-checkpoint."""
+checkpoint.
 
 import os
 import threading

@@ -83,6 +83,8 @@ class LocalRun:
     def state(self) -> RunState:
         if self.ended is None:  # the exit file first: it is written just before the supervisor exits
             self.ended = _read_exit(self.folder / EXIT_FILE, wait=not self._alive())
+            if self.ended is not None and self.process is not None:
+                _reap(self.process)
         if self.ended is None:
             (self.folder / LEASE_FILE).touch()  # this run is followed: the supervisor keeps it going
             return RunState.RUNNING
@@ -120,6 +122,14 @@ def _read_exit(path: Path, *, wait: bool) -> dict | None:
             if wait:
                 time.sleep(0.05)
     return {"code": -1, "gone": True} if wait else None
+
+
+def _reap(process: subprocess.Popen) -> None:
+    """Wait for the supervisor this worker started, which exits right after writing its exit file."""
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass  # still shutting down; the exit file already says how the run ended
 
 
 def _is_supervisor(pid: int, folder: Path) -> bool:
