@@ -2,19 +2,21 @@
 
 Conventions (see docs/agreement.md):
 
-* A ranking is stored as tiers (best first). For Kendall's W and tau-b a ranking becomes
-  *mid-ranks* 1..n: tied responses share the mean of the places they occupy, and responses the
-  annotator left unranked share one bottom tier below every ranked one (agreement figures only).
-* **Unranked is excluded, not a tier**, in the consensus (``borda_consensus``), as in the engine's soft
-  targets, metrics, human ceiling and the export: an unranked response takes no part in the
-  annotator's comparisons; it is neither above nor below anything that annotator ranked.
+* A ranking is stored as tiers (best first). For Kendall's W a ranking becomes *mid-ranks* 1..n:
+  tied responses share the mean of the places they occupy.
+* **Unranked is excluded, not a tier**, everywhere: in the consensus (``borda_consensus``), in the
+  engine's soft targets, metrics, human ceiling and the export, and in the agreement figures. An
+  unranked response takes no part in the annotator's comparisons; it is neither above nor below
+  anything that annotator ranked. So tau-b between two rankings counts the responses both ranked
+  (per pair), Kendall's W the responses every annotator of the prompt ranked (per item: W needs
+  complete rankings of the same items), and the leave-one-out agreement compares an annotator with
+  the others' Borda consensus on the responses both sides ranked.
 * For Krippendorff's alpha the unit is one (prompt, response), the value is the response's
   dense tier (0 = best) from each annotator, and an unranked response is a **missing** value.
 * Per-prompt figures are vectorised with numpy over prompts that share the same number of
   annotators and responses, so a project of 10,000 prompts is a handful of array operations.
 
-Tiers to arrays, the unranked-at-bottom reading and the tau-b kernel come from
-``ranking_app.ranking``; this module adds W, mid-ranks, consensus, alpha and the status rule.
+Tiers to arrays and the tau-b kernel come from ``ranking_app.ranking``; this module adds W, mid-ranks, consensus, alpha and the status rule.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 import krippendorff
 import numpy as np
 
-from .ranking import UNRANKED_CODE, Tiers, dense_matrix, ranks_to_tiers, tau_b_batch, unranked_at_bottom
+from .ranking import UNRANKED_CODE, Tiers, dense_matrix, ranks_to_tiers, tau_b_batch
 from .ranking import tau_b as ranking_tau_b
 
 VALIDATED = "validated"
@@ -42,21 +44,16 @@ _EPS = 1e-9
 
 
 # ---------------------------------------------------------------------------- mid-ranks
-def midranks(dense: np.ndarray) -> np.ndarray:
-    """Fractional ranks 1..n along the last axis; ties share the mean of their places.
+def midranks(dense: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+    """Fractional ranks 1..k along the last axis; ties share the mean of their places.
 
-    ``dense`` must already have unranked responses placed (see ``ranking.unranked_at_bottom``).
+    ``among`` (broadcastable to ``dense``, bool): rank each row only among the responses where it is
+    True (the others' values are meaningless); ``None``: among all of them.
     """
-    less = (dense[..., None, :] < dense[..., :, None]).sum(-1)
-    equal = (dense[..., None, :] == dense[..., :, None]).sum(-1)
+    inside = True if among is None else among[..., None, :]
+    less = ((dense[..., None, :] < dense[..., :, None]) & inside).sum(-1)
+    equal = ((dense[..., None, :] == dense[..., :, None]) & inside).sum(-1)
     return less + (equal + 1) / 2.0
-
-
-def tie_sums(dense: np.ndarray) -> np.ndarray:
-    """Sum over tie groups of (t^3 - t) along the last axis (the W tie correction)."""
-    equal = (dense[..., None, :] == dense[..., :, None]).sum(-1)
-    # A group of size t contributes t elements of (t^2 - 1) each, i.e. t^3 - t.
-    return (equal**2 - 1).sum(-1)
 
 
 def _none_if_nan(value: float) -> float | None:
@@ -65,19 +62,24 @@ def _none_if_nan(value: float) -> float | None:
 
 # ---------------------------------------------------------------------------- Kendall's W
 def kendall_w_batch(dense: np.ndarray) -> np.ndarray:
-    """Kendall's W with tie correction for each prompt of ``dense`` (prompts, m, n).
+    """Kendall's W with tie correction for each prompt of ``dense`` (prompts, m, n), over the responses
+    every annotator of the prompt ranked (unranked is excluded, not a tier; W needs complete rankings).
 
-    W = 12 S / (m^2 (n^3 - n) - m * sum T), S = sum of squared deviations of the rank sums
-    from their mean, T = sum over each annotator's tie groups of (t^3 - t). NaN where W is
-    undefined (fewer than 2 annotators, or every annotator tied every response).
+    With k such responses, each annotator's ranking of them as mid-ranks 1..k:
+    W = 12 S / (m^2 (k^3 - k) - m * sum T), S = sum of squared deviations of the rank sums from
+    their mean, T = sum over each annotator's tie groups of (t^3 - t). NaN where W is undefined
+    (fewer than 2 annotators, fewer than 2 responses ranked by all, or every annotator tied them all).
     """
-    _, m, n = dense.shape
-    filled = unranked_at_bottom(dense)
-    rank_sums = midranks(filled).sum(axis=1)
-    s = ((rank_sums - m * (n + 1) / 2.0) ** 2).sum(-1)
-    denominator = m * m * (n**3 - n) - m * tie_sums(filled).sum(-1)
+    _, m, _ = dense.shape
+    common = (dense != UNRANKED_CODE).all(axis=1)  # (P, n): ranked by every annotator
+    equal = ((dense[..., None, :] == dense[..., :, None]) & common[:, None, None, :]).sum(-1)
+    mids = midranks(dense, common[:, None, :])
+    k = common.sum(-1)
+    deviations = np.where(common, mids.sum(axis=1) - m * (k[:, None] + 1) / 2.0, 0.0)
+    ties = np.where(common[:, None, :], equal**2 - 1, 0).sum((-1, -2))  # a group of t: t elements of t^2 - 1
+    denominator = m * m * (k**3 - k) - m * ties
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where((denominator > 0) & (m >= 2), 12.0 * s / denominator, np.nan)
+        w = np.where((denominator > 0) & (m >= 2), 12.0 * (deviations**2).sum(-1) / denominator, np.nan)
     return np.clip(w, 0.0, 1.0)
 
 
@@ -91,9 +93,11 @@ def kendall_w(rankings: Sequence[Tiers], n_responses: int) -> float | None:
 
 # ---------------------------------------------------------------------------- Kendall's tau-b
 def tau_b(a: Tiers, b: Tiers, n_responses: int) -> float | None:
-    """Kendall's tau-b (scipy) between two rankings, unranked responses tied at the bottom."""
-    x, y = unranked_at_bottom(dense_matrix([a, b], n_responses))
-    return ranking_tau_b(x, y)
+    """Kendall's tau-b (scipy) between two rankings over the responses both ranked (unranked excluded);
+    None when it is undefined (fewer than two such responses, or one side tied them all)."""
+    x, y = dense_matrix([a, b], n_responses)
+    both = (x != UNRANKED_CODE) & (y != UNRANKED_CODE)
+    return ranking_tau_b(x[both], y[both])
 
 
 def tau_b_matrix(rankings: dict[Hashable, Tiers], n_responses: int) -> dict[Hashable, dict[Hashable, float | None]]:
@@ -113,23 +117,29 @@ def consensus_from_rank_sums(rank_sums: Sequence[float], ranked_by_anyone: Seque
     return ranks_to_tiers([float(r) if ok else None for r, ok in zip(rank_sums, ranked_by_anyone, strict=True)])
 
 
-def borda_scores(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised tie-aware Borda score of each response over the annotators who ranked it (unranked excluded).
+def borda_points(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each annotator's normalised tie-aware Borda points for each response it ranked (unranked excluded).
 
     ``dense`` (..., m, n): dense tiers, ``UNRANKED_CODE`` where unranked. An annotator who ranked k >= 2
     responses gives each of them (one point per response of those k strictly below it, half a point
-    per response tied with it) / (k - 1), in [0, 1]; a response's score is the mean over the annotators
-    who ranked it with at least one other. Returns (scores (..., n), counted (..., n): True where at
-    least one annotator compared the response; its score is 0 elsewhere).
+    per response tied with it) / (k - 1), in [0, 1]. Returns (points (..., m, n), 0 where none;
+    given (..., m, n): True where the annotator gave the response points).
     """
     ranked = dense != UNRANKED_CODE
     both = ranked[..., None, :] & ranked[..., :, None]
     below = ((dense[..., None, :] > dense[..., :, None]) & both).sum(-1)
     tied = ((dense[..., None, :] == dense[..., :, None]) & both).sum(-1) - 1
     k = ranked.sum(-1, keepdims=True)
-    valid = ranked & (k >= 2)
-    points = np.where(valid, (below + 0.5 * tied) / np.maximum(k - 1, 1), 0.0)
-    counts = valid.sum(-2)
+    given = ranked & (k >= 2)
+    return np.where(given, (below + 0.5 * tied) / np.maximum(k - 1, 1), 0.0), given
+
+
+def borda_scores(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised tie-aware Borda score of each response: the mean of ``borda_points`` over the annotators
+    who ranked it with at least one other. Returns (scores (..., n), counted (..., n): True where at
+    least one annotator compared the response; its score is 0 elsewhere)."""
+    points, given = borda_points(dense)
+    counts = given.sum(-2)
     return points.sum(-2) / np.maximum(counts, 1), counts > 0
 
 
@@ -233,16 +243,20 @@ def _chunks(n_items: int, cells_per_item: int) -> Iterable[slice]:
         yield slice(start, min(start + step, n_items))
 
 
-def _group_figures(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """W (P,), rank sums (P, n) and leave-one-out tau-b (P, m) for one (m, n) group."""
-    mids = midranks(unranked_at_bottom(dense))
-    rank_sums = mids.sum(axis=1)
+def _group_figures(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """W (P,) and leave-one-out tau-b (P, m) for one (m, n) group.
+
+    Leave-one-out: each annotator against the Borda consensus of the others (``borda_points`` of the
+    others, averaged over those who ranked the response), over the responses the annotator ranked
+    and at least one other annotator compared; unranked is excluded on both sides."""
     w = kendall_w_batch(dense)
-    if dense.shape[1] >= 2:
-        loo = tau_b_batch(mids, rank_sums[:, None, :] - mids)
-    else:
-        loo = np.full(dense.shape[:2], np.nan)
-    return w, rank_sums, loo
+    if dense.shape[1] < 2:
+        return w, np.full(dense.shape[:2], np.nan)
+    points, given = borda_points(dense)
+    others_given = given.sum(-2, keepdims=True) - given
+    others = np.round((points.sum(-2, keepdims=True) - points) / np.maximum(others_given, 1), 9)  # equal ties
+    compared = (dense != UNRANKED_CODE) & (others_given > 0)
+    return w, tau_b_batch(dense.astype(float), -others, compared)
 
 
 def consensus_batch(rank_sums: np.ndarray, ranked_any: np.ndarray) -> list[Tiers]:
@@ -288,7 +302,7 @@ def project_figures(prompts: Iterable[PromptData]) -> ProjectFigures:
             keys = [list(p.rankings) for p in chunk]
             flat = dense_matrix([p.rankings[k] for p, ks in zip(chunk, keys, strict=True) for k in ks], n)
             dense = flat.reshape(len(chunk), m, n)
-            w, _, loo = _group_figures(dense)
+            w, loo = _group_figures(dense)
             consensus = consensus_batch(*consensus_keys(dense))
             w_list = w.tolist()
             for i, prompt in enumerate(chunk):
@@ -326,7 +340,8 @@ def _gold_agreement(chunk, keys, dense, gold_sum, gold_n) -> None:
         return
     n = dense.shape[-1]
     gold = dense_matrix([chunk[i].gold for i in with_gold], n)
-    taus = tau_b_batch(unranked_at_bottom(dense[with_gold]), unranked_at_bottom(gold)[:, None, :])
+    own, gold = dense[with_gold], np.broadcast_to(gold[:, None, :], dense[with_gold].shape)
+    taus = tau_b_batch(own, gold, (own != UNRANKED_CODE) & (gold != UNRANKED_CODE))  # over what both ranked
     _accumulate([keys[i] for i in with_gold], taus, gold_sum, gold_n)
 
 

@@ -31,7 +31,7 @@ from .ranking import RankingRules, Ranks, normalize_ranks, ranks_errors
 # Keys an import record may carry. ``agreement`` is what an export adds: a record that carries it
 # was exported by GRPO Studio, so its ``rankings`` is a derived consensus (see ``ExchangeRecord``).
 RECORD_KEYS = ("id", "prompt", "responses", "response_details", "rankings", "annotations", "split", "metadata", "agreement")
-SPLITS = {"train": "train", "test": "test", "unassigned": "unassigned", None: "unassigned"}
+SPLITS = {"train": "train", "test": "test", "validation": "validation", "unassigned": "unassigned", None: "unassigned"}
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}\Z")
 MAX_ID_CHARS = 200
 MAX_SOURCE_CHARS = 200
@@ -387,7 +387,7 @@ def _clean_split(value: object, errors: list[str]) -> str:
     if isinstance(value, str) or value is None:
         if value in SPLITS:
             return SPLITS[value]
-    errors.append(f"split: must be \"train\", \"test\", \"unassigned\" or null (got {json.dumps(value)})")
+    errors.append(f"split: must be \"train\", \"validation\", \"test\", \"unassigned\" or null (got {json.dumps(value)})")
     return "unassigned"
 
 

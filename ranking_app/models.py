@@ -65,6 +65,7 @@ class Prompt(models.Model):
     class Split(models.TextChoices):
         TRAIN = "train", "train"
         TEST = "test", "test"
+        VALIDATION = "validation", "validation"  # held out from training to pick the best checkpoint
         UNASSIGNED = "unassigned", "unassigned"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="prompts")

@@ -25,7 +25,7 @@ from .agreement_models import model_figures, prompt_model_tau
 from .annotators import model_annotators
 from .models import Project, ProjectAgreement, Prompt, Ranking, Response
 
-FINGERPRINT_VERSION = "agreement-v3"  # bump when the stored figures change shape
+FINGERPRINT_VERSION = "agreement-v4"  # bump when the stored figures change (shape or meaning)
 COUNTED = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)
 QUEUE_HEAD = 10
 

@@ -1,8 +1,9 @@
 """A training job run by a launcher (local child process or Ray Job) and followed from the worker.
 
-``launched_training_stages`` is what ``JobRun`` calls for a training job when GRPO_LAUNCHER is not
+``LaunchedTraining`` is what ``JobRun`` calls for a training job when GRPO_LAUNCHER is not
 ``inprocess``. It re-attaches to the run stored on the job (``launch_ref``) when the launcher still has
-it (a Ray job outlives a restarted worker), else submits the engine command lines. Then it polls:
+it running or finished (a Ray job, or a local supervisor, outlives a SIGKILLed worker; the sweeper
+queues such a job again by itself: ``services.reattach``), else submits the engine command lines. Then it polls:
 ``@grpo`` event lines become progress, metrics and phases through the ``JobReporter`` (heartbeats go
 on meanwhile), other lines go to the job log; a cancel on the job stops the run (the engine saves a
 checkpoint first). Evaluations are read back from the storage URL and stored.
@@ -52,6 +53,8 @@ class LaunchedTraining:
         except BaseException:  # noqa: B036 - a time limit or a crash here must not leave the run going on alone
             _stop_quietly(handle)
             raise
+        if self.reporter.lost:  # nothing is recorded: the job's new owner re-attaches to the run
+            raise LaunchedRunFailed(f"the job was taken from this worker; {handle.ref} goes on")
         if state == RunState.STOPPED or self.reporter.cancel_requested and state != RunState.SUCCEEDED:
             raise RunCancelled(f"{self.launcher.name} run {handle.ref} stopped")
         if state == RunState.FAILED:
@@ -90,20 +93,15 @@ class LaunchedTraining:
             state = handle.state()  # first: the lines read next include everything up to this state
             for line in handle.new_lines():
                 self._line(line)
-            if handle.ref != self.job.launch_ref:  # the local launcher's next step is a new process
-                self._record_ref(handle.ref)
             if state != RunState.RUNNING:
                 return state
-            if (self.reporter.cancel_requested or self._lost_locally()) and not stop_sent:
+            if self.reporter.cancel_requested and not stop_sent:
                 logger.info("stopping %s run %s", self.launcher.name, handle.ref)
                 handle.stop()
                 stop_sent = True
-            if self.reporter.lost and self.launcher.name == "ray":
-                return RunState.RUNNING  # another worker owns the job now and re-attaches to the Ray job
+            if self.reporter.lost:
+                return RunState.RUNNING  # the job was taken from this worker; whoever claims it re-attaches
             time.sleep(settings.GRPO_LAUNCHER_POLL_SECONDS)
-
-    def _lost_locally(self) -> bool:
-        return self.reporter.lost and self.launcher.name == "local"
 
     def _line(self, line: str) -> None:
         event = events.parse(line)

@@ -274,5 +274,8 @@ RAY_ADDRESS = os.environ.get("RAY_ADDRESS", "http://127.0.0.1:8265")
 GRPO_STORAGE_URL = os.environ.get("GRPO_STORAGE_URL", "") or str(DATA_DIR)
 GRPO_LAUNCHER_GPUS = env_int("GRPO_LAUNCHER_GPUS", 0)  # GPUs one job may ask for; >0 offers the multi-GPU configs
 GRPO_LAUNCHER_POLL_SECONDS = float(os.environ.get("GRPO_LAUNCHER_POLL_SECONDS", "1"))
+# A local run that no worker has followed for this long (its worker died and none re-attached) stops
+# itself with a checkpoint; keep it above GRPO_TRAINING_STALE_SECONDS + GRPO_SWEEP_SECONDS + a restart.
+GRPO_LOCAL_ORPHAN_SECONDS = float(os.environ.get("GRPO_LOCAL_ORPHAN_SECONDS", "600"))
 GRPO_RAY_PYTHON = os.environ.get("GRPO_RAY_PYTHON", "python")  # the interpreter on the Ray nodes
 GRPO_RAY_RUNTIME_ENV = json.loads(os.environ.get("GRPO_RAY_RUNTIME_ENV", "") or "{}")  # merged into the runtime_env

@@ -83,7 +83,7 @@ def _task_record(task: dict, config: _Config) -> dict:
     record_id = data.get("external_id") or (f"ls-{task['id']}" if task.get("id") is not None else None)
     if record_id is not None:
         record["id"] = record_id
-    if data.get("split") in ("train", "test"):
+    if data.get("split") in ("train", "validation", "test"):
         record["split"] = data["split"]
     return record
 

@@ -203,7 +203,7 @@ def _write_hf(rows: list[ExportRow], path: Path) -> dict:
     by_split: dict[str, list[dict]] = {"train": [], "test": []}
     for row in rows:
         columns = hf_columns(row.record)
-        by_split[columns["split"]].append(columns)
+        by_split.setdefault(columns["split"], []).append(columns)  # "validation" when the data has one
     dataset = datasets.DatasetDict(
         {
             name: datasets.Dataset.from_dict(

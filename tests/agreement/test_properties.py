@@ -29,26 +29,54 @@ def prompt_rankings(draw, min_m=2, max_m=5):
     return n, [draw(ranking(n)) for _ in range(m)]
 
 
-def bottom_midranks(tiers, n):
-    """Direct: unranked share the bottom tier; scipy's average ranks."""
-    ranks = tiers_to_ranks(tiers, n)
-    bottom = max(r for r in ranks if r is not None) + 1
-    return stats.rankdata([bottom if r is None else r for r in ranks], method="average")
+def both_ranked(a_tiers, b_ranks, n):
+    """Direct: the two sides' ranks (lower is better) on the responses both ranked (unranked excluded)."""
+    a = tiers_to_ranks(a_tiers, n)
+    kept = [i for i in range(n) if a[i] is not None and b_ranks[i] is not None]
+    return [a[i] for i in kept], [b_ranks[i] for i in kept]
 
 
 def direct_w(rankings, n):
+    """Textbook W on the responses every annotator ranked, each ranking as scipy's average ranks."""
     m = len(rankings)
-    rows = [bottom_midranks(t, n) for t in rankings]
-    rank_sums = [sum(row[i] for row in rows) for i in range(n)]
-    mean = sum(rank_sums) / n
+    ranks = [tiers_to_ranks(t, n) for t in rankings]
+    common = [i for i in range(n) if all(r[i] is not None for r in ranks)]
+    k = len(common)
+    if k < 2:
+        return None
+    rows = [stats.rankdata([r[i] for i in common], method="average") for r in ranks]
+    rank_sums = [sum(row[i] for row in rows) for i in range(k)]
+    mean = sum(rank_sums) / k
     s = sum((r - mean) ** 2 for r in rank_sums)
     ties = 0
     for row in rows:
         for value in set(row.tolist()):
             t = row.tolist().count(value)
             ties += t**3 - t
-    denominator = m**2 * (n**3 - n) - m * ties
+    denominator = m**2 * (k**3 - k) - m * ties
     return None if denominator == 0 else 12 * s / denominator
+
+
+def direct_borda_points(tiers, n):
+    """One annotator's normalised tie-aware Borda points, None where it gave none."""
+    ranked_here = [p for tier in tiers for p in tier]
+    k = len(ranked_here)
+    points = [None] * n
+    if k < 2:
+        return points
+    tier_of = {p: t for t, tier in enumerate(tiers) for p in tier}
+    for i in ranked_here:
+        below = sum(tier_of[j] > tier_of[i] for j in ranked_here)
+        tied = sum(tier_of[j] == tier_of[i] for j in ranked_here) - 1
+        points[i] = (below + tied / 2) / (k - 1)
+    return points
+
+
+def others_consensus_ranks(rankings: dict, user, n):
+    """The Borda consensus of everyone but ``user`` as ranks (lower is better), None where none compared."""
+    columns = [direct_borda_points(t, n) for u, t in rankings.items() if u != user]
+    means = [[c[i] for c in columns if c[i] is not None] for i in range(n)]
+    return [round(-sum(v) / len(v), 9) if v else None for v in means]  # equal means tie exactly
 
 
 @settings(max_examples=150, deadline=None)
@@ -68,11 +96,11 @@ def test_kendall_w_equals_the_direct_formula(data):
 @given(prompt_rankings(min_m=2, max_m=2))
 def test_vectorised_tau_b_equals_scipy(data):
     n, (a, b) = data
-    x, y = bottom_midranks(a, n), bottom_midranks(b, n)
-    expected = stats.kendalltau(x, y, variant="b").statistic
-    got = tau_b_batch(np.asarray(x)[None], np.asarray(y)[None])[0]
+    x, y = both_ranked(a, tiers_to_ranks(b, n), n)
+    expected = stats.kendalltau(x, y, variant="b").statistic if len(x) >= 2 else float("nan")
+    got = tau_b_batch(np.asarray(x, dtype=float)[None], np.asarray(y, dtype=float)[None])[0] if x else float("nan")
     if math.isnan(expected):
-        assert math.isnan(got)
+        assert math.isnan(got) and agreement.tau_b(a, b, n) is None
     else:
         assert got == pytest.approx(expected, abs=1e-9)
         assert agreement.tau_b(a, b, n) == pytest.approx(expected, abs=1e-9)
@@ -84,19 +112,8 @@ def test_borda_consensus_orders_by_direct_points(data):
     # unranked excluded: each annotator scores only what they ranked, (below + tied / 2) / (k - 1), averaged
     # over the annotators who ranked the response with at least one other
     n, rankings = data
-    totals, counts = [0.0] * n, [0] * n
-    for tiers in rankings:
-        ranked_here = [p for tier in tiers for p in tier]
-        k = len(ranked_here)
-        if k < 2:
-            continue
-        tier_of = {p: t for t, tier in enumerate(tiers) for p in tier}
-        for i in ranked_here:
-            below = sum(tier_of[j] > tier_of[i] for j in ranked_here)
-            tied = sum(tier_of[j] == tier_of[i] for j in ranked_here) - 1
-            totals[i] += (below + tied / 2) / (k - 1)
-            counts[i] += 1
-    scores = [round(totals[i] / counts[i], 9) if counts[i] else None for i in range(n)]
+    others = others_consensus_ranks(dict(enumerate(rankings)), None, n)
+    scores = [None if v is None else -v for v in others]
     ranks = tiers_to_ranks(agreement.borda_consensus(rankings, n), n)
     for i in range(n):
         assert (ranks[i] is None) == (scores[i] is None)
@@ -124,15 +141,14 @@ def test_project_figures_match_per_prompt_and_direct_computations(prompts_data):
         expected_w = agreement.kendall_w(list(prompt.rankings.values()), prompt.n_responses)
         assert fig.kendall_w == (pytest.approx(expected_w) if expected_w is not None else None)
         assert fig.consensus == agreement.borda_consensus(list(prompt.rankings.values()), prompt.n_responses)
+        n = prompt.n_responses
         for user, tiers in prompt.rankings.items():
-            own = bottom_midranks(tiers, prompt.n_responses)
-            g = stats.kendalltau(own, bottom_midranks(prompt.gold, prompt.n_responses), variant="b").statistic
+            g = _direct_tau(*both_ranked(tiers, tiers_to_ranks(prompt.gold, n), n))
             if not math.isnan(g):
                 gold[user].append(g)
             if len(prompt.rankings) < 2:
                 continue
-            others = sum(bottom_midranks(t, prompt.n_responses) for u, t in prompt.rankings.items() if u != user)
-            tau = stats.kendalltau(own, others, variant="b").statistic
+            tau = _direct_tau(*both_ranked(tiers, others_consensus_ranks(prompt.rankings, user, n), n))
             if not math.isnan(tau):
                 loo[user].append(tau)
     for user, fig in figures.annotators.items():
@@ -166,3 +182,9 @@ def test_project_figures_match_per_prompt_and_direct_computations(prompts_data):
         assert figures.krippendorff_alpha is None
     else:
         assert figures.krippendorff_alpha == pytest.approx(expected, abs=1e-9)
+
+
+def _direct_tau(x, y) -> float:
+    if len(x) < 2:
+        return float("nan")
+    return stats.kendalltau(x, y, variant="b").statistic

@@ -40,7 +40,7 @@ def test_dashboard_shows_alpha_w_histogram_status_counts_thresholds_and_annotato
     assert summary["histogram"][-1]["count"] == 2  # p-000 (W = 1) and p-002 (W = 0.911)
     assert "threshold 0.95" in html
     assert all(f'data-annotator="ann{i}"' in html for i in range(4))
-    assert "share one bottom tier" in html  # the rule is shown in the UI
+    assert "over the responses every annotator ranked" in html  # the rule (unranked excluded) is shown in the UI
     assert [i["id"] for i in summary["queue_head"]] == ["p-001", "p-002"]  # W per prompt, lowest first
     assert 'data-prompt="p-001"' in html
 

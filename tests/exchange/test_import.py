@@ -199,7 +199,7 @@ def test_every_bad_record_is_listed_and_nothing_changes(project):
         "record 3 (id t2): rankings: has 3 entries but there are 4 responses",
         "record 4 (id ok-1): id: duplicate of record 1 in this file",
         "record 5 (id t4): responses: has 1 responses; a prompt needs 2 to 100",
-        'record 6 (id t5): split: must be "train", "test", "unassigned" or null (got "dev")',
+        'record 6 (id t5): split: must be "train", "validation", "test", "unassigned" or null (got "dev")',
         "record 7 (id t6): metadata: must be an object (got array)",
         "record 8: responses: must be an array of strings (got string)",
         "record 9: record: expected a JSON object (got string)",
@@ -213,7 +213,7 @@ def test_wrong_types_are_named_per_field(project):
     assert "record 1: id: must be a string or an integer (got array)" in errors
     assert "record 1: prompt: must be a string (got number)" in errors
     assert "record 1: responses: must be an array of strings (got string)" in errors
-    assert 'record 1: split: must be "train", "test", "unassigned" or null (got 1)' in errors
+    assert 'record 1: split: must be "train", "validation", "test", "unassigned" or null (got 1)' in errors
 
 
 def test_non_integer_ranks_and_non_string_responses(project):

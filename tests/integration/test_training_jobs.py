@@ -1,9 +1,14 @@
 """Training jobs end to end: real Redis, a real `manage.py rundramatiq` worker process, runserver and the
-real engine on a tiny model. Tests run in file order and share one stack (see stack.py)."""
+real engine on a tiny model (the local launcher). Tests run in file order and share one stack (see
+stack.py), whose worker runs the queue sweeper every second."""
 
+import os
+import signal
 import time
 
 import pytest
+
+from .stack import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -11,6 +16,15 @@ SMALL = {"num_train_epochs": 2, "per_device_train_batch_size": 3, "max_length": 
          "logging_steps": 1, "save_steps": 4}
 # 18 train prompts / 3 per batch = 6 steps per epoch
 LONG = {**SMALL, "num_train_epochs": 40}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    stack = Stack(tmp_path_factory.mktemp("stack"), extra_env={"GRPO_SWEEP_SECONDS": "1"})
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
 
 
 def launch(stack, config: dict) -> dict:
@@ -79,11 +93,30 @@ def test_cancelling_a_running_job_stops_it_with_a_checkpoint(stack):
     assert "cancelled" in (output.parent / "job.log").read_text()
 
 
-def test_a_killed_worker_leaves_an_interrupted_job_that_resumes_from_its_checkpoint(stack):
-    job = launch(stack, LONG)  # 240 steps, a checkpoint every 4
-    total = 240
-    stack.wait_job(job["id"], lambda j: j["progress"]["step"] >= 9, what="step 9")
+def test_a_restarted_worker_reattaches_to_the_run_its_killed_predecessor_started(stack):
+    job = launch(stack, {**SMALL, "num_train_epochs": 6})
+    running = stack.wait_job(job["id"], lambda j: j["progress"]["step"] >= 3, what="step 3")
+    ref = running["launch_ref"]
+    stack.kill_worker()  # SIGKILL to the worker's whole process group; the run is in its own session
+    assert _alive(int(ref.rsplit(":", 1)[1]))
+    stack.start_worker()  # nobody presses Resume: the new worker's sweeper queues the job again to re-attach
+    done = stack.wait_job(job["id"], lambda j: j["status"] == "succeeded", what="succeeded", timeout=300)
+    assert done["attempts"] == 2 and done["launch_ref"] == ref  # the same process, not a second run
+    total = done["progress"]["total_steps"]  # 6 epochs of the train prompts left after the validation split
+    assert done["progress"]["step"] == total and done["metrics"]["steps"] == list(range(1, total + 1))
+    assert done["evaluation"]["tuned"] is not None
+    folder = stack.data_dir / "training" / f"job-{job['id']}"
+    log = (folder / "job.log").read_text()
+    assert f"re-attached to local run {ref}" in log and log.count("launching on local: ") == 1
+    assert (folder / "engine.out").read_text().count("-m training.engine train ") == 1
+
+
+def test_a_killed_worker_and_run_leave_an_interrupted_job_that_resumes_from_its_checkpoint(stack):
+    job = launch(stack, LONG)  # 40 epochs, a checkpoint every 4 steps
+    running = stack.wait_job(job["id"], lambda j: j["progress"]["step"] >= 9, what="step 9")
+    total = running["progress"]["total_steps"]
     stack.kill_worker()
+    os.kill(int(running["launch_ref"].rsplit(":", 1)[1]), signal.SIGKILL)  # the machine lost, as it were
     interrupted = stack.wait_job(job["id"], lambda j: j["status"] == "interrupted", what="interrupted", timeout=60)
     assert "heartbeat" in interrupted["error"]
     assert interrupted["progress"]["step"] < total
@@ -97,10 +130,17 @@ def test_a_killed_worker_leaves_an_interrupted_job_that_resumes_from_its_checkpo
     done = stack.wait_job(job["id"], lambda j: j["status"] == "succeeded", what="succeeded after resume")
     assert done["attempts"] == 2
     resumed_step = int(done["resumed_from"].rsplit("checkpoint-", 1)[1])
-    assert resumed_step >= 8 and resumed_step % 4 == 0 and resumed_step < total
+    assert 9 <= resumed_step < total  # the run, SIGTERMed as its supervisor died, saved where it was
     # the second attempt trained only the steps after the checkpoint
     log = (stack.data_dir / "training" / f"job-{job['id']}" / "job.log").read_text()
     second = log.split(f"job {job['id']} attempt 2 claimed", 1)[1]
     assert f"step {resumed_step + 1}/{total} " in second and "step 1/" not in second
     assert done["metrics"]["steps"] == list(range(1, total + 1))
     assert done["evaluation"]["tuned"] is not None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

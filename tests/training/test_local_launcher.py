@@ -1,6 +1,6 @@
-"""The local launcher: a real tiny-model job runs as a child process of the worker (the real engine CLI,
-``@grpo`` progress lines, evaluations read back from the storage), and a cancel stops the child with a
-checkpoint."""
+"""The local launcher: a real tiny-model job runs under the run's supervisor process (the real engine CLI,
+``@grpo`` progress lines, evaluations read back from the storage), and a cancel stops it with a
+checkpoint. Re-attaching after a killed worker: test_local_reattach.py."""
 
 import os
 import threading

@@ -1,6 +1,7 @@
 """Where a training job's engine runs (GRPO_LAUNCHER; docs/scaling.md).
 
-- ``local`` (default): a child process of the dramatiq worker (``launchers.local``).
+- ``local`` (default): a supervisor process on the worker's host, detached from the worker so that a
+  restarted worker re-attaches to it (``launchers.local``, ``launchers.supervisor``).
 - ``ray``: a Ray Job on the cluster at RAY_ADDRESS (``launchers.ray``).
 - ``inprocess``: inside the worker process itself, the path before launchers existed; the unit tests
   use it with their fast fake engine, and it is handy under a debugger. The worker imports torch then.
@@ -23,7 +24,7 @@ def launcher_get(name: str | None = None) -> Launcher | None:
     """The configured launcher; ``None`` for ``inprocess``. Raises ``LaunchError`` for an unknown name."""
     name = name or settings.GRPO_LAUNCHER
     if name == "local":
-        return LocalLauncher()
+        return LocalLauncher(orphan_seconds=settings.GRPO_LOCAL_ORPHAN_SECONDS)
     if name == "ray":
         from .ray import RayLauncher  # ray is optional and heavy: loaded only where GRPO_LAUNCHER=ray
 

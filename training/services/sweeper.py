@@ -7,6 +7,9 @@ sweep_queue``) compares the rows queued for longer than ``GRPO_SWEEP_GRACE_SECON
 still in the broker (waiting, delayed, or taken by a worker and not yet acknowledged) and sends one
 for each row that has none. A duplicate is harmless: every kind of work is claimed by one conditional
 UPDATE, so a second message finds the row no longer queued and does nothing.
+
+The same sweep queues again the jobs whose worker died while their launched run goes on
+(``services.reattach``): a restarted worker re-attaches to the run without anyone pressing Resume.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ..compare.tasks import run_evaluation_request
 from ..models import AdapterMerge, EvaluationRequest, TrainingJob
 from ..tasks import merge_job_adapter, run_training_job
 from ..work.models import BackgroundRun, RunStatus
+from .reattach import live_runs_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +57,13 @@ KINDS = (
 def queued_work_sweep(*, now=None, grace_seconds: float | None = None) -> list[str]:
     """Send a message for each row queued longer than the grace time with none in the broker.
 
-    Returns what was sent, as ``actor(id)`` strings (also logged).
+    Before that, jobs whose worker was lost while their launched run goes on are queued again (and sent)
+    so that a worker re-attaches to the run (``services.reattach``). Returns what was sent, as
+    ``actor(id)`` strings (also logged).
     """
+    sent = [f"{run_training_job.actor_name}({pk})" for pk in live_runs_requeue()]
     grace = settings.GRPO_SWEEP_GRACE_SECONDS if grace_seconds is None else grace_seconds
     cutoff = (now or timezone.now()) - timedelta(seconds=grace)
-    sent = []
     for kind in KINDS:
         waiting = messages_in_broker(kind.actor.broker, kind.actor.queue_name)
         for pk in kind.queued_before(cutoff):
