@@ -76,9 +76,9 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from ranking_app.exchange.exports import export_create, export_path
+    from ranking_app.exchange.imports import project_import_file
     from ranking_app.models import Project
-    from ranking_app.services.exports import export_create, export_path
-    from ranking_app.services.imports import project_import_file
 
     call_command("migrate", verbosity=0)
     path = workdir / "bench.jsonl"

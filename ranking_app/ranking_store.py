@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..models import Prompt, Ranking, RankingRevision
-from ..ranking import RankingRules, Tiers, validate_tiers
+from .models import Prompt, Ranking, RankingRevision
+from .ranking import RankingRules, Tiers, validate_tiers
 
 
 class RankingConflict(Exception):

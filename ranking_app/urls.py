@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import projects
+from .projects import views as projects
 
 urlpatterns = [
     path("", projects.home, name="home"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from ranking_app.services.exports import export_path
+from ranking_app.exchange.exports import export_path
 
 from .engine import storage
 from .models import TrainingJob

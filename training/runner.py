@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection
 from django.utils import timezone
 
-from ranking_app.services.exports import export_path
+from ranking_app.exchange.exports import export_path
 
 from .engine.card import card_add_evaluation
 from .engine.readiness import readiness_lines

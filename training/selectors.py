@@ -11,7 +11,7 @@ from django.db.models import Case, F, QuerySet, Value, When
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 
-from ranking_app.selectors_exports import export_records
+from ranking_app.exchange.selectors import export_records
 
 from .engine.metrics import HOLM_NOTE, holm
 from .engine.readiness import exchange_readiness

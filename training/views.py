@@ -25,7 +25,7 @@ from .selectors import (
     project_readiness,
 )
 from .services.adapters import adapter_archive, adapter_path
-from .services.config import JobConfigError
+from .services.job_config import JobConfigError
 from .services.jobs import JobStateError, job_cancel, job_launch, job_resume
 from .services.merges import job_merge_request, job_merged_archive
 

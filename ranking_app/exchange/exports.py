@@ -4,7 +4,7 @@ A snapshot file lives at ``settings.EXPORT_DIR/<project slug>/<name>`` and is ne
 overwritten (training jobs freeze one at launch and read it later). The same database gives
 byte-identical data files: record order is by prompt id, key order is fixed, no timestamps
 inside the data. Which prompts are exported (validated only, by default) and their consensus
-come from ``ranking_app.selectors_validated.prompt_statuses`` and nowhere else; pairs and their
+come from ``ranking_app.review.validated.prompt_statuses`` and nowhere else; pairs and their
 weights from ``ranking_app.ranking.weighted_pairs``.
 """
 
@@ -22,10 +22,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..exchange import dumps_line, write_json_array, write_json_lines
 from ..models import ExportSnapshot, Project
 from ..ranking import weighted_pairs
-from ..selectors_exports import ExportRow, export_rows
+from .records import dumps_line, write_json_array, write_json_lines
+from .selectors import ExportRow, export_rows
 
 FORMATS = ("json", "jsonl", "pairs", "hf", "label-studio", "trl")
 SUFFIX = {"json": ".json", "jsonl": ".jsonl", "pairs": ".pairs.jsonl", "hf": "", "label-studio": ".json", "trl": ".jsonl"}

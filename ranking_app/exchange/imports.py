@@ -32,7 +32,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..exchange import (
+from ..models import Assignment, Project, Prompt, Ranking, RankingRevision, Response
+from ..projects.services import project_create
+from ..ranking import RankingError, RankingRules, ranks_to_tiers, validate_tiers
+from ..ranking_store import RankingConflict, project_rules, ranking_save
+from ..roles import LABELER
+from .formats import ImportOptions, to_exchange
+from .records import (
     USERNAME_RE,
     ExchangeError,
     ExchangeRecord,
@@ -41,12 +47,6 @@ from ..exchange import (
     read_exchange_file,
     record_label,
 )
-from ..importers import ImportOptions, to_exchange
-from ..models import Assignment, Project, Prompt, Ranking, RankingRevision, Response
-from ..ranking import RankingError, RankingRules, ranks_to_tiers, validate_tiers
-from ..roles import LABELER
-from .projects import project_create
-from .rankings import RankingConflict, project_rules, ranking_save
 
 CHUNK = 500  # ids per IN (...) query, well under SQLite's parameter limit
 MAX_SOURCE_NAME = 43  # Ranking.source holds "import:<name>" in 50 characters

@@ -25,8 +25,8 @@ from typing import IO, Any
 
 from django.conf import settings
 
-from . import safe_json
-from .ranking import RankingRules, Ranks, normalize_ranks, ranks_errors
+from .. import safe_json
+from ..ranking import RankingRules, Ranks, normalize_ranks, ranks_errors
 
 # Keys an import record may carry. ``agreement`` is what an export adds: a record that carries it
 # was exported by GRPO Studio, so its ``rankings`` is a derived consensus (see ``ExchangeRecord``).

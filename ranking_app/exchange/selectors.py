@@ -3,7 +3,7 @@ exchange record, with the consensus and the submitted annotations). ``services.e
 the job launch form reads ``export_records`` for its data-readiness figures.
 
 Which prompts are exported (validated only, by default) and their consensus come from
-``ranking_app.selectors_validated.prompt_statuses`` and nowhere else.
+``ranking_app.review.validated.prompt_statuses`` and nowhere else.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from .annotators import people_only
-from .exchange import ResponseDetail, export_record
-from .models import Project, Prompt, Ranking, Response
-from .ranking import tiers_to_ranks
-from .selectors_validated import prompt_statuses
+from ..annotators import people_only
+from ..models import Project, Prompt, Ranking, Response
+from ..ranking import tiers_to_ranks
+from ..review.validated import prompt_statuses
+from .records import ResponseDetail, export_record
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import exchange
+from . import views as exchange
 
 app_name = "exchange"
 urlpatterns = [

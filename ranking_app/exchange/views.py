@@ -11,15 +11,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from ..archives import zip_directory
-from ..exchange import ExchangeError, read_exchange_file
-from ..importers import FORMATS as IMPORT_FORMATS
-from ..importers import ImportOptions, to_exchange
 from ..models import ExportSnapshot, Project
+from ..review.validated import prompt_statuses
 from ..roles import admin_required
 from ..safe_json import whole_number
-from ..selectors_validated import prompt_statuses
-from ..services.exports import FORMATS, ExportError, export_create, export_path
-from ..services.imports import MAX_SOURCE_NAME, rankings_import
+from .exports import FORMATS, ExportError, export_create, export_path
+from .formats import FORMATS as IMPORT_FORMATS
+from .formats import ImportOptions, to_exchange
+from .imports import MAX_SOURCE_NAME, rankings_import
+from .records import ExchangeError, read_exchange_file
 
 FORMAT_LABELS = dict(ExportSnapshot.Format.choices)
 MAX_LABEL_CONFIG_BYTES = 1_000_000

@@ -17,12 +17,12 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..api.common import ID, StrictIntegerField, StrictPrimaryKeyRelatedField, choice_param, int_param, paginated
 from ..models import Prompt, Ranking
+from ..projects.selectors import ranking_list
 from ..ranking import Tiers, ranks_to_tiers, tiers_to_ranks
-from ..selectors import ranking_list
-from ..selectors_labeling import prompt_responses
-from ..services.labeling import LabelingResult, Outcome, ranking_draft_save, ranking_skip, ranking_submit
-from .common import ID, StrictIntegerField, StrictPrimaryKeyRelatedField, choice_param, int_param, paginated
+from .selectors import prompt_responses
+from .services import LabelingResult, Outcome, ranking_draft_save, ranking_skip, ranking_submit
 
 
 class RankingOutputSerializer(serializers.ModelSerializer):

@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from ..annotators import people_only
 from ..models import Assignment, Project, Prompt, Ranking
-from ..selectors_labeling import DONE_STATUSES, PROGRESS_CACHE_SECONDS, totals_key
 from .queue_orders import POOL_SIZE, ordered_pool, pool_limit  # noqa: F401 (POOL_SIZE: the pool size, documented here)
+from .selectors import DONE_STATUSES, PROGRESS_CACHE_SECONDS, totals_key
 
 CANDIDATES_PER_TRY = 5
 POOL_SECONDS = 15

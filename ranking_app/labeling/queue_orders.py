@@ -22,7 +22,7 @@ import hashlib
 import math
 
 from ..models import Project
-from .agreement import agreement_current
+from ..review.agreement_store import agreement_current
 
 POOL_SIZE = 100
 

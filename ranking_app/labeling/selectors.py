@@ -14,11 +14,11 @@ from django.core.cache import cache
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from .annotators import people_only
-from .cards import card_label, display_order
-from .models import Project, Prompt, Ranking
-from .ranking import Tiers
-from .roles import is_reviewer
+from ..annotators import people_only
+from ..cards import card_label, display_order
+from ..models import Project, Prompt, Ranking
+from ..ranking import Tiers
+from ..roles import is_reviewer
 
 
 def labeling_is_blind(*, user) -> bool:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from ..models import Prompt, Ranking
 from ..ranking import RankingError, Tiers
-from ..selectors_labeling import ranking_own
+from ..ranking_store import RankingConflict, ranking_save
 from .assignments import PromptFull, assignment_claim, assignment_release, progress_note_submitted
-from .rankings import RankingConflict, ranking_save
+from .selectors import ranking_own
 
 ALREADY_SUBMITTED_DRAFT = "this ranking is already submitted; use Save changes to change it"
 ALREADY_SUBMITTED_SKIP = "a submitted ranking cannot be skipped"

@@ -15,7 +15,7 @@ import statistics
 
 from django.db.models import Count
 
-from .models import Project, Ranking, Response
+from ..models import Project, Ranking, Response
 
 Z95 = 1.96
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import labeling
+from . import views as labeling
 
 app_name = "labeling"
 urlpatterns = [

@@ -25,7 +25,8 @@ from ..models import Project, Prompt, Ranking
 from ..rank_widget import build_rank_widget, tiers_from_post
 from ..ranking import RankingError, Tiers
 from ..safe_json import whole_number
-from ..selectors_labeling import (
+from .assignments import PromptFull, assignment_claim, assignment_next
+from .selectors import (
     RankScreen,
     labeling_history,
     labeling_progress,
@@ -34,8 +35,7 @@ from ..selectors_labeling import (
     ranking_own,
     with_letters,
 )
-from ..services.assignments import PromptFull, assignment_claim, assignment_next
-from ..services.labeling import (
+from .services import (
     LabelingResult,
     Outcome,
     ranking_draft_save,

@@ -2,9 +2,9 @@
 
 from django.db.models import Count, QuerySet
 
-from .annotators import model_annotator_ids, people_only
-from .models import Project, Ranking
-from .roles import is_reviewer
+from ..annotators import model_annotator_ids, people_only
+from ..models import Project, Ranking
+from ..roles import is_reviewer
 
 
 def project_list(*, user=None) -> QuerySet[Project]:

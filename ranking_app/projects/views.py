@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from ..models import Project
-from ..selectors import project_counts, project_list
+from .selectors import project_counts, project_list
 
 
 @require_GET

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import krippendorff
 import numpy as np
 
-from .ranking import UNRANKED_CODE, Tiers, dense_matrix, ranks_to_tiers, tau_b_batch, unranked_at_bottom
-from .ranking import tau_b as ranking_tau_b
+from ..ranking import UNRANKED_CODE, Tiers, dense_matrix, ranks_to_tiers, tau_b_batch, unranked_at_bottom
+from ..ranking import tau_b as ranking_tau_b
 
 VALIDATED = "validated"
 NEEDS_REVIEW = "needs_review"

@@ -1,6 +1,6 @@
 """Project agreement figures, read: the stored figures when they are current, else computed now.
 
-Reads only. The figures (``ranking_app.agreement`` maths over the project's rankings) are stored
+Reads only. The figures (``ranking_app.review.agreement`` maths over the project's rankings) are stored
 as one ``ProjectAgreement`` row per project by ``services.agreement`` (``agreement_current``, called
 by the pages, the API, the command and the queue order before they read). The row is keyed by a
 *fingerprint* of the data it was computed from (count and latest ``updated_at`` of the project's
@@ -20,10 +20,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, TextField
 from django.db.models.functions import Cast
 
+from ..annotators import model_annotators
+from ..models import Project, ProjectAgreement, Prompt, Ranking, Response
 from . import agreement
-from .agreement_models import model_figures, prompt_model_tau
-from .annotators import model_annotators
-from .models import Project, ProjectAgreement, Prompt, Ranking, Response
+from .model_agreement import model_figures, prompt_model_tau
 
 FINGERPRINT_VERSION = "agreement-v3"  # bump when the stored figures change shape
 COUNTED = (Ranking.Status.SUBMITTED, Ranking.Status.SKIPPED)

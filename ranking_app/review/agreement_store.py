@@ -1,7 +1,7 @@
 """Project agreement figures, stored: one ``ProjectAgreement`` row per project, shared by the web
 process, workers and management commands.
 
-The figures are computed by ``ranking_app.selectors_agreement`` (reads only); this module stores
+The figures are computed by ``ranking_app.review.agreement_read`` (reads only); this module stores
 them. ``agreement_current`` is what a page, the API, the command and the queue order call before
 they read: it stores the figures when the data changed since (the fingerprint differs) and returns
 the current row, so a change is computed once, by the first read after it.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from ..models import Project, ProjectAgreement
-from ..selectors_agreement import agreement_compute, agreement_read, agreement_values
+from .agreement_read import agreement_compute, agreement_read, agreement_values
 
 STORED_COLUMNS = ("fingerprint", "summary", "items", "queue", "compute_ms")
 

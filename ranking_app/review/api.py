@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from ..models import Project
 from ..permissions import IsReviewer
-from ..services.agreement import agreement_payload
+from .agreement_store import agreement_payload
 
 AgreementOutput = inline_serializer(
     name="ProjectAgreement",

@@ -23,8 +23,8 @@ import numpy as np
 
 from training.engine.metrics import intervals, metric_terms, robustness_strata, summarize
 
+from ..ranking import Tiers, dense_array
 from .agreement import PromptData, alpha_from_prompts, tau_b
-from .ranking import Tiers, dense_array
 
 # A response the model left out of every tier scores below any ranked one.
 _UNRANKED_SCORE = -1e9

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..annotators import model_annotator_ids, people_only
+from ..cards import card_label
+from ..models import Project, Prompt, Ranking
+from ..ranking import Tiers, tiers_to_ranks
 from . import agreement
-from .annotators import model_annotator_ids, people_only
-from .cards import card_label
-from .models import Project, Prompt, Ranking
-from .ranking import Tiers, tiers_to_ranks
-from .selectors_agreement import agreement_read, review_queue
+from .agreement_read import agreement_read, review_queue
 
 # Sort key of the annotator table -> the field of an annotator row it sorts by.
 ANNOTATOR_SORTS = {

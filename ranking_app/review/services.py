@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from ..models import Prompt
 from ..ranking import Tiers, validate_tiers
+from ..ranking_store import project_rules, response_count
 from ..roles import is_admin, is_reviewer
-from .rankings import project_rules, response_count
 
 MAX_NOTE_CHARS = 2000
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import review
+from . import views as review
 
 app_name = "review"
 urlpatterns = [

@@ -1,7 +1,7 @@
 """Which prompts are fit to export and train on, and their consensus ranking.
 
 This is the one place that decides "validated"; export and training call only this. The rule
-itself is ``ranking_app.agreement.prompt_status``:
+itself is ``ranking_app.review.agreement.prompt_status``:
 
 * ``validated``: adjudicated by a reviewer (the adjudicated ranking overrides the consensus),
   or at least ``project.target_annotators + prompt.extra_annotators`` submitted rankings with
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..models import Project
+from ..ranking import Tiers
 from .agreement import VALIDATED
-from .models import Project
-from .ranking import Tiers
-from .selectors_agreement import agreement_read
+from .agreement_read import agreement_read
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import agreement
+from ..labeling.throughput import labeling_throughput
 from ..models import Project, Prompt
 from ..rank_widget import build_rank_widget, tiers_from_post
 from ..ranking import RankingError
 from ..roles import is_admin, reviewer_required
 from ..safe_json import whole_number
-from ..selectors_agreement import agreement_compute
-from ..selectors_review import ANNOTATOR_SORTS, annotator_table, prompt_review, review_next, review_rows
-from ..selectors_throughput import labeling_throughput
-from ..services.agreement import agreement_current
-from ..services.review import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
+from . import agreement
+from .agreement_read import agreement_compute
+from .agreement_store import agreement_current
+from .selectors import ANNOTATOR_SORTS, annotator_table, prompt_review, review_next, review_rows
+from .services import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
 
 QUEUE_PAGE_SIZE = 50
 

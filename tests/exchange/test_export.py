@@ -6,16 +6,16 @@ import os
 import pytest
 from django.contrib.auth.models import User
 
-from ranking_app.exchange import read_exchange_file
-from ranking_app.models import ExportSnapshot, Project, Prompt
-from ranking_app.services.exports import (
+from ranking_app.exchange.exports import (
     ExportError,
     directory_sha256,
     export_create,
     export_path,
     file_sha256,
 )
-from ranking_app.services.imports import rankings_import
+from ranking_app.exchange.imports import rankings_import
+from ranking_app.exchange.records import read_exchange_file
+from ranking_app.models import ExportSnapshot, Project, Prompt
 
 from .conftest import record
 
@@ -172,7 +172,7 @@ def test_unknown_format_is_rejected(exported_project):
 
 
 def test_export_only_lists_submitted_annotations(exported_project):
-    from ranking_app.services.rankings import ranking_save
+    from ranking_app.ranking_store import ranking_save
 
     carol = User.objects.create_user("carol")
     ranking_save(prompt=Prompt.objects.get(external_id="p-1"), annotator=carol, tiers=[[3], [2]], status="draft")

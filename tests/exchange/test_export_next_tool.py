@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ranking_app.services.exports import export_create, export_path
-from ranking_app.services.imports import project_import_file, rankings_import
+from ranking_app.exchange.exports import export_create, export_path
+from ranking_app.exchange.imports import project_import_file, rankings_import
 from tests.conftest import make_project
 
 from .conftest import record

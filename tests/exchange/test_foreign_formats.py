@@ -7,10 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ranking_app.exchange import ExchangeError
-from ranking_app.importers import ImportOptions, sniff
+from ranking_app.exchange.formats import ImportOptions, sniff
+from ranking_app.exchange.imports import project_import_file
+from ranking_app.exchange.records import ExchangeError
 from ranking_app.models import Prompt, Ranking
-from ranking_app.services.imports import project_import_file
 
 from .conftest import db_state, write_jsonl
 
@@ -303,6 +303,6 @@ def test_ultrafeedback_prompt_with_one_scored_completion_is_imported_unranked(tm
 
 
 def test_prompts_waiting_for_responses_are_sniffed_as_the_exchange_format():
-    from ranking_app.importers import sniff
+    from ranking_app.exchange.formats import sniff
 
     assert sniff([{"id": "q1", "prompt": "Ask me"}, {"prompt": "and me"}]) == "exchange"

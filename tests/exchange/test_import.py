@@ -3,10 +3,10 @@
 import pytest
 from django.contrib.auth.models import User
 
-from ranking_app.exchange import ExchangeError
+from ranking_app.exchange.imports import project_import_file, rankings_import
+from ranking_app.exchange.records import ExchangeError
 from ranking_app.models import Project, Prompt, Ranking, RankingRevision, Response
-from ranking_app.services.imports import project_import_file, rankings_import
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_project, make_user
 
 from .conftest import db_state, record, write_jsonl

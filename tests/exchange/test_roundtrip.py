@@ -32,7 +32,7 @@ def test_reimporting_an_export_changes_nothing(tmp_path):
     call_command("import_rankings", str(source), "--project", "seed", "--create")
     output = tmp_path / "out.jsonl"
     call_command("export_rankings", "--project", "seed", "--format", "jsonl", "--output", str(output))
-    from ranking_app.services.imports import project_import_file
+    from ranking_app.exchange.imports import project_import_file
 
     report = project_import_file(path=output, slug="seed")
     assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
@@ -46,7 +46,7 @@ ARCHITECTURE_EXAMPLE = {  # the seed document's example as given: no id
 
 
 def test_a_record_without_id_gets_a_stable_id_and_round_trips(tmp_path):
-    from ranking_app.services.imports import project_import_file
+    from ranking_app.exchange.imports import project_import_file
 
     source = write_jsonl(tmp_path / "seed.jsonl", [ARCHITECTURE_EXAMPLE, {**ARCHITECTURE_EXAMPLE, "prompt": "Other?"}])
     call_command("import_rankings", str(source), "--project", "seed", "--create")

@@ -141,7 +141,7 @@ def test_every_bad_field_is_reported_at_once(trainer_admin, ranked):
 @pytest.mark.parametrize("preset", ["cpu-smoke", "gpu-qlora"])
 def test_every_preset_uses_only_engine_fields_and_passes_the_engine_validation(preset):
     from training.presets import presets
-    from training.services.config import config_build, config_field_help
+    from training.services.job_config import config_build, config_field_help
 
     assert set(presets()[preset]["config"]) <= set(config_field_help())
     config = config_build(values={}, preset=preset)

@@ -195,7 +195,7 @@ def test_launching_on_noisy_data_warns_and_the_job_keeps_the_snapshot(admin_clie
                                              ({"length_normalize": True, "primary_metric": "ndcg"}, "mean_logp")])
 def test_the_job_evaluates_under_its_declared_metric_and_the_scoring_its_loss_trains(ranked, trainer_admin, config,
                                                                                      scoring):
-    from ranking_app.services.exports import export_path
+    from ranking_app.exchange.exports import export_path
     from tests.training.fake_engine import FakeEngine
     from training.services.evaluations import evaluation_compute
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tests.conftest import make_user
 from training.models import TrainingJob
-from training.services.config import config_field_help
+from training.services.job_config import config_field_help
 from training.services.jobs import job_launch
 
 FAKE = {"model_name_or_path": "fake/tiny", "save_steps": 2, "logging_steps": 1}

@@ -8,7 +8,7 @@ from defusedcsv import csv  # the csv module, with cells like =cmd() escaped (fo
 
 from ranking_app.models import Project
 
-from . import metrics as cmp
+from . import aggregates as cmp
 from .selectors import Comparison
 
 CSV_COLUMNS = (

@@ -11,7 +11,7 @@ import traceback
 
 from django.utils import timezone
 
-from ranking_app.services.exports import export_create, export_path
+from ranking_app.exchange.exports import export_create, export_path
 
 from ..errors import EvaluationRequestError, readable_error
 from ..models import EvaluationRequest

@@ -17,13 +17,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ranking_app.exchange.exports import export_create, export_path
 from ranking_app.models import Project
-from ranking_app.services.exports import export_create, export_path
 
 from ..engine.readiness import data_readiness
 from ..models import TrainingJob
 from ..tasks import run_training_job
-from .config import JobConfigError, config_build
+from .job_config import JobConfigError, config_build
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ adapter (``auto`` sniffs the rows) and hands its records to the one import path
 
 from __future__ import annotations
 
-from ..exchange import RECORD_KEYS, ExchangeError
+from ..records import RECORD_KEYS, ExchangeError
 from . import argilla, label_studio, oasst, trl, ultrafeedback
-from .common import ImportOptions
+from .conversion import ImportOptions
 
 ADAPTERS = {module.NAME: module for module in (label_studio, argilla, ultrafeedback, trl, oasst)}
 FORMATS = ("auto", "exchange", *ADAPTERS)

@@ -18,8 +18,8 @@ such a file is refused with a note on how to fetch the records with their ranks.
 
 from __future__ import annotations
 
-from ..exchange import ExchangeError
-from .common import ImportOptions, RowError, convert_rows, username
+from ..records import ExchangeError
+from .conversion import ImportOptions, RowError, convert_rows, username
 
 NAME = "argilla"
 PROMPT_KEYS = ("prompt", "instruction", "question", "input", "text")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..exchange import USERNAME_RE, ExchangeError, record_label
-from ..ranking import Ranks
+from ...ranking import Ranks
+from ..records import USERNAME_RE, ExchangeError, record_label
 
 
 @dataclass(frozen=True)

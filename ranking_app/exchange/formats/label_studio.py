@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from ..exchange import ExchangeError
-from .common import ImportOptions, RowError, convert_rows, ordered_ranks, text_of, username
+from ..records import ExchangeError
+from .conversion import ImportOptions, RowError, convert_rows, ordered_ranks, text_of, username
 
 NAME = "label-studio"
 PROMPT_KEYS = ("prompt", "question", "instruction", "input", "text")

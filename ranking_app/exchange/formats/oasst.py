@@ -11,8 +11,8 @@ left out. The record id is ``oasst-<prompter message id>``.
 
 from __future__ import annotations
 
-from ..real_data import render_conversation
-from .common import ImportOptions, RowError, convert_rows
+from ...real_data import render_conversation
+from .conversion import ImportOptions, RowError, convert_rows
 
 NAME = "oasst"
 

@@ -16,9 +16,9 @@ import json
 
 import networkx as nx
 
-from ..exchange import ExchangeError, derived_id
-from ..real_data import render_conversation
-from .common import ImportOptions, RowError, convert_rows, ordered_ranks
+from ...real_data import render_conversation
+from ..records import ExchangeError, derived_id
+from .conversion import ImportOptions, RowError, convert_rows, ordered_ranks
 
 NAME = "trl"
 ROLES = {"user": "prompter", "assistant": "assistant", "system": "System"}

@@ -12,8 +12,8 @@ file's one ranking per prompt (stored under the import's ``--source`` user).
 
 from __future__ import annotations
 
-from ..exchange import ExchangeError
-from .common import ImportOptions, RowError, convert_rows, dense_ranks, text_of
+from ..records import ExchangeError
+from .conversion import ImportOptions, RowError, convert_rows, dense_ranks, text_of
 
 NAME = "ultrafeedback"
 SCORE_FIELDS = {"overall": "overall_score", "fine-grained": "fine-grained_score"}

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ranking_app.exchange import ExchangeError
-from ranking_app.importers import FORMATS, ImportOptions
-from ranking_app.services.imports import project_import_file
+from ranking_app.exchange.formats import FORMATS, ImportOptions
+from ranking_app.exchange.imports import project_import_file
+from ranking_app.exchange.records import ExchangeError
 
 
 class Command(BaseCommand):
