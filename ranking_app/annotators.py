@@ -36,14 +36,6 @@ def people_only(rankings: QuerySet) -> QuerySet:
     return rankings.exclude(annotator_id__in=model_annotator_ids())
 
 
-def is_model_annotator(user) -> bool:
-    cached = getattr(user, "_grpo_is_model", None)
-    if cached is None:
-        cached = user.groups.filter(name=MODEL_ANNOTATOR_GROUP).exists()
-        user._grpo_is_model = cached
-    return cached
-
-
 def model_annotator_name(model: str, adapter: str | None = None) -> str:
     """``model:<model folder or hub id>[+<adapter folder>]``, cut to a username's 150 characters."""
     def short(path: str) -> str:

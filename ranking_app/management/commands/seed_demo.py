@@ -46,7 +46,6 @@ DEMO_USERS = (
     DemoUser("reviewer", REVIEWER, "reviewer-demo", "agreement, review queue, adjudication"),
     DemoUser("admin", ADMIN, "admin-demo", "projects, import/export, training, /admin/"),
 )
-DEMO_ANNOTATORS = ("labeler1", "labeler2", "labeler3")
 
 # slug -> (name, target annotators); the guidelines are data/real/<slug>.guidelines.md
 REAL_PROJECTS = {
