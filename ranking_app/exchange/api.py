@@ -20,8 +20,8 @@ from ..safe_json import whole_number
 from .exports import FORMATS, export_create
 from .formats import FORMATS as IMPORT_FORMATS
 from .formats import ImportOptions, to_exchange
-from .imports import rankings_import
-from .records import ExchangeError, read_exchange_file
+from .imports import import_file, rankings_import
+from .records import ExchangeError
 from .views import DOWNLOAD_TYPES, snapshot_download_response
 
 
@@ -149,24 +149,24 @@ class ProjectImportApi(APIView):
         if length > limit:  # checked before the body is parsed
             return Response({"errors": [f"file: too big ({length:,} bytes; the limit is {limit:,} bytes)"]}, status=400)
         try:
-            records, source, overwrite = self._records(request)
-            report = rankings_import(
-                project=project, records=records, source=source, user=request.user, overwrite=overwrite
-            )
+            report = self._import(request, project)
         except ExchangeError as error:
             return Response({"errors": error.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(ImportOutputSerializer(report).data)
 
-    def _records(self, request) -> tuple[list, str, bool]:
-        """(exchange records, source, overwrite) from a bare array, a multipart file or a JSON body."""
+    def _import(self, request, project: Project):
+        """A bare array of exchange records, a multipart file (``import_file``) or a JSON body of records."""
         if isinstance(request.data, list):
-            return to_exchange(request.data), "import", False
+            return rankings_import(project=project, records=to_exchange(request.data), user=request.user)
         upload = "file" in request.FILES
         data = (ImportUploadInputSerializer if upload else ImportRecordsInputSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        rows = read_exchange_file(values["file"]) if upload else values["records"]
         options = ImportOptions.from_text(
             label_config=values.get("label_config"), buckets=values.get("buckets", ""), score=values.get("score", "")
         )
-        return to_exchange(rows, values["format"], options), values["source"], values["overwrite"]
+        kept = {"source": values["source"], "user": request.user, "overwrite": values["overwrite"]}
+        if upload:
+            return import_file(file=values["file"], slug=project.slug, format=values["format"], options=options, **kept)
+        records = to_exchange(values["records"], values["format"], options)
+        return rankings_import(project=project, records=records, **kept)

@@ -1,17 +1,17 @@
-"""Exports: immutable, hashed snapshots of a project's rankings in four formats.
+"""Exports: immutable, hashed snapshots of a project's rankings in six formats.
 
 A snapshot file lives at ``settings.EXPORT_DIR/<project slug>/<name>`` and is never
 overwritten (training jobs freeze one at launch and read it later). The same database gives
 byte-identical data files: record order is by prompt id, key order is fixed, no timestamps
 inside the data. Which prompts are exported (validated only, by default) and their consensus
 come from ``ranking_app.review.validated.prompt_statuses`` and nowhere else; pairs and their
-weights from ``ranking_app.ranking.weighted_pairs``.
+weights from ``ranking_app.ranking.weighted_pairs``. The exchange JSON/JSONL writers live with
+their reader in ``exchange.records``; every other format's writer in its module of ``formats``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -23,13 +23,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import ExportSnapshot, Project
-from ..ranking import weighted_pairs
-from .records import dumps_line, write_json_array, write_json_lines
-from .selectors import ExportRow, export_rows
+from .formats import hf, label_studio, pairs, trl
+from .records import write_json_array, write_json_lines
+from .selectors import export_rows
 
 FORMATS = ("json", "jsonl", "pairs", "hf", "label-studio", "trl")
 SUFFIX = {"json": ".json", "jsonl": ".jsonl", "pairs": ".pairs.jsonl", "hf": "", "label-studio": ".json", "trl": ".jsonl"}
-PAIR_WEIGHTING = "none"  # pairs are unweighted in the file (weight 1); the trainer weights them by rank_gap
 
 
 class ExportError(ValueError):
@@ -55,7 +54,7 @@ def export_create(
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
     try:
         written = staging / "data"
-        counts = WRITERS[format](rows, written)
+        counts = WRITERS[format]([row.record for row in rows], written)
         digest = directory_sha256(written) if written.is_dir() else file_sha256(written)
         final = _publish(written, directory, f"{project.slug}-{format}", SUFFIX[format], digest)
     finally:
@@ -125,163 +124,34 @@ def _round_filter(round_number: int | None, rounds: list[int] | None) -> dict:
 # --------------------------------------------------------------------------- writers
 
 
-def _write_json(rows: list[ExportRow], path: Path) -> dict:
+def _write_json(records: list[dict], path: Path) -> dict:
     with open(path, "w", encoding="utf-8", newline="\n") as out:
-        write_json_array((row.record for row in rows), out)
-    return _record_counts(rows)
+        write_json_array(records, out)
+    return _record_counts(records)
 
 
-def _write_jsonl(rows: list[ExportRow], path: Path) -> dict:
+def _write_jsonl(records: list[dict], path: Path) -> dict:
     with open(path, "w", encoding="utf-8", newline="\n") as out:
-        write_json_lines((row.record for row in rows), out)
-    return _record_counts(rows)
+        write_json_lines(records, out)
+    return _record_counts(records)
 
 
-def _record_counts(rows: list[ExportRow]) -> dict:
+def _record_counts(records: list[dict]) -> dict:
     splits: dict[str, int] = defaultdict(int)
-    for row in rows:
-        splits[row.record["split"] or "unassigned"] += 1
+    for record in records:
+        splits[record["split"] or "unassigned"] += 1
     return {
-        "responses": sum(len(row.record["responses"]) for row in rows),
-        "annotations": sum(len(row.record["annotations"]) for row in rows),
+        "responses": sum(len(record["responses"]) for record in records),
+        "annotations": sum(len(record["annotations"]) for record in records),
         "splits": dict(sorted(splits.items())),
     }
-
-
-def pair_records(record: dict) -> list[dict]:
-    """Every valid pair of the record's consensus: better response first, with the rank gap."""
-    if record["rankings"] is None:
-        return []
-    return [
-        {
-            "id": record["id"],
-            "prompt": record["prompt"],
-            "chosen": record["responses"][better],
-            "rejected": record["responses"][worse],
-            "rank_gap": gap,
-            "weight": weight,
-            "split": record["split"],
-        }
-        for better, worse, gap, weight in weighted_pairs(record["rankings"], PAIR_WEIGHTING)
-    ]
-
-
-def _write_pairs(rows: list[ExportRow], path: Path) -> dict:
-    n_pairs = 0
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
-        for row in rows:
-            for pair in pair_records(row.record):
-                out.write(dumps_line(pair) + "\n")
-                n_pairs += 1
-    return {"pairs": n_pairs}
-
-
-def hf_columns(record: dict) -> dict:
-    """One Hugging Face row: the exchange record with ``metadata`` and response details as JSON
-    strings and the split the row sits in (unassigned prompts go to ``train``)."""
-    return {
-        "id": record["id"],
-        "prompt": record["prompt"],
-        "responses": record["responses"],
-        "rankings": record["rankings"] if record["rankings"] is not None else [None] * len(record["responses"]),
-        "annotations": record["annotations"],
-        "split": record["split"] or "train",
-        "metadata": json.dumps(record["metadata"], ensure_ascii=False, sort_keys=True),
-        "response_details": json.dumps(record.get("response_details"), ensure_ascii=False, sort_keys=True),
-        "agreement": record["agreement"],
-    }
-
-
-def hf_features():
-    from datasets import Features, List, Value
-
-    return Features(
-        {
-            "id": Value("string"),
-            "prompt": Value("string"),
-            "responses": List(Value("string")),
-            "rankings": List(Value("int32")),
-            "annotations": List({"annotator": Value("string"), "rankings": List(Value("int32"))}),
-            "split": Value("string"),
-            "metadata": Value("string"),
-            "response_details": Value("string"),
-            "agreement": {"kendall_w": Value("float64"), "n_annotators": Value("int32"), "status": Value("string")},
-        }
-    )
-
-
-def _write_hf(rows: list[ExportRow], path: Path) -> dict:
-    import datasets
-
-    datasets.disable_progress_bars()
-    features = hf_features()
-    by_split: dict[str, list[dict]] = {"train": [], "test": []}
-    for row in rows:
-        columns = hf_columns(row.record)
-        by_split[columns["split"]].append(columns)
-    dataset = datasets.DatasetDict(
-        {
-            name: datasets.Dataset.from_dict(
-                {column: [r[column] for r in split_rows] for column in features}, features=features
-            )
-            for name, split_rows in by_split.items()
-        }
-    )
-    dataset.save_to_disk(str(path))
-    return {"splits": {name: len(split_rows) for name, split_rows in by_split.items()}}
-
-
-# --------------------------------------------------------------------------- for the next tool
-
-LS_RANKER, LS_LIST = "rank", "answers"
-
-
-def label_studio_task(record: dict) -> dict:
-    """One Label Studio task of a ``<List name="answers" value="$items">`` + ``<Ranker name="rank">``
-    project (docs/exchange.md has the labeling config): the responses as items ``r0, r1, ...``
-    and the consensus as a prediction, one bucket per tier (``tier-1`` best) and unranked items
-    in ``"_"``. ``data.external_id`` brings the prompt back to this project on re-import."""
-    items = [{"id": f"r{i}", "title": f"Response {i + 1}", "body": text} for i, text in enumerate(record["responses"])]
-    task = {"data": {"prompt": record["prompt"], "items": items, "external_id": record["id"], "split": record["split"]}}
-    if record["rankings"] is not None:
-        buckets: dict[str, list[str]] = {}
-        for tier, position in sorted((r, i) for i, r in enumerate(record["rankings"]) if r is not None):
-            buckets.setdefault(f"tier-{tier + 1}", []).append(f"r{position}")
-        unranked = [f"r{i}" for i, r in enumerate(record["rankings"]) if r is None]
-        value = {"ranker": {**buckets, **({"_": unranked} if unranked else {})}}
-        result = {"from_name": LS_RANKER, "to_name": LS_LIST, "type": "ranker", "value": value}
-        task["predictions"] = [{"model_version": "grpo-studio-consensus", "result": [result]}]
-    return task
-
-
-def _write_label_studio(rows: list[ExportRow], path: Path) -> dict:
-    tasks = [label_studio_task(row.record) for row in rows]
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
-        write_json_array(tasks, out)
-    return {"tasks": len(tasks), "predictions": sum("predictions" in task for task in tasks)}
-
-
-def trl_pair(pair: dict) -> dict:
-    """A consensus pair in TRL's conversational preference format."""
-    return {
-        "prompt": [{"role": "user", "content": pair["prompt"]}],
-        "chosen": [{"role": "assistant", "content": pair["chosen"]}],
-        "rejected": [{"role": "assistant", "content": pair["rejected"]}],
-    }
-
-
-def _write_trl(rows: list[ExportRow], path: Path) -> dict:
-    pairs = [trl_pair(pair) for row in rows for pair in pair_records(row.record)]
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
-        write_json_lines(pairs, out)
-    return {"pairs": len(pairs)}
 
 
 WRITERS = {
     "json": _write_json,
     "jsonl": _write_jsonl,
-    "pairs": _write_pairs,
-    "hf": _write_hf,
-    "label-studio": _write_label_studio,
-    "trl": _write_trl,
+    "pairs": pairs.write,
+    "hf": hf.write,
+    "label-studio": label_studio.write,
+    "trl": trl.write,
 }

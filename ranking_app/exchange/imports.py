@@ -98,9 +98,9 @@ def rankings_import(
         return _import_cleaned(project, cleaned, source, user, overwrite)
 
 
-def project_import_file(
+def import_file(
     *,
-    path,
+    file,
     slug: str,
     create: bool = False,
     source: str = "import",
@@ -112,15 +112,16 @@ def project_import_file(
     options: ImportOptions | None = None,
     overwrite: bool = False,
 ) -> ImportReport:
-    """Read ``path`` (a path or an open file) and import it into project ``slug``.
+    """Read ``file`` (a path, or an open file such as an upload) and import it into project ``slug``:
+    the one way a file comes in (the import page, the API's upload, ``manage.py import_rankings``).
 
     With ``create`` a missing project is made (named after the slug) with the given tie and
     partial-ranking rules and ``target_annotators`` (default 1: imported rankings are already
     made, so one ranking validates a prompt, and several must still agree); it is only kept if
-    the whole import succeeds. ``format`` names the file's format (``importers.FORMATS``;
+    the whole import succeeds. ``format`` names the file's format (``formats.FORMATS``;
     ``auto`` sniffs it); a foreign format is turned into exchange records first.
     """
-    records = to_exchange(read_exchange_file(path), format, options)
+    records = to_exchange(read_exchange_file(file), format, options)
     project = Project.objects.filter(slug=slug).first()
     if project is not None:
         return rankings_import(project=project, records=records, source=source, user=user, overwrite=overwrite)

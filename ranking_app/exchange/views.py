@@ -17,9 +17,9 @@ from ..roles import admin_required
 from ..safe_json import whole_number
 from .exports import FORMATS, ExportError, export_create, export_path
 from .formats import FORMATS as IMPORT_FORMATS
-from .formats import ImportOptions, to_exchange
-from .imports import MAX_SOURCE_NAME, rankings_import
-from .records import ExchangeError, read_exchange_file
+from .formats import ImportOptions
+from .imports import MAX_SOURCE_NAME, import_file
+from .records import ExchangeError
 
 FORMAT_LABELS = dict(ExportSnapshot.Format.choices)
 MAX_LABEL_CONFIG_BYTES = 1_000_000
@@ -58,9 +58,9 @@ def project_import(request, slug: str):
     if upload is None:
         return _page(request, project, status=400, import_errors=["file: choose a JSON or JSONL file to upload"])
     try:
-        records = to_exchange(read_exchange_file(upload), request.POST.get("import_format", "auto"), _import_options(request))
-        report = rankings_import(project=project, records=records, source=source, user=request.user,
-                                 overwrite=request.POST.get("overwrite") == "on")
+        report = import_file(file=upload, slug=project.slug, format=request.POST.get("import_format", "auto"),
+                             options=_import_options(request), source=source, user=request.user,
+                             overwrite=request.POST.get("overwrite") == "on")
     except ExchangeError as error:
         return _page(request, project, status=400, import_errors=error.errors, upload_name=upload.name)
     messages.success(request, f"Imported {upload.name}: {report}")

@@ -1,10 +1,13 @@
-"""Adapters from the tools people already use to the exchange format.
+"""Other tools' formats: one module per format, holding its reader and its writer.
 
-Each adapter is a small module with ``NAME``, ``mismatch(rows) -> reason | None`` (why the
-rows are not in its format, None when they are) and ``convert(rows, options) -> records``
-(exchange records, or ``ExchangeError`` listing every bad row). ``to_exchange`` picks the
-adapter (``auto`` sniffs the rows) and hands its records to the one import path
-(``services.imports``), which checks, limits and stores them like any exchange file.
+A reader is ``NAME``, ``mismatch(rows) -> reason | None`` (why the rows are not in its format,
+None when they are) and ``convert(rows, options) -> records`` (exchange records, or
+``ExchangeError`` listing every bad row): Label Studio, Argilla, UltraFeedback, TRL, OpenAssistant.
+``to_exchange`` picks the reader (``auto`` sniffs the rows); the one import path
+(``exchange.imports.import_file``) checks, limits and stores its records like any exchange file.
+A writer is ``write(records, path) -> counts``, called by ``exchange.exports``: Label Studio,
+TRL, ``pairs`` and ``hf`` (those two are written only). The exchange format itself, reader and
+writer, is ``exchange.records``.
 """
 
 from __future__ import annotations

@@ -16,14 +16,18 @@ record id, else ``ls-<task id>``; ``data.split`` (train/test) is kept.
 Each annotation is the ranking of its ``completed_by`` user (``ls-<id>`` unless an email or
 username is given); cancelled annotations are skipped, and a later annotation by the same
 user replaces an earlier one.
+
+The writer (``--format label-studio``) makes one task per prompt with the consensus as a bucketed
+prediction (``label_studio_task``), which this reader takes back.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
-from ..records import ExchangeError
+from ..records import ExchangeError, write_json_array
 from .conversion import ImportOptions, RowError, convert_rows, ordered_ranks, text_of, username
 
 NAME = "label-studio"
@@ -163,3 +167,34 @@ def _positions(ids: object, item_ids: list[str], field: str) -> list[int]:
     if missing:
         raise RowError(field, f"item id(s) {missing} are not in the task's items {item_ids}")
     return [item_ids.index(str(i)) for i in ids]
+
+
+# --------------------------------------------------------------------------- writer
+
+LS_RANKER, LS_LIST = "rank", "answers"
+
+
+def label_studio_task(record: dict) -> dict:
+    """One Label Studio task of a ``<List name="answers" value="$items">`` + ``<Ranker name="rank">``
+    project (docs/exchange.md has the labeling config): the responses as items ``r0, r1, ...``
+    and the consensus as a prediction, one bucket per tier (``tier-1`` best) and unranked items
+    in ``"_"``. ``data.external_id`` brings the prompt back to this project on re-import."""
+    items = [{"id": f"r{i}", "title": f"Response {i + 1}", "body": text} for i, text in enumerate(record["responses"])]
+    task = {"data": {"prompt": record["prompt"], "items": items, "external_id": record["id"], "split": record["split"]}}
+    if record["rankings"] is not None:
+        buckets: dict[str, list[str]] = {}
+        for tier, position in sorted((r, i) for i, r in enumerate(record["rankings"]) if r is not None):
+            buckets.setdefault(f"tier-{tier + 1}", []).append(f"r{position}")
+        unranked = [f"r{i}" for i, r in enumerate(record["rankings"]) if r is None]
+        value = {"ranker": {**buckets, **({"_": unranked} if unranked else {})}}
+        result = {"from_name": LS_RANKER, "to_name": LS_LIST, "type": "ranker", "value": value}
+        task["predictions"] = [{"model_version": "grpo-studio-consensus", "result": [result]}]
+    return task
+
+
+def write(records: list[dict], path: Path) -> dict:
+    """The export's records as Label Studio tasks (a JSON array)."""
+    tasks = [label_studio_task(record) for record in records]
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        write_json_array(tasks, out)
+    return {"tasks": len(tasks), "predictions": sum("predictions" in task for task in tasks)}

@@ -8,17 +8,21 @@ pair an edge "chosen above rejected", and the tiers are the topological layers o
 responses preferred to it. Responses no pair orders against each other may share a tier. A prompt
 whose pairs form a cycle (a > b, b > a) is a bad record, and the error names the cycle. The
 ranking is the file's one ranking per prompt (stored under the import's ``--source`` user).
+
+The writer (``--format trl``) gives every consensus pair in the conversational format.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import networkx as nx
 
 from ...real_data import render_conversation
-from ..records import ExchangeError, derived_id
+from ..records import ExchangeError, derived_id, write_json_lines
 from .conversion import ImportOptions, RowError, convert_rows, ordered_ranks
+from .pairs import pair_records
 
 NAME = "trl"
 ROLES = {"user": "prompter", "assistant": "assistant", "system": "System"}
@@ -97,3 +101,22 @@ def _record(prompt: str, group: list[dict]) -> dict:
 
 def _short(text: str) -> str:
     return json.dumps(text if len(text) <= 40 else text[:37] + "...", ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- writer
+
+def trl_pair(pair: dict) -> dict:
+    """A consensus pair in TRL's conversational preference format."""
+    return {
+        "prompt": [{"role": "user", "content": pair["prompt"]}],
+        "chosen": [{"role": "assistant", "content": pair["chosen"]}],
+        "rejected": [{"role": "assistant", "content": pair["rejected"]}],
+    }
+
+
+def write(records: list[dict], path: Path) -> dict:
+    """Every consensus pair (``pairs.pair_records``) in TRL's conversational format, as JSON lines."""
+    pairs = [trl_pair(pair) for record in records for pair in pair_records(record)]
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        write_json_lines(pairs, out)
+    return {"pairs": len(pairs)}
