@@ -30,7 +30,7 @@ class Project(models.Model):
     allow_partial = models.BooleanField(default=True)
     queue_order = models.CharField(
         max_length=20, choices=QueueOrder.choices, default=QueueOrder.DEFAULT,
-        help_text="Which open prompts labelers get first (ranking_app/labeling/queue_orders.py).",
+        help_text="Which open prompts labelers get first (ranking_app/services/queue_orders.py).",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -1,5 +1,5 @@
 """What an export of a project holds, read without writing a snapshot: its rows (prompt, responses and
-exchange record, with the consensus and the submitted annotations). ``services.exports`` writes them;
+exchange record, with the consensus and the submitted annotations). ``exchange.exports`` writes them;
 the job launch form reads ``export_records`` for its data-readiness figures.
 
 Which prompts are exported (validated only, by default) and their consensus come from

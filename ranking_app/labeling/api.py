@@ -1,7 +1,7 @@
 """/api/rankings/: a labeler's own rankings (reviewers and admins read everyone's).
 
 Writes always concern the caller's own ranking and go through the labeling services the rank
-pages use (``services/labeling.py``), so the API keeps the same rules: a prompt the queue
+pages use (``labeling/services.py``), so the API keeps the same rules: a prompt the queue
 refuses (at its target, and no lease of the caller's) gets 403 and nothing is stored; a stale
 ``version`` gets 409 with the stored version in the body and nothing is overwritten, and so does
 turning a submitted ranking back into a draft or a skip; a ranking that breaks the project's

@@ -5,9 +5,9 @@ in place (submit -> next prompt without a page reload) and drafts autosave in th
 Labelers only ever see their own ranking of a prompt (blind labeling): nothing here reads
 another annotator's ranking or the consensus.
 
-The views only translate: the form into a call of a labeling service (``services/labeling.py``,
+The views only translate: the form into a call of a labeling service (``labeling/services.py``,
 the same the REST API calls) and its ``Outcome`` into a page, a partial or a redirect; what the
-rank page shows comes from ``selectors_labeling.py``.
+rank page shows comes from ``labeling/selectors.py``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Project agreement figures, read: the stored figures when they are current, else computed now.
 
 Reads only. The figures (``ranking_app.review.agreement`` maths over the project's rankings) are stored
-as one ``ProjectAgreement`` row per project by ``services.agreement`` (``agreement_current``, called
+as one ``ProjectAgreement`` row per project by ``review.agreement_store`` (``agreement_current``, called
 by the pages, the API, the command and the queue order before they read). The row is keyed by a
 *fingerprint* of the data it was computed from (count and latest ``updated_at`` of the project's
 submitted/skipped rankings and of its prompts, plus the target and threshold): ``agreement_read``
@@ -233,7 +233,7 @@ def agreement_values(project: Project) -> dict:
 
 def agreement_read(*, project: Project, with_items: bool = True, with_queue: bool = True) -> ProjectAgreement:
     """The stored figures of ``project`` if they are current, else figures computed now (an unsaved
-    row, ``pk`` None: storing it is ``services.agreement.agreement_current``'s business).
+    row, ``pk`` None: storing it is ``agreement_store.agreement_current``'s business).
 
     ``with_items=False`` / ``with_queue=False`` leave those (large) columns of a stored row unloaded until used.
     """

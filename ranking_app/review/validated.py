@@ -9,7 +9,7 @@ itself is ``ranking_app.review.agreement.prompt_status``:
 * ``needs_review``: enough submitted rankings but W below the threshold;
 * ``in_progress``: fewer submitted rankings than the target.
 
-The figures come from ``selectors_agreement.agreement_read`` (the stored figures while current,
+The figures come from ``agreement_read.agreement_read`` (the stored figures while current,
 else computed from the data), so export, UI, API and command agree.
 """
 

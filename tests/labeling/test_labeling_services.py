@@ -1,4 +1,4 @@
-"""services/labeling.py: each outcome the labeling pages and the API translate."""
+"""labeling/services.py: each outcome the labeling pages and the API translate."""
 
 import pytest
 
