@@ -97,7 +97,7 @@ def read_exchange_file(path_or_file: str | os.PathLike | IO) -> list[dict]:
             raise ExchangeError([f"file: {error}"]) from None
         else:
             return [value]
-    return _parse_json_lines(text)
+    return parse_json_lines(text)
 
 
 def _read_bytes(path_or_file) -> bytes:
@@ -142,7 +142,8 @@ def _parse_json_array(text: str) -> list[dict]:
     return value
 
 
-def _parse_json_lines(text: str) -> list[dict]:
+def parse_json_lines(text: str) -> list[dict]:
+    """The project's one JSONL reader: a value per non-blank line; ``ExchangeError`` lists every bad line."""
     records, errors = [], []
     for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
