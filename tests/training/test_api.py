@@ -110,7 +110,8 @@ def test_a_job_launched_through_the_api_runs_and_reports_metrics_and_evaluation(
     assert body["progress"]["percent"] == 100 and body["metrics"]["steps"] == [1, 2, 3, 4, 5, 6]
     assert body["evaluation"]["base"]["accuracy"] == 0.4 and body["evaluation"]["tuned"]["accuracy"] == 0.9
     accuracy = next(r for r in body["evaluation"]["comparison"] if r["key"] == "accuracy")
-    assert accuracy["change"] == pytest.approx(0.5)
+    assert body["evaluation"]["scoring"] == "sum_logp" and accuracy["tuned"] == 1.0  # the fake tuned model is perfect
+    assert accuracy["change"] == pytest.approx(accuracy["tuned"] - accuracy["base"]) and accuracy["change"] > 0
     listed = client.get("/api/jobs/").json()
     assert listed["count"] == 1 and listed["results"][0]["status"] == "succeeded"
     # finished jobs cannot be cancelled; succeeded jobs cannot be resumed
