@@ -14,7 +14,7 @@ urlpatterns = [
     path("data/", include("ranking_app.exchange.urls")),
     path("compare/", include("training.compare.urls")),
     path("jobs/", include("training.urls")),
-    path("", include("ranking_app.urls")),
+    path("", include("ranking_app.projects.urls")),
 ]
 
 handler400 = "config.views.bad_request"

@@ -1,10 +1,10 @@
-"""HTML pages of ranking_app. Each area keeps its routes next to its views."""
+"""HTML pages of projects: the home page (every project) and one project's page."""
 
 from django.urls import path
 
-from .projects import views as projects
+from . import views
 
 urlpatterns = [
-    path("", projects.home, name="home"),
-    path("projects/<slug:slug>/", projects.project_detail, name="project_detail"),
+    path("", views.home, name="home"),
+    path("projects/<slug:slug>/", views.project_detail, name="project_detail"),
 ]
