@@ -32,7 +32,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from .exchange.records import ExchangeError, parse_json_lines
+from .exchange.jsonl import ExchangeError, parse_json_lines
 from .ranking import normalize_ranks, split_for
 
 REPO_DIR = Path(__file__).resolve().parent.parent

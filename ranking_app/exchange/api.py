@@ -21,7 +21,7 @@ from .exports import FORMATS, export_create
 from .formats import FORMATS as IMPORT_FORMATS
 from .formats import ImportOptions, to_exchange
 from .imports import import_file, rankings_import
-from .records import ExchangeError
+from .jsonl import ExchangeError
 from .views import DOWNLOAD_TYPES, snapshot_download_response
 
 

@@ -6,7 +6,7 @@ byte-identical data files: record order is by prompt id, key order is fixed, no 
 inside the data. Which prompts are exported (validated only, by default) and their consensus
 come from ``ranking_app.review.validated.prompt_statuses`` and nowhere else; pairs and their
 weights from ``ranking_app.ranking.weighted_pairs``. The exchange JSON/JSONL writers live with
-their reader in ``exchange.records``; every other format's writer in its module of ``formats``.
+their reader in ``exchange.jsonl``; every other format's writer in its module of ``formats``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from ..models import ExportSnapshot, Project
 from .formats import hf, label_studio, pairs, trl
-from .records import write_json_array, write_json_lines
+from .jsonl import write_json_array, write_json_lines
 from .selectors import export_rows
 
 FORMATS = ("json", "jsonl", "pairs", "hf", "label-studio", "trl")

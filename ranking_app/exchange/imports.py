@@ -38,7 +38,7 @@ from ..ranking import RankingError, RankingRules, ranks_to_tiers, validate_tiers
 from ..ranking_store import RankingConflict, project_rules, ranking_save
 from ..roles import LABELER
 from .formats import ImportOptions, to_exchange
-from .records import (
+from .jsonl import (
     USERNAME_RE,
     ExchangeError,
     ExchangeRecord,

@@ -17,7 +17,7 @@ from ..annotators import people_only
 from ..models import Project, Prompt, Ranking, Response
 from ..ranking import tiers_to_ranks
 from ..review.validated import prompt_statuses
-from .records import ResponseDetail, export_record
+from .jsonl import ResponseDetail, export_record
 
 
 @dataclass

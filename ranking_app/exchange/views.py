@@ -19,7 +19,7 @@ from .exports import FORMATS, ExportError, export_create, export_path
 from .formats import FORMATS as IMPORT_FORMATS
 from .formats import ImportOptions
 from .imports import MAX_SOURCE_NAME, import_file
-from .records import ExchangeError
+from .jsonl import ExchangeError
 
 FORMAT_LABELS = dict(ExportSnapshot.Format.choices)
 MAX_LABEL_CONFIG_BYTES = 1_000_000

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from scipy.stats import spearmanr
 
-from ranking_app.exchange.records import clean_records, read_exchange_file
+from ranking_app.exchange.jsonl import clean_records, read_exchange_file
 from ranking_app.ranking import RankingRules, canonical_tiers, ranks_to_tiers, tiers_errors
 from ranking_app.review.agreement import kendall_w
 

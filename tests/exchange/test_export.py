@@ -14,7 +14,7 @@ from ranking_app.exchange.exports import (
     file_sha256,
 )
 from ranking_app.exchange.imports import rankings_import
-from ranking_app.exchange.records import read_exchange_file
+from ranking_app.exchange.jsonl import read_exchange_file
 from ranking_app.models import ExportSnapshot, Project, Prompt
 
 from .conftest import record

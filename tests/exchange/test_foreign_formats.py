@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from ranking_app.exchange.formats import ImportOptions, sniff
 from ranking_app.exchange.imports import import_file
-from ranking_app.exchange.records import ExchangeError
+from ranking_app.exchange.jsonl import ExchangeError
 from ranking_app.models import Prompt, Ranking
 
 from .conftest import db_state, write_jsonl

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from ranking_app.exchange.imports import import_file, rankings_import
-from ranking_app.exchange.records import ExchangeError
+from ranking_app.exchange.jsonl import ExchangeError
 from ranking_app.models import Project, Prompt, Ranking, RankingRevision, Response
 from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_project, make_user

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from ranking_app.exchange.imports import IN_USE, rankings_import
-from ranking_app.exchange.records import ExchangeError
+from ranking_app.exchange.jsonl import ExchangeError
 from ranking_app.labeling.assignments import assignment_next, assignment_release
 from ranking_app.models import Assignment, Response
 from tests.conftest import make_project, make_user

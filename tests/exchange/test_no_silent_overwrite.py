@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from ranking_app.exchange.imports import rankings_import
-from ranking_app.exchange.records import ExchangeError
+from ranking_app.exchange.jsonl import ExchangeError
 from ranking_app.models import Ranking
 from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_project, make_user

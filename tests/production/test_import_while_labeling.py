@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from ranking_app.exchange import imports
 from ranking_app.exchange.imports import rankings_import
-from ranking_app.exchange.records import ExchangeError
+from ranking_app.exchange.jsonl import ExchangeError
 from ranking_app.models import Ranking
 from tests.conftest import make_project, make_user
 

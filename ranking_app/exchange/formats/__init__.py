@@ -7,12 +7,12 @@ None when they are) and ``convert(rows, options) -> records`` (exchange records,
 (``exchange.imports.import_file``) checks, limits and stores its records like any exchange file.
 A writer is ``write(records, path) -> counts``, called by ``exchange.exports``: Label Studio,
 TRL, ``pairs`` and ``hf`` (those two are written only). The exchange format itself, reader and
-writer, is ``exchange.records``.
+writer, is ``exchange.jsonl``.
 """
 
 from __future__ import annotations
 
-from ..records import RECORD_KEYS, ExchangeError
+from ..jsonl import RECORD_KEYS, ExchangeError
 from . import argilla, label_studio, oasst, trl, ultrafeedback
 from .conversion import ImportOptions
 

@@ -18,7 +18,7 @@ such a file is refused with a note on how to fetch the records with their ranks.
 
 from __future__ import annotations
 
-from ..records import ExchangeError
+from ..jsonl import ExchangeError
 from .conversion import ImportOptions, RowError, convert_rows, username
 
 NAME = "argilla"

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ...ranking import Ranks
-from ..records import USERNAME_RE, ExchangeError, record_label
+from ..jsonl import USERNAME_RE, ExchangeError, record_label
 
 
 @dataclass(frozen=True)

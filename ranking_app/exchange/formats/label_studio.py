@@ -27,7 +27,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ..records import ExchangeError, write_json_array
+from ..jsonl import ExchangeError, write_json_array
 from .conversion import ImportOptions, RowError, convert_rows, ordered_ranks, text_of, username
 
 NAME = "label-studio"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...ranking import weighted_pairs
-from ..records import dumps_line
+from ..jsonl import dumps_line
 
 PAIR_WEIGHTING = "none"  # pairs are unweighted in the file (weight 1); the trainer weights them by rank_gap
 

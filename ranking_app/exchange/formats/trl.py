@@ -20,7 +20,7 @@ from pathlib import Path
 import networkx as nx
 
 from ...real_data import render_conversation
-from ..records import ExchangeError, derived_id, write_json_lines
+from ..jsonl import ExchangeError, derived_id, write_json_lines
 from .conversion import ImportOptions, RowError, convert_rows, ordered_ranks
 from .pairs import pair_records
 

@@ -12,7 +12,7 @@ file's one ranking per prompt (stored under the import's ``--source`` user).
 
 from __future__ import annotations
 
-from ..records import ExchangeError
+from ..jsonl import ExchangeError
 from .conversion import ImportOptions, RowError, convert_rows, dense_ranks, text_of
 
 NAME = "ultrafeedback"

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ranking_app.exchange.formats import FORMATS, ImportOptions
 from ranking_app.exchange.imports import import_file
-from ranking_app.exchange.records import ExchangeError
+from ranking_app.exchange.jsonl import ExchangeError
 
 
 class Command(BaseCommand):

@@ -18,7 +18,7 @@ from django.db import transaction
 
 from ranking_app import real_data
 from ranking_app.exchange.imports import rankings_import
-from ranking_app.exchange.records import read_exchange_file
+from ranking_app.exchange.jsonl import read_exchange_file
 from ranking_app.models import Project, Prompt
 from ranking_app.projects.services import project_create
 from ranking_app.ranking import ranks_to_tiers
