@@ -30,8 +30,8 @@ from django.urls import reverse  # noqa: E402
 from benchmarks.bench_data import build_benchmark_project, project_size_args  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
 from ranking_app.models import ProjectAgreement, Ranking  # noqa: E402
-from ranking_app.services.agreement import agreement_current, agreement_refresh  # noqa: E402
-from ranking_app.services.rankings import ranking_save  # noqa: E402
+from ranking_app.ranking_store import ranking_save  # noqa: E402
+from ranking_app.review.agreement_store import agreement_current, agreement_refresh  # noqa: E402
 
 CPU_TIMES: dict[str, list[float]] = {}
 

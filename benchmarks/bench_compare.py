@@ -34,8 +34,8 @@ from django.urls import reverse  # noqa: E402
 from benchmarks.bench_data import build_benchmark_project, project_size_args  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
 from ranking_app.models import ExportSnapshot, Prompt  # noqa: E402
-from ranking_app.services.agreement import agreement_current  # noqa: E402
-from training.compare import metrics as cmp  # noqa: E402
+from ranking_app.review.agreement_store import agreement_current  # noqa: E402
+from training.compare import aggregates as cmp  # noqa: E402
 from training.compare.selectors import comparison_build  # noqa: E402
 from training.engine.metrics import dense_ranking, paired_change  # noqa: E402
 from training.models import EvaluationResult, PromptEvaluation, TrainingJob  # noqa: E402

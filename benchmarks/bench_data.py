@@ -45,7 +45,7 @@ from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from ranking_app.models import Project, Prompt, Ranking, RankingRevision, Response  # noqa: E402
-from ranking_app.services.projects import project_create  # noqa: E402
+from ranking_app.projects.services import project_create  # noqa: E402
 
 BENCH_PASSWORD = "bench-pass-123"
 BATCH = 2000

@@ -76,9 +76,9 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from ranking_app.exchange.exports import export_create, export_path
+    from ranking_app.exchange.imports import import_file
     from ranking_app.models import Project
-    from ranking_app.services.exports import export_create, export_path
-    from ranking_app.services.imports import project_import_file
 
     call_command("migrate", verbosity=0)
     path = workdir / "bench.jsonl"
@@ -88,9 +88,9 @@ def main() -> None:
     results: list = []
     first_queries, again_queries = QueryCounter(), QueryCounter()
     with connection.execute_wrapper(first_queries):
-        timed("import (first, creates everything)", results, lambda: project_import_file(path=path, slug="bench", create=True))
+        timed("import (first, creates everything)", results, lambda: import_file(file=path, slug="bench", create=True))
     with connection.execute_wrapper(again_queries):
-        timed("re-import (same file, nothing changes)", results, lambda: project_import_file(path=path, slug="bench"))
+        timed("re-import (same file, nothing changes)", results, lambda: import_file(file=path, slug="bench"))
     project = Project.objects.get(slug="bench")
     for fmt in ("jsonl", "json", "pairs", "hf"):
         timed(f"export {fmt}", results, lambda fmt=fmt: export_create(project=project, format=fmt))

@@ -47,8 +47,8 @@ from django.urls import reverse  # noqa: E402
 
 from benchmarks.bench_data import build_benchmark_project  # noqa: E402
 from benchmarks.timing import percentile  # noqa: E402
+from ranking_app.labeling.throughput import labeling_throughput  # noqa: E402
 from ranking_app.models import Project, Ranking  # noqa: E402
-from ranking_app.selectors_throughput import labeling_throughput  # noqa: E402
 
 STEPS = ("queue", "rank screen", "autosave", "submit")
 

@@ -41,7 +41,7 @@ if __name__ == "__main__":
     django.setup()
 
 from benchmarks.bench_labeling import throughput_markdown  # noqa: E402
-from ranking_app.selectors_throughput import labeling_throughput, median_with_interval  # noqa: E402
+from ranking_app.labeling.throughput import labeling_throughput, median_with_interval  # noqa: E402
 
 CHROMIUM = os.environ.get("GRPO_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "bench-labeler-1"

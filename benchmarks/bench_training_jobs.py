@@ -169,9 +169,9 @@ def held_out_figures(job) -> str:
 def job_overhead(args) -> None:
     import torch
 
-    from ranking_app.services.exports import export_create, export_path
-    from ranking_app.services.imports import rankings_import
-    from ranking_app.services.projects import project_create
+    from ranking_app.exchange.exports import export_create, export_path
+    from ranking_app.exchange.imports import rankings_import
+    from ranking_app.projects.services import project_create
     from training.engine import RankedGRPOConfig, make_tiny_model, run_training
     from training.engine.synthetic import vowel_ranked_records
     from training.models import JobMetric, TrainingJob

@@ -37,8 +37,8 @@ def rss_mb() -> float:
 
 
 LAUNCH = """
-from ranking_app.services.imports import rankings_import
-from ranking_app.services.projects import project_create
+from ranking_app.exchange.imports import rankings_import
+from ranking_app.projects.services import project_create
 from training.engine.synthetic import vowel_ranked_records
 from training.presets import presets, tiny_model_path
 from training.engine import make_tiny_model

@@ -9,12 +9,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/jobs/", include("training.api_urls")),
     path("api/", include("ranking_app.api.urls")),
-    path("label/", include("ranking_app.labeling_urls")),
-    path("review/", include("ranking_app.review_urls")),
-    path("data/", include("ranking_app.exchange_urls")),
+    path("label/", include("ranking_app.labeling.urls")),
+    path("review/", include("ranking_app.review.urls")),
+    path("data/", include("ranking_app.exchange.urls")),
     path("compare/", include("training.compare.urls")),
     path("jobs/", include("training.urls")),
-    path("", include("ranking_app.urls")),
+    path("", include("ranking_app.projects.urls")),
 ]
 
 handler400 = "config.views.bad_request"

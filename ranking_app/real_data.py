@@ -32,6 +32,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from .exchange.jsonl import ExchangeError, parse_json_lines
 from .ranking import normalize_ranks, split_for
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -49,16 +50,11 @@ class SourceError(ValueError):
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise SourceError(f"{path.name} line {number}: invalid JSON ({exc.msg})") from exc
-    return rows
+    """A source file's rows, read by the exchange's JSONL reader; a bad line is a ``SourceError``."""
+    try:
+        return parse_json_lines(path.read_text(encoding="utf-8"))
+    except ExchangeError as error:
+        raise SourceError(f"{path.name} {'; '.join(error.errors)}") from None
 
 
 def write_jsonl(records: Iterable[dict], path: Path) -> int:

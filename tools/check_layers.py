@@ -4,10 +4,11 @@ Four rules, read from the source of ``training/``, ``ranking_app/`` and ``config
 
 1. **No import cycle**, imports inside functions counted (deferring an import hides a cycle, it
    does not remove it). There is no exception.
-2. **Selectors only read**: a selector module (``ranking_app/selectors*.py``,
-   ``training/selectors.py``, ``training/*/selectors.py``) calls no ``.save()``, ``.update()``,
+2. **Selectors only read**: a selector module (every ``selectors.py`` and the read modules named in
+   ``SELECTOR_MODULES``) calls no ``.save()``, ``.update()``,
    ``.create()``, ``.delete()``, ``bulk_*``, ``get_or_create``, ``update_or_create`` and no
-   function of a services module (``.update()`` counts when called with keywords only, as
+   function of a services module (every ``services.py``, a ``services`` package, ``SERVICE_MODULES``;
+   ``.update()`` counts when called with keywords only, as
    ``QuerySet.update`` is; ``dict.update`` and ``set.update`` take a positional argument).
 3. **Nothing below the web layer imports the web layer**: services, selectors, models, the
    engine and the other core modules import no views, no template tags, no rank widget.
@@ -33,10 +34,18 @@ WRITE_METHODS = frozenset({"save", "update", "create", "delete", "get_or_create"
 HEAVY = ("torch", "transformers", "peft", "trl", "datasets")
 WEB_PARTS = frozenset({"views", "templatetags"})
 RANK_WIDGET = "ranking_app.rank_widget"
+# Reads and writes that are not called selectors.py / services.py (a feature with more than one of each).
+SELECTOR_MODULES = frozenset({
+    "ranking_app.labeling.throughput", "ranking_app.review.agreement_read", "ranking_app.review.validated",
+})
+SERVICE_MODULES = frozenset({
+    "ranking_app.ranking_store", "ranking_app.labeling.assignments", "ranking_app.labeling.queue_orders",
+    "ranking_app.review.agreement_store", "ranking_app.exchange.exports", "ranking_app.exchange.imports",
+})
 # What the web runs besides importing: the job form's fields and their validation by the engine's rules,
 # and the generation form's settings check.
 WEB_CALLS = """
-from training.services.config import config_build, config_field_help
+from training.services.job_config import config_build, config_field_help
 config_field_help()
 config_build(values={"model_name_or_path": "any/model"})
 from training.engine.generate import GenerationSettings
@@ -45,8 +54,7 @@ GenerationSettings(model="any/model").errors()
 # Module name parts of the web layer and of entry points (they may import views and helpers).
 ABOVE_CORE_PARTS = frozenset({
     "views", "templatetags", "api", "api_urls", "urls", "forms", "admin", "middleware",
-    "context_processors", "management", "apps", "rank_widget", "labeling_urls", "review_urls",
-    "exchange_urls", "migrations", "settings", "wsgi", "asgi", "outage",
+    "context_processors", "management", "apps", "rank_widget", "migrations", "settings", "wsgi", "asgi", "outage",
 })
 
 
@@ -154,7 +162,11 @@ def cycle_problems(graph: dict[str, set[str]]) -> list[str]:
 
 def is_selector(name: str) -> bool:
     last = name.rsplit(".", 1)[-1]
-    return last == "selectors" or (name.startswith("ranking_app.selectors") and name.count(".") == 1)
+    return last == "selectors" or name in SELECTOR_MODULES
+
+
+def is_service(name: str) -> bool:
+    return "services" in name.split(".") or name in SERVICE_MODULES
 
 
 def _services_names(module: Module, tree: ast.AST) -> set[str]:
@@ -164,10 +176,10 @@ def _services_names(module: Module, tree: ast.AST) -> set[str]:
         if isinstance(node, ast.ImportFrom):
             source = _absolute(module, node)
             for alias in node.names:
-                if ".services" in f".{source}.{alias.name}":
+                if is_service(source) or is_service(f"{source}.{alias.name}"):
                     names.add(alias.asname or alias.name)
         elif isinstance(node, ast.Import):
-            names.update(alias.asname or alias.name for alias in node.names if ".services" in f".{alias.name}")
+            names.update(alias.asname or alias.name for alias in node.names if is_service(alias.name))
     return names
 
 
@@ -257,7 +269,7 @@ def web_modules(modules: dict[str, Module]) -> list[str]:
     wanted = ("forms", "services", "selectors")
     return sorted(
         name for name in modules
-        if set(name.split(".")) & set(wanted) or name.rsplit(".", 1)[-1].startswith("selectors")
+        if set(name.split(".")) & set(wanted) or is_selector(name) or is_service(name)
         if not name.startswith("training.engine")
     )
 

@@ -8,8 +8,8 @@ class TrainingConfig(AppConfig):
 
     def ready(self):
         # Models load after the app registry is ready, hence these imports here (Django's place for them).
+        from ranking_app.labeling.queue_orders import order_keys_register
         from ranking_app.models import Project
-        from ranking_app.services.queue_orders import order_keys_register
 
         from .uncertainty import model_uncertainty_keys
 

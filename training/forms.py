@@ -10,7 +10,7 @@ from ranking_app.models import Project
 
 from .launchers.commands import ACCELERATE_CONFIGS
 from .presets import DEFAULT_PRESET, FIELD_GROUPS, presets
-from .services.config import JobConfigError, config_build, config_field_help
+from .services.job_config import JobConfigError, config_build, config_field_help
 
 BOOL_CHOICES = (("", "engine default"), ("true", "on"), ("false", "off"))
 MAX_ROUND = 10_000

@@ -17,11 +17,11 @@ import time
 from django.conf import settings
 
 from .engine import events, storage
+from .job_storage import adapter_dir_value, training_url
 from .launchers import RunState, launcher_get
 from .launchers.commands import job_run_spec
 from .models import EvaluationResult, TrainingJob
 from .services.evaluations import finite
-from .storage import adapter_dir_value, training_url
 
 logger = logging.getLogger("training.job")
 engine_logger = logging.getLogger("training.engine.run")

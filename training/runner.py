@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from ranking_app.services.exports import export_path
+from ranking_app.exchange.exports import export_path
 
 from .engine.readiness import readiness_lines
 from .engine.verdict import verdict_sentence

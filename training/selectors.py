@@ -11,23 +11,14 @@ from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 
-from ranking_app.selectors_exports import export_records
+from ranking_app.exchange.selectors import export_records
 
 from .engine.metrics import HOLM_NOTE, holm
 from .engine.readiness import exchange_readiness
 from .models import EvaluationResult, JobMetric, TrainingJob
 
-# rows of the before/after table of evaluations stored before scorings existed: (key, label, path)
-EVAL_ROWS = (
-    ("accuracy", "Top-1 accuracy", ("accuracy",)),
-    ("ndcg", "nDCG", ("ndcg",)),
-    ("mrr", "MRR", ("mrr",)),
-    ("kendall_tau", "Kendall tau-b", ("kendall_tau",)),
-    ("pairwise_accuracy", "Pairwise accuracy", ("pairwise_accuracy",)),
-    ("adjacent_pair_accuracy", "Robustness: adjacent-tier pair accuracy", ("robustness", "adjacent_pair_accuracy")),
-    ("whitespace_consistency", "Robustness: same order after whitespace edits",
-     ("robustness", "whitespace_consistency")),
-)  # fmt: skip
+# the whitespace robustness row (stored under metrics["robustness"], one figure per model, no interval)
+WHITESPACE_ROW = ("whitespace_consistency", "Robustness: same order after whitespace edits")
 METRIC_LABELS = {
     "accuracy": "Top-1 accuracy", "ndcg": "nDCG", "mrr": "MRR", "kendall_tau": "Kendall tau-b",
     "pairwise_accuracy": "Pairwise accuracy", "adjacent_pair_accuracy": "Adjacent-tier pair accuracy",
@@ -122,11 +113,6 @@ def job_evaluations(*, job: TrainingJob) -> dict[str, EvaluationResult]:
     return {e.model: e for e in EvaluationResult.objects.filter(job=job, export=job.export, split="test")}
 
 
-def evaluation_comparison(*, job: TrainingJob, scoring: str | None = None) -> list[dict]:
-    """Rows of the before/after table (see ``evaluation_table``)."""
-    return evaluation_table(job=job, scoring=scoring)["rows"]
-
-
 def job_verdict(*, job: TrainingJob) -> dict | None:
     """The verdict stored with the job's tuned evaluation (``training.engine.verdict``); None before it
     exists or for evaluations stored before verdicts. Every page reads its base and tuned figures here."""
@@ -153,13 +139,14 @@ def evaluation_table(*, job: TrainingJob, scoring: str | None = None) -> dict:
     """The job page's evaluation: the verdict first, then for one scoring (default: the verdict's) each
     metric's base and tuned value with intervals, chance, length baselines, the paired change and its
     Holm-adjusted significance over the table's rows; robustness strata and whitespace robustness.
-    Under the implicit reward there is no base-model column: its change is tuned vs chance. Older
-    stored evaluations (no scorings) give the plain before/after rows."""
+    Under the implicit reward there is no base-model column: its change is tuned vs chance.
+    ``evaluated`` says whether the job has an evaluation at all; one stored without per-scoring
+    figures (before they existed) gives no rows: evaluate the job again."""
     evaluations = job_evaluations(job=job)
     base, tuned = evaluations.get("base"), evaluations.get("tuned")
     stored = [e.metrics for e in (tuned, base) if e is not None and isinstance(e.metrics.get("scorings"), dict)]
     if not stored:
-        return {"rows": _legacy_rows(base, tuned), "scoring": None, "verdict": job_verdict(job=job)}
+        return {"rows": [], "scoring": None, "verdict": job_verdict(job=job), "evaluated": bool(evaluations)}
     available = [name for name in SCORINGS if any(name in m["scorings"] for m in stored)]
     scoring = scoring if scoring in available else _default_scoring(stored, available)
     side = {"base": {} if scoring == VS_CHANCE else _base_side(base, tuned, scoring),
@@ -168,11 +155,11 @@ def evaluation_table(*, job: TrainingJob, scoring: str | None = None) -> dict:
     change = holm((tuned.metrics.get("change") or {}).get(scoring, {}) if tuned else {})
     rows = [_metric_row(key, side, reference, change.get(key)) for key in METRIC_LABELS]
     return {
-        "scoring": scoring, "scorings": available, "explanation": SCORINGS[scoring], "vs_chance": scoring == VS_CHANCE,
+        "evaluated": True, "scoring": scoring, "scorings": available, "explanation": SCORINGS[scoring], "vs_chance": scoring == VS_CHANCE,
         "verdict": job_verdict(job=job), "rows": rows,
         "holm_note": HOLM_NOTE.format(n=sum(row["change"] is not None for row in rows)),
         "strata": [_stratum_row(key, side) for key in STRATUM_LABELS],
-        "robustness": _legacy_rows(base, tuned, EVAL_ROWS[-1:]),
+        "robustness": _whitespace_rows(base, tuned),
         "length": {"base": side["base"].get("length_spearman"), "tuned": side["tuned"].get("length_spearman"),
                    "human": reference.get("human_length_spearman")},
     }  # fmt: skip
@@ -202,16 +189,13 @@ def _stratum_row(key: str, side: dict) -> dict:
             "tuned_ceiling_pairs": strata["tuned"].get("accuracy_ceiling_pairs")}
 
 
-def _legacy_rows(base, tuned, table=EVAL_ROWS) -> list[dict]:
-    rows = []
-    for key, label, path in table:
-        before = _dig(base.metrics, path) if base else None
-        after = _dig(tuned.metrics, path) if tuned else None
-        if before is None and after is None:
-            continue
-        change = after - before if before is not None and after is not None else None
-        rows.append({"key": key, "label": label, "base": before, "tuned": after, "change": change})
-    return rows
+def _whitespace_rows(base, tuned) -> list[dict]:
+    """The whitespace robustness figure of each model, when either evaluation has one."""
+    key, label = WHITESPACE_ROW
+    before, after = (_figure(e.metrics.get("robustness"), key) if e else None for e in (base, tuned))
+    if before is None and after is None:
+        return []
+    return [{"key": key, "label": label, "base": before, "tuned": after}]
 
 
 def project_readiness(*, project, validated_only: bool = True) -> dict:
@@ -228,10 +212,6 @@ def job_log_tail(*, job: TrainingJob, lines: int = 60) -> str:
         return "".join(deque(handle, maxlen=lines))
 
 
-def _dig(metrics: dict, path: tuple[str, ...]):
-    value = metrics
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
+def _figure(values, key: str):
+    value = values.get(key) if isinstance(values, dict) else None
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -1,5 +1,5 @@
 """Where the project's latest tuned model is least sure: the keys of the labeling queue's
-``model_uncertainty`` order (``ranking_app.services.queue_orders``), registered by ``TrainingConfig.ready``."""
+``model_uncertainty`` order (``ranking_app.labeling.queue_orders``), registered by ``TrainingConfig.ready``."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from .selectors import (
     project_readiness,
 )
 from .services.adapters import adapter_archive, adapter_path
-from .services.config import JobConfigError
+from .services.job_config import JobConfigError
 from .services.jobs import JobStateError, job_cancel, job_launch, job_resume
 from .services.merges import job_merge_request, job_merged_archive
 
@@ -109,7 +109,6 @@ def _detail_context(job: TrainingJob, scoring: str | None = None) -> dict:
         **job_timing(job),
         "evaluation": evaluation,
         "kl_alert": job_kl_alert(job=job),
-        "eval_rows": evaluation["rows"],
         "log_tail": job_log_tail(job=job),
         "has_adapter": adapter_path(job) is not None,
         "has_merged": job_merged_archive(job) is not None,

@@ -214,7 +214,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status` field; name each choice set after its model (exchange/API area).
     "ENUM_NAME_OVERRIDES": {
         "RankingStatusEnum": "ranking_app.models.Ranking.Status",
-        "ImportFormatEnum": "ranking_app.importers.FORMATS",
+        "ImportFormatEnum": "ranking_app.exchange.formats.FORMATS",
     },
 }
 

@@ -3,7 +3,7 @@
 import pytest
 
 from ranking_app.models import Ranking
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_user
 
 

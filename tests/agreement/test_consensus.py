@@ -1,6 +1,6 @@
 """Tie-aware Borda consensus on hand-made cases."""
 
-from ranking_app.agreement import borda_consensus
+from ranking_app.review.agreement import borda_consensus
 
 
 def test_unanimous_rankings_give_the_same_consensus():

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from ranking_app import agreement
 from ranking_app.ranking import ranks_to_tiers, tau_b_batch, tiers_to_ranks
+from ranking_app.review import agreement
 
 
 @st.composite

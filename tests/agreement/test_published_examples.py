@@ -2,8 +2,8 @@
 
 import pytest
 
-from ranking_app.agreement import PromptData, alpha_from_prompts, kendall_w, project_figures
 from ranking_app.ranking import ranks_to_tiers
+from ranking_app.review.agreement import PromptData, alpha_from_prompts, kendall_w, project_figures
 
 # The `anxiety` data of R's irr package (Gamer et al.): 20 subjects rated 1-6 by 3 raters, with
 # many ties. Published: irr::kendall(anxiety, correct=TRUE) -> Wt = 0.54;
@@ -48,8 +48,8 @@ def test_kendall_w_matches_siegel_and_castellan_without_ties():
 def test_tie_correction_changes_w_on_tied_data():
     """Without the correction the anxiety W would be lower (irr reports 0.54 only when corrected)."""
 
-    from ranking_app.agreement import midranks
     from ranking_app.ranking import dense_matrix, unranked_at_bottom
+    from ranking_app.review.agreement import midranks
 
     dense = dense_matrix([ranks_to_tiers(r) for r in ANXIETY], 20)
     rank_sums = midranks(unranked_at_bottom(dense)).sum(axis=0)

@@ -5,10 +5,10 @@ import pytest
 from django.urls import reverse
 
 from ranking_app.models import ProjectAgreement
-from ranking_app.selectors_agreement import agreement_read
-from ranking_app.selectors_review import review_rows
-from ranking_app.selectors_validated import prompt_statuses
-from ranking_app.services.agreement import agreement_current
+from ranking_app.review.agreement_read import agreement_read
+from ranking_app.review.agreement_store import agreement_current
+from ranking_app.review.selectors import review_rows
+from ranking_app.review.validated import prompt_statuses
 
 from .conftest import submit
 

@@ -3,12 +3,12 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from ranking_app.agreement import IN_PROGRESS, NEEDS_REVIEW, VALIDATED, prompt_status
 from ranking_app.models import ProjectAgreement, Ranking
 from ranking_app.ranking import RankingError
-from ranking_app.selectors_validated import prompt_statuses, validated_prompt_ids
-from ranking_app.services.agreement import agreement_current
-from ranking_app.services.review import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
+from ranking_app.review.agreement import IN_PROGRESS, NEEDS_REVIEW, VALIDATED, prompt_status
+from ranking_app.review.agreement_store import agreement_current
+from ranking_app.review.services import prompt_adjudicate, prompt_gold_clear, prompt_gold_set, prompt_send_back
+from ranking_app.review.validated import prompt_statuses, validated_prompt_ids
 
 from .conftest import submit
 
@@ -121,7 +121,7 @@ def test_bulk_created_rankings_also_invalidate_the_cache(project, annotators):
 
 
 def test_drafts_and_skips_do_not_count_as_rankings(project, annotators):
-    from ranking_app.services.rankings import ranking_save
+    from ranking_app.ranking_store import ranking_save
 
     prompt = project.prompts.first()
     ranking_save(prompt=prompt, annotator=annotators[0], tiers=AGREE, status=Ranking.Status.DRAFT)
@@ -176,7 +176,7 @@ def test_adjudicated_prompt_goes_into_the_next_export_with_its_ranking(project, 
     """The exported validated set is exactly the validated prompts, with the adjudicated ranking."""
     import json
 
-    from ranking_app.services.exports import export_create, export_path
+    from ranking_app.exchange.exports import export_create, export_path
 
     settings.EXPORT_DIR = tmp_path
     first, second, _third = project.prompts.all()

@@ -2,8 +2,8 @@
 
 import pytest
 
+from ranking_app.labeling.throughput import labeling_throughput, median_with_interval
 from ranking_app.models import Prompt, Ranking, Response
-from ranking_app.selectors_throughput import labeling_throughput, median_with_interval
 from tests.conftest import make_project, make_user
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ only their top two disagree with one who ranked the same top two and then the re
 
 import pytest
 
-from ranking_app.agreement import PromptData, kendall_w, project_figures, tau_b, tau_b_matrix
+from ranking_app.review.agreement import PromptData, kendall_w, project_figures, tau_b, tau_b_matrix
 
 TOP_TWO = [[0], [1]]  # 0 best, 1 next; 2 and 3 left unranked
 ALL_FOUR = [[0], [1], [2], [3]]

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from ranking_app.selectors_validated import prompt_statuses
+from ranking_app.review.validated import prompt_statuses
 
 from .conftest import submit
 
@@ -139,7 +139,7 @@ def test_project_page_links_to_the_dashboard_for_reviewers_only(client, project,
 
 
 def test_annotator_table_puts_missing_figures_last_in_both_directions():
-    from ranking_app.selectors_review import annotator_table
+    from ranking_app.review.selectors import annotator_table
 
     rows = [
         {"annotator": "b", "agreement": None, "count": 1},
@@ -169,7 +169,7 @@ def test_screens_work_on_a_project_without_rankings(client, project, reviewer):
 def test_fifty_responses_with_gold_render_and_compute(client, reviewer, admin_user, annotators):
     import random
 
-    from ranking_app.services.review import prompt_gold_set
+    from ranking_app.review.services import prompt_gold_set
     from tests.conftest import make_project
 
     project = make_project("wide", n_prompts=1, k=50)

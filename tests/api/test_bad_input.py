@@ -151,7 +151,7 @@ def test_ranking_for_a_prompt_id_of_the_wrong_type_or_range_is_a_400(admin, proj
 
 
 def test_an_export_without_a_creator_matches_the_schema(admin, project, tmp_path):
-    from ranking_app.services.exports import export_create
+    from ranking_app.exchange.exports import export_create
 
     snapshot = export_create(project=project, created_by=None, format="json")
     body = admin.get(f"/api/exports/{snapshot.pk}/").json()

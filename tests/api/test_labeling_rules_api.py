@@ -2,10 +2,10 @@
 
 import pytest
 
+from ranking_app.labeling.assignments import assignment_claim
 from ranking_app.models import Assignment, Ranking, RankingRevision
 from ranking_app.models import Response as ResponseModel
-from ranking_app.services.assignments import assignment_claim
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_project, make_user
 
 from .conftest import client_for

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from ranking_app.models import Prompt, Ranking, RankingRevision
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 
 from .conftest import client_for
 

@@ -4,7 +4,7 @@ Playwright's own eval): no violation is reported while they load and work."""
 import pytest
 from django.urls import reverse
 
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from tests.browser.conftest import login
 from tests.conftest import make_project, make_user
 

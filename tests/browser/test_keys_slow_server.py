@@ -9,9 +9,9 @@ import time
 
 import pytest
 
+from ranking_app.labeling import views as labeling_views
+from ranking_app.labeling.selectors import tiers_as_letters
 from ranking_app.models import Ranking
-from ranking_app.selectors_labeling import tiers_as_letters
-from ranking_app.views import labeling as labeling_views
 from tests.browser.conftest import login
 from tests.browser.test_labeling import open_first_prompt, position
 from tests.conftest import make_user

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ranking_app.models import Prompt, Ranking
-from ranking_app.selectors_validated import prompt_statuses
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
+from ranking_app.review.validated import prompt_statuses
 from tests.browser.conftest import login
 from tests.conftest import make_project, make_user
 

@@ -5,7 +5,7 @@ Rows are created directly (no training): ``add_evaluation`` stores what ``evalua
 
 from ranking_app.models import ExportSnapshot, Project, Prompt, Ranking
 from ranking_app.ranking import ranks_to_tiers
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_project, make_user
 from training.engine.metrics import dense_ranking
 from training.models import EvaluationResult, PromptEvaluation, TrainingJob

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from ranking_app import ranking
-from training.compare import metrics as cmp
+from training.compare import aggregates as cmp
 from training.engine.metrics import METRICS, intervals, metric_terms, paired_change, ranking_metrics, summarize
 
 

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from ranking_app.models import Round
-from training.compare import metrics as cmp
+from training.compare import aggregates as cmp
 from training.compare.selectors import comparison_build
 
 

@@ -4,8 +4,8 @@ import pytest
 from scipy import stats
 
 from ranking_app.ranking import dense_array, has_valid_pair
-from ranking_app.selectors_validated import prompt_statuses
-from training.compare import metrics as cmp
+from ranking_app.review.validated import prompt_statuses
+from training.compare import aggregates as cmp
 from training.compare.selectors import comparison_build
 from training.compare.sources import project_sources, source_get, source_rankings
 from training.engine.metrics import ranking_metrics

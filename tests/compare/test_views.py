@@ -185,7 +185,7 @@ def test_project_without_models_compares_people(client, reviewer, cmp_project):
 
 def test_page_follows_a_ranking_change_at_once(client, reviewer, cmp_project, job, urls):
     from ranking_app.ranking import ranks_to_tiers
-    from ranking_app.services.rankings import ranking_save
+    from ranking_app.ranking_store import ranking_save
 
     client.force_login(reviewer)
     params = {"a": "annotator:alice", "b": "consensus", "sort": "prompt"}

@@ -5,7 +5,7 @@ import pytest
 from benchmarks.bench_data import BENCH_PASSWORD, build_benchmark_project
 from ranking_app.models import Prompt, Ranking, RankingRevision, Response
 from ranking_app.ranking import validate_tiers
-from ranking_app.services.rankings import project_rules
+from ranking_app.ranking_store import project_rules
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from scipy.stats import spearmanr
 
-from ranking_app.agreement import kendall_w
-from ranking_app.exchange import clean_records, read_exchange_file
+from ranking_app.exchange.jsonl import clean_records, read_exchange_file
 from ranking_app.ranking import RankingRules, canonical_tiers, ranks_to_tiers, tiers_errors
+from ranking_app.review.agreement import kendall_w
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 QUALITIES = ("best", "good", "mediocre", "poor")

@@ -94,7 +94,7 @@ def test_bad_source_rows_raise_a_clear_error(tmp_path):
         real_data.lamp_records([row, row])
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"ok": 1}\n{not json\n')
-    with pytest.raises(real_data.SourceError, match="broken.jsonl line 2: invalid JSON"):
+    with pytest.raises(real_data.SourceError, match="broken.jsonl line 2: malformed JSON"):
         real_data.read_jsonl(broken)
 
 

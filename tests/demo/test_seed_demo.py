@@ -9,13 +9,13 @@ from django.core.management import call_command
 from scipy.stats import spearmanr
 
 from ranking_app import real_data
-from ranking_app.agreement import kendall_w
 from ranking_app.management.commands.seed_demo import DEMO_USERS
 from ranking_app.models import Project, Prompt, Ranking, RankingRevision, Response
 from ranking_app.ranking import tiers_to_ranks, validate_tiers
+from ranking_app.ranking_store import project_rules
+from ranking_app.review.agreement import kendall_w
+from ranking_app.review.validated import prompt_statuses
 from ranking_app.roles import is_admin, is_reviewer
-from ranking_app.selectors_validated import prompt_statuses
-from ranking_app.services.rankings import project_rules
 
 pytestmark = pytest.mark.django_db
 

@@ -112,7 +112,7 @@ def test_reward_model_judges_held_out_prompts_as_trained_through_merged_and_adap
 
 def test_cli_judge_and_train_reward(tiny_model_dir, vowel_data, tmp_path, capsys):
     assert main(["train-reward", "--data", vowel_data, "--model", tiny_model_dir, "--output", str(tmp_path / "rm"),
-                 "--epochs", "1", "--lr", "1e-3", "--loss", "plackett_luce"]) == 0
+                 "--num-train-epochs", "1", "--learning-rate", "1e-3", "--loss", "plackett_luce"]) == 0
     assert "held-out pairwise accuracy" in capsys.readouterr().out
     out = tmp_path / "ranked.jsonl"
     assert main(["judge", "--data", vowel_data, "--model", str(tmp_path / "rm"), "--output", str(out),

@@ -6,10 +6,10 @@ import os
 import pytest
 from django.contrib.auth.models import User
 
-from ranking_app.exchange import read_exchange_file
+from ranking_app.exchange.exports import ExportError, export_create, export_path
+from ranking_app.exchange.imports import rankings_import
+from ranking_app.exchange.jsonl import read_exchange_file
 from ranking_app.models import ExportSnapshot, Project, Prompt
-from ranking_app.services.exports import ExportError, export_create, export_path
-from ranking_app.services.imports import rankings_import
 from training.engine.dataset_hash import directory_sha256, file_sha256
 
 from .conftest import record
@@ -167,7 +167,7 @@ def test_unknown_format_is_rejected(exported_project):
 
 
 def test_export_only_lists_submitted_annotations(exported_project):
-    from ranking_app.services.rankings import ranking_save
+    from ranking_app.ranking_store import ranking_save
 
     carol = User.objects.create_user("carol")
     ranking_save(prompt=Prompt.objects.get(external_id="p-1"), annotator=carol, tiers=[[3], [2]], status="draft")

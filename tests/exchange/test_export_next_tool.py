@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ranking_app.services.exports import export_create, export_path
-from ranking_app.services.imports import project_import_file, rankings_import
+from ranking_app.exchange.exports import export_create, export_path
+from ranking_app.exchange.imports import import_file, rankings_import
 from tests.conftest import make_project
 
 from .conftest import record
@@ -40,7 +40,7 @@ def test_label_studio_tasks_carry_the_consensus_as_bucketed_prediction(project, 
         task["annotations"] = [{"completed_by": 5, "result": task.pop("predictions")[0]["result"]}]
     path = tmp_path / "ls.json"
     path.write_text(json.dumps(tasks), encoding="utf-8")
-    report = project_import_file(path=path, slug="next", format="label-studio")
+    report = import_file(file=path, slug="next", format="label-studio")
     assert (report.created, report.updated) == (0, 2)
     assert project.prompts.get(external_id="tied").rankings.get(annotator__username="ls-5").tiers == [[1], [0, 2]]
 

@@ -7,10 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ranking_app.exchange import ExchangeError
-from ranking_app.importers import ImportOptions, sniff
+from ranking_app.exchange.formats import ImportOptions, sniff
+from ranking_app.exchange.imports import import_file
+from ranking_app.exchange.jsonl import ExchangeError
 from ranking_app.models import Prompt, Ranking
-from ranking_app.services.imports import project_import_file
 
 from .conftest import db_state, write_jsonl
 
@@ -32,16 +32,16 @@ def stored(prompt_text: str) -> dict[str, list]:
     return {r.annotator.username: r.tiers for r in Ranking.objects.filter(prompt=prompt).select_related("annotator")}
 
 
-def import_file(tmp_path, rows, **kwargs):
+def import_rows(tmp_path, rows, **kwargs):
     path = tmp_path / "in.json"
     path.write_text(json.dumps(rows), encoding="utf-8")
-    return project_import_file(path=path, slug="foreign", create=True, **kwargs)
+    return import_file(file=path, slug="foreign", create=True, **kwargs)
 
 
 def import_errors(tmp_path, rows, **kwargs) -> list[str]:
     before = db_state()
     with pytest.raises(ExchangeError) as caught:
-        import_file(tmp_path, rows, **kwargs)
+        import_rows(tmp_path, rows, **kwargs)
     assert db_state() == before
     return caught.value.errors
 
@@ -71,7 +71,7 @@ def test_label_studio_ranker_buckets_tie_order_by_config_and_leave_unranked_item
         ls_task(3, "Bare list?", [ls_annotation(7, ["llm_1", "llm_0", "llm_2", "llm_3"])]),
     ]
 
-    report = import_file(tmp_path, tasks, options=ImportOptions(label_config=LS_CONFIG))
+    report = import_rows(tmp_path, tasks, options=ImportOptions(label_config=LS_CONFIG))
 
     assert report.created == 3
     assert stored("Bucketed?") == {"ls-7": [[2], [0, 3]], "ann@example.com": [[1], [0]]}
@@ -82,7 +82,7 @@ def test_label_studio_ranker_buckets_tie_order_by_config_and_leave_unranked_item
 
 def test_label_studio_buckets_by_name_and_errors_for_unknown_order_ids_and_buckets(tmp_path):
     good = ls_task(1, "Q?", [ls_annotation(1, {"ok": ["llm_0"], "best": ["llm_1", "llm_2"]})])
-    import_file(tmp_path, [good], format="label-studio", options=ImportOptions(buckets=("best", "ok")))
+    import_rows(tmp_path, [good], format="label-studio", options=ImportOptions(buckets=("best", "ok")))
     assert stored("Q?") == {"ls-1": [[1, 2], [0]]}
 
     bad = [
@@ -104,7 +104,7 @@ def test_label_studio_pairwise_imports_two_response_rankings(tmp_path):
         return {"id": task_id, "data": {"prompt": f"P{task_id}?", "a": "left text", "b": "right text"},
                 "annotations": [{"completed_by": 1, "result": result}, {"completed_by": 2, "result": result}]}
 
-    import_file(tmp_path, [task(1, "left"), task(2, "right")], options=ImportOptions(label_config=config))
+    import_rows(tmp_path, [task(1, "left"), task(2, "right")], options=ImportOptions(label_config=config))
 
     assert stored("P1?") == {"ls-1": [[0], [1]], "ls-2": [[0], [1]]}
     assert stored("P2?") == {"ls-1": [[1], [0]], "ls-2": [[1], [0]]}
@@ -130,7 +130,7 @@ def test_argilla_server_records_keep_ties_partial_ranks_and_skip_drafts(tmp_path
         argilla_server("r2", {"carol": {"response-1": 1, "response-2": None, "response-3": 2}}, status="draft"),
     ]
 
-    report = import_file(tmp_path, records)
+    report = import_rows(tmp_path, records)
 
     assert report.created == 2
     assert stored("Argilla r1?") == {"alice": [[1], [0, 2]], "bob": [[0], [1]]}
@@ -144,7 +144,7 @@ def test_argilla_hub_rows_and_a_bad_option(tmp_path):
                             {"user_id": "u-2", "value": {"rank": [1, 1], "value": ["response3", "response1"]}, "status": "submitted"}],
                 "ranking-suggestion": None, "external_id": external_id, "metadata": "{}"}
 
-    import_file(tmp_path, [row("h1", ["response2", "response1", "response3"], [1, 2, 3])])
+    import_rows(tmp_path, [row("h1", ["response2", "response1", "response3"], [1, 2, 3])])
     assert stored("Hub h1?") == {"u-1": [[1], [0], [2]], "u-2": [[0, 2]]}
 
     errors = import_errors(tmp_path, [row("h2", ["response9", "response1"], [1, 2])], format="argilla")
@@ -179,7 +179,7 @@ def uf_row(instruction):
     [("overall", [[1], [0, 2], [3]]), ("fine-grained", [[2], [0], [1], [3]]), ("helpfulness", [[0, 3], [2]])],
 )
 def test_ultrafeedback_score_choice_ties_and_not_available_scores(tmp_path, score, tiers):
-    import_file(tmp_path, [uf_row("Say hi?")], options=ImportOptions(score=score))
+    import_rows(tmp_path, [uf_row("Say hi?")], options=ImportOptions(score=score))
 
     assert stored("Say hi?") == {"import": tiers}
     assert Prompt.objects.get(text="Say hi?").responses.get(position=1).source == "m2"
@@ -206,7 +206,7 @@ def test_trl_pairs_of_one_prompt_merge_into_layers(tmp_path):
          "rejected": [{"role": "assistant", "content": "pink"}]},
     ]
 
-    import_file(tmp_path, rows)
+    import_rows(tmp_path, rows)
 
     prompt = Prompt.objects.get(text="Sky?")
     assert [r.text for r in prompt.responses.order_by("position")] == ["blue", "green", "red", "purple"]
@@ -218,7 +218,7 @@ def test_trl_implicit_conversational_prompt_and_a_cycle_is_a_bad_record(tmp_path
     turn = [{"role": "user", "content": "Hi?"}]
     implicit = {"chosen": [*turn, {"role": "assistant", "content": "Hello!"}],
                 "rejected": [*turn, {"role": "assistant", "content": "Go away."}]}
-    import_file(tmp_path, [implicit])
+    import_rows(tmp_path, [implicit])
     assert stored("Hi?") == {"import": [[0], [1]]}
 
     cycle = [{"prompt": "C?", "chosen": "a", "rejected": "b"}, {"prompt": "C?", "chosen": "b", "rejected": "c"},
@@ -249,7 +249,7 @@ def test_oasst_trees_give_one_record_per_ranked_prompter_message(tmp_path):
         oasst_message("m3", "b1", "prompter", "Thanks"),  # no replies: no record
     ]
 
-    report = import_file(tmp_path, rows)
+    report = import_rows(tmp_path, rows)
 
     assert report.created == 2
     assert stored("What is 2+2?") == {"import": [[0], [1]]}
@@ -297,12 +297,12 @@ def test_ultrafeedback_prompt_with_one_scored_completion_is_imported_unranked(tm
     for completion in row["completions"][1:]:
         completion["annotations"]["helpfulness"]["Rating"] = "N/A"
 
-    import_file(tmp_path, [row], options=ImportOptions(score="helpfulness"))
+    import_rows(tmp_path, [row], options=ImportOptions(score="helpfulness"))
 
     assert Prompt.objects.get(text="One score?").responses.count() == 4 and stored("One score?") == {}
 
 
 def test_prompts_waiting_for_responses_are_sniffed_as_the_exchange_format():
-    from ranking_app.importers import sniff
+    from ranking_app.exchange.formats import sniff
 
     assert sniff([{"id": "q1", "prompt": "Ask me"}, {"prompt": "and me"}]) == "exchange"

@@ -1,12 +1,12 @@
-"""rankings_import / project_import_file: happy path, every class of bad input, atomicity, idempotency."""
+"""rankings_import / import_file: happy path, every class of bad input, atomicity, idempotency."""
 
 import pytest
 from django.contrib.auth.models import User
 
-from ranking_app.exchange import ExchangeError
+from ranking_app.exchange.imports import import_file, rankings_import
+from ranking_app.exchange.jsonl import ExchangeError
 from ranking_app.models import Project, Prompt, Ranking, RankingRevision, Response
-from ranking_app.services.imports import project_import_file, rankings_import
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_project, make_user
 
 from .conftest import db_state, record, write_jsonl
@@ -93,7 +93,7 @@ def test_response_details_keep_model_provenance(empty_project):
 
 def test_ties_and_partial_allowed_by_default_on_create(tmp_path):
     path = write_jsonl(tmp_path / "f.jsonl", [record("a", rankings=[0, 0, 1, None])])
-    report = project_import_file(path=path, slug="new-one", create=True)
+    report = import_file(file=path, slug="new-one", create=True)
     project = Project.objects.get(slug="new-one")
     assert report.created == 1 and project.allow_ties and project.allow_partial
 
@@ -101,14 +101,14 @@ def test_ties_and_partial_allowed_by_default_on_create(tmp_path):
 def test_unknown_project_without_create_is_an_error(tmp_path):
     path = write_jsonl(tmp_path / "f.jsonl", [record("a")])
     with pytest.raises(ExchangeError, match="no project with slug 'ghost'"):
-        project_import_file(path=path, slug="ghost")
+        import_file(file=path, slug="ghost")
     assert not Project.objects.exists()
 
 
 def test_created_project_is_rolled_back_when_the_file_is_bad(tmp_path):
     path = write_jsonl(tmp_path / "f.jsonl", [record("a", rankings=[0, 0, 1, 2])])
     with pytest.raises(ExchangeError, match="ties are not allowed"):
-        project_import_file(path=path, slug="strict", create=True, allow_ties=False)
+        import_file(file=path, slug="strict", create=True, allow_ties=False)
     assert not Project.objects.filter(slug="strict").exists()
 
 
@@ -294,7 +294,7 @@ def test_a_file_with_one_bad_record_among_good_ones_changes_nothing(project, tmp
     path = write_jsonl(tmp_path / "f.jsonl", records)
     before = db_state()
     with pytest.raises(ExchangeError) as caught:
-        project_import_file(path=path, slug=project.slug)
+        import_file(file=path, slug=project.slug)
     assert caught.value.errors == ["record 21 (id bad): rankings: has 1 entries but there are 4 responses"]
     assert db_state() == before
 

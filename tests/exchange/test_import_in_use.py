@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ranking_app.exchange import ExchangeError
+from ranking_app.exchange.imports import IN_USE, rankings_import
+from ranking_app.exchange.jsonl import ExchangeError
+from ranking_app.labeling.assignments import assignment_next, assignment_release
 from ranking_app.models import Assignment, Response
-from ranking_app.services.assignments import assignment_next, assignment_release
-from ranking_app.services.imports import IN_USE, rankings_import
 from tests.conftest import make_project, make_user
 
 pytestmark = pytest.mark.django_db

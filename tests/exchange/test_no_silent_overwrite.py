@@ -6,10 +6,10 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from ranking_app.exchange import ExchangeError
+from ranking_app.exchange.imports import rankings_import
+from ranking_app.exchange.jsonl import ExchangeError
 from ranking_app.models import Ranking
-from ranking_app.services.imports import rankings_import
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_project, make_user
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ranking_app.exchange import ExchangeError, clean_records, read_exchange_file
+from ranking_app.exchange.jsonl import ExchangeError, clean_records, read_exchange_file
 from ranking_app.ranking import RankingRules
 
 from .conftest import record, write_jsonl

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from ranking_app.models import Project, Prompt
-from training.engine.data import load_records, train_validation_split
+from training.engine.records import load_records, train_validation_split
 
 from .conftest import SEED_RECORD, record, write_jsonl
 
@@ -38,9 +38,9 @@ def test_reimporting_an_export_changes_nothing(tmp_path):
     call_command("import_rankings", str(source), "--project", "seed", "--create")
     output = tmp_path / "out.jsonl"
     call_command("export_rankings", "--project", "seed", "--format", "jsonl", "--output", str(output))
-    from ranking_app.services.imports import project_import_file
+    from ranking_app.exchange.imports import import_file
 
-    report = project_import_file(path=output, slug="seed")
+    report = import_file(file=output, slug="seed")
     assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
 
 
@@ -52,11 +52,11 @@ ARCHITECTURE_EXAMPLE = {  # the seed document's example as given: no id
 
 
 def test_a_record_without_id_gets_a_stable_id_and_round_trips(tmp_path):
-    from ranking_app.services.imports import project_import_file
+    from ranking_app.exchange.imports import import_file
 
     source = write_jsonl(tmp_path / "seed.jsonl", [ARCHITECTURE_EXAMPLE, {**ARCHITECTURE_EXAMPLE, "prompt": "Other?"}])
     call_command("import_rankings", str(source), "--project", "seed", "--create")
-    again = project_import_file(path=source, slug="seed")
+    again = import_file(file=source, slug="seed")
     output = tmp_path / "out.jsonl"
     call_command("export_rankings", "--project", "seed", "--format", "jsonl", "--output", str(output))
 
@@ -65,7 +65,7 @@ def test_a_record_without_id_gets_a_stable_id_and_round_trips(tmp_path):
     first = next(r for r in exported if r["prompt"] == ARCHITECTURE_EXAMPLE["prompt"])
     assert {key: first[key] for key in ARCHITECTURE_EXAMPLE} == ARCHITECTURE_EXAMPLE
     assert first["id"].startswith("sha256-") and len({r["id"] for r in exported}) == 2
-    assert project_import_file(path=output, slug="seed").unchanged == 2
+    assert import_file(file=output, slug="seed").unchanged == 2
 
 
 def test_a_validation_split_round_trips_and_is_what_the_engine_validates_on(tmp_path):

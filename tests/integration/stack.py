@@ -23,7 +23,7 @@ SEED = """
 from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 from ranking_app.models import Project
-from ranking_app.services.imports import rankings_import
+from ranking_app.exchange.imports import rankings_import
 from training.engine import make_tiny_model
 from training.engine.synthetic import vowel_ranked_records
 from training.presets import tiny_model_path

@@ -8,16 +8,16 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from ranking_app.models import Assignment, Ranking
-from ranking_app.services import assignments
-from ranking_app.services.assignments import (
+from ranking_app.labeling import assignments
+from ranking_app.labeling.assignments import (
     PromptFull,
     assignment_claim,
     assignment_next,
     assignment_purge_expired,
     assignment_release,
 )
-from ranking_app.services.rankings import ranking_save
+from ranking_app.models import Assignment, Ranking
+from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_project, make_user
 
 pytestmark = pytest.mark.django_db

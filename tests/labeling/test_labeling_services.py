@@ -1,11 +1,11 @@
-"""services/labeling.py: each outcome the labeling pages and the API translate."""
+"""labeling/services.py: each outcome the labeling pages and the API translate."""
 
 import pytest
 
+from ranking_app.labeling.assignments import assignment_claim
+from ranking_app.labeling.services import Outcome, ranking_draft_save, ranking_skip, ranking_submit
 from ranking_app.models import Assignment, Ranking, RankingRevision
-from ranking_app.services.assignments import assignment_claim
-from ranking_app.services.labeling import Outcome, ranking_draft_save, ranking_skip, ranking_submit
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from tests.labeling.factories import make_labeling_project
 
 pytestmark = pytest.mark.django_db

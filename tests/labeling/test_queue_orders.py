@@ -2,9 +2,9 @@
 
 import pytest
 
+from ranking_app.labeling.assignments import assignment_next, assignment_release
 from ranking_app.models import Project, Ranking
-from ranking_app.services.assignments import assignment_next, assignment_release
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_project, make_user
 from training.uncertainty import top_two_gap
 
@@ -52,7 +52,7 @@ def test_model_uncertainty_puts_the_closest_top_two_scores_first():
 
     project = make_project(n_prompts=4, target_annotators=2, queue_order=Project.QueueOrder.MODEL_UNCERTAINTY)
     prompts = {p.external_id: p for p in project.prompts.all()}
-    from ranking_app.services.exports import export_create
+    from ranking_app.exchange.exports import export_create
 
     export = export_create(project=project, format="jsonl", validated_only=False)
     job = TrainingJob.objects.create(project=project, export=export, base_model="m", config={})

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from ranking_app.cards import display_order
 from ranking_app.models import Assignment, Ranking, RankingRevision
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_user
 from tests.labeling.factories import make_labeling_project
 

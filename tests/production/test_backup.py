@@ -17,9 +17,9 @@ BACKUP_EXCLUDES = ["contenttypes", "auth.permission", "sessions", "admin.logentr
 SEED = """
 from django.contrib.auth.models import User
 from ranking_app.models import Project, Prompt, Response
-from ranking_app.services.exports import export_create
-from ranking_app.services.imports import rankings_import
-from ranking_app.services.rankings import ranking_save
+from ranking_app.exchange.exports import export_create
+from ranking_app.exchange.imports import rankings_import
+from ranking_app.ranking_store import ranking_save
 
 project = Project.objects.create(name="Backup", slug="backup", target_annotators=2)
 rankings_import(project=project, records=[

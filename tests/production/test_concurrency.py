@@ -14,10 +14,10 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from ranking_app.exchange.imports import rankings_import
+from ranking_app.labeling.assignments import PromptFull, assignment_claim, assignment_next, assignment_release
 from ranking_app.models import Ranking, RankingRevision
-from ranking_app.services.assignments import PromptFull, assignment_claim, assignment_next, assignment_release
-from ranking_app.services.imports import rankings_import
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from tests.conftest import make_project, make_user
 
 pytestmark = [

@@ -14,10 +14,10 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from ranking_app.exchange import ExchangeError
+from ranking_app.exchange import imports
+from ranking_app.exchange.imports import rankings_import
+from ranking_app.exchange.jsonl import ExchangeError
 from ranking_app.models import Ranking
-from ranking_app.services import imports
-from ranking_app.services.imports import rankings_import
 from tests.conftest import make_project, make_user
 
 from .test_concurrency import all_at_once

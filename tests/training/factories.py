@@ -1,7 +1,7 @@
 """Test data for training jobs: a project whose prompts carry rankings with a learnable rule."""
 
+from ranking_app.exchange.imports import rankings_import
 from ranking_app.models import Project
-from ranking_app.services.imports import rankings_import
 from training.engine.synthetic import vowel_ranked_records
 
 

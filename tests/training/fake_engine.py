@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 from training.engine import RankedGRPOConfig, TrainingCancelled  # noqa: F401 - re-exported like the engine
+from training.engine.metrics import evaluation_report, scoring_changes
+from training.engine.verdict import build_verdict
 
 VALIDATION_LOSS = {2: 0.6, 4: 0.5, 6: 0.55}  # validation steps of a 6-step run: the best is step 4
 
@@ -72,14 +74,39 @@ class FakeEngine:
         good = adapter_dir is not None
         per_prompt = []
         for record in records:
-            scores = [-float(r) if good else float(i) for i, r in enumerate(record["ranks"])]
+            scores = _fake_scores(record, good)
             distinct = sorted(set(scores), reverse=True)
             per_prompt.append({"id": record["id"], "scores": scores, "ranking": [distinct.index(s) for s in scores],
                                "human_ranking": record["ranks"]})
         value = 0.9 if good else 0.4
-        return {"n_prompts": len(records), "accuracy": value, "ndcg": value, "mrr": value, "kendall_tau": value - 0.3,
-                "pairwise_accuracy": value, "n_pairs": 10, "adjacent_pair_accuracy": value,
-                "robustness": {"order_consistency": 1.0, "whitespace_consistency": value}, "per_prompt": per_prompt}
+        result = {"n_prompts": len(records), "accuracy": value, "ndcg": value, "mrr": value, "kendall_tau": value - 0.3,
+                  "pairwise_accuracy": value, "n_pairs": 10, "adjacent_pair_accuracy": value,
+                  "robustness": {"order_consistency": 1.0, "whitespace_consistency": value}, "per_prompt": per_prompt,
+                  **_scored(records, good)}
+        if good:  # as the engine: the base half on the same prompts, the paired changes and the verdict
+            result["base"] = _scored(records, False)
+            result["change"] = scoring_changes(result["base"], result)
+            ranks, lengths = [r["ranks"] for r in records], _lengths(records)
+            result["verdict"] = build_verdict("pairwise_accuracy", "sum_logp", [_fake_scores(r, False) for r in records],
+                                              [_fake_scores(r, True) for r in records], ranks, lengths)
+        return result
+
+
+def _fake_scores(record: dict, good: bool) -> list[float]:
+    """The tuned model orders every response as the humans did; the base one by position."""
+    return [-float(r) if good else float(i) for i, r in enumerate(record["ranks"])]
+
+
+def _lengths(records: list[dict]) -> list[list[int]]:
+    return [[len(text) for text in record["responses"]] for record in records]
+
+
+def _scored(records: list[dict], good: bool) -> dict:
+    """The per-scoring figures ``evaluate_model`` reports (``metrics.evaluation_report``)."""
+    scores = [_fake_scores(r, good) for r in records]
+    report = evaluation_report({"sum_logp": scores, "mean_logp": scores}, [r["ranks"] for r in records],
+                               [r["annotator_ranks"] for r in records], _lengths(records))
+    return {**report, "scoring": "sum_logp", "default_scoring": "sum_logp"}
 
 
 class FakeSession:

@@ -110,7 +110,8 @@ def test_a_job_launched_through_the_api_runs_and_reports_metrics_and_evaluation(
     assert body["progress"]["percent"] == 100 and body["metrics"]["steps"] == [1, 2, 3, 4, 5, 6]
     assert body["evaluation"]["base"]["accuracy"] == 0.4 and body["evaluation"]["tuned"]["accuracy"] == 0.9
     accuracy = next(r for r in body["evaluation"]["comparison"] if r["key"] == "accuracy")
-    assert accuracy["change"] == pytest.approx(0.5)
+    assert body["evaluation"]["scoring"] == "sum_logp" and accuracy["tuned"] == 1.0  # the fake tuned model is perfect
+    assert accuracy["change"] == pytest.approx(accuracy["tuned"] - accuracy["base"]) and accuracy["change"] > 0
     listed = client.get("/api/jobs/").json()
     assert listed["count"] == 1 and listed["results"][0]["status"] == "succeeded"
     # finished jobs cannot be cancelled; succeeded jobs cannot be resumed
@@ -141,7 +142,7 @@ def test_every_bad_field_is_reported_at_once(trainer_admin, ranked):
 @pytest.mark.parametrize("preset", ["cpu-smoke", "gpu-qlora"])
 def test_every_preset_uses_only_engine_fields_and_passes_the_engine_validation(preset):
     from training.presets import presets
-    from training.services.config import config_build, config_field_help
+    from training.services.job_config import config_build, config_field_help
 
     assert set(presets()[preset]["config"]) <= set(config_field_help())
     config = config_build(values={}, preset=preset)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from training.models import TrainingJob
-from training.services.config import config_field_help
+from training.services.job_config import config_field_help
 
 from .test_views import _field_errors, _form_data
 

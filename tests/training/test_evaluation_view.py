@@ -195,7 +195,7 @@ def test_launching_on_noisy_data_warns_and_the_job_keeps_the_snapshot(admin_clie
                                              ({"length_normalize": True, "primary_metric": "ndcg"}, "mean_logp")])
 def test_the_job_evaluates_under_its_declared_metric_and_the_scoring_its_loss_trains(ranked, trainer_admin, config,
                                                                                      scoring):
-    from ranking_app.services.exports import export_path
+    from ranking_app.exchange.exports import export_path
     from tests.training.fake_engine import FakeEngine
     from training.services.evaluations import evaluation_compute
 
@@ -205,3 +205,22 @@ def test_the_job_evaluates_under_its_declared_metric_and_the_scoring_its_loss_tr
     evaluation_compute(engine=engine, job=job, data_path=export_path(job.export), adapter="/some/adapter")
     call = engine.calls[-1]
     assert call["scoring"] == scoring and call["primary_metric"] == config.get("primary_metric", "pairwise_accuracy")
+
+
+def test_an_evaluation_stored_before_scorings_asks_for_a_new_one_and_keeps_the_compare_link(client, ranked,
+                                                                                            trainer_admin):
+    job = job_launch(project=ranked, config={"model_name_or_path": "fake/tiny"}, created_by=trainer_admin,
+                     validated_only=False)
+    old = {k: v for k, v in _result({"sum_logp": [[0.0] * 4 for _ in RANKS]}).items() if k != "scorings"}
+    evaluation_store(job=job, model="tuned", result=old)
+    table = evaluation_table(job=job)
+    assert table["rows"] == [] and table["evaluated"] is True and table["scoring"] is None
+    client.force_login(trainer_admin)
+    html = client.get(reverse("training:job_detail", args=[job.pk])).content.decode()
+    assert 'id="eval-unscored"' in html and 'id="compare-link"' in html and 'id="eval-table"' not in html
+
+
+def test_the_whitespace_robustness_row_shows_each_model(evaluated_job):
+    [row] = evaluation_table(job=evaluated_job)["robustness"]
+    assert row == {"key": "whitespace_consistency", "label": "Robustness: same order after whitespace edits",
+                   "base": 1.0, "tuned": 1.0}

@@ -3,15 +3,15 @@ tuned model is preselected once a job has finished, and the launch form trains o
 
 import pytest
 
+from ranking_app.exchange.exports import export_path
 from ranking_app.management.commands.seed_demo import demo_project_ensure, demo_users_ensure
 from ranking_app.models import Project, Prompt, Ranking, Round
-from ranking_app.services.exports import export_path
 from training.engine import make_tiny_model
 from training.forms import JobLaunchForm, launch_initial, parse_rounds
 from training.generation.forms import GenerationForm
 from training.generation.services import CandidateSource, generation_launch
 from training.models import TrainingJob
-from training.services.config import JobConfigError
+from training.services.job_config import JobConfigError
 from training.services.jobs import job_launch
 
 pytestmark = pytest.mark.django_db(transaction=True)

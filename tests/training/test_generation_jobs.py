@@ -5,12 +5,12 @@ import json
 
 import pytest
 
+from ranking_app.exchange.imports import rankings_import
 from ranking_app.models import Project, Prompt, Round
-from ranking_app.services.imports import rankings_import
 from training.engine import make_tiny_model
 from training.generation.services import CandidateSource, generation_launch
 from training.models import TrainingJob
-from training.services.config import JobConfigError
+from training.services.job_config import JobConfigError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,7 +36,7 @@ def adapter_job(prompts_only, tiny, tmp_path, settings) -> TrainingJob:
     model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny), LoraConfig(r=2, target_modules="all-linear"))
     adapter = settings.TRAINING_DIR / "job-x" / "adapter"
     model.save_pretrained(adapter)
-    from ranking_app.services.exports import export_create
+    from ranking_app.exchange.exports import export_create
 
     rankings_import(project=prompts_only, records=[{"id": "seed", "prompt": "s", "responses": ["a", "b"], "rankings": [0, 1]}])
     export = export_create(project=prompts_only, format="jsonl", validated_only=False)

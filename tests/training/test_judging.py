@@ -11,11 +11,11 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from ranking_app.annotators import MODEL_ANNOTATOR_GROUP
+from ranking_app.exchange.exports import export_create, export_path
+from ranking_app.labeling.assignments import open_prompts
+from ranking_app.labeling.selectors import labeling_progress
 from ranking_app.models import Ranking
-from ranking_app.selectors_labeling import labeling_progress
-from ranking_app.services.agreement import agreement_payload
-from ranking_app.services.assignments import open_prompts
-from ranking_app.services.exports import export_create, export_path
+from ranking_app.review.agreement_store import agreement_payload
 from tests.conftest import make_project, make_user
 from training.compare.sources import project_sources
 from training.engine import make_tiny_model

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ranking_app.services.exports import export_create
+from ranking_app.exchange.exports import export_create
 from tests.conftest import make_project
 from training.launchers import RunState
 from training.launchers.local import LocalLauncher, LocalRun

@@ -7,7 +7,7 @@ import pytest
 import torch
 from django.urls import reverse
 
-from ranking_app.services.exports import export_create
+from ranking_app.exchange.exports import export_create
 from training.engine import make_tiny_model
 from training.engine.modeling import add_lora_adapter
 from training.models import AdapterMerge, TrainingJob

@@ -14,7 +14,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from config.broker import redis_broker_options
 from config.settings import base
-from ranking_app.services.exports import export_create
+from ranking_app.exchange.exports import export_create
 from tests.conftest import make_project
 from training.compare.tasks import run_evaluation_request
 from training.models import AdapterMerge, EvaluationRequest, TrainingJob

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from ranking_app.models import Project
-from ranking_app.services.projects import project_create
+from ranking_app.projects.services import project_create
 
 pytestmark = pytest.mark.django_db
 

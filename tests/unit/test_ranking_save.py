@@ -2,7 +2,7 @@ import pytest
 
 from ranking_app.models import Ranking, RankingRevision
 from ranking_app.ranking import RankingError
-from ranking_app.services.rankings import RankingConflict, ranking_save
+from ranking_app.ranking_store import RankingConflict, ranking_save
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from ranking_app.models import Project
 
 from ..models import TrainingJob
 from ..selectors import evaluation_table, job_evaluations, job_metric_series, job_timing
-from ..services.config import JobConfigError, config_build
+from ..services.job_config import JobConfigError, config_build
 
 
 class ProjectInput(serializers.Serializer):

@@ -12,7 +12,7 @@ from ranking_app.permissions import IsAdmin
 
 from ..models import TrainingJob
 from ..selectors import job_get, job_list
-from ..services.config import JobConfigError
+from ..services.job_config import JobConfigError
 from ..services.jobs import JobStateError, job_cancel, job_launch, job_resume
 from .serializers import JobLaunchInput, job_detail, job_summary, launch_errors
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-from ranking_app.services.exports import export_create, export_path
+from ranking_app.exchange.exports import export_create, export_path
 
 from ..errors import EvaluationRequestError, readable_error
 from ..models import EvaluationRequest

@@ -16,13 +16,13 @@ from django.db.models import Count, Max
 from ranking_app.cards import card_label
 from ranking_app.models import Project, Prompt, Response, Round
 from ranking_app.ranking import UNRANKED_CODE, has_valid_pair
+from ranking_app.review.agreement_read import agreement_fingerprint
 from ranking_app.safe_json import whole_number
-from ranking_app.selectors_agreement import agreement_fingerprint
 
 from ..engine.metrics import tie_expected_tau
 from ..models import EvaluationRequest, TrainingJob
 from ..selectors import job_verdict
-from . import metrics as cmp
+from . import aggregates as cmp
 from .sources import SCORING_FIELDS, Ranked, Source, project_sources, prompt_context, source_get, source_rankings
 
 SORTS = ("disagreement", "prompt", "kendall_w")

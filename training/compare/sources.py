@@ -3,7 +3,7 @@
 Sources of a project, by key:
 
 * ``consensus``: the human consensus of each prompt (the adjudicated ranking where a reviewer set
-  one), exactly as agreement, review and export see it (``ranking_app.services.agreement``);
+  one), exactly as agreement, review and export see it (``ranking_app.review.agreement_store``);
 * ``annotator:<username>``: one person's submitted rankings;
 * ``base:<job id>`` / ``job:<job id>``: the base model / the job's tuned model, from the stored
   per-prompt evaluations on this project's test split; ``base:<id>:<split>`` / ``job:<id>:<split>``
@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
-from ranking_app import agreement, ranking
+from ranking_app import ranking
 from ranking_app.annotators import model_annotators
 from ranking_app.models import Project, Prompt, Ranking, Response
-from ranking_app.selectors_agreement import agreement_read
+from ranking_app.review import agreement
+from ranking_app.review.agreement_read import agreement_read
 
 from ..engine.metrics import dense_ranking
 from ..models import EvaluationResult, PromptEvaluation
-from . import metrics as cmp
+from . import aggregates as cmp
 
 SOURCE_KEY = re.compile(r"^(?:consensus|annotator:(?P<user>.+)|(?P<kind>base|job):(?P<job>\d+)(?::(?P<split>[\w-]+))?)$")
 DEFAULT_SPLIT = "test"

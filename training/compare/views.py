@@ -17,14 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from ranking_app.models import Project, Prompt
+from ranking_app.review.services import prompt_send_back
 from ranking_app.roles import reviewer_required
 from ranking_app.safe_json import whole_number
-from ranking_app.services.review import prompt_send_back
 
 from ..models import TrainingJob
 from ..selectors import SCORINGS
-from . import metrics as cmp
-from .exports import comparison_csv, comparison_filename, comparison_json
+from . import aggregates as cmp
+from .report import comparison_csv, comparison_filename, comparison_json
 from .selectors import SORTS, comparison_cached, evaluable_jobs, evaluation_requests, project_rounds, prompt_comparison
 from .services import SPLITS, EvaluationRequestError, evaluation_request
 from .sources import default_pair, project_sources

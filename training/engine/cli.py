@@ -28,13 +28,11 @@ from .metrics import HOLM_NOTE, METRICS
 from .reward import RewardConfig
 from .verdict import VERDICT_SCORINGS, verdict_sentence
 
-# The first CLI's short flags, kept as aliases of the config fields they set (every field is also
-# --field_name and --field-name). A field added to RankedGRPOConfig becomes a flag with its help by itself.
-TRAIN_ALIASES = {
-    "data_path": ["--data"], "model_name_or_path": ["--model"], "output_dir": ["--output"],
-    "num_train_epochs": ["--epochs"], "learning_rate": ["--lr"], "per_device_train_batch_size": ["--batch-size"],
-}  # fmt: skip
-TRAIN_REQUIRED = ("data_path", "model_name_or_path", "output_dir")
+# Every config field is a flag, --field_name and --field-name, with its help (a field added to
+# RankedGRPOConfig becomes one by itself). The three files a run needs are also --data, --model and
+# --output, as in evaluate, generate and judge.
+FILE_FLAGS = {"data_path": ["--data"], "model_name_or_path": ["--model"], "output_dir": ["--output"]}
+FILES_REQUIRED = tuple(FILE_FLAGS)
 
 
 @dataclass
@@ -87,10 +85,6 @@ class JudgeFiles:
     json: bool = field(default=False, metadata={"help": "Print the agreement with the records' human rankings as JSON."})
 
 
-REWARD_ALIASES = {"data_path": ["--data"], "model_name_or_path": ["--model"], "output_dir": ["--output"],
-                  "num_train_epochs": ["--epochs"], "learning_rate": ["--lr"]}
-
-
 class _DataclassParser(HfArgumentParser):
     """``HfArgumentParser`` that adds ``aliases`` and ``required`` per field name, leaving the dataclass untouched."""
 
@@ -117,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--layers", type=int, default=2)
     tiny.add_argument("--seed", type=int, default=0)
 
-    config = _DataclassParser([RankedGRPOConfig, TrainOptions], aliases=TRAIN_ALIASES, required=TRAIN_REQUIRED)
+    config = _DataclassParser([RankedGRPOConfig, TrainOptions], aliases=FILE_FLAGS, required=FILES_REQUIRED)
     train = commands.add_parser("train", parents=[config], formatter_class=defaults,
                                 help="train a LoRA adapter on the train split (every RankedGRPOConfig field is a flag)")
     train.set_defaults(disable_tqdm=False)
@@ -129,8 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("judge", parents=[_DataclassParser([JudgeSettings, JudgeFiles])], formatter_class=defaults,
                         help="rank every prompt's responses with a reward model or a causal LM judge")
     commands.add_parser("train-reward", formatter_class=defaults, help="train a LoRA reward model on the ranked groups",
-                        parents=[_DataclassParser([RewardConfig], aliases=REWARD_ALIASES,
-                                                  required=("data_path", "model_name_or_path", "output_dir"))])
+                        parents=[_DataclassParser([RewardConfig], aliases=FILE_FLAGS, required=FILES_REQUIRED)])
     return parser
 
 

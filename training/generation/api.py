@@ -15,7 +15,7 @@ from ranking_app.permissions import IsAdmin
 from ..api.serializers import ProjectInput, job_detail
 from ..models import TrainingJob
 from ..selectors import job_get
-from ..services.config import JobConfigError
+from ..services.job_config import JobConfigError
 from .selectors import project_timeline
 from .services import PROMPT_SETS, SAMPLING_DEFAULTS, CandidateSource, generation_launch
 

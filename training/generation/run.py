@@ -21,8 +21,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from ranking_app.exchange.imports import rankings_import
 from ranking_app.models import Prompt
-from ranking_app.services.imports import rankings_import
 from training.engine.generate import CandidateSampler, GenerationSettings, candidate_record
 
 from ..models import TrainingJob

@@ -30,7 +30,7 @@ from ranking_app.models import Project, Prompt, Response, Round
 from training.engine.generate import GenerationSettings
 
 from ..models import TrainingJob
-from ..services.config import JobConfigError
+from ..services.job_config import JobConfigError
 from ..services.jobs import check_base_model, enqueue_on_commit
 
 PROMPT_SETS = ("all", "held_out", "empty", "previous_round")

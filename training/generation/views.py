@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 from ranking_app.models import Project
 from ranking_app.roles import admin_required, reviewer_required
 
-from ..services.config import JobConfigError
+from ..services.job_config import JobConfigError
 from .forms import GenerationForm
 from .selectors import project_timeline, timeline_metric_labels
 from .services import generation_launch

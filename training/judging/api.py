@@ -14,7 +14,7 @@ from training.engine.judge_settings import DEFAULT_TEMPLATE, DEFAULT_VERDICT, JU
 from ..api.serializers import ProjectInput, job_detail
 from ..models import TrainingJob
 from ..selectors import job_get
-from ..services.config import JobConfigError
+from ..services.job_config import JobConfigError
 from .services import judging_launch
 
 

@@ -11,10 +11,10 @@ from dataclasses import fields
 
 from django.db import transaction
 
+from ranking_app.annotators import model_annotator_get_or_create
 from ranking_app.models import Project, Prompt, Ranking
 from ranking_app.ranking import ranks_to_tiers
-from ranking_app.services.annotators import model_annotator_get_or_create
-from ranking_app.services.rankings import ranking_save
+from ranking_app.ranking_store import ranking_save
 from training.engine.judge_settings import JudgeSettings
 
 from ..models import TrainingJob

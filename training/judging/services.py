@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from ranking_app.annotators import model_annotator_name
 from ranking_app.models import Project
-from ranking_app.services.annotators import model_annotator_name
 from training.engine.judge_settings import settings_errors
 
 from ..models import TrainingJob
-from ..services.config import JobConfigError
+from ..services.job_config import JobConfigError
 from ..services.jobs import check_base_model, enqueue_on_commit
 from .run import SETTING_NAMES
 from .selectors import judged_prompts, round_exists

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from ranking_app.roles import admin_required
 
-from ..services.config import JobConfigError
+from ..services.job_config import JobConfigError
 from .forms import JudgingForm
 from .services import judging_launch
 

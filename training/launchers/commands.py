@@ -15,8 +15,8 @@ from pathlib import Path
 from django.conf import settings
 
 from ..engine.verdict import PRIMARY_METRIC, verdict_scoring
+from ..job_storage import export_url, training_url
 from ..models import TrainingJob
-from ..storage import export_url, training_url
 from .base import Launcher, RunSpec
 
 ACCELERATE_DIR = Path(__file__).resolve().parent.parent / "engine" / "accelerate"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from ranking_app.exchange.exports import export_create, export_path
 from ranking_app.models import Project
-from ranking_app.services.exports import export_create, export_path
 
 from ..engine.readiness import data_readiness
 from ..models import TrainingJob
@@ -26,7 +26,7 @@ from ..work.transitions import (
     run_status,
     runs_reap,
 )
-from .config import JobConfigError, config_build
+from .job_config import JobConfigError, config_build
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from ranking_app.models import Project
-from ranking_app.services.agreement import agreement_current, agreement_payload, agreement_refresh
+from ranking_app.review.agreement_store import agreement_current, agreement_payload, agreement_refresh
 
 
 class Command(BaseCommand):

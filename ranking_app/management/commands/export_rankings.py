@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ranking_app.exchange.exports import FORMATS, export_create, export_path
 from ranking_app.models import Project
-from ranking_app.services.exports import FORMATS, export_create, export_path
 
 
 class Command(BaseCommand):

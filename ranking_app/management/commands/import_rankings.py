@@ -4,9 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ranking_app.exchange import ExchangeError
-from ranking_app.importers import FORMATS, ImportOptions
-from ranking_app.services.imports import project_import_file
+from ranking_app.exchange.formats import FORMATS, ImportOptions
+from ranking_app.exchange.imports import import_file
+from ranking_app.exchange.jsonl import ExchangeError
 
 
 class Command(BaseCommand):
@@ -52,8 +52,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            report = project_import_file(
-                path=options["path"],
+            report = import_file(
+                file=options["path"],
                 slug=options["project"],
                 create=options["create"],
                 source=options["source"],

@@ -17,13 +17,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from ranking_app import real_data
-from ranking_app.exchange import read_exchange_file
+from ranking_app.exchange.imports import rankings_import
+from ranking_app.exchange.jsonl import read_exchange_file
 from ranking_app.models import Project, Prompt
+from ranking_app.projects.services import project_create
 from ranking_app.ranking import ranks_to_tiers
+from ranking_app.review.services import prompt_gold_set
 from ranking_app.roles import ADMIN, LABELER, REVIEWER
-from ranking_app.services.imports import rankings_import
-from ranking_app.services.projects import project_create
-from ranking_app.services.review import prompt_gold_set
 
 DEMO_SLUG = "demo"
 DEMO_DIR = Path(__file__).resolve().parents[3] / "data" / "demo"
@@ -46,7 +46,6 @@ DEMO_USERS = (
     DemoUser("reviewer", REVIEWER, "reviewer-demo", "agreement, review queue, adjudication"),
     DemoUser("admin", ADMIN, "admin-demo", "projects, import/export, training, /admin/"),
 )
-DEMO_ANNOTATORS = ("labeler1", "labeler2", "labeler3")
 
 # slug -> (name, target annotators); the guidelines are data/real/<slug>.guidelines.md
 REAL_PROJECTS = {

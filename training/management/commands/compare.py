@@ -13,8 +13,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from ranking_app.models import Project
-from training.compare import metrics as cmp
-from training.compare.exports import comparison_payload, public_row
+from training.compare import aggregates as cmp
+from training.compare.report import comparison_payload, public_row
 from training.compare.selectors import SORTS, comparison_build
 from training.compare.sources import SCORING_FIELDS
 

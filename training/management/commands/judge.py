@@ -8,12 +8,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ranking_app.annotators import model_annotator_name
 from ranking_app.models import Project
-from ranking_app.services.agreement import agreement_payload
-from ranking_app.services.annotators import model_annotator_name
+from ranking_app.review.agreement_store import agreement_payload
 from training.engine.judge_settings import DEFAULT_VERDICT, JUDGE_KINDS, JudgeSettings
 from training.judging.services import judge_settings_errors
-from training.services.config import JobConfigError
+from training.services.job_config import JobConfigError
 from training.services.jobs import check_base_model
 
 from ...judging.selectors import judged_prompts, round_exists
