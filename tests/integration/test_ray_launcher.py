@@ -97,8 +97,9 @@ def test_a_job_runs_as_a_ray_job_with_its_artefacts_on_s3(stack, ray_head, s3):
     done = stack.wait_job(job["id"], lambda j: j["status"] == "succeeded", timeout=600, what="succeeded")
     assert done["launcher"] == "ray" and done["launch_ref"].startswith(f"grpo-job-{job['id']}-attempt-1-")
     assert ray.get_job_status(done["launch_ref"]).value == "SUCCEEDED"
-    assert done["progress"]["step"] == done["progress"]["total_steps"] == 12
-    assert done["metrics"]["steps"] == list(range(1, 13))
+    steps = done["progress"]["total_steps"]  # 12 without the validation split; it takes 1-2 of the train prompts
+    assert done["progress"]["step"] == steps and 8 <= steps <= 12
+    assert done["metrics"]["steps"] == list(range(1, steps + 1))
     assert done["evaluation"]["base"]["n_prompts"] == done["evaluation"]["tuned"]["n_prompts"] == 6
     prefix = f"studio/training/job-{job['id']}/"
     assert done["adapter_dir"] == f"s3://{BUCKET}/{prefix}output/adapter"

@@ -46,8 +46,9 @@ def test_a_job_launched_through_the_api_trains_and_stores_metrics_and_evaluation
     job = launch(stack, SMALL)
     assert job["status"] == "queued"
     done = stack.wait_job(job["id"], lambda j: j["status"] == "succeeded", what="succeeded")
-    assert done["progress"]["step"] == done["progress"]["total_steps"] == 12
-    assert done["metrics"]["steps"] == list(range(1, 13))
+    steps = done["progress"]["total_steps"]  # 12 without the validation split; it takes 1-2 of the train prompts
+    assert done["progress"]["step"] == steps and 8 <= steps <= 12
+    assert done["metrics"]["steps"] == list(range(1, steps + 1))
     assert all(loss is not None for loss in done["metrics"]["loss"])
     base, tuned = done["evaluation"]["base"], done["evaluation"]["tuned"]
     assert base["n_prompts"] == tuned["n_prompts"] == 6
