@@ -1,7 +1,7 @@
 """The engine's own ranking reader agrees with the web side's ranking core, pair for pair.
 
 The engine (``training/engine``) cannot import Django, so it keeps a short copy of the ranking
-rules: ``data.dense_tiers``/``has_valid_pair``/``is_held_out`` and the pair mask and weights in
+rules: ``records.dense_tiers``/``has_valid_pair``/``is_held_out`` and the pair mask and weights in
 ``losses``. These tests hold that copy to ``ranking_app.ranking`` on random rankings with ties and
 unranked responses, so the pairs a user exports are exactly the pairs the loss trains on.
 """
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ranking_app import ranking
-from training.engine import config_fields, data, losses, metrics
+from training.engine import config_fields, losses, metrics, records
 
 # Ranks as users write them: any integers (ties when equal), None for unranked.
 rank_lists = st.lists(st.one_of(st.none(), st.integers(-3, 6)), min_size=1, max_size=8)
@@ -36,7 +36,7 @@ def engine_pairs(ranks_tensor: torch.Tensor, weighting: str) -> list[list[tuple[
 def padded(groups: list[list[int | None]]) -> torch.Tensor:
     """Groups of different sizes in one (G, K) tensor, as the collator pads them (-1)."""
     width = max(len(g) for g in groups)
-    return torch.tensor([data.dense_tiers(g) + [data.UNRANKED] * (width - len(g)) for g in groups])
+    return torch.tensor([records.dense_tiers(g) + [records.UNRANKED] * (width - len(g)) for g in groups])
 
 
 @settings(max_examples=200, deadline=None)
@@ -51,9 +51,9 @@ def test_engine_pair_mask_and_weights_equal_the_exported_pairs(groups, weighting
 
 @given(rank_lists)
 def test_engine_dense_tiers_and_valid_pair_equal_the_core(ranks):
-    assert data.dense_tiers(ranks) == ranking.ranks_array(ranks).tolist()
-    assert data.UNRANKED == ranking.UNRANKED_CODE
-    assert data.has_valid_pair(data.dense_tiers(ranks)) == ranking.has_valid_pair(ranks)
+    assert records.dense_tiers(ranks) == ranking.ranks_array(ranks).tolist()
+    assert records.UNRANKED == ranking.UNRANKED_CODE
+    assert records.has_valid_pair(records.dense_tiers(ranks)) == ranking.has_valid_pair(ranks)
     assert bool(losses.valid_pair_mask(padded([ranks])).any()) == ranking.has_valid_pair(ranks)
 
 
@@ -88,11 +88,11 @@ def test_every_weighting_name_is_accepted_by_both_and_others_by_neither():
 def test_web_and_engine_put_the_same_ids_in_test():
     ids = [f"rec-{i}" for i in range(3000)] + [str(uuid.UUID(int=i * 7919)) for i in range(3000)]
     web = [ranking.split_for(record_id) == "test" for record_id in ids]
-    engine = [data.is_held_out(record_id) for record_id in ids]
+    engine = [records.is_held_out(record_id) for record_id in ids]
     assert web == engine
     assert 0.17 < sum(web) / len(ids) < 0.23
 
 
 @given(st.text(max_size=40), st.integers(0, 100))
 def test_split_rules_agree_for_any_id_and_percent(record_id, percent):
-    assert (ranking.split_for(record_id, percent) == "test") == data.is_held_out(record_id, percent)
+    assert (ranking.split_for(record_id, percent) == "test") == records.is_held_out(record_id, percent)
