@@ -35,7 +35,7 @@ def tiny_model_path() -> str:
 def presets() -> dict[str, dict]:
     return {
         "cpu-smoke": {
-            "label": "CPU smoke run (tiny local model; under 2 minutes: measured 83 s on 2 busy CPU cores)",
+            "label": "CPU smoke run (tiny local model; under 2 minutes: measured 13-35 s on 2 busy CPU cores)",
             "config": {
                 "model_name_or_path": tiny_model_path(), "quantization": "none", "loss": "grpo",
                 "weighting": "none", "beta": 0.1, "margin": 0.0, **LOSS_DEFAULTS, "lora_r": 8, "lora_alpha": 16,
