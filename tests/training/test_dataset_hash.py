@@ -53,6 +53,7 @@ def test_an_export_from_the_command_line_trained_on_by_the_engine_cli_has_the_ca
     assert json.loads((adapter / "grpo_training.json").read_text())["dataset_sha256"] == snapshot.sha256
 
 
+@pytest.mark.django_db(transaction=True)  # the runner's heartbeat thread has its own connection (PostgreSQL)
 def test_a_web_launched_jobs_export_hash_is_its_adapters_card_hash(ranked, tiny, settings):
     config = {"model_name_or_path": tiny, "quantization": "none", "lora_r": 4, "lora_alpha": 8, "max_length": 64,
               "per_device_train_batch_size": 6, "num_train_epochs": 1.0, "save_steps": 1000}
