@@ -2,9 +2,9 @@
 
 The widget (``templates/ranking_app/labeling/_rank_widget.html`` + ``static/js/rank.js``) shows
 responses as cards that are dragged (or moved with keys) into ordered tiers and an unranked
-tray. Without JavaScript it is a plain form: one ``<select name="rank_<position>">`` per
-response holding a tier number (1 = best) or nothing (unranked). With JavaScript the selects are
-hidden and kept in sync with the cards, so the server parses one format either way:
+tray. With JavaScript it posts the ranking itself, tiers of positions, in the field ``tiers``;
+without JavaScript it is a plain form: one ``<select name="rank_<position>">`` per response holding
+a tier number (1 = best) or nothing (unranked), read into the same tiers at once:
 
     context = build_rank_widget(responses=shown, tiers=stored, allow_ties=..., allow_partial=...,
                                 action=url, version=ranking_version)
@@ -21,10 +21,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .cards import card_label
-from .ranking import RankingError, Tiers, ranks_to_tiers, tiers_to_ranks
+from . import safe_json
+from .ranking import RankingError, Tiers, ranks_to_tiers, tiers_errors, tiers_to_ranks
 from .safe_json import whole_number
 
-FIELD_PREFIX = "rank_"
+FIELD_PREFIX = "rank_"  # the no-JS form: one tier number per response
+TIERS_FIELD = "tiers"  # rank.js: the ranking itself
 
 
 @dataclass
@@ -124,10 +126,31 @@ def rank_cards(responses: Sequence, tiers: Tiers) -> list[RankCard]:
 
 
 def tiers_from_post(data: Mapping, n_responses: int) -> Tiers:
-    """Read ``rank_<position>`` fields (tier number from 1, empty = unranked) into tiers.
+    """The posted ranking as tiers of canonical positions, best first.
 
-    Raises ``RankingError`` naming each bad field; missing fields count as unranked.
+    rank.js posts the ranking itself in the field ``tiers`` (JSON, ``[[2], [0, 3], [1]]``); the form
+    without JavaScript posts ``rank_<position>`` tier numbers (from 1, empty = unranked), read here
+    into the same tiers. Only the field's shape is read here; the project's rules are checked once,
+    by ``ranking.validate_tiers`` when the ranking is stored. Raises ``RankingError`` naming each bad field.
     """
+    raw = str(data.get(TIERS_FIELD, "") or "").strip()
+    if raw:
+        return _tiers_field(raw, n_responses)
+    return _tiers_from_rank_fields(data, n_responses)
+
+
+def _tiers_field(raw: str, n_responses: int) -> Tiers:
+    try:
+        tiers = safe_json.loads(raw, max_depth=2)
+    except ValueError as exc:  # JSONDecodeError and JsonInputError alike
+        raise RankingError([f"{TIERS_FIELD}: not a JSON list of tiers ({exc})"]) from None
+    errors = tiers_errors(tiers, n_responses)
+    if errors:
+        raise RankingError([f"{TIERS_FIELD}: {error}" for error in errors])
+    return tiers
+
+
+def _tiers_from_rank_fields(data: Mapping, n_responses: int) -> Tiers:
     ranks: list[int | None] = []
     errors = []
     for position in range(n_responses):

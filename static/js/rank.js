@@ -3,9 +3,11 @@
  * Every element with [data-rank-widget] (the form from _rank_widget.html) is initialised, on page
  * load and whenever htmx swaps new content in. The DOM is the state: ordered [data-rank-tier]
  * elements hold the ranked cards (best first), [data-rank-tray] the unranked ones. After every
- * move the hidden <select name="rank_<position>"> of each card is set to its tier number, so the
- * server reads the same fields with or without JavaScript, and a "rank:changed" event is fired
- * on the form (the autosave element listens for it through htmx).
+ * move the hidden field "tiers" is set to the ranking itself, the response positions of each tier,
+ * best first (`[[2], [0, 3], [1]]`; positions in no tier are unranked): what the server stores.
+ * The per-card <select name="rank_<position>"> of the no-JS form are disabled, so a form posts
+ * either tiers (JavaScript) or tier numbers (no JavaScript), never both. A "rank:changed" event is
+ * fired on the form after every move (the autosave element listens for it through htmx).
  *
  * Keys (page-wide for the widget marked [data-rank-keys]; ignored while typing in a field):
  *   j / k or arrows: next / previous card     1-9: give the focused card that rank (1 = best);
@@ -192,11 +194,16 @@
     this.cards().forEach(function (card) {
       var t = self.tierOf(card);
       var select = card.querySelector("[data-rank-select]");
-      if (select) select.value = t < 0 ? "" : String(t + 1);
+      if (select) { select.value = t < 0 ? "" : String(t + 1); select.disabled = true; }  // the tiers field speaks
       var where = card.querySelector("[data-rank-where]");
       if (where) where.textContent = t < 0 ? "unranked" : (t === 0 ? "tier 1 · best" : "tier " + (t + 1));
       card.setAttribute("aria-label", "Response " + card.dataset.label + ", " + (t < 0 ? "unranked" : "tier " + (t + 1)));
     });
+    var field = this.form.querySelector("[data-rank-tiers-field]");
+    if (field) field.value = JSON.stringify(this.tiers().map(function (tier) {
+      return $all(tier, ".rank-card").map(function (c) { return Number(c.dataset.position); })
+        .sort(function (a, b) { return a - b; });
+    }));
     var unranked = this.tray.querySelectorAll(".rank-card").length;
     var count = this.form.querySelector("[data-rank-tray-count]");
     if (count) count.textContent = "(" + unranked + ")";

@@ -1,8 +1,10 @@
 """The rank screen in a real browser: drag-and-drop, keyboard only, conflicts, screenshots."""
 
+import json
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -112,7 +114,11 @@ def test_keyboard_only_ranking_with_tie_unranked_and_submit(page, live_server):
     press(page, "Escape")
     assert not page.locator("#rank-help").is_visible()
     card(page, "C").focus()
-    press(page, "Enter")
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/submit/")) as posted:
+        press(page, "Enter")
+    form = parse_qs(posted.value.post_data)
+    assert json.loads(form["tiers"][0]) == expected  # the browser posts the ranking itself...
+    assert not [name for name in form if name.startswith("rank_")]  # ...and no per-card tier numbers
     wait_for_next_prompt(page, prompt_id)
     ranking = Ranking.objects.get(prompt_id=prompt_id, annotator=labeler)
     assert (ranking.status, ranking.tiers) == (Ranking.Status.SUBMITTED, expected)

@@ -35,6 +35,31 @@ def test_tiers_from_post_names_each_bad_field(value):
     assert info.value.errors == [f"rank_2: tier must be a number from 1 to 4 (got {value!r})"]
 
 
+def test_the_tiers_field_is_the_ranking_itself_and_wins_over_rank_fields():
+    assert tiers_from_post({"tiers": "[[2], [0, 3]]"}, 4) == [[2], [0, 3]]
+    # rank.js disables the selects; a stale rank_ value next to the tiers field is not read
+    assert tiers_from_post({"tiers": "[[1]]", "rank_0": "1"}, 4) == [[1]]
+    assert tiers_from_post({"tiers": "", "rank_0": "1"}, 4) == [[0]]  # empty field: the no-JS form
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("[[0], [1", "tiers: not a JSON list of tiers"),
+        ("{\"a\": 1}", "tiers: tiers must be a list of lists of response positions"),
+        ("[[0.0], [1]]", "tiers: tier entries must be integers (got 0.0)"),
+        ("[[true]]", "tiers: tier entries must be integers (got True)"),
+        ("[[0], [4]]", "tiers: response position 4 is out of range 0..3"),
+        ("[[0], [0]]", "tiers: response position 0 appears more than once"),
+        ("[[[0]]]", "tiers: not a JSON list of tiers ([0][0]: nested deeper than 2 levels)"),
+    ],
+)
+def test_a_bad_tiers_field_is_named(raw, problem):
+    with pytest.raises(RankingError) as info:
+        tiers_from_post({"tiers": raw}, 4)
+    assert info.value.errors[0].startswith(problem)
+
+
 def test_widget_context_groups_cards_into_tiers_in_display_order():
     responses = [SimpleNamespace(position=p, text=f"r{p}") for p in (3, 0, 2, 1)]
     widget = build_rank_widget(

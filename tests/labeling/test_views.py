@@ -110,6 +110,28 @@ def test_project_rules_on_ties_and_partial_rankings(client, labeler):
     assert [len(t.cards) for t in response.context["widget"].tiers] == [2, 1]  # ...but stays on screen
 
 
+def test_the_tiers_rank_js_posts_are_stored_as_posted_after_one_check_of_the_rules(client, labeler):
+    strict = make_labeling_project(slug="strict-tiers", allow_ties=False, allow_partial=True)
+    client.force_login(labeler)
+    prompt, _ = open_next(client, strict)
+    data = {"version": "0", "action": "submit", "tiers": "[[1], [0, 3]]"}
+    response = client.post(submit_url(prompt), data)
+    assert response.status_code == 422 and "ties are not allowed" in response.content.decode()
+    assert not Ranking.objects.exists()
+    response = client.post(submit_url(prompt), {**data, "tiers": "[[3], [1], [0]]"})
+    assert response.status_code == 302
+    assert Ranking.objects.get(prompt=prompt, annotator=labeler).tiers == [[3], [1], [0]]
+
+
+def test_a_bad_tiers_field_names_the_field_and_stores_nothing(client, labeler, demo):
+    client.force_login(labeler)
+    prompt, _ = open_next(client, demo)
+    response = client.post(submit_url(prompt), {"version": "0", "action": "submit", "tiers": "[[0], [9]]"})
+    assert response.status_code == 422
+    assert "tiers: response position 9 is out of range 0..3" in response.content.decode()
+    assert not Ranking.objects.exists()
+
+
 def test_a_bad_tier_value_names_the_field_and_stores_nothing(client, labeler, demo):
     client.force_login(labeler)
     prompt, _ = open_next(client, demo)
