@@ -60,9 +60,20 @@ def test_per_prompt_metrics_aggregate_to_the_engines_ranking_metrics():
     assert sum(m["n_pairs"] for m in per_prompt) == engine["n_pairs"]
 
 
-def test_rank_scores_put_unranked_responses_on_one_bottom_tier():
+def test_rank_scores_and_missing_model_scores():
     assert cmp.rank_scores([1, 0, -1, -1]) == [-1.0, -0.0, -2.0, -2.0]
     assert cmp.clean_scores([0.5, None, -1.0]) == [0.5, -2.0, -1.0]
+
+
+def test_a_response_a_person_left_unranked_is_out_of_the_rows_figures_not_worst():
+    person, model, consensus = [0, 1, -1, -1], [0, 0, 0, 0], [1, 3, 0, 2]
+    assert cmp.reference_over(consensus, person, model) == [0, 1, -1, -1]  # renumbered densely
+    reference = cmp.reference_over(consensus, person, model)
+    figures = cmp.prompt_metrics(cmp.rank_scores(person), reference)
+    assert (figures["pairs_correct"], figures["n_pairs"]) == (1.0, 1)  # only A above B: right
+    # Read as "worst", the two unranked responses would have added 5 pairs, 3.5 of them wrong.
+    as_worst = cmp.prompt_metrics(cmp.rank_scores(person), consensus)
+    assert (as_worst["pairs_correct"], as_worst["n_pairs"]) == (2.5, 6)
 
 
 def test_discordant_pairs_are_the_pairs_the_model_orders_against_the_reference():

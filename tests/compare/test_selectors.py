@@ -129,3 +129,18 @@ def test_a_prompt_whose_responses_changed_is_left_out_of_a_model_source(cmp_proj
     result = comparison_build(cmp_project, f"base:{job.pk}", f"job:{job.pk}")
     assert "p-004" not in {r["id"] for r in result.rows}
 
+
+
+def test_a_person_is_measured_against_the_consensus_only_on_what_they_ranked(cmp_project, job):
+    from ranking_app.models import Ranking
+    from ranking_app.ranking import ranks_to_tiers
+
+    first = cmp_project.prompts.order_by("id").first()
+    Ranking.objects.filter(prompt=first, annotator__username="alice").update(tiers=ranks_to_tiers([1, 0, None, None]))
+    result = comparison_build(cmp_project, "annotator:alice", f"base:{job.pk}")
+    row = next(r for r in result.rows if r["prompt_id"] == first.pk)
+    reference = row["_reference"]
+    assert reference[2:] == [-1, -1]  # what alice left unranked is in no pair, for either side
+    assert (row["_a_metrics"]["n_pairs"], row["_b_metrics"]["n_pairs"]) == (1, 1)
+    assert reference[:2] in ([0, 1], [1, 0])
+    assert row["_a_metrics"]["pairs_correct"] == float(reference[1] < reference[0])  # alice put B above A

@@ -71,7 +71,8 @@ class CompareError(ValueError):
 
 # ---------------------------------------------------------------------------- conversions
 def rank_scores(ranks: Sequence[int]) -> list[float]:
-    """Scores of a person's ranking: ``-rank``, unranked responses sharing a tier below the last."""
+    """Scores of a person's ranking: ``-rank``. An unranked response gets a placeholder below the
+    last tier that no figure reads: a row's reference leaves it out (``reference_over``)."""
     if not len(ranks):
         return []
     return (-ranking.unranked_at_bottom(np.asarray(ranks, dtype=np.int64))).astype(float).tolist()
@@ -82,6 +83,17 @@ def clean_scores(scores: Sequence[float | None]) -> list[float]:
     finite = [s for s in scores if s is not None and math.isfinite(s)]
     floor = (min(finite) if finite else 0.0) - 1.0
     return [float(s) if s is not None and math.isfinite(s) else floor for s in scores]
+
+
+def reference_over(reference: Sequence[int], *sides: Sequence[int]) -> list[int]:
+    """The reference over the responses every side ranked, tiers renumbered densely.
+
+    Unranked is never a tier: a response a person left unranked is out of every pair and every
+    metric of the row, for both sides alike, so the two are compared on the same pairs.
+    """
+    kept = [r if all(side[i] != ranking.UNRANKED_CODE for side in sides) else ranking.UNRANKED_CODE
+            for i, r in enumerate(reference)]
+    return ranking.ranks_array([None if r == ranking.UNRANKED_CODE else r for r in kept]).tolist()
 
 
 def ranked_ranks(ranks: Sequence[int]) -> list[int]:

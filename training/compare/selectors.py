@@ -155,8 +155,9 @@ def _rows(project: Project, sources: list[Source], pair: tuple[Source, Source], 
     ranked_b = source_rankings(project, b, prompt_ids=ranked_a.keys(), context=context, scoring=scoring)
     common = sorted(set(ranked_a) & set(ranked_b))
     consensus = source_rankings(project, source_get(project, "consensus", sources), prompt_ids=common, context=context)
-    refs = {pid: consensus[pid].ranks for pid in common
-            if pid in consensus and has_valid_pair(cmp.ranked_ranks(consensus[pid].ranks))}
+    over = {pid: cmp.reference_over(consensus[pid].ranks, ranked_a[pid].ranks, ranked_b[pid].ranks)
+            for pid in common if pid in consensus}  # unranked responses are out of both sides' figures
+    refs = {pid: ref for pid, ref in over.items() if has_valid_pair(cmp.ranked_ranks(ref))}
     measured = [pid for pid in common if pid in refs]
     metrics_a = dict(zip(measured, cmp.metrics_many([ranked_a[p].scores for p in measured], [refs[p] for p in measured]), strict=True))
     metrics_b = dict(zip(measured, cmp.metrics_many([ranked_b[p].scores for p in measured], [refs[p] for p in measured]), strict=True))
