@@ -14,10 +14,10 @@ from django.conf import settings
 from ranking_app.archives import zip_directory
 
 from .errors import readable_error
-from .models import AdapterMerge, TrainingJob
+from .models import AdapterMerge
 from .services.adapters import adapter_path
 from .work.heartbeat import Heartbeat
-from .work.transitions import current_worker_id, retry_locked, run_claim, run_finish
+from .work.transitions import RunCancelled, current_worker_id, retry_locked, run_claim, run_finish, run_stop_point
 
 logger = logging.getLogger(__name__)
 MERGED = "merged"
@@ -33,7 +33,12 @@ def merge_run(merge_id: int) -> str:
     output = merge.job.work_path / MERGED
     try:
         with Heartbeat(merge):
-            _build(merge.job, output)
+            _build(merge, output)
+    except RunCancelled:
+        shutil.rmtree(output, ignore_errors=True)
+        output.with_name(f"{MERGED}.zip").unlink(missing_ok=True)
+        recorded = retry_locked(lambda: run_finish(AdapterMerge, merge_id, worker_id, Status.CANCELLED))
+        return Status.CANCELLED if recorded else "lost"
     except Exception as exc:  # noqa: BLE001 - recorded on the build for the person who asked
         logger.exception("merging the adapter of job %s failed", merge.job_id)
         fields = {"error": readable_error(exc), "error_detail": traceback.format_exc()}
@@ -45,9 +50,13 @@ def merge_run(merge_id: int) -> str:
     return Status.SUCCEEDED if recorded else "lost"
 
 
-def _build(job: TrainingJob, output: Path) -> None:
+def _build(merge: AdapterMerge, output: Path) -> None:
+    """Merge, then zip; a cancel asked meanwhile stops it at the step boundary (``RunCancelled``)."""
     from .engine.merge import merge_adapter  # torch: only in the worker, when a build runs
 
+    job = merge.job
     shutil.rmtree(output, ignore_errors=True)  # a half-written earlier attempt
+    run_stop_point(AdapterMerge, merge.pk)
     merge_adapter(job.base_model, str(adapter_path(job)), str(output))
+    run_stop_point(AdapterMerge, merge.pk)
     zip_directory(output, output.with_name(f"{MERGED}.zip"), root=MERGED)

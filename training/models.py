@@ -196,7 +196,8 @@ class EvaluationRequest(BackgroundRun):
     heartbeat), can be requested again in place.
     """
 
-    ACTIONS = {status: ("requeue",) for status in BackgroundRun.FINISHED}
+    ACTIONS = {**{status: ("cancel",) for status in BackgroundRun.ACTIVE},
+               **{status: ("requeue",) for status in BackgroundRun.FINISHED}}
     STALE_ERROR = "the worker stopped sending heartbeats (killed, crashed or lost its machine); evaluate again"
 
     job = models.ForeignKey(TrainingJob, on_delete=models.CASCADE, related_name="evaluation_requests")
@@ -225,7 +226,8 @@ class AdapterMerge(BackgroundRun):
     """The build of a job's merged model (the adapter folded into its base), asked for on the job page and
     run by a worker (``training/services/merges.py``); succeeded with ``merged_dir`` or failed with the error."""
 
-    ACTIONS = {status: ("requeue",) for status in BackgroundRun.RESUMABLE}
+    ACTIONS = {**{status: ("cancel",) for status in BackgroundRun.ACTIVE},
+               **{status: ("requeue",) for status in BackgroundRun.RESUMABLE}}
     STALE_ERROR = "the worker stopped sending heartbeats (killed, crashed or lost its machine); build it again"
 
     job = models.OneToOneField(TrainingJob, primary_key=True, on_delete=models.CASCADE, related_name="merge")

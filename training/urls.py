@@ -20,5 +20,6 @@ urlpatterns = [
     path("<int:pk>/resume/", views.job_resume_view, name="job_resume"),
     path("<int:pk>/adapter.zip", views.job_adapter_download_view, name="job_adapter"),
     path("<int:pk>/merge/", views.job_merge_view, name="job_merge"),
+    path("<int:pk>/merge/cancel/", views.job_merge_cancel_view, name="job_merge_cancel"),
     path("<int:pk>/merged.zip", views.job_merged_download_view, name="job_merged"),
 ]

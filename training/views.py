@@ -27,7 +27,7 @@ from .selectors import (
 from .services.adapters import adapter_archive, adapter_path
 from .services.job_config import JobConfigError
 from .services.jobs import JobStateError, job_cancel, job_launch, job_resume
-from .services.merges import job_merge_request, job_merged_archive
+from .services.merges import job_merge_cancel, job_merge_request, job_merged_archive
 
 
 def _job_or_404(pk: int) -> TrainingJob:
@@ -172,6 +172,12 @@ def job_adapter_download_view(request, pk: int):
 @admin_required
 def job_merge_view(request, pk: int):
     return _act(request, pk, job_merge_request, "Merged model queued: a worker builds it; its download appears here.")
+
+
+@require_POST
+@admin_required
+def job_merge_cancel_view(request, pk: int):
+    return _act(request, pk, job_merge_cancel, "Merged model: cancelled (a build under way stops before zipping).")
 
 
 @require_GET

@@ -185,3 +185,40 @@ def test_the_page_shows_a_stale_request_interrupted_and_offers_its_allowed_actio
     page = client.get(reverse("compare:project", args=[cmp_project.slug])).content.decode()
     assert ">interrupted</span>" in page and "stopped sending heartbeats" in page and "Evaluate again" in page
     assert EvaluationRequest.objects.get(pk=request.pk).status == Status.RUNNING  # the page wrote nothing
+
+
+def test_a_queued_request_is_cancelled_from_the_page_and_its_message_then_does_nothing(client, reviewer, cmp_project,
+                                                                                        tmp_path, broker):
+    from django.urls import reverse
+
+    job = with_adapter(finished_job(cmp_project), tmp_path / "adapter")
+    request = evaluation_request(job=job, project=cmp_project, split="test")
+    client.force_login(reviewer)
+    page = client.get(reverse("compare:project", args=[cmp_project.slug])).content.decode()
+    cancel_url = reverse("compare:evaluation_cancel", args=[cmp_project.slug, request.pk])
+    assert f'action="{cancel_url}"' in page  # queued: "cancel" is its allowed action
+    answer = client.post(cancel_url, follow=True).content.decode()
+    assert "cancelled." in answer and EvaluationRequest.objects.get(pk=request.pk).status == Status.CANCELLED
+    assert evaluation_run(request_id=request.pk) == "skipped"  # the message still on the queue
+    assert "nothing to cancel" in client.post(cancel_url, follow=True).content.decode()
+    assert "Evaluate again" in client.get(reverse("compare:project", args=[cmp_project.slug])).content.decode()
+
+
+def test_a_running_request_asked_to_stop_ends_cancelled_and_stores_nothing(cmp_project, tmp_path, broker, monkeypatch):
+    from training.compare import run as worker
+    from training.compare.services import evaluation_cancel
+
+    job = with_adapter(finished_job(cmp_project), tmp_path / "adapter")
+    request = evaluation_request(job=job, project=cmp_project, split="test")
+
+    def scoring_while_a_person_cancels(**kwargs):  # the engine's scoring stands in: the cancel lands mid-run
+        assert "stops after its current step" in evaluation_cancel(request=EvaluationRequest.objects.get(pk=request.pk))
+        return {"never": "stored"}
+
+    monkeypatch.setattr(worker, "evaluation_compute", scoring_while_a_person_cancels)
+    monkeypatch.setattr(worker, "load_engine", lambda: None)
+    assert evaluation_run(request_id=request.pk) == Status.CANCELLED
+    request.refresh_from_db()
+    assert request.status == Status.CANCELLED and request.error == "" and request.finished_at is not None
+    assert not EvaluationResult.objects.exists()
+    assert request.allowed_actions() == ("requeue",)

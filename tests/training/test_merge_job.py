@@ -75,3 +75,38 @@ def test_a_failed_merge_is_shown_and_can_be_asked_again(client, trainer_admin, t
     assert "Merging failed:" in html and 'id="merge-button"' in html
     assert AdapterMerge.objects.get(pk=trained_job.pk).error
     assert client.get(reverse("training:job_merged", args=[trained_job.pk])).status_code == 404
+
+
+def test_a_queued_build_is_cancelled_from_the_job_page_and_asked_again(client, trainer_admin, trained_job):
+    from training.merge_runner import merge_run
+
+    job_merge_request(job=trained_job)
+    client.force_login(trainer_admin)
+    page = reverse("training:job_detail", args=[trained_job.pk])
+    assert 'id="merge-cancel-button"' in client.get(page).content.decode()  # the build's allowed action
+    client.post(reverse("training:job_merge_cancel", args=[trained_job.pk]))
+    assert AdapterMerge.objects.get(pk=trained_job.pk).status == "cancelled"
+    assert merge_run(trained_job.pk) == "skipped"  # its message, still on the queue, finds nothing to do
+    html = client.get(page).content.decode()
+    assert 'id="merge-cancel-button"' not in html and 'id="merge-button"' in html
+    answer = client.post(reverse("training:job_merge_cancel", args=[trained_job.pk]), follow=True).content.decode()
+    assert "nothing to cancel" in answer
+    assert job_merge_request(job=trained_job).status == "queued"
+
+
+def test_a_running_build_asked_to_stop_leaves_no_merged_model(trained_job, training_dirs, monkeypatch):
+    from training import merge_runner
+    from training.engine import merge as engine_merge
+    from training.services.merges import job_merge_cancel
+
+    real_merge = engine_merge.merge_adapter
+
+    def merge_while_a_person_cancels(*args):
+        real_merge(*args)
+        job_merge_cancel(job=TrainingJob.objects.get(pk=trained_job.pk))
+
+    monkeypatch.setattr(engine_merge, "merge_adapter", merge_while_a_person_cancels)
+    job_merge_request(job=trained_job)
+    assert merge_runner.merge_run(trained_job.pk) == "cancelled"
+    assert not (training_dirs / "job-m" / "merged").exists() and not (training_dirs / "job-m" / "merged.zip").exists()
+    assert AdapterMerge.objects.get(pk=trained_job.pk).allowed_actions() == ("requeue",)

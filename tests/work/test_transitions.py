@@ -24,6 +24,7 @@ from training.work.transitions import (
     run_models,
     run_requeue,
     run_send,
+    run_stop_point,
     runs_reap,
 )
 
@@ -166,9 +167,9 @@ def test_an_unreachable_broker_fails_the_queued_run_saying_why(run):
 ACTIONS = {
     "job": {"queued": ("cancel", "resend"), "running": ("cancel",), "interrupted": ("cancel", "resume"),
             "cancelled": ("resume",), "failed": ("resume",), "succeeded": ("merge",)},
-    "evaluation": {"queued": (), "running": (), "interrupted": ("requeue",), "cancelled": ("requeue",),
-                   "failed": ("requeue",), "succeeded": ("requeue",)},
-    "merge": {"queued": (), "running": (), "interrupted": ("requeue",), "cancelled": ("requeue",),
+    "evaluation": {"queued": ("cancel",), "running": ("cancel",), "interrupted": ("requeue",),
+                   "cancelled": ("requeue",), "failed": ("requeue",), "succeeded": ("requeue",)},
+    "merge": {"queued": ("cancel",), "running": ("cancel",), "interrupted": ("requeue",), "cancelled": ("requeue",),
               "failed": ("requeue",), "succeeded": ()},
 }  # fmt: skip
 
@@ -221,3 +222,17 @@ def test_the_heartbeat_thread_beats_while_the_work_runs(settings):
         while _row(job).is_stale() and time.monotonic() < deadline:
             time.sleep(0.05)
     assert not _row(job).is_stale()
+
+
+def test_a_stop_asked_of_a_running_run_is_raised_at_its_next_step_boundary(run):
+    from training.work.transitions import RunCancelled
+
+    model = type(run)
+    assert run_claim(model, run.pk, "w1")
+    run_stop_point(model, run.pk)  # nothing asked: carries on
+    assert run_cancel(model, run.pk) == "asked" and _row(run).status == RunStatus.RUNNING
+    with pytest.raises(RunCancelled):
+        run_stop_point(model, run.pk)
+    assert run_finish(model, run.pk, "w1", RunStatus.CANCELLED)
+    assert _row(run).allowed_actions() == ACTIONS["job" if isinstance(run, TrainingJob) else
+                                                  "evaluation" if isinstance(run, EvaluationRequest) else "merge"]["cancelled"]

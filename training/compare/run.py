@@ -1,7 +1,8 @@
 """The worker's side of an evaluation request: claim it, evaluate the job on a fresh export, record it.
 
 The actor (``tasks.run_evaluation_request``) calls ``evaluation_run``; the web side that queues the
-request is ``services.evaluation_request``. Every state change is a ``training.work.transitions``
+request is ``services.evaluation_request``. A cancel asked while it runs takes effect at the next step
+boundary (before the export, after scoring): the request ends ``cancelled`` and stores nothing. Every state change is a ``training.work.transitions``
 function (one conditional UPDATE); a heartbeat thread keeps the running request alive.
 """
 
@@ -17,7 +18,7 @@ from ..models import EvaluationRequest
 from ..services.adapters import adapter_path
 from ..services.evaluations import base_half, evaluation_compute, evaluation_store, load_engine
 from ..work.heartbeat import Heartbeat
-from ..work.transitions import current_worker_id, run_claim, run_finish
+from ..work.transitions import RunCancelled, current_worker_id, run_claim, run_finish, run_stop_point
 
 logger = logging.getLogger("training.compare")
 Status = EvaluationRequest.Status
@@ -44,6 +45,9 @@ def evaluation_run(*, request_id: int) -> str:
     try:
         with Heartbeat(request):
             fields = _evaluate(request)
+    except RunCancelled:
+        logger.info("evaluation request %s cancelled on request", request_id)
+        fields = {"status": Status.CANCELLED}
     except BaseException as exc:  # noqa: B036 - time limits arrive as BaseException; every failure is recorded
         logger.error("evaluation request %s failed: %s", request_id, exc, exc_info=True)
         fields = {"status": Status.FAILED, "error": readable_error(exc), "error_detail": traceback.format_exc()}
@@ -56,9 +60,11 @@ def _evaluate(request: EvaluationRequest) -> dict:
     adapter = adapter_path(job)
     if adapter is None:
         raise EvaluationRequestError(f"job {job.pk}: its adapter folder is missing")
+    run_stop_point(EvaluationRequest, request.pk)
     export = export_create(project=request.project, format="json", validated_only=True)
     result = evaluation_compute(engine=load_engine(), job=job, data_path=export_path(export), split=split,
                                 adapter=adapter)  # fmt: skip
+    run_stop_point(EvaluationRequest, request.pk)  # asked to stop while scoring: nothing is stored
     tuned = evaluation_store(job=job, model="tuned", result=result, export=export, split=split)
     base = evaluation_store(job=job, model="base", result=base_half(result), export=export, split=split)
     return {"status": Status.SUCCEEDED, "export": export, "tuned": tuned, "base": base, "n_prompts": tuned.n_prompts}

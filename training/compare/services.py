@@ -9,8 +9,8 @@ the same pass, with the base model (``evaluation_compute``), and stores both as
 ``job:<id>[:split]`` and ``base:<id>[:split]`` sources of that project.
 
 An ``EvaluationRequest`` is a ``BackgroundRun`` (``training/work/``), every state change one conditional
-UPDATE: queued -> running -> succeeded | failed; a finished (or interrupted: stale heartbeat) request
-can be requested again in place.
+UPDATE: queued -> running -> succeeded | failed | cancelled; a finished (or interrupted: stale heartbeat)
+request can be requested again in place, and a queued or running one cancelled (``evaluation_cancel``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ranking_app.models import Project
 from ..errors import EvaluationRequestError
 from ..models import EvaluationRequest, TrainingJob
 from ..services.adapters import adapter_path
-from ..work.transitions import run_requeue, run_send, run_status, runs_reap
+from ..work.transitions import run_cancel, run_requeue, run_send, run_status, runs_reap
 from .tasks import run_evaluation_request
 
 SPLITS = ("test", "train")
@@ -60,3 +60,16 @@ def _send(request: EvaluationRequest) -> None:
     failure = run_send(EvaluationRequest, run_evaluation_request, request.pk, "could not queue the evaluation: {error}")
     if failure is not None:
         raise EvaluationRequestError(f"could not queue the evaluation (is Redis running?): {failure}") from failure
+
+
+def evaluation_cancel(*, request: EvaluationRequest) -> str:
+    """Cancel a queued request now, or ask a running one to stop at its next step (it then stores
+    nothing); returns what happened as a sentence. Raises EvaluationRequestError for a finished one."""
+    done = run_cancel(EvaluationRequest, request.pk)
+    if done == "cancelled":
+        return f"Evaluation of job {request.job_id} ({request.split} split) cancelled."
+    if done == "asked":
+        return (f"Cancel requested: the evaluation of job {request.job_id} stops after its current step "
+                "and stores nothing.")
+    status = run_status(EvaluationRequest, request.pk)
+    raise EvaluationRequestError(f"the evaluation of job {request.job_id} is {status}: nothing to cancel")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<slug:slug>/export.csv", views.export_csv, name="export_csv"),
     path("<slug:slug>/export.json", views.export_json, name="export_json"),
     path("<slug:slug>/evaluate/", views.evaluate, name="evaluate"),
+    path("<slug:slug>/evaluations/<int:request_id>/cancel/", views.evaluation_cancel_view, name="evaluation_cancel"),
     path("<slug:slug>/prompts/<int:prompt_id>/", views.prompt_compare, name="prompt"),
     path("<slug:slug>/prompts/<int:prompt_id>/flag/", views.prompt_flag, name="flag"),
 ]

@@ -21,12 +21,12 @@ from ranking_app.review.services import prompt_send_back
 from ranking_app.roles import reviewer_required
 from ranking_app.safe_json import whole_number
 
-from ..models import TrainingJob
+from ..models import EvaluationRequest, TrainingJob
 from ..selectors import SCORINGS
 from . import aggregates as cmp
 from .report import comparison_csv, comparison_filename, comparison_json
 from .selectors import SORTS, comparison_cached, evaluable_jobs, evaluation_requests, project_rounds, prompt_comparison
-from .services import SPLITS, EvaluationRequestError, evaluation_request
+from .services import SPLITS, EvaluationRequestError, evaluation_cancel, evaluation_request
 from .sources import default_pair, project_sources
 
 PAGE_SIZE = 50
@@ -169,4 +169,16 @@ def evaluate(request, slug: str):
         else:
             messages.success(request, f"Evaluation of job {job.pk} on {project.name} queued: its rankings appear "
                                       "here as sources when the training worker has scored them.")
+    return redirect("compare:project", slug)
+
+
+@require_POST
+@reviewer_required
+def evaluation_cancel_view(request, slug: str, request_id: int):
+    project = get_object_or_404(Project, slug=slug)
+    evaluation = get_object_or_404(EvaluationRequest, pk=request_id, project=project)
+    try:
+        messages.success(request, evaluation_cancel(request=evaluation))
+    except EvaluationRequestError as exc:
+        messages.error(request, str(exc))
     return redirect("compare:project", slug)

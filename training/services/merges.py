@@ -2,7 +2,9 @@
 (``training/merge_runner.py``, never in a web request), the page offers its zip (``job_merged_archive``).
 
 The build is an ``AdapterMerge`` (a ``BackgroundRun``, keyed by its job): asked for (queued), claimed by
-one worker (running, heartbeats), then succeeded or failed; a failed or interrupted build can be asked again.
+one worker (running, heartbeats), then succeeded or failed; a queued or running build can be cancelled
+(``job_merge_cancel``: a running one stops between merging and zipping), and a failed, cancelled or
+interrupted build asked for again.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.utils import timezone
 
 from ..models import AdapterMerge, TrainingJob
 from ..tasks import merge_job_adapter
-from ..work.transitions import run_requeue, run_send_on_commit, runs_reap
+from ..work.transitions import run_cancel, run_requeue, run_send_on_commit, run_status, runs_reap
 from .adapters import adapter_path
 from .jobs import JobStateError
 
@@ -35,6 +37,15 @@ def job_merge_request(*, job: TrainingJob) -> AdapterMerge:
         run_send_on_commit(AdapterMerge, merge_job_adapter, merge.pk, "the task queue is unreachable ({error})")
     merge.refresh_from_db()
     return merge
+
+
+def job_merge_cancel(*, job: TrainingJob) -> TrainingJob:
+    """Cancel the queued build of ``job``'s merged model, or ask a running one to stop at its next step."""
+    merge = job.adapter_merge
+    if merge is None or not run_cancel(AdapterMerge, merge.pk):
+        status = run_status(AdapterMerge, merge.pk) if merge is not None else "not asked for"
+        raise JobStateError(f"the merged model of job {job.pk} is {SHOWN.get(status, status)}: nothing to cancel")
+    return job
 
 
 def job_merged_archive(job: TrainingJob) -> Path | None:

@@ -93,6 +93,16 @@ def runs_reap(*, now=None) -> dict[str, int]:
     return {model.__name__: runs_mark_interrupted(model, now=now) for model in run_models()}
 
 
+class RunCancelled(Exception):
+    """Raised by a worker at a step boundary when a person asked its run to stop (``run_stop_point``)."""
+
+
+def run_stop_point(model: type[BackgroundRun], pk: int) -> None:
+    """A step boundary of a run without a richer reporter: raise ``RunCancelled`` if a stop was asked."""
+    if model.objects.filter(pk=pk, cancel_requested=True).exists():
+        raise RunCancelled(f"{model._meta.verbose_name} {pk}: cancelled on request")
+
+
 def run_status(model: type[BackgroundRun], pk: int) -> str:
     """The stored status of a row ("gone" once deleted)."""
     return model.objects.filter(pk=pk).values_list("status", flat=True).first() or "gone"
