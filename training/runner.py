@@ -232,24 +232,30 @@ class JobRun:
         return status if recorded else "lost"
 
     def _run_stages(self) -> tuple[str, dict]:
+        """The stages of this job's kind: launched elsewhere, or here with the engine loaded once."""
         if self.job.kind == TrainingJob.Kind.TRAIN and settings.GRPO_LAUNCHER != "inprocess":
             return LaunchedTraining(self).stages()  # the engine runs elsewhere; this process stays torch-free
         self.reporter.set_phase("loading the training engine")
         self.engine = load_engine()
         _limit_cpu_threads()
-        engine, job = self.engine, self.job
-        if job.kind == TrainingJob.Kind.GENERATE:
+        if self.job.kind == TrainingJob.Kind.GENERATE:
             from .generation.run import generation_stages
 
             return generation_stages(self)
-        if job.kind == TrainingJob.Kind.JUDGE:
+        if self.job.kind == TrainingJob.Kind.JUDGE:
             from .judging.run import judging_stages
 
             return judging_stages(self)
-        config = engine.RankedGRPOConfig(
+        return self._training_stages()
+
+    def _training_stages(self) -> tuple[str, dict]:
+        """Base evaluation, training, tuned evaluation: one engine session (the export parsed once, the
+        base model loaded once for every stage)."""
+        job = self.job
+        config = self.engine.RankedGRPOConfig(
             output_dir=str(self.output_dir), data_path=str(export_path(job.export)), **job.config
         )
-        session = engine.RunSession(config)  # the export parsed once, the base model loaded once for every stage
+        session = self.engine.RunSession(config)
         for line in readiness_lines(job.data_summary["readiness"]) if job.data_summary.get("readiness") else []:
             logger.info("%s", line)  # is this data ready? (the launch snapshot, as `train` prints it)
         evaluate = job.data_summary.get("test_prompts", 0) > 0
@@ -260,14 +266,7 @@ class JobRun:
             self.reporter.set_phase("evaluating base model")
             self.store_evaluation("base", session.evaluate_base())
         self._check_cancel()
-        checkpoint = _last_checkpoint(self.output_dir)
-        if checkpoint:
-            self._backfill_metrics(Path(checkpoint))
-        summary = session.train(progress=self.reporter.event, should_stop=self.reporter.should_stop,
-                                resume=checkpoint is not None)
-        if not summary.get("global_step"):
-            raise ValueError("training ran 0 optimizer steps, so nothing was learned: add train prompts, or lower "
-                             "per_device_train_batch_size or gradient_accumulation_steps")
+        summary = self._train(session)
         self._check_cancel()
         if evaluate:
             self.reporter.set_phase("evaluating tuned model")
@@ -276,6 +275,18 @@ class JobRun:
             "result": finite({k: v for k, v in summary.items() if k != "history"}),
             "adapter_dir": adapter_dir_value(summary["adapter_dir"]),
         }
+
+    def _train(self, session) -> dict:
+        """Train from the last checkpoint if there is one; refuse a run that took no optimizer step."""
+        checkpoint = _last_checkpoint(self.output_dir)
+        if checkpoint:
+            self._backfill_metrics(Path(checkpoint))
+        summary = session.train(progress=self.reporter.event, should_stop=self.reporter.should_stop,
+                                resume=checkpoint is not None)
+        if not summary.get("global_step"):
+            raise ValueError("training ran 0 optimizer steps, so nothing was learned: add train prompts, or lower "
+                             "per_device_train_batch_size or gradient_accumulation_steps")
+        return summary
 
     def store_evaluation(self, model: str, result: dict) -> None:
         logger.info("%s model (%s): %s", model, result.get("scoring"),
