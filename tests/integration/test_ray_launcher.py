@@ -142,6 +142,22 @@ def test_a_killed_worker_reattaches_to_the_running_ray_job_without_resume(stack,
     assert f"job {job['id']}: its worker was lost but its ray run {ref} goes on" in stack.worker_log.read_text()
 
 
+def test_cancelling_a_job_interrupted_while_its_ray_job_runs_stops_the_ray_job(stack, ray_head):
+    _, ray = ray_head
+    job = launch(stack, {**LONG, "num_train_epochs": 1000})  # far longer than the test: only a stop ends it
+    running = stack.wait_job(job["id"], lambda j: j["progress"]["step"] >= 2, timeout=400, what="step 2")
+    ref = running["launch_ref"]
+    stack.kill_worker()  # nobody follows the Ray job now; it goes on
+    stack.wait_job(job["id"], lambda j: j["status"] == "interrupted", timeout=60, what="interrupted")
+    assert stack.api("POST", f"/api/jobs/{job['id']}/cancel/")[0] == 200
+    assert ray.get_job_status(ref).value == "RUNNING"
+    stack.start_worker()  # its sweep stops the cancelled job's run instead of re-attaching to it
+    _wait(lambda: ray.get_job_status(ref).value == "STOPPED", timeout=120, what="the Ray job stopped")
+    done = stack.wait_job(job["id"], lambda j: j["phase"] == "", timeout=30, what="phase cleared")
+    assert done["status"] == "cancelled" and done["attempts"] == 1
+    assert f"job {job['id']} was cancelled: its ray run {ref} is stopped" in stack.worker_log.read_text()
+
+
 def _job_server(address: str):
     deadline = time.monotonic() + 120
     while True:

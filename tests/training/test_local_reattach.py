@@ -60,7 +60,9 @@ def _start_in_a_worker_then_kill_it(folder, orphan_seconds: float = 60) -> str:
     worker = subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(spec)], stdout=subprocess.PIPE, text=True,
                               start_new_session=True)  # fmt: skip
     ref = worker.stdout.readline().strip()
-    wait_for(lambda: "@grpo" in (folder / "engine.out").read_text(), timeout=30)
+    # the step's first event, not the "$ ..." line echoing its source (which holds "@grpo" too): its
+    # SIGTERM handler is installed by then
+    wait_for(lambda: '@grpo {"phase"' in (folder / "engine.out").read_text(), timeout=30)
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(10)
     return ref
@@ -148,3 +150,35 @@ def test_the_sweep_leaves_a_job_interrupted_when_its_run_died(broker, settings):
 
     assert queued_work_sweep(grace_seconds=3600) == []
     assert TrainingJob.objects.get(pk=job.pk).status == "interrupted"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_an_interrupted_job_stops_its_live_run_at_the_next_sweep(broker, settings):
+    from training.services.jobs import STOPPING_RUN, job_cancel
+
+    settings.GRPO_LAUNCHER = "local"
+    job = _interrupted_job(settings, status=TrainingJob.Status.INTERRUPTED, error=TrainingJob.STALE_ERROR)
+    job.launch_ref = _start_in_a_worker_then_kill_it(job.work_path)
+    job.save(update_fields=["launch_ref"])
+    assert LocalLauncher().attach(job.launch_ref, job.work_path).state() == RunState.RUNNING
+
+    job_cancel(job=job)
+    job.refresh_from_db()
+    assert (job.status, job.phase) == ("cancelled", STOPPING_RUN)  # the page says its run is being stopped
+    assert queued_work_sweep(grace_seconds=3600) == []  # cancelled: never queued again to re-attach
+    wait_for(lambda: (job.work_path / "engine.exit").exists(), timeout=30)
+    assert json.loads((job.work_path / "engine.exit").read_text())["code"] == 3  # SIGTERM: stopped with a checkpoint
+    assert "stopping with a checkpoint" in (job.work_path / "engine.out").read_text()
+    assert TrainingJob.objects.get(pk=job.pk).phase == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_hosts_cancelled_run_waits_for_that_hosts_sweep(broker, settings):
+    from training.services.jobs import STOPPING_RUN
+    from training.services.reattach import cancelled_runs_stop
+
+    settings.GRPO_LAUNCHER = "local"
+    job = _interrupted_job(settings, status=TrainingJob.Status.CANCELLED, phase=STOPPING_RUN,
+                           launch_ref="another-host:12345")
+    assert cancelled_runs_stop() == []
+    assert TrainingJob.objects.get(pk=job.pk).phase == STOPPING_RUN

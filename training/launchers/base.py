@@ -61,6 +61,9 @@ class Launcher(Protocol):
     def attach(self, ref: str, work_dir: Path) -> RunHandle | None:
         """The run ``ref`` if it is still running or finished successfully, else ``None`` (start again)."""
 
+    def sees(self, ref: str) -> bool:
+        """Whether this process can tell the state of run ``ref`` (a local run only from its own host)."""
+
 
 class LineBuffer:
     """Splits text arriving in pieces into complete lines (a partial last line waits for its end)."""

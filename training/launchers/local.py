@@ -63,6 +63,10 @@ class LocalLauncher:
         return run if run.state() in (RunState.RUNNING, RunState.SUCCEEDED) else None
 
 
+    def sees(self, ref: str) -> bool:
+        return ref.rpartition(":")[0] == socket.gethostname()
+
+
 class LocalRun:
     def __init__(self, folder: Path, pid: int, offset: int, process: subprocess.Popen | None = None):
         self.folder, self.pid, self.offset = folder, pid, offset

@@ -91,10 +91,19 @@ def _newest_round(project: Project, rounds: list[int] | None):
     return project.rounds.filter(number=max(chosen)).first() if chosen else None
 
 
+STOPPING_RUN = "stopping its launched run"  # the phase of a job cancelled while its launched run may go on
+
+
 def job_cancel(*, job: TrainingJob) -> TrainingJob:
-    """Queued or interrupted jobs stop now; a running job is asked to stop and saves a checkpoint first."""
+    """Queued or interrupted jobs stop now; a running job is asked to stop and saves a checkpoint first.
+
+    A job cancelled while no worker follows it (interrupted, or queued to re-attach) may still have its
+    launched run going on a cluster or in a supervisor: it keeps the phase ``STOPPING_RUN`` until a
+    worker's sweep stops that run (``services.reattach.cancelled_runs_stop``).
+    """
     runs_reap()  # a run shown as interrupted (stale heartbeat) is stored so before acting on it
-    if not run_cancel(TrainingJob, job.pk):
+    launched = {"phase": STOPPING_RUN} if job.launch_ref else {}
+    if not run_cancel(TrainingJob, job.pk, **launched):
         raise JobStateError(f"job {job.pk} is {_status(job)}; only queued, running or interrupted jobs can be cancelled")
     job.refresh_from_db()
     return job

@@ -8,6 +8,9 @@ and the worker that claims it re-attaches to the run (``training.launched``) and
 no second run is started. A run that failed or vanished leaves the job ``interrupted``, resumable from
 its last checkpoint by a person, as before. A ``local`` run is only visible on its own host, so only
 that host's worker queues its job again.
+
+The other way round, a job a person cancelled while no worker followed it (``STOPPING_RUN``) has its
+launched run stopped by the next sweep that can see it (``cancelled_runs_stop``).
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..launchers import LaunchError, launcher_get
+from ..launchers import LaunchError, RunState, launcher_get
 from ..models import TrainingJob
 from ..work.transitions import runs_mark_interrupted
-from .jobs import enqueue_on_commit
+from .jobs import STOPPING_RUN, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 Status = TrainingJob.Status
@@ -58,3 +61,28 @@ def _requeue(job: TrainingJob) -> bool:
         logger.warning("job %s: its worker was lost but its %s run %s goes on; queued again to re-attach",
                        job.pk, job.launcher, job.launch_ref)  # fmt: skip
     return bool(queued)
+
+
+def cancelled_runs_stop() -> list[int]:
+    """Stop the launched runs of jobs cancelled while no worker followed them; returns the ids of the jobs
+    whose run was still going. A job whose run this process cannot see (another host's local run) waits."""
+    if settings.GRPO_LAUNCHER == "inprocess":
+        return []
+    candidates = list(TrainingJob.objects.filter(
+        status=Status.CANCELLED, phase=STOPPING_RUN, launcher=settings.GRPO_LAUNCHER).exclude(launch_ref=""))
+    if not candidates:
+        return []
+    try:
+        launcher = launcher_get()
+    except LaunchError as exc:
+        logger.warning("cannot ask the %s launcher to stop cancelled runs: %s", settings.GRPO_LAUNCHER, exc)
+        return []
+    stopped = []
+    for job in (job for job in candidates if launcher.sees(job.launch_ref)):
+        handle = launcher.attach(job.launch_ref, job.work_path)
+        if handle is not None and handle.state() == RunState.RUNNING:
+            handle.stop()
+            stopped.append(job.pk)
+            logger.warning("job %s was cancelled: its %s run %s is stopped", job.pk, job.launcher, job.launch_ref)
+        TrainingJob.objects.filter(pk=job.pk, status=Status.CANCELLED, phase=STOPPING_RUN).update(phase="")
+    return stopped

@@ -30,7 +30,7 @@ from ..compare.tasks import run_evaluation_request
 from ..models import AdapterMerge, EvaluationRequest, TrainingJob
 from ..tasks import merge_job_adapter, run_training_job
 from ..work.models import BackgroundRun, RunStatus
-from .reattach import live_runs_requeue
+from .reattach import cancelled_runs_stop, live_runs_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,11 @@ def queued_work_sweep(*, now=None, grace_seconds: float | None = None) -> list[s
     """Send a message for each row queued longer than the grace time with none in the broker.
 
     Before that, jobs whose worker was lost while their launched run goes on are queued again (and sent)
-    so that a worker re-attaches to the run (``services.reattach``). Returns what was sent, as
+    so that a worker re-attaches to the run, and the runs of jobs cancelled meanwhile are stopped
+    (``services.reattach``). Returns what was sent, as
     ``actor(id)`` strings (also logged).
     """
+    cancelled_runs_stop()
     sent = [f"{run_training_job.actor_name}({pk})" for pk in live_runs_requeue()]
     grace = settings.GRPO_SWEEP_GRACE_SECONDS if grace_seconds is None else grace_seconds
     cutoff = (now or timezone.now()) - timedelta(seconds=grace)
