@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .cards import card_label
 from . import safe_json
+from .cards import card_label
 from .ranking import RankingError, Tiers, ranks_to_tiers, tiers_errors, tiers_to_ranks
 from .safe_json import whole_number
 
