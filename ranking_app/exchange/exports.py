@@ -45,24 +45,35 @@ def export_create(
     of any of these rounds (0: the prompts from before the loop). Model annotators' rankings are
     left out unless ``include_models`` (then they join ``annotations``; the consensus in
     ``rankings`` stays the people's)."""
+    return export_write(project=project, format=format, validated_only=validated_only, created_by=created_by,
+                        round_number=round_number, rounds=rounds, include_models=include_models)[0]
+
+
+def export_write(
+    *, project: Project, format: str, validated_only: bool = True, created_by=None, round_number: int | None = None,
+    rounds: list[int] | None = None, include_models: bool = False,
+) -> tuple[ExportSnapshot, list[dict]]:
+    """``export_create``, also returning the exchange-format records written (what a reader of the file
+    gets back), so that a caller who needs them does not parse the file again."""
     if format not in FORMATS:
         raise ExportError(f"format: must be one of {', '.join(FORMATS)} (got {format!r})")
     if round_number:
         rounds = [round_number]
     rows = export_rows(project, validated_only=validated_only, rounds=rounds, include_models=include_models)
+    records = [row.record for row in rows]
     directory = Path(settings.EXPORT_DIR) / project.slug
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
     try:
         written = staging / "data"
-        counts = WRITERS[format]([row.record for row in rows], written)
+        counts = WRITERS[format](records, written)
         digest = dataset_sha256(written)
         final = _publish(written, directory, f"{project.slug}-{format}", SUFFIX[format], digest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     counts = {"prompts": len(rows), **counts}
     with transaction.atomic():
-        return ExportSnapshot.objects.create(
+        snapshot = ExportSnapshot.objects.create(
             project=project,
             format=format,
             filters={"validated_only": validated_only, **_round_filter(round_number, rounds),
@@ -72,6 +83,7 @@ def export_create(
             path=str(final.relative_to(Path(settings.EXPORT_DIR))),
             created_by=created_by,
         )
+    return snapshot, records
 
 
 def export_path(snapshot: ExportSnapshot) -> Path:

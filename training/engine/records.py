@@ -142,8 +142,15 @@ def read_ranked_data(data_path: str | os.PathLike) -> RankedData:
     else:
         content = path.read_bytes()
         sha256, raw_records = hashlib.sha256(content).hexdigest(), _read_json_records(content, path)
-    records = [_normalise_record(raw, number) for number, raw in enumerate(raw_records, start=1)]
-    return RankedData(str(data_path), records, sha256)
+    return RankedData(str(data_path), records_from_raw(raw_records), sha256)
+
+
+def records_from_raw(raw_records: list) -> list[dict]:
+    """Exchange-format records (parsed JSON objects) normalised as ``load_records`` returns them.
+
+    The web side summarises the records of an export it has just written with this, from memory:
+    the file itself is parsed once per job, by the engine."""
+    return [_normalise_record(raw, number) for number, raw in enumerate(raw_records, start=1)]
 
 
 def load_records(data_path: str | os.PathLike) -> list[dict]:

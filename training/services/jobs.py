@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from ranking_app.exchange.exports import export_create, export_path
+from ranking_app.exchange.exports import export_path, export_write
 from ranking_app.models import Project
 
 from ..engine.readiness import data_readiness
@@ -52,9 +52,9 @@ def job_launch(
     check_base_model(config["model_name_or_path"])
     newest_round = _newest_round(project, rounds)
     with transaction.atomic():
-        export = export_create(project=project, format="jsonl", validated_only=validated_only, created_by=created_by,
-                               rounds=rounds)  # fmt: skip
-        summary = _data_summary(export_path(export))
+        export, written = export_write(project=project, format="jsonl", validated_only=validated_only,
+                                       created_by=created_by, rounds=rounds)  # fmt: skip
+        summary = _data_summary(written)  # from memory: only the engine parses the file
         if not summary["train_prompts"]:
             export_path(export).unlink(missing_ok=True)
             which = "validated prompts" if validated_only else "prompts"
@@ -153,11 +153,12 @@ def check_base_model(name: str) -> None:
         raise JobConfigError({"model_name_or_path": [f"no model folder with a config.json at {name}{hint}"]})
 
 
-def _data_summary(path: Path) -> dict:
-    """Prompts per split as the engine will read them, and how many of them can train or be evaluated."""
-    from training.engine.records import has_valid_pair, load_records, select_split
+def _data_summary(written: list[dict]) -> dict:
+    """Prompts per split as the engine will read them (``records_from_raw``: the engine's own reading of
+    the records the export wrote), and how many of them can train or be evaluated."""
+    from training.engine.records import has_valid_pair, records_from_raw, select_split
 
-    records = load_records(path)
+    records = records_from_raw(written)
     splits: dict[str, int] = {}
     for record in records:
         splits[record["split"] or "none"] = splits.get(record["split"] or "none", 0) + 1
