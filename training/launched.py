@@ -7,10 +7,15 @@ queues such a job again by itself: ``services.reattach``), else submits the engi
 ``@grpo`` event lines become progress, metrics and phases through the ``JobReporter`` (heartbeats go
 on meanwhile), other lines go to the job log; a cancel on the job stops the run (the engine saves a
 checkpoint first). Evaluations are read back from the storage URL and stored.
+
+A re-attached run's output is read again from its start (its events are replayed: progress and metric
+rows are upserts), but the lines an earlier worker already wrote to the job log are not written twice:
+the follower records how many lines of the run it has read in ``engine.read.json`` next to the log.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -26,6 +31,7 @@ from .services.evaluations import finite
 logger = logging.getLogger("training.job")
 engine_logger = logging.getLogger("training.engine.run")
 Status = TrainingJob.Status
+READ_FILE = "engine.read.json"  # {"ref": the run, "lines": how many of its output lines were read}
 
 
 class RunCancelled(Exception):
@@ -43,6 +49,8 @@ class LaunchedTraining:
         self.evaluate = self.job.data_summary.get("test_prompts", 0) > 0
         self.summary: dict | None = None
         self.error_line = ""
+        self.lines_read = 0  # of the followed run's output
+        self.logged_before = 0  # lines of it an earlier worker wrote to the job log already
 
     def stages(self) -> tuple[str, dict]:
         if not self.evaluate:
@@ -68,7 +76,22 @@ class LaunchedTraining:
         handle = self.launcher.attach(job.launch_ref, self.run.work_dir)
         if handle is not None:
             logger.info("re-attached to %s run %s (started by an earlier attempt)", self.launcher.name, handle.ref)
+            self.logged_before = self._read_count(handle.ref)
         return handle
+
+    def _read_count(self, ref: str) -> int:
+        """How many lines of run ``ref`` an earlier follower read (0 when unknown, or for another run)."""
+        try:
+            record = json.loads((self.run.work_dir / READ_FILE).read_text())
+        except (OSError, ValueError):
+            return 0
+        return int(record.get("lines", 0)) if isinstance(record, dict) and record.get("ref") == ref else 0
+
+    def _save_count(self, ref: str) -> None:
+        try:
+            (self.run.work_dir / READ_FILE).write_text(json.dumps({"ref": ref, "lines": self.lines_read}))
+        except OSError as exc:  # a full disk must not stop the run being followed
+            logger.warning("could not record the lines read of run %s: %s", ref, exc)
 
     def _submit(self):
         own_base = EvaluationResult.objects.filter(job=self.job, model="base", export=self.job.export, split="test")
@@ -91,8 +114,11 @@ class LaunchedTraining:
         stop_sent = False
         while True:
             state = handle.state()  # first: the lines read next include everything up to this state
-            for line in handle.new_lines():
+            lines = handle.new_lines()
+            for line in lines:
                 self._line(line)
+            if lines:
+                self._save_count(handle.ref)
             if state != RunState.RUNNING:
                 return state
             if self.reporter.cancel_requested and not stop_sent:
@@ -104,9 +130,11 @@ class LaunchedTraining:
             time.sleep(settings.GRPO_LAUNCHER_POLL_SECONDS)
 
     def _line(self, line: str) -> None:
+        self.lines_read += 1
         event = events.parse(line)
         if event is None:
-            engine_logger.info("%s", line.rstrip())
+            if self.lines_read > self.logged_before:  # else an earlier follower logged it already
+                engine_logger.info("%s", line.rstrip())
             if line.startswith("error: "):
                 self.error_line = line[len("error: "):].strip()
             return

@@ -182,3 +182,26 @@ def test_another_hosts_cancelled_run_waits_for_that_hosts_sweep(broker, settings
                            launch_ref="another-host:12345")
     assert cancelled_runs_stop() == []
     assert TrainingJob.objects.get(pk=job.pk).phase == STOPPING_RUN
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reattached_run_does_not_write_the_lines_an_earlier_follower_logged_again(broker, settings):
+    from training.launched import READ_FILE
+
+    settings.GRPO_LAUNCHER, settings.GRPO_LAUNCHER_POLL_SECONDS = "local", 0.1
+    job = _interrupted_job(settings, status=TrainingJob.Status.RUNNING, worker_id="gone:1:1")
+    job.launch_ref = _start_in_a_worker_then_kill_it(job.work_path)
+    job.save(update_fields=["launch_ref"])
+    read = (job.work_path / "engine.out").read_text().splitlines()
+    assert read[0].startswith("$ ") and read[-1].startswith('@grpo {"phase"')
+    # the lost follower had read (and logged) everything so far
+    (job.work_path / READ_FILE).write_text(json.dumps({"ref": job.launch_ref, "lines": len(read)}))
+
+    assert queued_work_sweep(grace_seconds=3600) == [f"run_training_job({job.pk})"]
+    (job.work_path / "release").touch()
+    assert execute_job(job.pk) == "succeeded", TrainingJob.objects.get(pk=job.pk).error
+    log = (job.work_path / "job.log").read_text()
+    assert f"re-attached to local run {job.launch_ref}" in log
+    assert "$ " not in log and "signal.signal" not in log  # the echoed step, logged by the earlier follower
+    assert TrainingJob.objects.get(pk=job.pk).result["global_step"] == 2  # its events were still read
+    assert json.loads((job.work_path / READ_FILE).read_text())["lines"] > len(read)
