@@ -86,3 +86,43 @@ def test_two_processes_take_the_same_first_step_as_one_over_the_same_groups(tmp_
     update_two = torch.cat([(two[n] - initial[n]).flatten() for n in sorted(two)])
     assert update_one.norm() > 0
     assert (update_two - update_one).norm() <= 1e-5 * update_one.norm()
+
+
+FSDP_ON_CPU = ["--mixed_precision", "no", "--fsdp_sync_module_states", "false",
+               "--fsdp_cpu_ram_efficient_loading", "false"]  # both need GPUs; everything else is the shipped file
+
+
+def engine_train(command: list[str], out: Path, model_dir: str, data: str, **fields) -> Path:
+    """``python -m training.engine train`` (after ``command``, the launcher) with ``fields`` as flags."""
+    flags = [part for name, value in fields.items() for part in (f"--{name}", str(value))]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", TQDM_DISABLE="1")
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run([*command, "-m", "training.engine", "train", "--model_name_or_path", model_dir,
+                             "--data_path", data, "--output_dir", str(out), *flags],
+                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=400)  # fmt: skip
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_the_shipped_fsdp_config_takes_the_same_first_step_and_reference_pass_as_one_process(
+        tmp_path, tiny_model_dir, vowel_data):
+    from safetensors.torch import load_file
+
+    accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or pytest.skip("no accelerate CLI")
+    step = {"max_steps": 1, "optim": "sgd", "learning_rate": 1.0, "max_grad_norm": 0.0, "lora_dropout": 0.0,
+            "gradient_accumulation_steps": 32, "weighting": "quadratic", "validation_fraction": 0.0,
+            "per_device_train_batch_size": 2, "lora_r": 4, "max_length": 64, "max_prompt_length": 32,
+            "quantization": "none", "use_cpu": "true", "save_strategy": "no", "disable_tqdm": "true"}
+    fsdp = [accelerate, "launch", "--config_file", str(ROOT / "training/engine/accelerate/fsdp.yaml"),
+            "--num_processes", "2", "--main_process_port", str(free_port()), *FSDP_ON_CPU]
+    two = engine_train(fsdp, tmp_path / "fsdp", tiny_model_dir, vowel_data, **step)
+    one = engine_train([sys.executable], tmp_path / "one", tiny_model_dir, vowel_data, **step)
+
+    sharded, single = (load_file(out / "adapter" / "adapter_model.safetensors") for out in (two, one))
+    assert sharded.keys() == single.keys() and all(sharded[k].shape == single[k].shape for k in single)  # gathered whole
+    update = torch.cat([single[k].flatten() for k in sorted(single) if "lora_B" in k])  # B starts at zero
+    assert update.norm() > 0
+    difference = torch.cat([(sharded[k] - single[k]).flatten() for k in sorted(single)])
+    assert difference.norm() <= 1e-5 * update.norm()
+    assert json.loads((two / REFERENCE_CACHE).read_text()) == json.loads((one / REFERENCE_CACHE).read_text())
