@@ -51,6 +51,8 @@ def test_the_tiers_field_is_the_ranking_itself_and_wins_over_rank_fields():
         ("[[true]]", "tiers: tier entries must be integers (got True)"),
         ("[[0], [4]]", "tiers: response position 4 is out of range 0..3"),
         ("[[0], [0]]", "tiers: response position 0 appears more than once"),
+        ("[[\u0663]]", "tiers: not a JSON list of tiers"),  # a non-ASCII digit is no JSON number
+        ('[["3"]]', "tiers: tier entries must be integers (got '3')"),
         ("[[[0]]]", "tiers: not a JSON list of tiers ([0][0]: nested deeper than 2 levels)"),
     ],
 )
