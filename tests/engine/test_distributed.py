@@ -88,8 +88,11 @@ def test_two_processes_take_the_same_first_step_as_one_over_the_same_groups(tmp_
     assert (update_two - update_one).norm() <= 1e-5 * update_one.norm()
 
 
-FSDP_ON_CPU = ["--mixed_precision", "no", "--fsdp_sync_module_states", "false",
-               "--fsdp_cpu_ram_efficient_loading", "false"]  # both need GPUs; everything else is the shipped file
+# what each shipped config needs on CPUs (its GPU-only options off); everything else is the shipped file
+ON_CPU = {
+    "fsdp.yaml": ["--mixed_precision", "no", "--fsdp_sync_module_states", "false"],
+    "deepspeed-zero2.yaml": ["--mixed_precision", "no"],
+}
 
 
 def engine_train(command: list[str], out: Path, model_dir: str, data: str, **fields) -> Path:
@@ -105,18 +108,21 @@ def engine_train(command: list[str], out: Path, model_dir: str, data: str, **fie
 
 
 @pytest.mark.slow
-def test_the_shipped_fsdp_config_takes_the_same_first_step_and_reference_pass_as_one_process(
-        tmp_path, tiny_model_dir, vowel_data):
+@pytest.mark.parametrize("config", sorted(ON_CPU))
+def test_a_shipped_sharding_config_takes_the_same_first_step_and_reference_pass_as_one_process(
+        tmp_path, tiny_model_dir, vowel_data, config):
     from safetensors.torch import load_file
 
     accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or pytest.skip("no accelerate CLI")
+    if config.startswith("deepspeed"):
+        pytest.importorskip("deepspeed", reason="requirements/scale.txt installs it")
     step = {"max_steps": 1, "optim": "sgd", "learning_rate": 1.0, "max_grad_norm": 0.0, "lora_dropout": 0.0,
             "gradient_accumulation_steps": 32, "weighting": "quadratic", "validation_fraction": 0.0,
             "per_device_train_batch_size": 2, "lora_r": 4, "max_length": 64, "max_prompt_length": 32,
             "quantization": "none", "use_cpu": "true", "save_strategy": "no", "disable_tqdm": "true"}
-    fsdp = [accelerate, "launch", "--config_file", str(ROOT / "training/engine/accelerate/fsdp.yaml"),
-            "--num_processes", "2", "--main_process_port", str(free_port()), *FSDP_ON_CPU]
-    two = engine_train(fsdp, tmp_path / "fsdp", tiny_model_dir, vowel_data, **step)
+    launch = [accelerate, "launch", "--config_file", str(ROOT / "training/engine/accelerate" / config),
+              "--num_processes", "2", "--main_process_port", str(free_port()), *ON_CPU[config]]
+    two = engine_train(launch, tmp_path / "two", tiny_model_dir, vowel_data, **step)
     one = engine_train([sys.executable], tmp_path / "one", tiny_model_dir, vowel_data, **step)
 
     sharded, single = (load_file(out / "adapter" / "adapter_model.safetensors") for out in (two, one))
@@ -126,3 +132,14 @@ def test_the_shipped_fsdp_config_takes_the_same_first_step_and_reference_pass_as
     difference = torch.cat([(sharded[k] - single[k]).flatten() for k in sorted(single)])
     assert difference.norm() <= 1e-5 * update.norm()
     assert json.loads((two / REFERENCE_CACHE).read_text()) == json.loads((one / REFERENCE_CACHE).read_text())
+
+
+def test_deepspeed_zero3_is_refused_naming_the_reason_before_anything_loads(monkeypatch):
+    from training.engine.config_fields import ConfigError
+    from training.engine.trainer import refuse_parameter_sharding
+
+    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "2")
+    refuse_parameter_sharding()
+    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3")  # what `accelerate launch` sets for a ZeRO-3 config
+    with pytest.raises(ConfigError, match="ZeRO-3 is not supported: the base weights are loaded whole"):
+        refuse_parameter_sharding()

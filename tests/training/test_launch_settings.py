@@ -22,7 +22,8 @@ def test_the_form_offers_gpus_only_when_the_launcher_has_them(admin_client, rank
     assert 'name="accelerate_config"' not in admin_client.get(reverse("training:job_launch")).content.decode()
     settings.GRPO_LAUNCHER_GPUS = 4
     html = admin_client.get(reverse("training:job_launch")).content.decode()
-    assert 'name="num_gpus"' in html and 'value="fsdp"' in html and 'value="zero3"' in html
+    assert 'name="num_gpus"' in html and 'value="fsdp"' in html and 'value="zero2"' in html
+    assert 'value="zero3"' not in html  # the engine refuses ZeRO-3 (trainer.refuse_parameter_sharding)
     response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, num_gpus="5"))
     assert response.status_code == 200 and "less than or equal to 4" in response.content.decode()
 
@@ -42,3 +43,14 @@ def test_gpus_from_the_form_become_an_accelerate_launch_with_the_config(admin_cl
     assert spec.num_gpus == 2 and "--resume" in train and "--events" in train
     assert [step[3] for step in (spec.steps[0], spec.steps[2])] == ["evaluate", "evaluate"]
     assert "--adapter" in spec.steps[2] and "--adapter" not in spec.steps[0]
+
+
+def test_a_job_stored_with_a_config_no_longer_offered_fails_naming_it(admin_client, ranked, settings):
+    from training.launchers import LaunchError
+
+    settings.GRPO_LAUNCHER_GPUS = 4
+    admin_client.post(reverse("training:job_launch"), _form_data(ranked, num_gpus="2", accelerate_config="fsdp"))
+    job = TrainingJob.objects.get()
+    job.launch["accelerate_config"] = "zero3"  # offered once, refused by the engine since
+    with pytest.raises(LaunchError, match="accelerate_config 'zero3' is not one of ddp, fsdp, zero2"):
+        job_run_spec(job, LocalLauncher(), evaluate_base=False, evaluate=False)

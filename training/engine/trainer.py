@@ -24,6 +24,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from .batching import TokenBudgetBatchSampler, token_budget_batches
 from .config import RankedGRPOConfig
+from .config_fields import ConfigError
 from .data import GroupDataset, build_group_dataset, prompt_token_ids, truncation_rates
 from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
 from .losses import (
@@ -115,6 +116,8 @@ class RankedGRPOTrainer(Trainer):
         batches = self._batches(dataset, self.args.ref_batch_size)
         mine = batches[self.accelerator.process_index :: self.accelerator.num_processes]
         model = self.accelerator.unwrap_model(self.model)
+        if (self.is_fsdp_enabled or self.is_deepspeed_enabled) and model.device != self.accelerator.device:
+            model.to(self.accelerator.device)  # the Trainer leaves placement to FSDP/DeepSpeed, which wrap later
         was_training = model.training
         model.eval()
         scored = []
@@ -347,11 +350,25 @@ class RunInputs:
         return self.model
 
 
+def refuse_parameter_sharding() -> None:
+    """A clear error for DeepSpeed ZeRO-3 instead of a crash in the reference pass.
+
+    Each process loads the whole base model and scores the reference before the Trainer wraps it, so
+    the base weights are never sharded: under ZeRO-3 (weights partitioned while loading) that pass
+    meets empty placeholders ("'weight' must be 2-D"). DDP, FSDP and ZeRO-2 run (docs/scaling.md).
+    """
+    if os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
+        raise ConfigError({"accelerate_config": "DeepSpeed ZeRO-3 is not supported: the base weights are loaded whole "
+                                                "on each process and the reference pass runs before sharding; use "
+                                                "ddp, fsdp or zero2 (docs/scaling.md)"})
+
+
 def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None,
                   inputs: RunInputs | None = None) -> tuple[RankedGRPOTrainer, JobCallback]:
     """Tokenizer, train and validation groups, base model + new LoRA adapter, and the trainer (reference
     log-probs ready) with its callbacks: the job's, validation + best adapter, KL. ``inputs``: what this
     process has already read and loaded (``session.RunSession``); read and loaded here when None."""
+    refuse_parameter_sharding()
     set_seed(config.seed)
     _emit(progress, {"phase": "load"})
     inputs = inputs or RunInputs.read(config)

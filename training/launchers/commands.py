@@ -17,14 +17,13 @@ from django.conf import settings
 from ..engine.verdict import PRIMARY_METRIC, verdict_scoring
 from ..job_storage import export_url, training_url
 from ..models import TrainingJob
-from .base import Launcher, RunSpec
+from .base import Launcher, LaunchError, RunSpec
 
 ACCELERATE_DIR = Path(__file__).resolve().parent.parent / "engine" / "accelerate"
 ACCELERATE_CONFIGS = {  # name -> (file, what it is for); docs/scaling.md says when to use which
     "ddp": ("ddp.yaml", "DDP: the model fits one GPU; more GPUs train faster"),
-    "fsdp": ("fsdp.yaml", "FSDP: the model does not fit one GPU (LoRA-aware auto wrap)"),
+    "fsdp": ("fsdp.yaml", "FSDP: training memory sharded (LoRA-aware auto wrap); the base model must load on one GPU"),
     "zero2": ("deepspeed-zero2.yaml", "DeepSpeed ZeRO-2: optimizer state and gradients sharded"),
-    "zero3": ("deepspeed-zero3.yaml", "DeepSpeed ZeRO-3: parameters sharded too (largest models)"),
 }
 EVALUATION_FILES = {"base": "evaluation-base.json", "tuned": "evaluation-tuned.json"}
 FORWARDED_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
@@ -71,6 +70,9 @@ def train_command(job: TrainingJob, python: str, data: str, output: str) -> list
         return [python, "-m", "training.engine", *engine_args]
     accelerate = [python, "-m", "accelerate.commands.launch", "--num_processes", str(processes)]
     name = (job.launch or {}).get("accelerate_config") or "ddp"
+    if name not in ACCELERATE_CONFIGS:  # e.g. "zero3", offered once: the engine refuses it now
+        raise LaunchError(f"accelerate_config {name!r} is not one of {', '.join(ACCELERATE_CONFIGS)} "
+                          "(docs/scaling.md); clone the job and pick another")
     accelerate += ["--config_file", str(ACCELERATE_DIR / ACCELERATE_CONFIGS[name][0])]
     return [*accelerate, "-m", "training.engine", *engine_args]
 
