@@ -27,15 +27,12 @@ from .launchers import RunState, launcher_get
 from .launchers.commands import job_run_spec
 from .models import EvaluationResult, TrainingJob
 from .services.evaluations import finite
+from .work.transitions import RunCancelled
 
 logger = logging.getLogger("training.job")
 engine_logger = logging.getLogger("training.engine.run")
 Status = TrainingJob.Status
 READ_FILE = "engine.read.json"  # {"ref": the run, "lines": how many of its output lines were read}
-
-
-class RunCancelled(Exception):
-    """The launched run stopped because the job's cancel was asked for."""
 
 
 class LaunchedRunFailed(RuntimeError):

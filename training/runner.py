@@ -26,11 +26,19 @@ from ranking_app.exchange.exports import export_path
 from .engine.readiness import readiness_lines
 from .engine.verdict import verdict_sentence
 from .errors import readable_error
-from .launched import LaunchedTraining, RunCancelled
+from .launched import LaunchedTraining
 from .models import EvaluationResult, JobMetric, TrainingJob
 from .services.adapters import adapter_dir_value
 from .services.evaluations import evaluation_store, finite, load_engine
-from .work.transitions import current_worker_id, retry_locked, run_claim, run_finish, run_heartbeat, runs_reap
+from .work.transitions import (
+    RunCancelled,
+    current_worker_id,
+    retry_locked,
+    run_claim,
+    run_finish,
+    run_heartbeat,
+    runs_reap,
+)
 
 logger = logging.getLogger("training.job")
 Status = TrainingJob.Status

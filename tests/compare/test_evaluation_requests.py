@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from training.compare import tasks
@@ -103,8 +104,6 @@ def test_a_failed_run_records_a_readable_error_and_stores_nothing(cmp_project):
 
 
 def test_evaluate_view_queues_and_reports(client, reviewer, cmp_project, tmp_path, broker):
-    from django.urls import reverse
-
     job = with_adapter(finished_job(cmp_project), tmp_path / "adapter")
     client.force_login(reviewer)
     url = reverse("compare:evaluate", args=[cmp_project.slug])
@@ -171,14 +170,17 @@ def test_a_broker_failure_is_reported_and_does_not_block_the_next_request(cmp_pr
     assert evaluation_request(job=job, project=cmp_project, split="test").status == Status.QUEUED
 
 
+def queued_request_and_page(client, reviewer, project, tmp_path) -> tuple[EvaluationRequest, str]:
+    """A queued evaluation of a finished job on ``project``, and the compare page a reviewer then sees."""
+    job = with_adapter(finished_job(project), tmp_path / "adapter")
+    request = evaluation_request(job=job, project=project, split="test")
+    client.force_login(reviewer)
+    return request, client.get(reverse("compare:project", args=[project.slug])).content.decode()
+
+
 def test_the_page_shows_a_stale_request_interrupted_and_offers_its_allowed_actions(client, reviewer, cmp_project,
                                                                                    tmp_path, broker):
-    from django.urls import reverse
-
-    job = with_adapter(finished_job(cmp_project), tmp_path / "adapter")
-    request = evaluation_request(job=job, project=cmp_project, split="test")
-    client.force_login(reviewer)
-    page = client.get(reverse("compare:project", args=[cmp_project.slug])).content.decode()
+    request, page = queued_request_and_page(client, reviewer, cmp_project, tmp_path)
     assert f'data-request="{request.pk}"' in page and "Evaluate again" not in page  # queued: nothing to do yet
     evaluation_claim(request_id=request.pk, worker_id="w1")
     EvaluationRequest.objects.filter(pk=request.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
@@ -189,12 +191,7 @@ def test_the_page_shows_a_stale_request_interrupted_and_offers_its_allowed_actio
 
 def test_a_queued_request_is_cancelled_from_the_page_and_its_message_then_does_nothing(client, reviewer, cmp_project,
                                                                                         tmp_path, broker):
-    from django.urls import reverse
-
-    job = with_adapter(finished_job(cmp_project), tmp_path / "adapter")
-    request = evaluation_request(job=job, project=cmp_project, split="test")
-    client.force_login(reviewer)
-    page = client.get(reverse("compare:project", args=[cmp_project.slug])).content.decode()
+    request, page = queued_request_and_page(client, reviewer, cmp_project, tmp_path)
     cancel_url = reverse("compare:evaluation_cancel", args=[cmp_project.slug, request.pk])
     assert f'action="{cancel_url}"' in page  # queued: "cancel" is its allowed action
     answer = client.post(cancel_url, follow=True).content.decode()

@@ -117,12 +117,16 @@ def _interrupted_job(settings, **fields) -> TrainingJob:
     return TrainingJob.objects.get(pk=job.pk)
 
 
+def _give_it_a_run_whose_worker_was_killed(job: TrainingJob) -> None:
+    job.launch_ref = _start_in_a_worker_then_kill_it(job.work_path)
+    job.save(update_fields=["launch_ref"])
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_sweep_queues_a_lost_workers_live_run_again_and_the_claim_reattaches(broker, settings):
     settings.GRPO_LAUNCHER, settings.GRPO_LAUNCHER_POLL_SECONDS = "local", 0.1
     job = _interrupted_job(settings, status=TrainingJob.Status.RUNNING, worker_id="gone:1:1")
-    job.launch_ref = _start_in_a_worker_then_kill_it(job.work_path)
-    job.save(update_fields=["launch_ref"])
+    _give_it_a_run_whose_worker_was_killed(job)
 
     assert queued_work_sweep(grace_seconds=3600) == [f"run_training_job({job.pk})"]
     job.refresh_from_db()
@@ -142,8 +146,7 @@ def test_the_sweep_queues_a_lost_workers_live_run_again_and_the_claim_reattaches
 def test_the_sweep_leaves_a_job_interrupted_when_its_run_died(broker, settings):
     settings.GRPO_LAUNCHER = "local"
     job = _interrupted_job(settings, status=TrainingJob.Status.INTERRUPTED, error=TrainingJob.STALE_ERROR)
-    job.launch_ref = _start_in_a_worker_then_kill_it(job.work_path)
-    job.save(update_fields=["launch_ref"])
+    _give_it_a_run_whose_worker_was_killed(job)
     os.kill(int(job.launch_ref.rsplit(":", 1)[1]), signal.SIGKILL)
     wait_for(lambda: "stopping with a checkpoint" in (job.work_path / "engine.out").read_text(), timeout=30)
     wait_for(lambda: LocalLauncher().attach(job.launch_ref, job.work_path) is None, timeout=10)
@@ -158,8 +161,7 @@ def test_cancelling_an_interrupted_job_stops_its_live_run_at_the_next_sweep(brok
 
     settings.GRPO_LAUNCHER = "local"
     job = _interrupted_job(settings, status=TrainingJob.Status.INTERRUPTED, error=TrainingJob.STALE_ERROR)
-    job.launch_ref = _start_in_a_worker_then_kill_it(job.work_path)
-    job.save(update_fields=["launch_ref"])
+    _give_it_a_run_whose_worker_was_killed(job)
     assert LocalLauncher().attach(job.launch_ref, job.work_path).state() == RunState.RUNNING
 
     job_cancel(job=job)
@@ -190,8 +192,7 @@ def test_a_reattached_run_does_not_write_the_lines_an_earlier_follower_logged_ag
 
     settings.GRPO_LAUNCHER, settings.GRPO_LAUNCHER_POLL_SECONDS = "local", 0.1
     job = _interrupted_job(settings, status=TrainingJob.Status.RUNNING, worker_id="gone:1:1")
-    job.launch_ref = _start_in_a_worker_then_kill_it(job.work_path)
-    job.save(update_fields=["launch_ref"])
+    _give_it_a_run_whose_worker_was_killed(job)
     read = (job.work_path / "engine.out").read_text().splitlines()
     assert read[0].startswith("$ ") and read[-1].startswith('@grpo {"phase"')
     # the lost follower had read (and logged) everything so far

@@ -91,9 +91,9 @@ def reference_over(reference: Sequence[int], *sides: Sequence[int]) -> list[int]
     Unranked is never a tier: a response a person left unranked is out of every pair and every
     metric of the row, for both sides alike, so the two are compared on the same pairs.
     """
-    kept = [r if all(side[i] != ranking.UNRANKED_CODE for side in sides) else ranking.UNRANKED_CODE
-            for i, r in enumerate(reference)]
-    return ranking.ranks_array([None if r == ranking.UNRANKED_CODE else r for r in kept]).tolist()
+    out = ranking.UNRANKED_CODE
+    return ranking.ranks_array([None if r == out or any(side[i] == out for side in sides) else r
+                                for i, r in enumerate(reference)]).tolist()
 
 
 def ranked_ranks(ranks: Sequence[int]) -> list[int]:

@@ -2,8 +2,9 @@
 
 The actor (``tasks.run_evaluation_request``) calls ``evaluation_run``; the web side that queues the
 request is ``services.evaluation_request``. A cancel asked while it runs takes effect at the next step
-boundary (before the export, after scoring): the request ends ``cancelled`` and stores nothing. Every state change is a ``training.work.transitions``
-function (one conditional UPDATE); a heartbeat thread keeps the running request alive.
+boundary (before the export, after scoring): the request ends ``cancelled`` and stores nothing. Every
+state change is a ``training.work.transitions`` function (one conditional UPDATE); a heartbeat thread
+keeps the running request alive.
 """
 
 from __future__ import annotations

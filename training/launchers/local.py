@@ -55,13 +55,12 @@ class LocalLauncher:
         """The run ``ref`` if it is still running or finished successfully, else ``None`` (start again).
 
         Only the host that started a run can see it: on another host this is ``None`` too."""
-        host, _, pid = ref.rpartition(":")
-        if host != socket.gethostname() or not pid.isdigit() or not (work_dir / RUN_FILE).is_file():
+        pid = ref.rpartition(":")[2]
+        if not self.sees(ref) or not pid.isdigit() or not (work_dir / RUN_FILE).is_file():
             return None
         offset = json.loads((work_dir / RUN_FILE).read_text()).get("offset", 0)
         run = LocalRun(work_dir, int(pid), offset)
         return run if run.state() in (RunState.RUNNING, RunState.SUCCEEDED) else None
-
 
     def sees(self, ref: str) -> bool:
         return ref.rpartition(":")[0] == socket.gethostname()

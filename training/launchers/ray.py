@@ -59,7 +59,6 @@ class RayLauncher:
             return None
         return RayRun(self.client, ref) if STATES[getattr(status, "value", status)] in (RunState.RUNNING, RunState.SUCCEEDED) else None
 
-
     def sees(self, ref: str) -> bool:
         return True  # every worker reaches the same cluster
 

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..launchers import LaunchError, RunState, launcher_get
+from ..launchers import Launcher, LaunchError, RunState, launcher_get
 from ..models import TrainingJob
 from ..work.transitions import runs_mark_interrupted
 from .jobs import STOPPING_RUN, enqueue_on_commit
@@ -35,18 +35,24 @@ def live_runs_requeue() -> list[int]:
     if settings.GRPO_LAUNCHER == "inprocess":
         return []
     runs_mark_interrupted(TrainingJob)
-    candidates = list(TrainingJob.objects.filter(
-        status=Status.INTERRUPTED, kind=TrainingJob.Kind.TRAIN, launcher=settings.GRPO_LAUNCHER,
-        cancel_requested=False, error=TrainingJob.STALE_ERROR,
-    ).exclude(launch_ref=""))  # fmt: skip
-    if not candidates:
-        return []
-    try:
-        launcher = launcher_get()
-    except LaunchError as exc:
-        logger.warning("cannot ask the %s launcher about interrupted runs: %s", settings.GRPO_LAUNCHER, exc)
-        return []
+    launcher, candidates = _launched_jobs("about interrupted runs", status=Status.INTERRUPTED, kind=TrainingJob.Kind.TRAIN,
+                                          cancel_requested=False, error=TrainingJob.STALE_ERROR)
     return [job.pk for job in candidates if launcher.attach(job.launch_ref, job.work_path) and _requeue(job)]
+
+
+def _launched_jobs(purpose: str, **filters) -> tuple[Launcher | None, list[TrainingJob]]:
+    """The jobs matching ``filters`` that have a run of the configured launcher, and that launcher (built
+    only when there are such jobs; none, with a warning naming ``purpose``, when it cannot be reached)."""
+    if settings.GRPO_LAUNCHER == "inprocess":
+        return None, []
+    candidates = list(TrainingJob.objects.filter(launcher=settings.GRPO_LAUNCHER, **filters).exclude(launch_ref=""))
+    if not candidates:
+        return None, []
+    try:
+        return launcher_get(), candidates
+    except LaunchError as exc:
+        logger.warning("cannot ask the %s launcher %s: %s", settings.GRPO_LAUNCHER, purpose, exc)
+        return None, []
 
 
 def _requeue(job: TrainingJob) -> bool:
@@ -66,17 +72,7 @@ def _requeue(job: TrainingJob) -> bool:
 def cancelled_runs_stop() -> list[int]:
     """Stop the launched runs of jobs cancelled while no worker followed them; returns the ids of the jobs
     whose run was still going. A job whose run this process cannot see (another host's local run) waits."""
-    if settings.GRPO_LAUNCHER == "inprocess":
-        return []
-    candidates = list(TrainingJob.objects.filter(
-        status=Status.CANCELLED, phase=STOPPING_RUN, launcher=settings.GRPO_LAUNCHER).exclude(launch_ref=""))
-    if not candidates:
-        return []
-    try:
-        launcher = launcher_get()
-    except LaunchError as exc:
-        logger.warning("cannot ask the %s launcher to stop cancelled runs: %s", settings.GRPO_LAUNCHER, exc)
-        return []
+    launcher, candidates = _launched_jobs("to stop cancelled runs", status=Status.CANCELLED, phase=STOPPING_RUN)
     stopped = []
     for job in (job for job in candidates if launcher.sees(job.launch_ref)):
         handle = launcher.attach(job.launch_ref, job.work_path)

@@ -94,7 +94,8 @@ def runs_reap(*, now=None) -> dict[str, int]:
 
 
 class RunCancelled(Exception):
-    """Raised by a worker at a step boundary when a person asked its run to stop (``run_stop_point``)."""
+    """A run stopped because a person asked it to: raised at a step boundary (``run_stop_point``), or when
+    a launched run ended stopped after its job's cancel (``training.launched``)."""
 
 
 def run_stop_point(model: type[BackgroundRun], pk: int) -> None:
