@@ -1,5 +1,6 @@
 """Two CPU processes (gloo) through ``accelerate launch`` end with identical adapter weights, and their
-sharded reference pass gives the cache of a single process."""
+sharded reference pass gives the cache of a single process; every shipped accelerate config (DDP, FSDP,
+DeepSpeed ZeRO-2 and ZeRO-3) trains, validates, keeps and saves the same adapter."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from training.engine.trainer import REFERENCE_CACHE, build_trainer
+from training.engine.trainer import REFERENCE_CACHE, VALIDATION_REFERENCE_CACHE, build_trainer
 
 from .ddp_train import ddp_config
 
@@ -90,9 +91,20 @@ def test_two_processes_take_the_same_first_step_as_one_over_the_same_groups(tmp_
 
 # what each shipped config needs on CPUs (its GPU-only options off); everything else is the shipped file
 ON_CPU = {
+    "ddp.yaml": ["--mixed_precision", "no"],
     "fsdp.yaml": ["--mixed_precision", "no", "--fsdp_sync_module_states", "false"],
     "deepspeed-zero2.yaml": ["--mixed_precision", "no"],
+    "deepspeed-zero3.yaml": ["--mixed_precision", "no"],
 }
+SHARDING_CONFIGS = sorted(set(ON_CPU) - {"ddp.yaml"})
+# one SGD step over every group without clipping: the update is the gradient, comparable across launches
+FIRST_STEP = {"max_steps": 1, "optim": "sgd", "learning_rate": 1.0, "max_grad_norm": 0.0, "lora_dropout": 0.0,
+              "gradient_accumulation_steps": 32, "weighting": "quadratic", "validation_fraction": 0.0,
+              "per_device_train_batch_size": 2, "lora_r": 4, "max_length": 64, "max_prompt_length": 32,
+              "quantization": "none", "use_cpu": "true", "save_strategy": "no", "disable_tqdm": "true"}
+# four steps validated after each: the adapter kept is step 2's (lowest validation loss), not the last
+VALIDATED_RUN = {**FIRST_STEP, "max_steps": 4, "gradient_accumulation_steps": 2, "validation_fraction": 0.25,
+                 "eval_steps": 1}
 
 
 def engine_train(command: list[str], out: Path, model_dir: str, data: str, **fields) -> Path:
@@ -107,39 +119,77 @@ def engine_train(command: list[str], out: Path, model_dir: str, data: str, **fie
     return out
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("config", sorted(ON_CPU))
-def test_a_shipped_sharding_config_takes_the_same_first_step_and_reference_pass_as_one_process(
-        tmp_path, tiny_model_dir, vowel_data, config):
-    from safetensors.torch import load_file
-
+def launch(config: str) -> list[str]:
+    """``accelerate launch`` of a shipped config on two CPU processes."""
     accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or pytest.skip("no accelerate CLI")
     if config.startswith("deepspeed"):
         pytest.importorskip("deepspeed", reason="requirements/scale.txt installs it")
-    step = {"max_steps": 1, "optim": "sgd", "learning_rate": 1.0, "max_grad_norm": 0.0, "lora_dropout": 0.0,
-            "gradient_accumulation_steps": 32, "weighting": "quadratic", "validation_fraction": 0.0,
-            "per_device_train_batch_size": 2, "lora_r": 4, "max_length": 64, "max_prompt_length": 32,
-            "quantization": "none", "use_cpu": "true", "save_strategy": "no", "disable_tqdm": "true"}
-    launch = [accelerate, "launch", "--config_file", str(ROOT / "training/engine/accelerate" / config),
-              "--num_processes", "2", "--main_process_port", str(free_port()), *ON_CPU[config]]
-    two = engine_train(launch, tmp_path / "two", tiny_model_dir, vowel_data, **step)
-    one = engine_train([sys.executable], tmp_path / "one", tiny_model_dir, vowel_data, **step)
+    return [accelerate, "launch", "--config_file", str(ROOT / "training/engine/accelerate" / config),
+            "--num_processes", "2", "--main_process_port", str(free_port()), *ON_CPU[config]]
 
-    sharded, single = (load_file(out / "adapter" / "adapter_model.safetensors") for out in (two, one))
-    assert sharded.keys() == single.keys() and all(sharded[k].shape == single[k].shape for k in single)  # gathered whole
-    update = torch.cat([single[k].flatten() for k in sorted(single) if "lora_B" in k])  # B starts at zero
-    assert update.norm() > 0
-    difference = torch.cat([(sharded[k] - single[k]).flatten() for k in sorted(single)])
-    assert difference.norm() <= 1e-5 * update.norm()
+
+def adapter_weights(out: Path, folder: str = "adapter") -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(out / folder / "adapter_model.safetensors")
+
+
+def relative_difference(weights: dict, expected: dict) -> float:
+    assert weights.keys() == expected.keys() and all(weights[k].shape == expected[k].shape for k in expected)
+    size = torch.cat([expected[k].flatten() for k in sorted(expected) if "lora_B" in k]).norm()  # B starts at zero
+    assert size > 0, "the adapter did not train"
+    return (torch.cat([(weights[k] - expected[k]).flatten() for k in sorted(expected)]).norm() / size).item()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", SHARDING_CONFIGS)
+def test_a_shipped_sharding_config_takes_the_same_first_step_and_reference_pass_as_one_process(
+        tmp_path, tiny_model_dir, vowel_data, config):
+    two = engine_train(launch(config), tmp_path / "two", tiny_model_dir, vowel_data, **FIRST_STEP)
+    one = engine_train([sys.executable], tmp_path / "one", tiny_model_dir, vowel_data, **FIRST_STEP)
+    assert relative_difference(adapter_weights(two), adapter_weights(one)) <= 1e-5  # gathered whole, same update
     assert json.loads((two / REFERENCE_CACHE).read_text()) == json.loads((one / REFERENCE_CACHE).read_text())
 
 
-def test_deepspeed_zero3_is_refused_naming_the_reason_before_anything_loads(monkeypatch):
-    from training.engine.config_fields import ConfigError
-    from training.engine.trainer import refuse_parameter_sharding
+@pytest.fixture(scope="module")
+def ddp_validated_run(tmp_path_factory, tiny_model_dir) -> tuple[Path, str]:
+    from training.engine.synthetic import vowel_ranked_records, write_jsonl
 
-    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "2")
-    refuse_parameter_sharding()
-    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3")  # what `accelerate launch` sets for a ZeRO-3 config
-    with pytest.raises(ConfigError, match="ZeRO-3 is not supported: the base weights are loaded whole"):
-        refuse_parameter_sharding()
+    folder = tmp_path_factory.mktemp("ddp-validated")
+    data = str(write_jsonl(vowel_ranked_records(64, 4), folder / "vowels.jsonl"))
+    return engine_train(launch("ddp.yaml"), folder / "out", tiny_model_dir, data, **VALIDATED_RUN), data
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", SHARDING_CONFIGS)
+def test_a_sharded_run_validates_and_keeps_the_same_adapter_as_ddp(tmp_path, tiny_model_dir, ddp_validated_run,
+                                                                    config):
+    # FSDP and ZeRO-3 score the reference, the validation groups and the KL samples through the sharded
+    # model, every process in step, and gather the best adapter from the shards when it is saved
+    ddp, data = ddp_validated_run
+    sharded = engine_train(launch(config), tmp_path / "out", tiny_model_dir, data, **VALIDATED_RUN)
+    summaries = [json.loads((out / "adapter" / "grpo_training.json").read_text()) for out in (sharded, ddp)]
+    assert summaries[0]["kept_step"] == summaries[1]["kept_step"] == summaries[0]["best_step"] < 4
+    assert summaries[0]["best_eval_loss"] == pytest.approx(summaries[1]["best_eval_loss"], rel=1e-3)
+    assert summaries[0]["kl_estimates"] == summaries[1]["kl_estimates"] > 0
+    assert relative_difference(adapter_weights(sharded), adapter_weights(ddp)) <= 1e-5
+    assert adapter_weights(sharded).keys() == adapter_weights(sharded, "best-adapter").keys()
+    for cache in (REFERENCE_CACHE, VALIDATION_REFERENCE_CACHE):
+        assert json.loads((sharded / cache).read_text()) == json.loads((ddp / cache).read_text())
+
+
+@pytest.mark.slow
+def test_the_kept_adapter_of_a_sharded_run_is_the_best_steps_weights(tmp_path, tiny_model_dir, vowel_data):
+    # ZeRO-3 holds each weight in pieces: the best adapter is gathered whole when saved, and the run's adapter
+    # is that file (not the last step's weights); scored again in one process, it gives the logged best loss
+    from peft import set_peft_model_state_dict
+
+    out = engine_train(launch("deepspeed-zero3.yaml"), tmp_path / "z3", tiny_model_dir, vowel_data, **VALIDATED_RUN)
+    summary = json.loads((out / "adapter" / "grpo_training.json").read_text())
+    assert summary["kept_step"] < summary["global_step"]
+    assert (out / "adapter" / "adapter_model.safetensors").read_bytes() == \
+        (out / "best-adapter" / "adapter_model.safetensors").read_bytes()
+    fields = {k: v for k, v in VALIDATED_RUN.items() if k not in ("use_cpu", "disable_tqdm", "save_strategy")}
+    trainer, _ = build_trainer(ddp_config(tiny_model_dir, vowel_data, str(tmp_path / "rescore"), None, **fields))
+    set_peft_model_state_dict(trainer.model, adapter_weights(out))
+    assert trainer.validation_metrics()["eval_loss"] == pytest.approx(summary["best_eval_loss"], rel=1e-3)

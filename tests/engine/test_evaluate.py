@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from scipy.stats import kendalltau
 from sklearn.metrics import ndcg_score
 
@@ -214,3 +215,27 @@ def test_evaluate_model_reports_every_scoring_with_intervals_chance_and_baseline
                                                                 "distant_tier"}
     first = metrics["per_prompt"][0]
     assert first["id"] == "syn-0048" and len(first["scores"]) == len(first["ranking"]) == len(first["lengths"]) == 4
+
+
+def test_a_model_spread_by_device_map_scores_as_the_whole_model_does(tmp_path, tiny_model_dir, vowel_data):
+    # what `evaluate --device_map auto` does for a job trained with fsdp or zero3 (a base model that may exceed
+    # one GPU): transformers places the layers (here, with no GPU, all on the CPU) and the adapter follows them
+    from training.engine.modeling import add_lora_adapter, load_base_model
+
+    model = add_lora_adapter(load_base_model(tiny_model_dir), r=4, alpha=8, dropout=0.0, target_modules="all-linear",
+                             quantized=False)
+    torch.manual_seed(0)
+    for name, weight in model.named_parameters():
+        if "lora_B" in name:
+            weight.data.normal_(std=0.5)  # a trained-looking adapter: the tuned scores differ from the base's
+    model.save_pretrained(tmp_path / "adapter")
+    options = {"adapter_dir": str(tmp_path / "adapter"), "max_length": 64, "batch_size": 4, "robustness": False}
+    whole = evaluate_model(tiny_model_dir, vowel_data, **options)
+    spread = evaluate_model(tiny_model_dir, vowel_data, **options, device_map="auto")
+    def scores(report):
+        return [score for prompt in report["per_prompt"] for score in prompt["scores"]]
+
+    assert scores(spread) == pytest.approx(scores(whole))
+    assert spread["verdict"] == whole["verdict"]
+    base = evaluate_model(tiny_model_dir, vowel_data, **{**options, "adapter_dir": None})
+    assert scores(whole) != pytest.approx(scores(base))  # the adapter was loaded and counts

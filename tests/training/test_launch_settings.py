@@ -4,7 +4,7 @@ turned into an ``accelerate launch`` line with the chosen multi-GPU config."""
 import pytest
 from django.urls import reverse
 
-from training.launchers.commands import job_run_spec
+from training.launchers.commands import ACCELERATE_CONFIGS, job_run_spec
 from training.launchers.local import LocalLauncher
 from training.models import TrainingJob
 
@@ -22,8 +22,7 @@ def test_the_form_offers_gpus_only_when_the_launcher_has_them(admin_client, rank
     assert 'name="accelerate_config"' not in admin_client.get(reverse("training:job_launch")).content.decode()
     settings.GRPO_LAUNCHER_GPUS = 4
     html = admin_client.get(reverse("training:job_launch")).content.decode()
-    assert 'name="num_gpus"' in html and 'value="fsdp"' in html and 'value="zero2"' in html
-    assert 'value="zero3"' not in html  # the engine refuses ZeRO-3 (trainer.refuse_parameter_sharding)
+    assert all(f'value="{name}"' in html for name in ("ddp", "fsdp", "zero2", "zero3")) and 'name="num_gpus"' in html
     response = admin_client.post(reverse("training:job_launch"), _form_data(ranked, num_gpus="5"))
     assert response.status_code == 200 and "less than or equal to 4" in response.content.decode()
 
@@ -43,6 +42,18 @@ def test_gpus_from_the_form_become_an_accelerate_launch_with_the_config(admin_cl
     assert spec.num_gpus == 2 and "--resume" in train and "--events" in train
     assert [step[3] for step in (spec.steps[0], spec.steps[2])] == ["evaluate", "evaluate"]
     assert "--adapter" in spec.steps[2] and "--adapter" not in spec.steps[0]
+    # FSDP shards the base weights (it may be larger than one GPU): each evaluation spreads it over the GPUs
+    assert all(step[step.index("--device_map") + 1] == "auto" for step in (spec.steps[0], spec.steps[2]))
+
+
+@pytest.mark.parametrize(("config", "spread"), [("ddp", False), ("zero2", False), ("fsdp", True), ("zero3", True)])
+def test_evaluations_spread_the_model_over_the_gpus_only_for_configs_that_shard_its_weights(
+        admin_client, ranked, settings, config, spread):
+    settings.GRPO_LAUNCHER_GPUS = 4
+    admin_client.post(reverse("training:job_launch"), _form_data(ranked, num_gpus="2", accelerate_config=config))
+    spec = job_run_spec(TrainingJob.objects.get(), LocalLauncher(), evaluate_base=True, evaluate=True)
+    assert spec.steps[1][spec.steps[1].index("--config_file") + 1].endswith(ACCELERATE_CONFIGS[config][0])
+    assert [("--device_map" in step) for step in spec.steps] == [spread, False, spread]
 
 
 def test_a_job_stored_with_a_config_no_longer_offered_fails_naming_it(admin_client, ranked, settings):
@@ -51,6 +62,6 @@ def test_a_job_stored_with_a_config_no_longer_offered_fails_naming_it(admin_clie
     settings.GRPO_LAUNCHER_GPUS = 4
     admin_client.post(reverse("training:job_launch"), _form_data(ranked, num_gpus="2", accelerate_config="fsdp"))
     job = TrainingJob.objects.get()
-    job.launch["accelerate_config"] = "zero3"  # offered once, refused by the engine since
-    with pytest.raises(LaunchError, match="accelerate_config 'zero3' is not one of ddp, fsdp, zero2"):
+    job.launch["accelerate_config"] = "zero1"  # e.g. stored by another version of the app
+    with pytest.raises(LaunchError, match="accelerate_config 'zero1' is not one of ddp, fsdp, zero2, zero3"):
         job_run_spec(job, LocalLauncher(), evaluate_base=False, evaluate=False)

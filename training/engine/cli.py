@@ -21,7 +21,7 @@ from transformers import HfArgumentParser
 from . import events, storage
 from .config import RankedGRPOConfig
 from .config_fields import QUANTIZATIONS
-from .evaluate import DTYPES
+from .evaluate import DEVICE_MAPS, DTYPES
 from .generate import GenerationSettings
 from .judge_settings import JudgeSettings
 from .metrics import HOLM_NOTE, METRICS
@@ -61,6 +61,7 @@ class EvaluateArguments:
     primary_metric: str | None = field(default=None, metadata={"help": "The verdict's metric (default: the adapter's training config, else pairwise_accuracy).", "choices": METRICS})
     scoring: str | None = field(default=None, metadata={"help": "The verdict's and the flat metrics' scoring (default: the one the adapter's loss trains: mean_logp for orpo or length_normalize, else sum_logp).", "choices": VERDICT_SCORINGS})
     beta: float | None = field(default=None, metadata={"help": "Implicit-reward scale (default: the training value)."})
+    device_map: str | None = field(default=None, metadata={"help": "Spread the model's layers over every visible GPU (transformers' device_map), for a base model larger than one GPU; the launcher asks for auto when the job trains with fsdp or zero3 (default: the whole model on one GPU, else the CPU).", "choices": DEVICE_MAPS})
     json: bool = field(default=False, metadata={"help": "Print the full metrics as JSON (the verdict under 'verdict')."})
     output: str | None = field(default=None, metadata={"help": "Also write the full metrics as JSON to this path or storage URL (s3://...)."})
     update_card: bool = field(default=False, metadata={"help": "Add the held-out table to the adapter's model card (README.md)."})
@@ -365,7 +366,8 @@ def _evaluate_in(options: EvaluateArguments, data: str, adapter: str | None) -> 
     metrics = evaluate_model(options.model, data, adapter_dir=adapter, split=options.split,
                              max_length=options.max_length, max_prompt_length=options.max_prompt_length,
                              batch_size=options.batch_size, quantization=options.quantization, dtype=options.dtype,
-                             beta=options.beta, primary_metric=options.primary_metric, scoring=options.scoring)
+                             beta=options.beta, primary_metric=options.primary_metric, scoring=options.scoring,
+                             device_map=options.device_map)
     if adapter and options.update_card:
         card_add_evaluation(adapter, metrics)
     return metrics

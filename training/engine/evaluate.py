@@ -71,6 +71,7 @@ def _robustness(scorer: _Scorer, records: list[dict], means: list[list[float]]) 
 
 
 DTYPES = ("auto", "float32", "bfloat16")
+DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential")  # transformers' device_map strategies
 
 
 def training_settings(adapter_dir: str | None) -> dict:
@@ -116,7 +117,7 @@ def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | N
                    max_length: int | None = None, batch_size: int = 8, *, max_prompt_length: int | None = None,
                    beta: float | None = None, quantization: str | None = None, dtype: str = "auto",
                    robustness: bool = True, device: str | None = None, primary_metric: str | None = None,
-                   scoring: str | None = None) -> dict:
+                   scoring: str | None = None, device_map: str | None = None) -> dict:
     """Score every response of the ``split`` records that hold a valid pair and compare with the humans.
 
     The model loads as training loaded it (``load_base_model``: quantization, bf16); settings left out
@@ -126,7 +127,8 @@ def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | N
     (``metrics.evaluation_report``), the chance level, the length baselines, the robustness strata and
     the whitespace robustness; with an adapter also ``base`` (the same for the base model), ``change``
     (paired before -> after, Holm-adjusted per scoring) and ``verdict`` (``verdict.build_verdict``: the
-    pre-declared ``primary_metric`` under ``scoring``, see ``verdict_settings``). The top-level metric
+    pre-declared ``primary_metric`` under ``scoring``, see ``verdict_settings``). ``device_map`` ("auto")
+    spreads the model over every visible GPU (``modeling.load_base_model``). The top-level metric
     keys are those of that one scoring, named by ``scoring``; ``per_prompt`` holds each prompt's id,
     scores (mean log-prob), summed log-probs, model and human rankings and response lengths.
     """
@@ -137,7 +139,7 @@ def evaluate_model(model_name_or_path: str, data_path: str, adapter_dir: str | N
                                 quantization=quantization, dtype=dtype, beta=beta, device=device)
     tokenizer = load_tokenizer(model_name_or_path)
     model = load_base_model(model_name_or_path, quantization=settings["quantization"], bf16=settings["bf16"],
-                            device=device)
+                            device=device, device_map=device_map)
     model = load_adapter(model, adapter_dir) if adapter_dir else model
     result = evaluate_loaded(model, tokenizer, records, settings=settings, declared=declared, batch_size=batch_size,
                              with_adapter=bool(adapter_dir), robustness=robustness)

@@ -97,9 +97,11 @@ def quantization_config(quantization: str, compute_dtype: torch.dtype):
 
 
 def load_base_model(name_or_path: str, *, quantization: str = "none", bf16: bool = False, device: str | None = None,
-                    attn_implementation: str = "sdpa"):
+                    attn_implementation: str = "sdpa", device_map: str | None = None):
     """The base causal LM in fp32 (bf16 if asked), or quantized, with the attention kernel asked for
-    (``attn_implementation``: sdpa, flash_attention_2 or eager); patched with TRL's fused LM head."""
+    (``attn_implementation``: sdpa, flash_attention_2 or eager); patched with TRL's fused LM head.
+    ``device_map`` (transformers' "auto", "sequential", ...) spreads the layers over every visible GPU,
+    for scoring a model larger than one; ``device`` is then unused."""
     from trl.trainer.utils import add_fused_lm_head
 
     dtype = torch.bfloat16 if bf16 else torch.float32
@@ -107,6 +109,9 @@ def load_base_model(name_or_path: str, *, quantization: str = "none", bf16: bool
     quant = quantization_config(quantization, dtype)
     if quant is not None:
         kwargs["quantization_config"] = quant
+    if device_map is not None:
+        kwargs["device_map"], device = device_map, None
+    elif quant is not None:
         kwargs["device_map"] = _quantized_device_map(device)
     try:
         model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)

@@ -3,7 +3,9 @@
 Per step each response of each group in the batch goes through the policy once; the reference
 log-probs come from one pass over the data before training, with the LoRA adapter disabled (no
 second model copy), cached in ``output_dir/reference_logps.json`` (the validation groups' in
-``reference_logps_validation.json``). Validation and the best adapter: ``validation.py``.
+``reference_logps_validation.json``): when the trainer is built, or, where FSDP or DeepSpeed ZeRO-3
+shard the weights, when training begins, through the wrapped model (docs/scaling.md). Validation and
+the best adapter: ``validation.py``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,11 +23,11 @@ import torch
 from accelerate.utils import gather_object
 from torch.utils.data import DataLoader
 from transformers import Trainer, TrainerCallback, set_seed
+from transformers.integrations import is_deepspeed_zero3_enabled
 from transformers.trainer_utils import get_last_checkpoint
 
 from .batching import TokenBudgetBatchSampler, token_budget_batches
 from .config import RankedGRPOConfig
-from .config_fields import ConfigError
 from .data import GroupDataset, build_group_dataset, prompt_token_ids, truncation_rates
 from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
 from .losses import (
@@ -40,7 +43,7 @@ from .losses import (
 from .modeling import add_lora_adapter, load_base_model, load_tokenizer
 from .packing import batch_response_logps, make_collator, resolve_prefix_sharing
 from .records import DataError, RankedData, read_ranked_data, select_split, train_validation_split
-from .validation import VALIDATION_KEYS, ValidationCallback, restore_best_adapter
+from .validation import ADAPTER_WEIGHTS, VALIDATION_KEYS, ValidationCallback, restore_best_adapter
 
 REFERENCE_CACHE = "reference_logps.json"
 VALIDATION_REFERENCE_CACHE = "reference_logps_validation.json"
@@ -86,12 +89,22 @@ class RankedGRPOTrainer(Trainer):
         self._metrics: dict[str, list[float]] = defaultdict(list)
         self.pending_logs: dict[str, float] = {}  # figures of one step (validation, KL), logged with its train log
         self.validation_dataset = validation_dataset if validation_dataset is not None else GroupDataset([])
-        if args.loss != "orpo":
-            self.precompute_reference_logps(train_dataset)
-            if len(self.validation_dataset):
-                self.precompute_reference_logps(self.validation_dataset, VALIDATION_REFERENCE_CACHE)
+        # FSDP and ZeRO-3 shard the weights: the reference is scored through the wrapped model, once training begins
+        self.parameters_sharded = self.is_fsdp_enabled or (self.is_deepspeed_enabled and is_deepspeed_zero3_enabled())
+        if self.parameters_sharded:
+            self.add_callback(ReferenceCallback(self))
+        else:
+            self.precompute_references()
 
     # -- reference ---------------------------------------------------------------------------
+    def precompute_references(self) -> None:
+        """The reference log-probs of the train and validation groups (none for ORPO, which has no reference)."""
+        if self.args.loss == "orpo":
+            return
+        self.precompute_reference_logps(self.train_dataset)
+        if len(self.validation_dataset):
+            self.precompute_reference_logps(self.validation_dataset, VALIDATION_REFERENCE_CACHE)
+
     def precompute_reference_logps(self, dataset: GroupDataset, cache_name: str = REFERENCE_CACHE) -> None:
         """Store each group's reference log-probs in ``group["ref_logps"]``, from the cache if it matches."""
         cache = Path(self.args.output_dir) / cache_name
@@ -112,24 +125,40 @@ class RankedGRPOTrainer(Trainer):
 
     @torch.no_grad()
     def _reference_pass(self, dataset: GroupDataset) -> list[list[float]]:
-        """Reference log-probs of every group; under DDP each process scores its share of the batches."""
+        """Reference log-probs of every group; with several processes each scores its share of the batches.
+
+        Under FSDP and ZeRO-3 every forward gathers the weights from all processes, so each process runs
+        the same number of forwards (the short ones score one of their batches again, discarded)."""
         batches = self._batches(dataset, self.args.ref_batch_size)
-        mine = batches[self.accelerator.process_index :: self.accelerator.num_processes]
-        model = self.accelerator.unwrap_model(self.model)
-        if (self.is_fsdp_enabled or self.is_deepspeed_enabled) and model.device != self.accelerator.device:
-            model.to(self.accelerator.device)  # the Trainer leaves placement to FSDP/DeepSpeed, which wrap later
+        world, rank = self.accelerator.num_processes, self.accelerator.process_index
+        mine = batches[rank::world]
+        rounds = -(-len(batches) // world) if self.parameters_sharded else len(mine)
+        padded = mine + [mine[-1] if mine else batches[0]] * (rounds - len(mine))
+        model, forward = self._scoring_models()
         was_training = model.training
         model.eval()
         scored = []
         with model.disable_adapter(), self.accelerator.autocast():
-            for indices in mine:
+            for turn, indices in enumerate(padded):
                 groups = [dataset.groups[i] for i in indices]
                 batch = self._prepare_inputs(self.data_collator(groups))
-                grid = self._to_grid(batch_response_logps(model, batch).float(), batch).cpu()
-                scored.extend((i, row[: len(g["response_ids"])].tolist()) for i, row, g in zip(indices, grid, groups, strict=True))
+                grid = self._to_grid(batch_response_logps(forward, batch).float(), batch).cpu()
+                if turn < len(mine):
+                    scored.extend((i, row[: len(g["response_ids"])].tolist())
+                                  for i, row, g in zip(indices, grid, groups, strict=True))
         model.train(was_training)
-        by_index = dict(gather_object(scored) if self.accelerator.num_processes > 1 else scored)
+        by_index = dict(gather_object(scored) if world > 1 else scored)
         return [by_index[i] for i in range(len(dataset))]
+
+    def _scoring_models(self):
+        """(the PEFT model, the module to call for a forward): the PEFT model itself, except under FSDP, whose
+        root wrapper gathers the shards (ZeRO-3's hooks sit on the PEFT model's own modules)."""
+        model = self.accelerator.unwrap_model(self.model)
+        if self.is_fsdp_enabled and self.model_wrapped is not model:
+            return model, self.model_wrapped
+        if not self.parameters_sharded and self.is_deepspeed_enabled and model.device != self.accelerator.device:
+            model.to(self.accelerator.device)  # ZeRO-2 before the Trainer wraps it: placement is left to DeepSpeed
+        return model, model
 
     def _batches(self, dataset: GroupDataset, batch_size: int | None = None) -> list[list[int]]:
         """Group indices per micro-batch: by the token budget when set, else ``batch_size`` groups in order."""
@@ -212,14 +241,14 @@ class RankedGRPOTrainer(Trainer):
     def validation_metrics(self) -> dict[str, float]:
         """``eval_loss`` (the training loss, mean over validation groups) and ``eval_pair_accuracy`` (share of the
         validation pairs the scores order as the humans did) of the current policy; every process computes all."""
-        dataset, model = self.validation_dataset, self.accelerator.unwrap_model(self.model)
+        dataset, (model, forward) = self.validation_dataset, self._scoring_models()
         was_training = model.training
         model.eval()
         loss_sum, groups, correct, pairs = 0.0, 0, 0.0, 0
         with self.accelerator.autocast():
             for indices in self._batches(dataset, self.args.ref_batch_size):
                 batch = self._prepare_inputs(self.data_collator([dataset.groups[i] for i in indices]))
-                loss, scores = self.ranking_loss(self._to_grid(batch_response_logps(model, batch).float(), batch), batch)
+                loss, scores = self.ranking_loss(self._to_grid(batch_response_logps(forward, batch).float(), batch), batch)
                 stats = pairwise_stats(scores.float(), batch["ranks"])
                 loss_sum, groups = loss_sum + loss.item() * len(indices), groups + len(indices)
                 correct, pairs = correct + stats["accuracy"] * stats["pairs"], pairs + stats["pairs"]
@@ -276,6 +305,16 @@ def _local_weights_stamp(name_or_path: str) -> str:
         return ""
     files = sorted(p for pattern in ("*.safetensors", "*.bin", "config.json") for p in folder.glob(pattern))
     return ";".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
+
+
+class ReferenceCallback(TrainerCallback):
+    """Scores the reference when training begins, after the Trainer wrapped the model (FSDP, ZeRO-3)."""
+
+    def __init__(self, trainer: RankedGRPOTrainer):
+        self.trainer = trainer
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.trainer.precompute_references()
 
 
 class JobCallback(TrainerCallback):
@@ -350,25 +389,11 @@ class RunInputs:
         return self.model
 
 
-def refuse_parameter_sharding() -> None:
-    """A clear error for DeepSpeed ZeRO-3 instead of a crash in the reference pass.
-
-    Each process loads the whole base model and scores the reference before the Trainer wraps it, so
-    the base weights are never sharded: under ZeRO-3 (weights partitioned while loading) that pass
-    meets empty placeholders ("'weight' must be 2-D"). DDP, FSDP and ZeRO-2 run (docs/scaling.md).
-    """
-    if os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
-        raise ConfigError({"accelerate_config": "DeepSpeed ZeRO-3 is not supported: the base weights are loaded whole "
-                                                "on each process and the reference pass runs before sharding; use "
-                                                "ddp, fsdp or zero2 (docs/scaling.md)"})
-
-
 def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None,
                   inputs: RunInputs | None = None) -> tuple[RankedGRPOTrainer, JobCallback]:
     """Tokenizer, train and validation groups, base model + new LoRA adapter, and the trainer (reference
     log-probs ready) with its callbacks: the job's, validation + best adapter, KL. ``inputs``: what this
     process has already read and loaded (``session.RunSession``); read and loaded here when None."""
-    refuse_parameter_sharding()
     set_seed(config.seed)
     _emit(progress, {"phase": "load"})
     inputs = inputs or RunInputs.read(config)
@@ -421,11 +446,12 @@ def run_training(config: RankedGRPOConfig, progress=None, should_stop=None, resu
     if callback.cancelled:
         raise TrainingCancelled(get_last_checkpoint(config.output_dir), trainer.state.global_step)
     summary = _run_summary(config, trainer, callback.history, output.training_loss, checkpoint)
-    if summary["kept_step"] != summary["global_step"]:
-        restore_best_adapter(trainer, _callback(trainer, ValidationCallback).best_dir)
+    best = _callback(trainer, ValidationCallback).best_dir if summary["kept_step"] != summary["global_step"] else None
+    if best is not None and not trainer.parameters_sharded:
+        restore_best_adapter(trainer, best)  # in memory too: the session scores the trained model next
     summary["train_runtime_s"] = time.perf_counter() - started
     _emit(progress, {"phase": "save"})
-    save_adapter(trainer, config, summary)
+    save_adapter(trainer, config, summary, best if trainer.parameters_sharded else None)
     _emit(progress, {"phase": "done", "global_step": summary["global_step"]})
     return summary
 
@@ -455,12 +481,16 @@ def _callback(trainer: RankedGRPOTrainer, kind: type):
     return next(c for c in trainer.callback_handler.callbacks if isinstance(c, kind))
 
 
-def save_adapter(trainer: RankedGRPOTrainer, config: RankedGRPOConfig, summary: dict) -> None:
-    """Adapter (save_pretrained) + tokenizer + config + dataset sha256 + model card in ``adapter_dir``."""
+def save_adapter(trainer: RankedGRPOTrainer, config: RankedGRPOConfig, summary: dict,
+                 best_dir: Path | None = None) -> None:
+    """Adapter (save_pretrained) + tokenizer + config + dataset sha256 + model card in ``adapter_dir``;
+    the adapter's weights those ``best_dir`` holds when given (sharded runs keep the best on disk only)."""
     adapter_dir = Path(summary["adapter_dir"])
     trainer.save_model(str(adapter_dir))
     if not trainer.is_world_process_zero():
         return
+    if best_dir is not None:
+        shutil.copyfile(best_dir / ADAPTER_WEIGHTS, adapter_dir / ADAPTER_WEIGHTS)
     record = {key: value for key, value in summary.items() if key != "history"}
     record["config"] = config.to_json_dict()
     (adapter_dir / RUN_SUMMARY).write_text(json.dumps(record, indent=2))

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 VALIDATION_KEYS = ("eval_loss", "eval_pair_accuracy")
 BEST_DIR = "best-adapter"
 BEST_STATE = "best.json"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
 
 
 class ValidationCallback(TrainerCallback):
@@ -82,7 +83,9 @@ class ValidationCallback(TrainerCallback):
             (self.best_dir / BEST_STATE).write_text(json.dumps(self.state))
 
     def _save_best(self) -> None:
-        if self.trainer.is_world_process_zero():
+        if self.trainer.parameters_sharded:  # every process: the Trainer gathers the adapter from the shards
+            self.trainer.save_model(str(self.best_dir))
+        elif self.trainer.is_world_process_zero():
             self.trainer.accelerator.unwrap_model(self.trainer.model).save_pretrained(str(self.best_dir))
 
     def summary(self, global_step: int, *, load_best: bool) -> dict:
@@ -98,7 +101,7 @@ def restore_best_adapter(trainer, best_dir: Path) -> None:
     from safetensors.torch import load_file
 
     trainer.accelerator.wait_for_everyone()
-    weights = load_file(str(best_dir / "adapter_model.safetensors"))
+    weights = load_file(str(best_dir / ADAPTER_WEIGHTS))
     model = trainer.accelerator.unwrap_model(trainer.model)
     set_peft_model_state_dict(model, weights)
     logger.info("kept the adapter of step %s (lowest validation loss)", json.loads((best_dir / BEST_STATE).read_text())

@@ -22,9 +22,12 @@ from .base import Launcher, LaunchError, RunSpec
 ACCELERATE_DIR = Path(__file__).resolve().parent.parent / "engine" / "accelerate"
 ACCELERATE_CONFIGS = {  # name -> (file, what it is for); docs/scaling.md says when to use which
     "ddp": ("ddp.yaml", "DDP: the model fits one GPU; more GPUs train faster"),
-    "fsdp": ("fsdp.yaml", "FSDP: training memory sharded (LoRA-aware auto wrap); the base model must load on one GPU"),
+    "fsdp": ("fsdp.yaml", "FSDP: weights, gradients and optimizer state sharded (LoRA-aware auto wrap)"),
     "zero2": ("deepspeed-zero2.yaml", "DeepSpeed ZeRO-2: optimizer state and gradients sharded"),
+    "zero3": ("deepspeed-zero3.yaml", "DeepSpeed ZeRO-3: everything sharded from loading on; the model may exceed one GPU"),
 }
+# the configs that shard the base weights, so that it may be larger than one GPU: evaluation spreads it over the GPUs
+SHARDED_WEIGHTS = ("fsdp", "zero3")
 EVALUATION_FILES = {"base": "evaluation-base.json", "tuned": "evaluation-tuned.json"}
 FORWARDED_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
                  "AWS_ENDPOINT_URL", "HF_TOKEN", "HF_HOME")  # fmt: skip
@@ -65,12 +68,12 @@ def train_command(job: TrainingJob, python: str, data: str, output: str) -> list
     flags = [f"--{key}={_flag_value(value)}" for key, value in sorted((job.config or {}).items()) if value is not None]
     engine_args = ["train", *flags, "--data", data, "--output", output, "--resume", "--events",
                    "--disable_tqdm=true"]  # fmt: skip
-    processes = int((job.launch or {}).get("num_processes") or 1)
+    processes = _processes(job)
     if processes <= 1:
         return [python, "-m", "training.engine", *engine_args]
     accelerate = [python, "-m", "accelerate.commands.launch", "--num_processes", str(processes)]
-    name = (job.launch or {}).get("accelerate_config") or "ddp"
-    if name not in ACCELERATE_CONFIGS:  # e.g. "zero3", offered once: the engine refuses it now
+    name = _accelerate_config(job)
+    if name not in ACCELERATE_CONFIGS:  # a config stored by another version, or written through the admin
         raise LaunchError(f"accelerate_config {name!r} is not one of {', '.join(ACCELERATE_CONFIGS)} "
                           "(docs/scaling.md); clone the job and pick another")
     accelerate += ["--config_file", str(ACCELERATE_DIR / ACCELERATE_CONFIGS[name][0])]
@@ -88,7 +91,17 @@ def evaluate_flags(job: TrainingJob, data: str) -> list[str]:
     for name in ("max_prompt_length", "beta"):
         if config.get(name) is not None:
             flags += [f"--{name}", str(config[name])]
+    if _processes(job) > 1 and _accelerate_config(job) in SHARDED_WEIGHTS:
+        flags += ["--device_map", "auto"]
     return flags
+
+
+def _processes(job: TrainingJob) -> int:
+    return int((job.launch or {}).get("num_processes") or 1)
+
+
+def _accelerate_config(job: TrainingJob) -> str:
+    return (job.launch or {}).get("accelerate_config") or "ddp"
 
 
 def run_env(*, local: bool) -> dict[str, str]:
