@@ -60,18 +60,24 @@ for k in 4 8; do
   env "${ANCHOR_ENV[@]}" K=$k N=16 OUT=/tmp/anchor timeout $((LIMIT / 3)) $PY "$ANCHOR" > "$OUT/anchor_k$k.jsonl" 2> "$OUT/anchor_k$k.err"
   echo "anchor K=$k: exit $?"
 done
-# 4. a 2-process DDP step through the accelerate config the launch form offers (issue 22), or a record
-#    that this machine could not run it
+# 4. a 2-process step through each accelerate config the launch form offers (issue 22: DDP, FSDP, and
+#    DeepSpeed ZeRO-2/3 where deepspeed is installed), or a record that this machine could not run it
 GPUS=$(nvidia-smi -L 2>/dev/null | grep -c "^GPU")
 if [ "$GPUS" -ge 2 ]; then
   $PY -m training.engine make-tiny-model /tmp/ddp-tiny > /dev/null
   $PY -c "from training.engine.synthetic import vowel_ranked_records as v; import json; open('/tmp/ddp.jsonl','w').write(''.join(json.dumps(r)+chr(10) for r in v(16, 4)))"
-  timeout 240 $PY -m accelerate.commands.launch --config_file training/engine/accelerate/ddp.yaml --num_processes 2 \
-    -m training.engine train --data /tmp/ddp.jsonl --model /tmp/ddp-tiny --output /tmp/ddp-out --max_steps 2 \
-    --per_device_train_batch_size 2 --logging_steps 1 > "$OUT/ddp_2gpu.log" 2>&1
-  echo "2-process DDP step on $GPUS GPUs: exit $?" | tee "$OUT/ddp_2gpu.txt"
+  for config in ddp fsdp deepspeed-zero2 deepspeed-zero3; do
+    if [[ $config == deepspeed-* ]] && ! $PY -c "import deepspeed" 2> /dev/null; then
+      echo "2-process $config step: not run, deepspeed is not installed here" | tee -a "$OUT/multi_gpu.txt"
+      continue
+    fi
+    timeout 240 $PY -m accelerate.commands.launch --config_file training/engine/accelerate/$config.yaml --num_processes 2 \
+      -m training.engine train --data /tmp/ddp.jsonl --model /tmp/ddp-tiny --output /tmp/out-$config --max_steps 2 \
+      --per_device_train_batch_size 2 --logging_steps 1 --validation_fraction 0.25 > "$OUT/${config}_2gpu.log" 2>&1
+    echo "2-process $config step on $GPUS GPUs: exit $?" | tee -a "$OUT/multi_gpu.txt"
+  done
 else
-  echo "2-process DDP step: not run, this machine has $GPUS GPU(s) (needs 2+)" | tee "$OUT/ddp_2gpu.txt"
+  echo "2-process steps (ddp, fsdp, deepspeed-zero2/3): not run, this machine has $GPUS GPU(s) (needs 2+)" | tee "$OUT/multi_gpu.txt"
 fi
 tail -n 5 "$OUT"/bench_*.log
 cat "$OUT"/anchor_k*.jsonl
