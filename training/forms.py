@@ -8,7 +8,7 @@ from django.conf import settings
 from ranking_app.form_fields import AsciiFloatField, AsciiIntegerField
 from ranking_app.models import Project
 
-from .launchers.commands import ACCELERATE_CONFIGS
+from .launchers.commands import ACCELERATE_CONFIGS, launch_problem
 from .presets import DEFAULT_PRESET, FIELD_GROUPS, presets
 from .services.job_config import JobConfigError, config_build, config_field_help
 
@@ -97,6 +97,11 @@ class JobLaunchForm(forms.Form):
             self.add_config_errors(exc)
         else:
             self.config = None if self.errors else config
+        if self.config is not None and self.launch.get("num_processes", 0) > 1:
+            problem = launch_problem(self.launch["accelerate_config"], self.config)
+            if problem:
+                self.add_error("accelerate_config", problem)
+                self.config = None
         return cleaned
 
     def add_config_errors(self, exc: JobConfigError) -> None:

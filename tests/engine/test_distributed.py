@@ -193,3 +193,16 @@ def test_the_kept_adapter_of_a_sharded_run_is_the_best_steps_weights(tmp_path, t
     trainer, _ = build_trainer(ddp_config(tiny_model_dir, vowel_data, str(tmp_path / "rescore"), None, **fields))
     set_peft_model_state_dict(trainer.model, adapter_weights(out))
     assert trainer.validation_metrics()["eval_loss"] == pytest.approx(summary["best_eval_loss"], rel=1e-3)
+
+
+def test_a_quantized_base_under_zero3_is_refused_before_anything_loads(monkeypatch, tmp_path):
+    from training.engine.config_fields import ConfigError
+    from training.engine.trainer import refuse_quantized_zero3
+
+    config = ddp_config("no-such-model", "no-such-data.jsonl", str(tmp_path), None, quantization="4bit")
+    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "2")
+    refuse_quantized_zero3(config)
+    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3")  # what `accelerate launch` sets for deepspeed-zero3.yaml
+    with pytest.raises(ConfigError, match="4bit: not with DeepSpeed ZeRO-3"):
+        build_trainer(config)  # refused before the data or the model is read
+    refuse_quantized_zero3(ddp_config("m", "d", str(tmp_path), None, quantization="none"))

@@ -65,3 +65,16 @@ def test_a_job_stored_with_a_config_no_longer_offered_fails_naming_it(admin_clie
     job.launch["accelerate_config"] = "zero1"  # e.g. stored by another version of the app
     with pytest.raises(LaunchError, match="accelerate_config 'zero1' is not one of ddp, fsdp, zero2, zero3"):
         job_run_spec(job, LocalLauncher(), evaluate_base=False, evaluate=False)
+
+
+def test_zero3_with_a_quantized_base_is_refused_on_the_form_naming_both(admin_client, ranked, settings):
+    settings.GRPO_LAUNCHER_GPUS = 4
+    response = admin_client.post(reverse("training:job_launch"),
+                                 _form_data(ranked, num_gpus="2", accelerate_config="zero3", quantization="4bit"))
+    assert response.status_code == 200
+    assert "zero3 cannot load a 4bit base model" in response.content.decode()
+    assert not TrainingJob.objects.exists()
+    # the same base on one GPU, or with a config that loads it whole, launches
+    for launch in ({"num_gpus": "1", "accelerate_config": "zero3"}, {"num_gpus": "2", "accelerate_config": "zero2"}):
+        assert admin_client.post(reverse("training:job_launch"), _form_data(ranked, quantization="4bit", **launch)
+                                 ).status_code == 302

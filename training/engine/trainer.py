@@ -28,6 +28,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from .batching import TokenBudgetBatchSampler, token_budget_batches
 from .config import RankedGRPOConfig
+from .config_fields import ConfigError
 from .data import GroupDataset, build_group_dataset, prompt_token_ids, truncation_rates
 from .drift import DRIFT_KEYS, KLCallback, drift_means, drift_totals
 from .losses import (
@@ -389,11 +390,21 @@ class RunInputs:
         return self.model
 
 
+def refuse_quantized_zero3(config: RankedGRPOConfig) -> None:
+    """A clear error, before anything loads, for a 4/8-bit base under DeepSpeed ZeRO-3: bitsandbytes loads
+    the quantized weights whole onto each GPU (a device map), which ZeRO-3's partitioned loading refuses."""
+    if config.quantization != "none" and os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
+        raise ConfigError({"quantization": f"{config.quantization}: not with DeepSpeed ZeRO-3, which partitions the "
+                                           "weights while loading; use quantization none with zero3, or ddp, zero2 "
+                                           "or fsdp for a quantized base (docs/scaling.md)"})
+
+
 def build_trainer(config: RankedGRPOConfig, progress=None, should_stop=None,
                   inputs: RunInputs | None = None) -> tuple[RankedGRPOTrainer, JobCallback]:
     """Tokenizer, train and validation groups, base model + new LoRA adapter, and the trainer (reference
     log-probs ready) with its callbacks: the job's, validation + best adapter, KL. ``inputs``: what this
     process has already read and loaded (``session.RunSession``); read and loaded here when None."""
+    refuse_quantized_zero3(config)
     set_seed(config.seed)
     _emit(progress, {"phase": "load"})
     inputs = inputs or RunInputs.read(config)

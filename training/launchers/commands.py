@@ -80,6 +80,15 @@ def train_command(job: TrainingJob, python: str, data: str, output: str) -> list
     return [*accelerate, "-m", "training.engine", *engine_args]
 
 
+def launch_problem(accelerate_config: str, config: dict) -> str | None:
+    """Why a multi-GPU config cannot train this job's config (the engine refuses it too), or None."""
+    quantization = config.get("quantization") or "none"
+    if accelerate_config == "zero3" and quantization != "none":
+        return (f"zero3 cannot load a {quantization} base model: DeepSpeed ZeRO-3 partitions the weights while "
+                "loading; pick ddp, zero2 or fsdp, or quantization none")
+    return None
+
+
 def evaluate_flags(job: TrainingJob, data: str) -> list[str]:
     config = job.config or {}
     flags = ["--data", data, "--model", config.get("model_name_or_path") or job.base_model, "--split", "test",
