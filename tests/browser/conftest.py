@@ -54,3 +54,24 @@ def login(page, username: str, password: str = "pw-123456") -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login" not in url)
+
+
+def drag(page, source, target) -> None:
+    """Mouse drag through SortableJS (fallback mode): press on the card header, move until SortableJS has put
+    the placeholder (ghost) into ``target``, release. Drop zones open up when a drag starts and the ghost
+    moving through them shifts the layout (with a 120 ms animation), so the target is re-measured on every
+    try; releasing on a stale position could drop the card in the tier next to it."""
+    handle = source.locator(".rank-card-head")
+    handle.hover(position={"x": 12, "y": 8})  # Playwright waits until the card stands still (after a move's animation)
+    head = handle.bounding_box()
+    page.mouse.down()
+    page.mouse.move(head["x"] + 22, head["y"] + head["height"] / 2 + 8, steps=3)
+    for attempt in range(10):
+        page.wait_for_timeout(150)
+        box = target.bounding_box()
+        y = box["y"] + box["height"] * (0.5 if attempt % 2 == 0 else 0.3)
+        page.mouse.move(box["x"] + box["width"] / 2, y, steps=6)
+        if target.locator(".rank-ghost").count():
+            break
+    page.mouse.up()
+    page.wait_for_timeout(50)

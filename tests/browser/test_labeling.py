@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from ranking_app.models import Ranking
-from tests.browser.conftest import login
+from tests.browser.conftest import drag, login
 from tests.conftest import make_user
 from tests.labeling.factories import make_labeling_project
 
@@ -33,19 +33,6 @@ def card(page, label):
 
 def position(page, label) -> int:
     return int(card(page, label).get_attribute("data-position"))
-
-
-def drag(page, source, target):
-    """Mouse drag through SortableJS (fallback mode): press on the card header, move in steps."""
-    head = source.locator(".rank-card-head").bounding_box()
-    page.mouse.move(head["x"] + 12, head["y"] + head["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(head["x"] + 22, head["y"] + head["height"] / 2 + 8, steps=3)
-    for steps in (12, 4, 4):  # hovering lists moves the placeholder and shifts the layout: re-aim
-        box = target.bounding_box()
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=steps)
-    page.mouse.up()
-    page.wait_for_timeout(50)
 
 
 def last_zone(page):
@@ -78,6 +65,7 @@ def test_drag_a_tie_and_leave_one_unranked_then_submit(page, live_server):
     drag(page, card(page, "B"), last_zone(page))  # B best
     drag(page, card(page, "A"), last_zone(page))  # A second
     drag(page, card(page, "C"), tier_list(page, 1))  # C tied with A
+    page.locator("#rank-live").filter(has_text="Response C in tier 2 of 2, tied with A").wait_for()
     assert page.locator("#rank [data-rank-tier]").count() == 2
     assert card(page, "D").locator("xpath=ancestor::*[@data-rank-tray]").count() == 1
     expected = [[position(page, "B")], sorted([position(page, "A"), position(page, "C")])]

@@ -10,7 +10,7 @@ import pytest
 from ranking_app.models import Prompt, Ranking
 from ranking_app.ranking_store import ranking_save
 from ranking_app.review.validated import prompt_statuses
-from tests.browser.conftest import login
+from tests.browser.conftest import drag, login
 from tests.conftest import make_project, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,25 +46,6 @@ def disagreeing_project():
 
 def card(page, label):
     return page.locator(f'#adjudicate .rank-card[data-label="{label}"]')
-
-
-def drag(page, source, target):
-    """Mouse drag through SortableJS: press on the card header, move until SortableJS has put the
-    placeholder (ghost) into ``target``, release. Drop zones open up when a drag starts and the
-    ghost moving through them shifts the layout, so the target is re-measured on every try."""
-    head = source.locator(".rank-card-head").bounding_box()
-    page.mouse.move(head["x"] + 12, head["y"] + head["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(head["x"] + 22, head["y"] + head["height"] / 2 + 8, steps=3)
-    for attempt in range(10):
-        page.wait_for_timeout(150)
-        box = target.bounding_box()
-        y = box["y"] + box["height"] * (0.5 if attempt % 2 == 0 else 0.3)
-        page.mouse.move(box["x"] + box["width"] / 2, y, steps=6)
-        if target.locator(".rank-ghost").count():
-            break
-    page.mouse.up()
-    page.wait_for_timeout(50)
 
 
 def test_reviewer_adjudicates_with_the_keyboard_and_the_prompt_is_validated(page, live_server):
