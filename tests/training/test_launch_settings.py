@@ -72,7 +72,11 @@ def test_zero3_with_a_quantized_base_is_refused_on_the_form_naming_both(admin_cl
     response = admin_client.post(reverse("training:job_launch"),
                                  _form_data(ranked, num_gpus="2", accelerate_config="zero3", quantization="4bit"))
     assert response.status_code == 200
-    assert "zero3 cannot load a 4bit base model" in response.content.decode()
+    html = response.content.decode()
+    assert "zero3 cannot load a 4bit base model" in html
+    # the page opens on a summary that names the field and links to it (the GPU settings come last)
+    summary = html[html.index("data-form-errors"):]
+    assert summary.index('href="#id_accelerate_config"') < summary.index("</div>") < summary.index("zero3 cannot")
     assert not TrainingJob.objects.exists()
     # the same base on one GPU, or with a config that loads it whole, launches
     for launch in ({"num_gpus": "1", "accelerate_config": "zero3"}, {"num_gpus": "2", "accelerate_config": "zero2"}):

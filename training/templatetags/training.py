@@ -79,3 +79,9 @@ def metric_label(key: str | None) -> str:
 def percent(value) -> str:
     """0.125 -> "12.5%"; "–" when unknown."""
     return "–" if value is None else f"{100 * value:.1f}%"
+
+
+@register.filter
+def fields_with_errors(form) -> list:
+    """The bound fields of ``form`` that carry an error, in the form's order (for a summary at its top)."""
+    return [field for field in form if field.errors]
