@@ -44,7 +44,7 @@ from .losses import (
 from .modeling import add_lora_adapter, load_base_model, load_tokenizer
 from .packing import batch_response_logps, make_collator, resolve_prefix_sharing
 from .records import DataError, RankedData, read_ranked_data, select_split, train_validation_split
-from .validation import ADAPTER_WEIGHTS, VALIDATION_KEYS, ValidationCallback, restore_best_adapter
+from .validation import BEST_STATE, VALIDATION_KEYS, ValidationCallback, restore_best_adapter
 
 REFERENCE_CACHE = "reference_logps.json"
 VALIDATION_REFERENCE_CACHE = "reference_logps_validation.json"
@@ -495,13 +495,15 @@ def _callback(trainer: RankedGRPOTrainer, kind: type):
 def save_adapter(trainer: RankedGRPOTrainer, config: RankedGRPOConfig, summary: dict,
                  best_dir: Path | None = None) -> None:
     """Adapter (save_pretrained) + tokenizer + config + dataset sha256 + model card in ``adapter_dir``;
-    the adapter's weights those ``best_dir`` holds when given (sharded runs keep the best on disk only)."""
+    with ``best_dir`` (sharded runs keep the best on disk only) its saved adapter, not the model's weights,
+    which would be gathered from the shards for nothing."""
     adapter_dir = Path(summary["adapter_dir"])
-    trainer.save_model(str(adapter_dir))
+    if best_dir is None:
+        trainer.save_model(str(adapter_dir))
+    elif trainer.is_world_process_zero():
+        shutil.copytree(best_dir, adapter_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(BEST_STATE))
     if not trainer.is_world_process_zero():
         return
-    if best_dir is not None:
-        shutil.copyfile(best_dir / ADAPTER_WEIGHTS, adapter_dir / ADAPTER_WEIGHTS)
     record = {key: value for key, value in summary.items() if key != "history"}
     record["config"] = config.to_json_dict()
     (adapter_dir / RUN_SUMMARY).write_text(json.dumps(record, indent=2))
